@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Formats;
+
+/// <summary>The tensors of a Hugging Face checkpoint directory, whether stored as one
+/// model.safetensors or as shards listed in model.safetensors.index.json.</summary>
+public sealed class CheckpointTensors : IDisposable
+{
+    readonly List<SafetensorsFile> _files = [];
+    readonly Dictionary<string, SafetensorsFile> _byName = new(StringComparer.Ordinal);
+    readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
+
+    public string Directory { get; }
+    public IEnumerable<string> Names => _byName.Keys;
+
+    public CheckpointTensors(string directory)
+    {
+        Directory = directory;
+        var single = Path.Combine(directory, "model.safetensors");
+        var index = Path.Combine(directory, "model.safetensors.index.json");
+        try
+        {
+            if (File.Exists(single)) Add(new SafetensorsFile(single));
+            else if (File.Exists(index)) OpenShards(index);
+            else throw new FileNotFoundException($"'{directory}' has neither model.safetensors nor model.safetensors.index.json");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    void OpenShards(string indexPath)
+    {
+        var weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+            ?? throw new InvalidDataException($"{indexPath}: no 'weight_map' object");
+        var shards = new Dictionary<string, SafetensorsFile>();
+        foreach (var (tensorName, fileNode) in weightMap)
+        {
+            var file = fileNode?.GetValue<string>() ?? throw new InvalidDataException($"{indexPath}: weight_map['{tensorName}'] is not a file name");
+            if (!shards.TryGetValue(file, out var shard))
+            {
+                var shardPath = Path.Combine(Directory, file);
+                if (!File.Exists(shardPath)) throw new FileNotFoundException($"{indexPath}: shard '{file}' (holding '{tensorName}') is missing", shardPath);
+                shard = shards[file] = new SafetensorsFile(shardPath);
+                _files.Add(shard);
+            }
+            if (!shard.Contains(tensorName))
+                throw new InvalidDataException($"{indexPath}: '{tensorName}' is mapped to '{file}', which does not contain it");
+            _byName[tensorName] = shard;
+        }
+    }
+
+    void Add(SafetensorsFile file)
+    {
+        _files.Add(file);
+        foreach (var name in file.TensorNames) _byName[name] = file;
+    }
+
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>Reads a tensor, checks its shape and converts it to <paramref name="dtype"/>.</summary>
+    public Tensor Read(string name, long[] expectedShape, ScalarType dtype)
+    {
+        if (!_byName.TryGetValue(name, out var file))
+            throw new InvalidDataException($"checkpoint '{Directory}' is missing tensor '{name}' (expected shape [{string.Join(", ", expectedShape)}])");
+        var shape = file.Shape(name);
+        if (!shape.SequenceEqual(expectedShape))
+            throw new InvalidDataException($"checkpoint '{Directory}': tensor '{name}' has shape [{string.Join(", ", shape)}], expected [{string.Join(", ", expectedShape)}]");
+        _consumed.Add(name);
+        var stored = file.Read(name);
+        if (stored.dtype == dtype) return stored;
+        var converted = stored.to(dtype);
+        stored.Dispose();
+        return converted;
+    }
+
+    /// <summary>Names present in the files that no module asked for (e.g. a rotary inv_freq
+    /// buffer some exporters save); reported so a half-matched checkpoint is not silently accepted.</summary>
+    public IEnumerable<string> Unconsumed => _byName.Keys.Where(n => !_consumed.Contains(n));
+
+    public void Dispose()
+    {
+        foreach (var f in _files) f.Dispose();
+        _files.Clear();
+    }
+}

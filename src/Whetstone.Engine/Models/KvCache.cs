@@ -1,0 +1,66 @@
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Models;
+
+/// <summary>Keys and values of every layer for a batch of sequences, preallocated to a fixed
+/// capacity: [B, kv_heads, capacity, head_dim] per layer. Each step writes its new entries in
+/// place at the sequences' own positions (no concatenation, no reallocation).
+/// Entries past a sequence's length may hold garbage from padding; attention masks them by
+/// position, and the next real token overwrites them.</summary>
+public sealed class KvCache : IDisposable
+{
+    readonly Tensor[] _keys;
+    readonly Tensor[] _values;
+
+    public int BatchSize { get; }
+    public int Capacity { get; }
+
+    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype)
+    {
+        BatchSize = batchSize;
+        Capacity = capacity;
+        _keys = new Tensor[config.NumHiddenLayers];
+        _values = new Tensor[config.NumHiddenLayers];
+        for (int i = 0; i < config.NumHiddenLayers; i++)
+        {
+            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
+            _values[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
+        }
+    }
+
+    KvCache(Tensor[] keys, Tensor[] values, int capacity)
+    {
+        _keys = keys;
+        _values = values;
+        BatchSize = (int)keys[0].shape[0];
+        Capacity = capacity;
+    }
+
+    /// <summary>Writes k, v ([B, kv_heads, T, D]) at the positions [B, T] and returns the cache's
+    /// keys and values up to <paramref name="length"/>.</summary>
+    internal (Tensor Keys, Tensor Values) Update(int layer, Tensor k, Tensor v, Tensor positions, long length)
+    {
+        var index = positions.unsqueeze(1).unsqueeze(-1).expand(k.shape).contiguous();  // [B, kvH, T, D]
+        _keys[layer].scatter_(2, index, k);
+        _values[layer].scatter_(2, index, v);
+        var range = TensorIndex.Slice(0, length);
+        return (_keys[layer][TensorIndex.Colon, TensorIndex.Colon, range], _values[layer][TensorIndex.Colon, TensorIndex.Colon, range]);
+    }
+
+    /// <summary>A new cache made of the given rows of this one (repeats allowed): how one prompt's
+    /// prefill is shared by several samples, and how finished sequences leave the batch.</summary>
+    public KvCache SelectRows(long[] rows)
+    {
+        using var scope = NewDisposeScope();
+        var index = tensor(rows);
+        var keys = _keys.Select(k => k.index_select(0, index).DetachFromDisposeScope()).ToArray();
+        var values = _values.Select(v => v.index_select(0, index).DetachFromDisposeScope()).ToArray();
+        return new KvCache(keys, values, Capacity);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _keys) t.Dispose();
+        foreach (var t in _values) t.Dispose();
+    }
+}

@@ -1,0 +1,30 @@
+using TorchSharp.Utils;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Models;
+
+/// <summary>y = x·Wᵀ (+ b), with W stored [out, in] as in Hugging Face checkpoints.</summary>
+internal sealed class LinearProjection : nn.Module
+{
+    [ComponentName(Name = "weight")] readonly Parameter _weight;
+    [ComponentName(Name = "bias")] readonly Parameter? _bias;
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+
+    public LinearProjection(WeightLoader weights, string name, long inFeatures, long outFeatures, bool bias) : base(name)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        _weight = weights.Parameter($"{name}.weight", outFeatures, inFeatures);
+        if (bias) _bias = weights.Parameter($"{name}.bias", outFeatures);
+        RegisterComponents();
+    }
+
+    public Tensor Weight => _weight;
+
+    // [.., in] -> [.., out]
+    public Tensor Forward(Tensor x) => nn.functional.linear(x, _weight, _bias);
+}

@@ -1,0 +1,29 @@
+using TorchSharp.Utils;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Models;
+
+/// <summary>Root-mean-square norm, computed in fp32 whatever the compute dtype (as Hugging Face
+/// does): the variance of bf16 activations loses too much precision otherwise.</summary>
+internal sealed class RmsNorm : nn.Module
+{
+    [ComponentName(Name = "weight")] readonly Parameter _weight;
+    readonly double _eps;
+
+    public RmsNorm(WeightLoader weights, string name, long size, double eps) : base(name)
+    {
+        _weight = weights.Parameter($"{name}.weight", size);
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        var inputType = x.dtype;
+        var h = x.to(ScalarType.Float32);
+        h = h * rsqrt(h.pow(2).mean([-1L], keepdim: true) + _eps);
+        return _weight * h.to(inputType);
+    }
+}

@@ -1,0 +1,32 @@
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Sampling;
+
+/// <summary>Turns the logits over a sequence into per-token logprobs: position t−1 predicts
+/// token t, so the first token has none.</summary>
+internal static class PromptLogprobs
+{
+    /// <summary>logits: [T, V] fp32 for the T tokens.</summary>
+    public static (float?[] Logprobs, IReadOnlyList<TokenLogprob>?[]? Topk) From(Tensor logits, IReadOnlyList<int> tokens, int topk)
+    {
+        using var scope = NewDisposeScope();
+        int length = tokens.Count;
+        var result = new float?[length];
+        IReadOnlyList<TokenLogprob>?[]? top = topk > 0 ? new IReadOnlyList<TokenLogprob>?[length] : null;
+        if (length < 2) return (result, top);
+        var logprobs = logits[TensorIndex.Slice(0, length - 1)].log_softmax(-1);          // [T-1, V]
+        var targets = tensor(tokens.Skip(1).Select(t => (long)t).ToArray()).unsqueeze(1);
+        var picked = logprobs.gather(1, targets).squeeze(1).data<float>().ToArray();
+        for (int t = 1; t < length; t++) result[t] = picked[t - 1];
+        if (top is not null)
+        {
+            var (values, indices) = logprobs.topk(Math.Min(topk, (int)logprobs.shape[1]), dim: -1);
+            var v = values.data<float>().ToArray();
+            var ix = indices.data<long>().ToArray();
+            int k = (int)values.shape[1];
+            for (int t = 1; t < length; t++)
+                top[t] = Enumerable.Range(0, k).Select(j => new TokenLogprob((int)ix[(t - 1) * k + j], v[(t - 1) * k + j])).ToArray();
+        }
+        return (result, top);
+    }
+}

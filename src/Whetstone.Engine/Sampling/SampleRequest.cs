@@ -1,0 +1,24 @@
+namespace Whetstone.Engine.Sampling;
+
+/// <summary>One prompt to complete <see cref="NumSamples"/> times. The prompt is prefilled once
+/// and its cache shared by all samples.</summary>
+public sealed record SampleRequest(IReadOnlyList<int> Prompt, int NumSamples, SamplingParams Params)
+{
+    /// <summary>Also return log p(prompt[t] | prompt[..t]) for every prompt token (first is null).</summary>
+    public bool IncludePromptLogprobs { get; init; }
+    /// <summary>Also return the k most likely tokens at every prompt position (0 = none).</summary>
+    public int TopkPromptLogprobs { get; init; }
+}
+
+public enum StopReason { Stop, Length }
+
+public readonly record struct TokenLogprob(int Token, float Logprob);
+
+public sealed record SampledSequence(IReadOnlyList<int> Tokens, IReadOnlyList<float> Logprobs, StopReason StopReason);
+
+public sealed record SampleResult(IReadOnlyList<SampledSequence> Sequences)
+{
+    /// <summary>Per prompt token, null for the first (nothing predicts it).</summary>
+    public IReadOnlyList<float?>? PromptLogprobs { get; init; }
+    public IReadOnlyList<IReadOnlyList<TokenLogprob>?>? TopkPromptLogprobs { get; init; }
+}

@@ -1,0 +1,68 @@
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Sampling;
+
+/// <summary>Picks the next token of every row of a decode batch at once, each row with its own
+/// temperature, top-k, top-p and random stream. Draws use inverse-CDF sampling with a uniform
+/// number from the row's own seeded generator, so a row's tokens depend only on its seed and
+/// its logits — not on which other rows share the batch.</summary>
+internal static class TokenChooser
+{
+    public interface IRow
+    {
+        SamplingParams Params { get; }
+        Random Random { get; }
+    }
+
+    /// <summary>logits: [R, V] fp32. Returns the chosen tokens and their unmodified logprobs.</summary>
+    public static (long[] Tokens, float[] Logprobs) Choose(Tensor logits, IReadOnlyList<IRow> rows)
+    {
+        using var scope = NewDisposeScope();
+        long vocab = logits.shape[1];
+        var logprobs = logits.log_softmax(-1);
+        var greedy = logits.argmax(-1);
+        Tensor chosen;
+        if (rows.All(r => r.Params.Temperature == 0))
+        {
+            chosen = greedy;
+        }
+        else
+        {
+            var temperatures = tensor(rows.Select(r => r.Params.Temperature == 0 ? 1f : (float)r.Params.Temperature).ToArray()).unsqueeze(1);
+            var scaled = logits / temperatures;
+            var uniforms = tensor(rows.Select(r => (float)(1.0 - r.Random.NextDouble())).ToArray()).unsqueeze(1);  // (0, 1]
+            bool truncate = rows.Any(r => r.Params.TopK > 0 || r.Params.TopP < 1);
+            Tensor drawn;
+            if (truncate)
+            {
+                var (sorted, order) = scaled.sort(-1, descending: true);
+                var probs = sorted.softmax(-1);
+                var topK = tensor(rows.Select(r => r.Params.TopK > 0 ? (long)r.Params.TopK : vocab).ToArray()).unsqueeze(1);
+                var topP = tensor(rows.Select(r => (float)r.Params.TopP).ToArray()).unsqueeze(1);
+                var rank = arange(vocab, dtype: ScalarType.Int64).unsqueeze(0);
+                // A token stays if it is among the k best and the mass before it is below top_p;
+                // the most likely token always stays.
+                var keep = (rank < topK).logical_and((probs.cumsum(-1) - probs) < topP);
+                var kept = probs * keep.to(ScalarType.Float32);
+                drawn = order.gather(1, InverseCdf(kept, uniforms).unsqueeze(1)).squeeze(1);
+            }
+            else
+            {
+                drawn = InverseCdf(scaled.softmax(-1), uniforms);
+            }
+            var isGreedy = tensor(rows.Select(r => r.Params.Temperature == 0).ToArray());
+            chosen = where(isGreedy, greedy, drawn);
+        }
+        var chosenLogprobs = logprobs.gather(1, chosen.unsqueeze(1)).squeeze(1);
+        return (chosen.data<long>().ToArray(), chosenLogprobs.data<float>().ToArray());
+    }
+
+    // probs: [R, V] (not necessarily normalised), u: [R, 1] in (0, 1] → index of the first
+    // entry whose cumulative mass reaches u · total.
+    static Tensor InverseCdf(Tensor probs, Tensor uniforms)
+    {
+        var cdf = probs.cumsum(-1);
+        var target = uniforms * cdf[TensorIndex.Colon, TensorIndex.Slice(-1)];
+        return (cdf < target).sum(-1).clamp_max(probs.shape[1] - 1);
+    }
+}
