@@ -76,7 +76,7 @@ public sealed record ModelConfig
             NumKeyValueHeads = kvHeads,
             HeadDim = headDim,
             MaxPositionEmbeddings = OptionalInt(json, "max_position_embeddings") ?? 2048,
-            RmsNormEps = json["rms_norm_eps"]?.GetValue<double>() ?? 1e-6,
+            RmsNormEps = AsDouble(json["rms_norm_eps"]) ?? 1e-6,
             RopeTheta = theta,
             RopeScaling = scaling,
             TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? false,
@@ -111,12 +111,12 @@ public sealed record ModelConfig
         JsonObject? parameters = json["rope_parameters"] as JsonObject;
         string scalingField = parameters is null ? "rope_scaling" : "rope_parameters";
         JsonObject? scalingJson = parameters ?? json["rope_scaling"] as JsonObject;
-        double theta = parameters?["rope_theta"]?.GetValue<double>() ?? json["rope_theta"]?.GetValue<double>() ?? 10000.0;
+        double theta = AsDouble(parameters?["rope_theta"]) ?? AsDouble(json["rope_theta"]) ?? 10000.0;
         if (theta <= 0) throw new ModelConfigException("rope_theta", $"= {theta} must be positive");
         if (scalingJson is null) return (theta, RopeScaling.None);
 
         string type = scalingJson["rope_type"]?.GetValue<string>() ?? scalingJson["type"]?.GetValue<string>() ?? "default";
-        double Number(string key, double fallback) => scalingJson[key]?.GetValue<double>() ?? fallback;
+        double Number(string key, double fallback) => AsDouble(scalingJson[key]) ?? fallback;
         return type switch
         {
             "default" => (theta, RopeScaling.None),
@@ -132,6 +132,17 @@ public sealed record ModelConfig
             _ => throw new ModelConfigException($"{scalingField}.rope_type",
                 $"= '{type}' is not supported (supported: default, linear, llama3)"),
         };
+    }
+
+    /// <summary>A JSON number as double, whether it was written as 10000 or 10000.0.</summary>
+    static double? AsDouble(JsonNode? node)
+    {
+        if (node is not JsonValue value) return null;
+        if (value.TryGetValue<double>(out var d)) return d;
+        if (value.TryGetValue<long>(out var l)) return l;
+        if (value.TryGetValue<int>(out var i)) return i;
+        if (value.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number) return e.GetDouble();
+        return null;
     }
 
     static int RequiredInt(JsonObject json, string key)
