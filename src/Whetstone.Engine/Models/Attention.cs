@@ -35,12 +35,14 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    public IEnumerable<LinearProjection> Projections => [_queryProjection, _keyProjection, _valueProjection, _outputProjection];
+
     public Tensor Forward(Tensor x, ForwardContext context)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var q = _queryProjection.Forward(x).view(batch, time, _heads, _headDim);     // [B, T, H, D]
-        var k = _keyProjection.Forward(x).view(batch, time, _kvHeads, _headDim);     // [B, T, kvH, D]
-        var v = _valueProjection.Forward(x).view(batch, time, _kvHeads, _headDim);
+        var q = _queryProjection.Forward(x, context).view(batch, time, _heads, _headDim);     // [B, T, H, D]
+        var k = _keyProjection.Forward(x, context).view(batch, time, _kvHeads, _headDim);     // [B, T, kvH, D]
+        var v = _valueProjection.Forward(x, context).view(batch, time, _kvHeads, _headDim);
         if (_queryNorm is not null) q = _queryNorm.Forward(q);
         if (_keyNorm is not null) k = _keyNorm!.Forward(k);
         q = RotaryEmbedding.Apply(q, context.Cos, context.Sin).transpose(1, 2);     // [B, H, T, D]
@@ -50,7 +52,7 @@ internal sealed class Attention : nn.Module
         var output = context.Cache is null
             ? CausalAttention(q, k, v)
             : CachedAttention(q, k, v, context);                                    // [B, H, T, D]
-        return _outputProjection.Forward(output.transpose(1, 2).reshape(batch, time, _heads * _headDim));
+        return _outputProjection.Forward(output.transpose(1, 2).reshape(batch, time, _heads * _headDim), context);
     }
 
     // Whole sequences, no cache (the learner's path): repeat K/V per query group and let SDPA

@@ -1,5 +1,6 @@
-using TorchSharp.Utils;
 using TorchSharp;
+using TorchSharp.Utils;
+using Whetstone.Engine.Lora;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Models;
@@ -7,9 +8,12 @@ namespace Whetstone.Engine.Models;
 /// <summary>The decoder-only network shared by the Llama, Qwen2 and Qwen3 families. They differ
 /// only in switches read from config.json (q/k/v bias, q/k norm, head_dim, RoPE scaling, tied
 /// embeddings), so one readable implementation serves all three rather than three near-copies.
-/// Parameter names are Hugging Face's, so a state dict maps to checkpoint tensors one to one.</summary>
+/// Parameter names are Hugging Face's, so a state dict maps to checkpoint tensors one to one.
+/// Every forward takes an optional <see cref="AdapterBatch"/>: LoRA adapters per batch row.</summary>
 public sealed class CausalLanguageModel : nn.Module
 {
+    public const string UnembeddingName = "lm_head";
+
     [ComponentName(Name = "model")] readonly DecoderStack _body;
     [ComponentName(Name = "lm_head")] readonly LinearProjection? _lmHead;
     readonly RotaryEmbedding _rotary;
@@ -23,24 +27,24 @@ public sealed class CausalLanguageModel : nn.Module
         Dtype = weights.Dtype;
         _body = new DecoderStack(weights, "model", config);
         if (!config.TieWordEmbeddings)
-            _lmHead = new LinearProjection(weights, "lm_head", config.HiddenSize, config.VocabSize, false);
+            _lmHead = new LinearProjection(weights, UnembeddingName, config.HiddenSize, config.VocabSize, false);
         _rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }
 
     /// <summary>Final hidden states for whole sequences, no cache (the learner's path).
     /// tokens, positions: [B, T] int64 → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor? positions = null)
+    public Tensor Forward(Tensor tokens, Tensor? positions = null, AdapterBatch? adapters = null)
     {
         positions ??= arange(tokens.shape[1], dtype: ScalarType.Int64).unsqueeze(0).expand(tokens.shape[0], -1);
         CheckPositions(positions);
         var (cos, sin) = _rotary.Angles(positions, Dtype);
-        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions });
+        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters });
     }
 
     /// <summary>Hidden states for new tokens at the given positions, reading and extending the
     /// cache (the sampler's path). tokens, positions: [B, T] → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache)
+    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null)
     {
         CheckPositions(positions);
         long keyLength = positions.max().item<long>() + 1;
@@ -51,18 +55,39 @@ public sealed class CausalLanguageModel : nn.Module
         var mask = (keyPositions.view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1));   // [B, 1, T, L]
         return _body.Forward(tokens, new ForwardContext
         {
-            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength,
+            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters,
         });
     }
 
-    /// <summary>[.., hidden] → fp32 logits [.., vocab].</summary>
-    public Tensor Logits(Tensor hidden)
+    /// <summary>[B, .., hidden] → fp32 logits [B, .., vocab], with the adapters' unembedding updates.</summary>
+    public Tensor Logits(Tensor hidden, AdapterBatch? adapters = null)
     {
-        var weight = _lmHead?.Weight ?? _body.EmbeddingWeight;
-        return nn.functional.linear(hidden, weight).to(ScalarType.Float32);
+        var logits = nn.functional.linear(hidden, UnembeddingWeight);
+        if (adapters is not null) logits = adapters.Apply(UnembeddingName, hidden, logits);
+        return logits.to(ScalarType.Float32);
     }
 
     public KvCache CreateCache(int batchSize, int capacity) => new(Config, batchSize, capacity, Dtype);
+
+    /// <summary>The projections a LoRA adapter can attach to, in model order.</summary>
+    public IReadOnlyList<LoraTarget> LoraTargets()
+    {
+        var targets = new List<LoraTarget>();
+        foreach (var layer in _body.Layers)
+        {
+            targets.AddRange(layer.Attention.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Attention)));
+            targets.AddRange(layer.Mlp.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
+        }
+        targets.Add(new LoraTarget(UnembeddingName, Config.HiddenSize, Config.VocabSize, LoraTargetGroup.Unembed));
+        return targets;
+    }
+
+    /// <summary>The frozen weight of each LoRA target (the embedding when lm_head is tied).</summary>
+    internal Tensor BaseWeight(string moduleName) => moduleName == UnembeddingName
+        ? UnembeddingWeight
+        : named_parameters().First(p => p.name == moduleName + ".weight").parameter;
+
+    Tensor UnembeddingWeight => _lmHead?.Weight ?? _body.EmbeddingWeight;
 
     void CheckPositions(Tensor positions)
     {

@@ -21,9 +21,12 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    public Attention Attention => _attention;
+    public SwiGluMlp Mlp => _mlp;
+
     public Tensor Forward(Tensor x, ForwardContext context)
     {
         x = x + _attention.Forward(_inputNorm.Forward(x), context);
-        return x + _mlp.Forward(_postAttentionNorm.Forward(x));
+        return x + _mlp.Forward(_postAttentionNorm.Forward(x), context);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class DecoderStack : nn.Module
     }
 
     public Tensor EmbeddingWeight => _embedTokens;
+    public IEnumerable<DecoderLayer> Layers => _layers;
 
     public Tensor Forward(Tensor tokens, ForwardContext context)
     {

@@ -10,6 +10,8 @@ internal sealed class ForwardContext
     public required Tensor Sin { get; init; }        // [B, T, 1, D]
     public required Tensor Positions { get; init; }  // [B, T] int64
     public KvCache? Cache { get; init; }
+    /// <summary>LoRA adapters per batch row; null = base model only.</summary>
+    public Lora.AdapterBatch? Adapters { get; init; }
     /// <summary>Keys visible to the queries: [B, 1, T, L] bool, true = attend. Set with a cache.</summary>
     public Tensor? Mask { get; init; }
     /// <summary>Cache entries [0, L) that the attention reads. Set with a cache.</summary>

@@ -11,11 +11,14 @@ internal sealed class LinearProjection : nn.Module
     [ComponentName(Name = "weight")] readonly Parameter _weight;
     [ComponentName(Name = "bias")] readonly Parameter? _bias;
 
+    /// <summary>Hugging Face module path, e.g. model.layers.3.self_attn.q_proj: the key LoRA adapters use.</summary>
+    public string Path { get; }
     public long InFeatures { get; }
     public long OutFeatures { get; }
 
     public LinearProjection(WeightLoader weights, string name, long inFeatures, long outFeatures, bool bias) : base(name)
     {
+        Path = name;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         _weight = weights.Parameter($"{name}.weight", outFeatures, inFeatures);
@@ -25,6 +28,10 @@ internal sealed class LinearProjection : nn.Module
 
     public Tensor Weight => _weight;
 
-    // [.., in] -> [.., out]
-    public Tensor Forward(Tensor x) => nn.functional.linear(x, _weight, _bias);
+    // [.., in] -> [.., out], plus the low-rank updates of the adapters of the rows.
+    public Tensor Forward(Tensor x, ForwardContext context)
+    {
+        var y = nn.functional.linear(x, _weight, _bias);
+        return context.Adapters is null ? y : context.Adapters.Apply(Path, x, y);
+    }
 }

@@ -19,6 +19,8 @@ internal sealed class SwiGluMlp : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x) =>
-        _downProjection.Forward(nn.functional.silu(_gateProjection.Forward(x)) * _upProjection.Forward(x));
+    public Tensor Forward(Tensor x, ForwardContext context) =>
+        _downProjection.Forward(nn.functional.silu(_gateProjection.Forward(x, context)) * _upProjection.Forward(x, context), context);
+
+    public IEnumerable<LinearProjection> Projections => [_gateProjection, _upProjection, _downProjection];
 }

@@ -8,6 +8,9 @@ public sealed record SampleRequest(IReadOnlyList<int> Prompt, int NumSamples, Sa
     public bool IncludePromptLogprobs { get; init; }
     /// <summary>Also return the k most likely tokens at every prompt position (0 = none).</summary>
     public int TopkPromptLogprobs { get; init; }
+    /// <summary>The LoRA adapter to sample from; null = the base model. Requests with different
+    /// adapters share one batch.</summary>
+    public Lora.LoraAdapter? Adapter { get; init; }
 }
 
 public enum StopReason { Stop, Length }

@@ -1,3 +1,4 @@
+using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
 using Whetstone.Engine.Tokenization;
 using static TorchSharp.torch;
@@ -29,10 +30,11 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
         var tokens = tensor(padded, [promptCount, longest]);
         var positions = arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(promptCount, -1);
         using var promptCache = network.CreateCache(promptCount, capacity);
-        var hidden = network.Forward(tokens, positions, promptCache);                       // [P, T, h]
+        var promptAdapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
+        var hidden = network.Forward(tokens, positions, promptCache, promptAdapters);       // [P, T, h]
         var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray());
         var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64), lastIndex];  // [P, h]
-        var logits = network.Logits(lastHidden);                                            // [P, V]
+        var logits = network.Logits(lastHidden, promptAdapters);                            // [P, V]
 
         var sequences = new List<SequenceState>();
         for (int p = 0; p < promptCount; p++)
@@ -40,8 +42,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
             var r = requests[p];
             int seed = r.Params.Seed ?? Random.Shared.Next();
             for (int s = 0; s < r.NumSamples; s++)
-                sequences.Add(new SequenceState(p, r.Prompt.Count, r.Params, HashCode.Combine(seed, s),
-                    tokenizer.CreateStreamingDecoder(), tokenizer.EosTokenIds));
+                sequences.Add(new SequenceState(p, r.Prompt.Count, r.Params, SampleSeed(seed, s),
+                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds));
         }
         var rowSource = sequences.Select(s => (long)s.RequestIndex).ToArray();
         var cache = promptCache.SelectRows(rowSource);
@@ -67,7 +69,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
                 var stepTokens = tensor(active.Select(s => (long)s.Tokens[^1]).ToArray()).unsqueeze(1);      // [A, 1]
                 var stepPositions = tensor(active.Select(s => (long)s.NextPosition - 1).ToArray()).unsqueeze(1);
                 var previous = logits;
-                logits = network.Logits(network.Forward(stepTokens, stepPositions, cache)).squeeze(1).MoveToOuterDisposeScope();
+                var stepAdapters = AdapterBatch.For(active.Select(s => requests[s.RequestIndex].Adapter).ToArray());
+                logits = network.Logits(network.Forward(stepTokens, stepPositions, cache, stepAdapters), stepAdapters).squeeze(1).MoveToOuterDisposeScope();
                 previous.Dispose();
             }
         }
@@ -85,7 +88,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
             IReadOnlyList<IReadOnlyList<TokenLogprob>?>? topk = null;
             if (r.IncludePromptLogprobs || r.TopkPromptLogprobs > 0)
             {
-                var promptLogits = network.Logits(hidden[p, TensorIndex.Slice(0, r.Prompt.Count)]);  // [T, V]
+                var promptLogits = network.Logits(hidden[TensorIndex.Slice(p, p + 1), TensorIndex.Slice(0, r.Prompt.Count)],
+                    AdapterBatch.For([r.Adapter]))[0];                                                   // [T, V]
                 (promptLogprobs, topk) = PromptLogprobs.From(promptLogits, r.Prompt, r.TopkPromptLogprobs);
                 if (!r.IncludePromptLogprobs) promptLogprobs = null;
             }
@@ -96,16 +100,21 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
 
     /// <summary>log p(tokens[t] | tokens[..t]) for every token (first null), computed by a full
     /// forward pass without cache — the learner's path.</summary>
-    public IReadOnlyList<float?> ComputeLogprobs(IReadOnlyList<int> tokens)
+    public IReadOnlyList<float?> ComputeLogprobs(IReadOnlyList<int> tokens, LoraAdapter? adapter = null)
     {
         if (tokens.Count == 0) throw new SamplingArgumentException("tokens", "must not be empty");
         CheckTokens("tokens", tokens);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
-        var logits = network.Logits(network.Forward(input))[0];
+        var adapters = AdapterBatch.For([adapter]);
+        var logits = network.Logits(network.Forward(input, adapters: adapters), adapters)[0];
         return PromptLogprobs.From(logits, tokens, 0).Logprobs;
     }
+
+    // Sample i of a request draws from its own stream, derived from the request's seed with a
+    // fixed mix (HashCode.Combine is randomised per process, so it cannot be used here).
+    static int SampleSeed(int seed, int sample) => unchecked(seed * 1_000_003 + sample * 7_919);
 
     void Validate(SampleRequest r)
     {

@@ -19,6 +19,8 @@ public sealed record SamplingParams
     public IReadOnlyList<string> Stop { get; init; } = [];
     /// <summary>Token ids that end a sequence, in addition to the model's end-of-sequence ids.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Keep going past the model's end-of-sequence tokens (benchmarks, as vLLM's ignore_eos).</summary>
+    public bool IgnoreEos { get; init; }
     /// <summary>Same seed, prompt and settings → same tokens. Null draws a fresh seed.</summary>
     public int? Seed { get; init; }
 

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Whetstone.Engine.ModelMaker;
+using Whetstone.Engine.Models;
+using Whetstone.Engine.Runtime;
+using Whetstone.Engine.Tokenization;
+
+namespace Whetstone.Cli.Commands;
+
+internal static class InitModelCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out", "-o") { Description = "Directory to write", Required = true };
+        var family = new Option<string>("--family") { Description = "llama, qwen2 or qwen3", DefaultValueFactory = _ => "qwen3" };
+        var preset = new Option<string?>("--preset") { Description = "Shape preset: tiny, 5m, 30m, 120m (other options override it)" };
+        var hidden = new Option<int?>("--hidden-size");
+        var layers = new Option<int?>("--layers");
+        var heads = new Option<int?>("--heads");
+        var kvHeads = new Option<int?>("--kv-heads");
+        var headDim = new Option<int?>("--head-dim");
+        var intermediate = new Option<int?>("--intermediate-size");
+        var vocab = new Option<int?>("--vocab-size") { Description = "Embedding rows (default: tokenizer size rounded up to 64)" };
+        var maxPositions = new Option<int?>("--max-positions");
+        var untied = new Option<bool>("--untied") { Description = "Separate lm_head instead of tied embeddings" };
+        var llama3Rope = new Option<bool>("--llama3-rope") { Description = "Llama 3.1 RoPE scaling (factor 8)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "chatml or llama3 (default: the family's)" };
+        var dtype = new Option<string>("--dtype") { Description = "Stored dtype: fp32, bf16 or fp16", DefaultValueFactory = _ => "fp32" };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var shard = new Option<long?>("--shard-mb") { Description = "Split weights into shards of at most this many MB" };
+
+        var command = new Command("init-model", "Write a random-weight model as a complete Hugging Face directory.");
+        foreach (var option in new Option[] { output, family, preset, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, maxPositions, untied, llama3Rope, tokenizer, dtype, seed, shard })
+            command.Options.Add(option);
+        command.SetAction(result => CommandErrors.Run(() =>
+        {
+            var spec = result.GetValue(preset) is string name ? RandomModelSpec.Preset(name) : new RandomModelSpec();
+            var storedDtype = ComputeDtype.Parse(result.GetValue(dtype)!);
+            spec = spec with
+            {
+                Family = ModelFamilyNames.Parse(result.GetValue(family)!),
+                HiddenSize = result.GetValue(hidden) ?? spec.HiddenSize,
+                NumHiddenLayers = result.GetValue(layers) ?? spec.NumHiddenLayers,
+                NumAttentionHeads = result.GetValue(heads) ?? spec.NumAttentionHeads,
+                NumKeyValueHeads = result.GetValue(kvHeads) ?? spec.NumKeyValueHeads,
+                HeadDim = result.GetValue(headDim) ?? spec.HeadDim,
+                IntermediateSize = result.GetValue(intermediate) ?? spec.IntermediateSize,
+                VocabSize = result.GetValue(vocab) ?? spec.VocabSize,
+                MaxPositionEmbeddings = result.GetValue(maxPositions) ?? spec.MaxPositionEmbeddings,
+                TieWordEmbeddings = !result.GetValue(untied),
+                RopeScaling = result.GetValue(llama3Rope)
+                    ? new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = Math.Max(1, (result.GetValue(maxPositions) ?? spec.MaxPositionEmbeddings) / 4) }
+                    : RopeScaling.None,
+                TokenizerStyle = result.GetValue(tokenizer) switch
+                {
+                    null => null,
+                    "chatml" => ByteLevelTokenizerStyle.ChatMl,
+                    "llama3" => ByteLevelTokenizerStyle.Llama3,
+                    var other => throw new ArgumentException($"--tokenizer '{other}' is not chatml or llama3"),
+                },
+                StoredDtype = storedDtype,
+                Seed = result.GetValue(seed),
+                MaxShardBytes = result.GetValue(shard) is long mb ? mb * 1024 * 1024 : null,
+            };
+            var directory = result.GetValue(output)!;
+            var config = RandomModelWriter.Write(directory, spec);
+            Console.WriteLine($"wrote {config.Family.Architecture()} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}) to {Path.GetFullPath(directory)}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Whetstone.Cli.Commands;
+
+var root = new RootCommand("whet — Whetstone: post-train open-weight language models and keep them improving.")
+{
+    InfoCommand.Create(),
+    SampleCommand.Create(),
+    LogprobsCommand.Create(),
+    InitModelCommand.Create(),
+};
+return root.Parse(args).Invoke();

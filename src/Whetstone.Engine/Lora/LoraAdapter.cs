@@ -1,0 +1,81 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Lora;
+
+/// <summary>One run's low-rank adapter over a frozen base model: a pair of factors per targeted
+/// projection. Many adapters share one base network; which one applies to which batch row is
+/// decided per forward pass by an <see cref="AdapterBatch"/>.</summary>
+public sealed class LoraAdapter : IDisposable
+{
+    readonly Dictionary<string, LoraWeights> _weights;
+
+    public LoraConfig Config { get; }
+    public double Scale => Config.Scale;
+    public IReadOnlyCollection<LoraWeights> Weights => _weights.Values;
+
+    LoraAdapter(LoraConfig config, Dictionary<string, LoraWeights> weights)
+    {
+        Config = config;
+        _weights = weights;
+    }
+
+    /// <summary>A fresh adapter: A ~ U(−1/√in, 1/√in) (PEFT's Kaiming-uniform with a = √5),
+    /// B = 0, so it leaves the base model's outputs unchanged until trained.</summary>
+    public static LoraAdapter Create(IEnumerable<LoraTarget> targets, LoraConfig config, ScalarType dtype = ScalarType.Float32)
+    {
+        config.Validate();
+        var generator = new Generator((ulong)config.Seed);
+        var weights = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
+        foreach (var target in targets.Where(t => config.Targets(t.Group)))
+        {
+            double bound = 1.0 / Math.Sqrt(target.InFeatures);
+            using var raw = rand([config.Rank, target.InFeatures], generator: generator, dtype: ScalarType.Float64);
+            var a = ((raw * 2 - 1) * bound).to(dtype).DetachFromDisposeScope();
+            var b = zeros([target.OutFeatures, config.Rank], dtype).DetachFromDisposeScope();
+            weights[target.Name] = new LoraWeights(target, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
+        }
+        return new LoraAdapter(config, weights);
+    }
+
+    /// <summary>An adapter from given factors (a checkpoint or an imported PEFT adapter).</summary>
+    public static LoraAdapter FromTensors(IEnumerable<LoraTarget> targets, LoraConfig config,
+        Func<LoraTarget, (Tensor A, Tensor B)?> factors)
+    {
+        config.Validate();
+        var weights = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
+        foreach (var target in targets)
+        {
+            if (factors(target) is not var (a, b)) continue;
+            if (!a.shape.SequenceEqual(new[] { (long)config.Rank, target.InFeatures }) || !b.shape.SequenceEqual(new[] { target.OutFeatures, (long)config.Rank }))
+                throw new InvalidDataException($"{target.Name}: LoRA factors have shapes A [{string.Join(", ", a.shape)}], B [{string.Join(", ", b.shape)}], expected A [{config.Rank}, {target.InFeatures}], B [{target.OutFeatures}, {config.Rank}]");
+            weights[target.Name] = new LoraWeights(target,
+                new Parameter(a.DetachFromDisposeScope(), requires_grad: true), new Parameter(b.DetachFromDisposeScope(), requires_grad: true));
+        }
+        if (weights.Count == 0) throw new InvalidDataException("the adapter has no factors for any projection of this model");
+        return new LoraAdapter(config, weights);
+    }
+
+    public bool TryGet(string moduleName, out LoraWeights weights) => _weights.TryGetValue(moduleName, out weights!);
+
+    /// <summary>Every trainable tensor, in a fixed order (A then B, targets in model order).</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()
+    {
+        foreach (var w in _weights.Values)
+        {
+            yield return ($"{w.Target.Name}.lora_A.weight", w.A);
+            yield return ($"{w.Target.Name}.lora_B.weight", w.B);
+        }
+    }
+
+    public long ParameterCount => _weights.Values.Sum(w => w.A.numel() + w.B.numel());
+
+    public void Dispose()
+    {
+        foreach (var w in _weights.Values)
+        {
+            w.A.Dispose();
+            w.B.Dispose();
+        }
+    }
+}

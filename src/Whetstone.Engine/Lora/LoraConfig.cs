@@ -1,0 +1,40 @@
+namespace Whetstone.Engine.Lora;
+
+/// <summary>Which projections get a low-rank update and how large it is (Tinker's defaults:
+/// rank 32, every target group on). The update is scaled by alpha / rank.</summary>
+public sealed record LoraConfig
+{
+    public int Rank { get; init; } = 32;
+    public double Alpha { get; init; } = 32;
+    /// <summary>q_proj, k_proj, v_proj, o_proj.</summary>
+    public bool TrainAttention { get; init; } = true;
+    /// <summary>gate_proj, up_proj, down_proj.</summary>
+    public bool TrainMlp { get; init; } = true;
+    /// <summary>lm_head (the unembedding; also when tied to the embedding).</summary>
+    public bool TrainUnembed { get; init; } = true;
+    /// <summary>Seeds the random initialisation of the A matrices.</summary>
+    public long Seed { get; init; }
+
+    public double Scale => Alpha / Rank;
+
+    public void Validate()
+    {
+        if (Rank < 1) throw new ArgumentException($"rank = {Rank} must be at least 1");
+        if (Alpha <= 0 || double.IsNaN(Alpha)) throw new ArgumentException($"alpha = {Alpha} must be positive");
+        if (!TrainAttention && !TrainMlp && !TrainUnembed)
+            throw new ArgumentException("train_attn, train_mlp and train_unembed are all off: nothing to train");
+    }
+
+    public bool Targets(LoraTargetGroup group) => group switch
+    {
+        LoraTargetGroup.Attention => TrainAttention,
+        LoraTargetGroup.Mlp => TrainMlp,
+        LoraTargetGroup.Unembed => TrainUnembed,
+        _ => false,
+    };
+}
+
+public enum LoraTargetGroup { Attention, Mlp, Unembed }
+
+/// <summary>One projection LoRA can attach to, by its Hugging Face module path.</summary>
+public sealed record LoraTarget(string Name, long InFeatures, long OutFeatures, LoraTargetGroup Group);

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Whetstone.Engine.Formats;
+using Whetstone.Engine.Models;
+using Whetstone.Engine.Tokenization;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.ModelMaker;
+
+/// <summary>Creates a complete Hugging Face model directory with random weights: config.json,
+/// generation_config.json, safetensors (single or sharded), tokenizer.json and
+/// tokenizer_config.json. Everything loads through the same path as a downloaded checkpoint.</summary>
+public static class RandomModelWriter
+{
+    public static ModelConfig Write(string directory, RandomModelSpec spec)
+    {
+        Directory.CreateDirectory(directory);
+        var tokenizer = ByteLevelTokenizerFiles.Write(directory, spec.EffectiveTokenizerStyle, spec.Merges);
+        int vocab = spec.VocabSize ?? (tokenizer.TokenCount + 63) / 64 * 64;
+        if (vocab < tokenizer.TokenCount)
+            throw new ArgumentException($"vocab_size {vocab} is smaller than the tokenizer's {tokenizer.TokenCount} tokens");
+        int headDim = spec.HeadDim ?? spec.HiddenSize / spec.NumAttentionHeads;
+
+        var config = new ModelConfig
+        {
+            Family = spec.Family,
+            VocabSize = vocab,
+            HiddenSize = spec.HiddenSize,
+            IntermediateSize = spec.IntermediateSize,
+            NumHiddenLayers = spec.NumHiddenLayers,
+            NumAttentionHeads = spec.NumAttentionHeads,
+            NumKeyValueHeads = spec.NumKeyValueHeads,
+            HeadDim = headDim,
+            MaxPositionEmbeddings = spec.MaxPositionEmbeddings,
+            RmsNormEps = 1e-6,
+            RopeTheta = spec.RopeTheta,
+            RopeScaling = spec.RopeScaling,
+            TieWordEmbeddings = spec.TieWordEmbeddings,
+            AttentionBias = spec.Family == ModelFamily.Qwen2,
+            BosTokenId = tokenizer.BosTokenId,
+            EosTokenIds = tokenizer.EosTokenIds,
+            TorchDtype = spec.StoredDtype switch
+            {
+                ScalarType.BFloat16 => "bfloat16",
+                ScalarType.Float16 => "float16",
+                _ => "float32",
+            },
+        };
+        // Parse what we write: a shape the loader would refuse is refused here, before any weights.
+        var json = config.ToJson();
+        ModelConfig.Parse(json);
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString(ModelConfig.Indented));
+        AtomicFile.WriteAllText(Path.Combine(directory, "generation_config.json"), GenerationConfig(tokenizer).ToJsonString(ModelConfig.Indented));
+
+        using var scope = NewDisposeScope();
+        CheckpointWriter.Write(directory, RandomWeights.Create(config, spec.Seed, spec.StoredDtype), spec.MaxShardBytes);
+        return config;
+    }
+
+    static JsonObject GenerationConfig(GeneratedTokenizer tokenizer)
+    {
+        var json = new JsonObject();
+        if (tokenizer.BosTokenId is int bos) json["bos_token_id"] = bos;
+        json["eos_token_id"] = tokenizer.EosTokenIds.Count == 1
+            ? tokenizer.EosTokenIds[0]
+            : new JsonArray(tokenizer.EosTokenIds.Select(i => (JsonNode)i).ToArray());
+        if (tokenizer.PadTokenId is int pad) json["pad_token_id"] = pad;
+        json["do_sample"] = true;
+        json["temperature"] = 1.0;
+        return json;
+    }
+}

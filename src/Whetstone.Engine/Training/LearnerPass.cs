@@ -1,0 +1,91 @@
+using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Training;
+
+/// <summary>Forward (and backward) over the data of one or more runs sharing a network, in as
+/// few batched passes as memory allows: rows of different adapters go through the same pass.
+/// Rows are sorted by length and cut into chunks under a padded-token budget, so padding stays
+/// small and memory bounded; every loss is a sum, so chunking changes nothing numerically
+/// beyond summation order, and gradients simply accumulate.</summary>
+internal static class LearnerPass
+{
+    public const int DefaultTokensPerChunk = 8192;
+
+    public static IReadOnlyList<LearnerResult> Run(CausalLanguageModel network, IReadOnlyList<LearnerWork> work,
+        bool backward, int tokensPerChunk = DefaultTokensPerChunk)
+    {
+        for (int w = 0; w < work.Count; w++) DatumValidator.Check(network.Config, work[w]);
+
+        var rows = work.SelectMany((item, w) => item.Data.Select((datum, d) => (Work: w, Index: d, Datum: datum)))
+            .OrderByDescending(r => r.Datum.Length).ToList();
+        var logprobs = work.Select(item => new float[item.Data.Count][]).ToArray();
+        var losses = new double[work.Count];
+
+        foreach (var chunk in Chunks(rows, tokensPerChunk))
+        {
+            using var scope = NewDisposeScope();
+            using var gradMode = backward ? enable_grad() : no_grad();
+            int length = chunk[0].Datum.Length;
+            var inputs = new long[chunk.Count * length];
+            var targets = new long[chunk.Count * length];
+            for (int r = 0; r < chunk.Count; r++)
+                for (int t = 0; t < chunk[r].Datum.Length; t++)
+                {
+                    inputs[r * length + t] = chunk[r].Datum.InputTokens[t];
+                    targets[r * length + t] = chunk[r].Datum.TargetTokens[t];
+                }
+            var adapters = AdapterBatch.For(chunk.Select(r => work[r.Work].Adapter).ToArray());
+            var hidden = network.Forward(tensor(inputs, [chunk.Count, length]), adapters: adapters);
+            var logits = network.Logits(hidden, adapters);                                           // [n, L, V]
+            var targetTensor = tensor(targets, [chunk.Count, length]).unsqueeze(-1);
+            // log p(target) = logit(target) − logsumexp(logits): avoids a second [n, L, V] tensor.
+            var tokenLogprobs = logits.gather(-1, targetTensor).squeeze(-1) - logits.logsumexp(-1);  // [n, L]
+
+            Tensor? total = null;
+            foreach (var group in chunk.Select((row, r) => (row, r)).GroupBy(x => x.row.Work))
+            {
+                var item = work[group.Key];
+                var pieces = group.Select(x => tokenLogprobs[x.r, TensorIndex.Slice(0, x.row.Datum.Length)]).ToArray();
+                var flat = cat(pieces, 0);
+                var loss = item.Loss is LossSpec spec
+                    ? spec.Compute(flat,
+                        spec.Needs.Weights ? Flat(group.Select(x => x.row.Datum.Weights!)) : null,
+                        spec.Needs.Logprobs ? Flat(group.Select(x => x.row.Datum.Logprobs!)) : null,
+                        spec.Needs.Advantages ? Flat(group.Select(x => x.row.Datum.Advantages!)) : null)
+                    : (flat * Flat(group.Select(x => item.LogprobGradients![x.row.Index]))).sum();
+                losses[group.Key] += loss.item<float>();
+                total = total is null ? loss : total + loss;
+            }
+            if (backward) total!.backward();
+
+            var values = tokenLogprobs.detach().cpu().data<float>().ToArray();
+            for (int r = 0; r < chunk.Count; r++)
+                logprobs[chunk[r].Work][chunk[r].Index] = values.AsSpan(r * length, chunk[r].Datum.Length).ToArray();
+        }
+
+        return work.Select((item, w) => new LearnerResult(logprobs[w], losses[w], item.Data.Sum(d => (long)d.Length))).ToArray();
+    }
+
+    static Tensor Flat(IEnumerable<IReadOnlyList<float>> lists) => tensor(lists.SelectMany(l => l).ToArray());
+
+    static IEnumerable<List<(int Work, int Index, Datum Datum)>> Chunks(List<(int Work, int Index, Datum Datum)> sortedRows, int tokensPerChunk)
+    {
+        var chunk = new List<(int, int, Datum)>();
+        int longest = 0;
+        foreach (var row in sortedRows)
+        {
+            int nextLongest = Math.Max(longest, row.Datum.Length);
+            if (chunk.Count > 0 && nextLongest * (chunk.Count + 1) > tokensPerChunk)
+            {
+                yield return chunk;
+                chunk = [];
+                nextLongest = row.Datum.Length;
+            }
+            chunk.Add(row);
+            longest = nextLongest;
+        }
+        if (chunk.Count > 0) yield return chunk;
+    }
+}

@@ -1,0 +1,103 @@
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Training;
+
+/// <summary>The built-in token-level losses of Tinker, each summed over tokens (SPEC.md).
+/// p = learner, q = sampler, r = p/q = exp(logp − logq).</summary>
+public enum LossFunction
+{
+    /// <summary>−Σ logp · w</summary>
+    CrossEntropy,
+    /// <summary>−Σ r · A</summary>
+    ImportanceSampling,
+    /// <summary>−Σ min(r·A, clip(r, lo, hi)·A)</summary>
+    Ppo,
+    /// <summary>−Σ stopgrad(clip(r, lo, hi)) · logp · A</summary>
+    Cispo,
+    /// <summary>−Σ (logp·A − ½β(logp − logq)²)</summary>
+    Dro,
+}
+
+/// <summary>A loss and its config (loss_fn_config).</summary>
+public sealed record LossSpec(LossFunction Function)
+{
+    public double ClipLowThreshold { get; init; } = 0.8;
+    public double ClipHighThreshold { get; init; } = 1.2;
+    public double Beta { get; init; } = 0.05;
+
+    public static LossSpec Parse(string name, IReadOnlyDictionary<string, double>? config = null)
+    {
+        var function = name switch
+        {
+            "cross_entropy" => LossFunction.CrossEntropy,
+            "importance_sampling" => LossFunction.ImportanceSampling,
+            "ppo" => LossFunction.Ppo,
+            "cispo" => LossFunction.Cispo,
+            "dro" => LossFunction.Dro,
+            _ => throw new TrainingArgumentException("loss_fn", $"'{name}' is not one of cross_entropy, importance_sampling, ppo, cispo, dro"),
+        };
+        var spec = new LossSpec(function);
+        foreach (var (key, value) in config ?? new Dictionary<string, double>())
+        {
+            spec = key switch
+            {
+                "clip_low_threshold" when function is LossFunction.Ppo or LossFunction.Cispo => spec with { ClipLowThreshold = value },
+                "clip_high_threshold" when function is LossFunction.Ppo or LossFunction.Cispo => spec with { ClipHighThreshold = value },
+                "beta" when function is LossFunction.Dro => spec with { Beta = value },
+                _ => throw new TrainingArgumentException($"loss_fn_config.{key}", $"is not a setting of {name}"),
+            };
+        }
+        if (!(spec.ClipLowThreshold > 0 && spec.ClipLowThreshold <= 1 && spec.ClipHighThreshold >= 1))
+            throw new TrainingArgumentException("loss_fn_config", $"clip thresholds ({spec.ClipLowThreshold}, {spec.ClipHighThreshold}) must satisfy 0 < low ≤ 1 ≤ high");
+        if (!(spec.Beta >= 0)) throw new TrainingArgumentException("loss_fn_config.beta", $"= {spec.Beta} must be ≥ 0");
+        return spec;
+    }
+
+    public string Name => Function switch
+    {
+        LossFunction.CrossEntropy => "cross_entropy",
+        LossFunction.ImportanceSampling => "importance_sampling",
+        LossFunction.Ppo => "ppo",
+        LossFunction.Cispo => "cispo",
+        LossFunction.Dro => "dro",
+        _ => throw new ArgumentOutOfRangeException(),
+    };
+
+    /// <summary>Which loss_fn_inputs beyond target_tokens this loss reads.</summary>
+    public (bool Weights, bool Logprobs, bool Advantages) Needs => Function switch
+    {
+        LossFunction.CrossEntropy => (true, false, false),
+        _ => (false, true, true),
+    };
+
+    /// <summary>The summed loss over tokens. All arguments are flat [N] over the valid tokens;
+    /// logp carries the gradient, the others are constants.</summary>
+    public Tensor Compute(Tensor logp, Tensor? weights, Tensor? samplerLogprobs, Tensor? advantages)
+    {
+        switch (Function)
+        {
+            case LossFunction.CrossEntropy:
+                return -(logp * weights!).sum();
+            case LossFunction.ImportanceSampling:
+                return -((logp - samplerLogprobs!).exp() * advantages!).sum();
+            case LossFunction.Ppo:
+            {
+                var ratio = (logp - samplerLogprobs!).exp();
+                var clipped = ratio.clamp(ClipLowThreshold, ClipHighThreshold);
+                return -minimum(ratio * advantages!, clipped * advantages!).sum();
+            }
+            case LossFunction.Cispo:
+            {
+                var ratio = (logp - samplerLogprobs!).exp().clamp(ClipLowThreshold, ClipHighThreshold).detach();
+                return -(ratio * logp * advantages!).sum();
+            }
+            case LossFunction.Dro:
+            {
+                var difference = logp - samplerLogprobs!;
+                return -(logp * advantages! - 0.5 * Beta * difference * difference).sum();
+            }
+            default:
+                throw new ArgumentOutOfRangeException();
+        }
+    }
+}
