@@ -59,12 +59,14 @@ public sealed class CausalLanguageModel : nn.Module
         });
     }
 
-    /// <summary>[B, .., hidden] → fp32 logits [B, .., vocab], with the adapters' unembedding updates.</summary>
+    /// <summary>[B, .., hidden] → logits [B, .., vocab] with the adapters' unembedding updates,
+    /// in fp32 (fp64 for an fp64 network, as gradient checks need): softmax over a large
+    /// vocabulary in bf16 would cost the logprobs their precision.</summary>
     public Tensor Logits(Tensor hidden, AdapterBatch? adapters = null)
     {
         var logits = nn.functional.linear(hidden, UnembeddingWeight);
         if (adapters is not null) logits = adapters.Apply(UnembeddingName, hidden, logits);
-        return logits.to(ScalarType.Float32);
+        return logits.dtype == ScalarType.Float64 ? logits : logits.to(ScalarType.Float32);
     }
 
     public KvCache CreateCache(int batchSize, int capacity) => new(Config, batchSize, capacity, Dtype);

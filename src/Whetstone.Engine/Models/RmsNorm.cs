@@ -22,7 +22,7 @@ internal sealed class RmsNorm : nn.Module
     public Tensor Forward(Tensor x)
     {
         var inputType = x.dtype;
-        var h = x.to(ScalarType.Float32);
+        var h = inputType == ScalarType.Float64 ? x : x.to(ScalarType.Float32);
         h = h * rsqrt(h.pow(2).mean([-1L], keepdim: true) + _eps);
         return _weight * h.to(inputType);
     }

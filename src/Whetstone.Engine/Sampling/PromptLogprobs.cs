@@ -16,12 +16,12 @@ internal static class PromptLogprobs
         if (length < 2) return (result, top);
         var logprobs = logits[TensorIndex.Slice(0, length - 1)].log_softmax(-1);          // [T-1, V]
         var targets = tensor(tokens.Skip(1).Select(t => (long)t).ToArray()).unsqueeze(1);
-        var picked = logprobs.gather(1, targets).squeeze(1).data<float>().ToArray();
+        var picked = logprobs.gather(1, targets).squeeze(1).to(ScalarType.Float32).data<float>().ToArray();
         for (int t = 1; t < length; t++) result[t] = picked[t - 1];
         if (top is not null)
         {
             var (values, indices) = logprobs.topk(Math.Min(topk, (int)logprobs.shape[1]), dim: -1);
-            var v = values.data<float>().ToArray();
+            var v = values.to(ScalarType.Float32).data<float>().ToArray();
             var ix = indices.data<long>().ToArray();
             int k = (int)values.shape[1];
             for (int t = 1; t < length; t++)

@@ -54,7 +54,7 @@ internal static class TokenChooser
             chosen = where(isGreedy, greedy, drawn);
         }
         var chosenLogprobs = logprobs.gather(1, chosen.unsqueeze(1)).squeeze(1);
-        return (chosen.data<long>().ToArray(), chosenLogprobs.data<float>().ToArray());
+        return (chosen.data<long>().ToArray(), chosenLogprobs.to(ScalarType.Float32).data<float>().ToArray());
     }
 
     // probs: [R, V] (not necessarily normalised), u: [R, 1] in (0, 1] → index of the first

@@ -55,12 +55,12 @@ internal static class LearnerPass
                         spec.Needs.Logprobs ? Flat(group.Select(x => x.row.Datum.Logprobs!)) : null,
                         spec.Needs.Advantages ? Flat(group.Select(x => x.row.Datum.Advantages!)) : null)
                     : (flat * Flat(group.Select(x => item.LogprobGradients![x.row.Index]))).sum();
-                losses[group.Key] += loss.item<float>();
+                losses[group.Key] += loss.to(ScalarType.Float64).item<double>();
                 total = total is null ? loss : total + loss;
             }
             if (backward) total!.backward();
 
-            var values = tokenLogprobs.detach().cpu().data<float>().ToArray();
+            var values = tokenLogprobs.detach().to(ScalarType.Float32).data<float>().ToArray();
             for (int r = 0; r < chunk.Count; r++)
                 logprobs[chunk[r].Work][chunk[r].Index] = values.AsSpan(r * length, chunk[r].Datum.Length).ToArray();
         }
