@@ -4,10 +4,14 @@ namespace Whetstone.Engine.Lora;
 
 /// <summary>Which adapter applies to which rows of one forward batch (null = base model only).
 /// Rows are grouped by adapter so each projection computes one low-rank product per adapter
-/// over just its rows (segmented LoRA, as in Punica / S-LoRA) and adds it back in place.</summary>
+/// over just its rows (segmented LoRA, as in Punica / S-LoRA) and adds it into those rows.
+/// Callers that keep each adapter's rows contiguous (the learner and the sampler do) get plain
+/// slices; scattered rows fall back to gather / index_add.</summary>
 public sealed class AdapterBatch
 {
-    readonly List<(LoraAdapter Adapter, Tensor? Rows)> _groups = [];
+    readonly List<Group> _groups = [];
+
+    readonly record struct Group(LoraAdapter Adapter, long Start, long Count, Tensor? Rows);
 
     /// <param name="rowAdapters">One entry per batch row.</param>
     public AdapterBatch(IReadOnlyList<LoraAdapter?> rowAdapters)
@@ -15,24 +19,59 @@ public sealed class AdapterBatch
         foreach (var group in rowAdapters.Select((a, i) => (a, i)).Where(x => x.a is not null).GroupBy(x => x.a!))
         {
             var rows = group.Select(x => (long)x.i).ToArray();
-            // One adapter over the whole batch needs no gather/scatter.
-            _groups.Add((group.Key, rows.Length == rowAdapters.Count ? null : tensor(rows)));
+            bool contiguous = rows[^1] - rows[0] + 1 == rows.Length;
+            _groups.Add(new Group(group.Key, rows[0], rows.Length, contiguous ? null : tensor(rows)));
         }
+        BatchSize = rowAdapters.Count;
     }
 
-    public bool IsEmpty => _groups.Count == 0;
+    public int BatchSize { get; }
 
     /// <summary>y = base(x) plus each adapter's update on its rows. x: [B, .., in], y: [B, .., out].</summary>
     public Tensor Apply(string moduleName, Tensor x, Tensor y)
     {
-        foreach (var (adapter, rows) in _groups)
+        var active = _groups.Where(g => g.Adapter.TryGet(moduleName, out _)).ToList();
+        if (active.Count == 0) return y;
+        if (active.Count == 1 && active[0].Count == BatchSize)
+            return y + Delta(active[0], moduleName, x);
+        if (active.All(g => g.Rows is null))
+            return y + ContiguousDeltas(active, moduleName, x, y);
+        foreach (var group in active)
         {
-            if (!adapter.TryGet(moduleName, out var weights)) continue;
-            y = rows is null
-                ? y + weights.Delta(x, adapter.Scale)
-                : y.index_add(0, rows, weights.Delta(x.index_select(0, rows), adapter.Scale), 1.0);
+            var rows = group.Rows ?? arange(group.Start, group.Start + group.Count, dtype: ScalarType.Int64);
+            y = y.index_add(0, rows, Delta(group, moduleName, x.index_select(0, rows)), 1.0);
         }
         return y;
+    }
+
+    static Tensor Delta(Group group, string moduleName, Tensor x)
+    {
+        group.Adapter.TryGet(moduleName, out var weights);
+        return weights.Delta(x, group.Adapter.Scale);
+    }
+
+    // Each adapter's rows are one slice: compute each slice's update on a view of x and lay the
+    // pieces (zeros for rows without an update) end to end — one concatenation and one add,
+    // rather than a scatter per adapter.
+    Tensor ContiguousDeltas(List<Group> active, string moduleName, Tensor x, Tensor y)
+    {
+        var pieces = new List<Tensor>();
+        long next = 0;
+        foreach (var group in active.OrderBy(g => g.Start))
+        {
+            if (group.Start > next) pieces.Add(zeros(Shape(y, group.Start - next), y.dtype));
+            pieces.Add(Delta(group, moduleName, x.narrow(0, group.Start, group.Count)));
+            next = group.Start + group.Count;
+        }
+        if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype));
+        return cat(pieces, 0);
+    }
+
+    static long[] Shape(Tensor like, long rows)
+    {
+        var shape = like.shape.ToArray();
+        shape[0] = rows;
+        return shape;
     }
 
     public static AdapterBatch? For(IReadOnlyList<LoraAdapter?> rowAdapters) =>

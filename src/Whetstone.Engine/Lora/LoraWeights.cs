@@ -16,6 +16,7 @@ public sealed class LoraWeights(LoraTarget target, Parameter a, Parameter b)
     {
         var a = A.dtype == x.dtype ? (Tensor)A : A.to(x.dtype);
         var b = B.dtype == x.dtype ? (Tensor)B : B.to(x.dtype);
-        return nn.functional.linear(nn.functional.linear(x, a), b) * scale;
+        // Scale the rank-r intermediate, not the [.., out] result: r ≪ out.
+        return nn.functional.linear(nn.functional.linear(x, a) * scale, b);
     }
 }

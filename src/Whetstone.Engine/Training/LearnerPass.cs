@@ -23,11 +23,13 @@ internal static class LearnerPass
         var logprobs = work.Select(item => new float[item.Data.Count][]).ToArray();
         var losses = new double[work.Count];
 
-        foreach (var chunk in Chunks(rows, tokensPerChunk))
+        foreach (var lengthChunk in Chunks(rows, tokensPerChunk))
         {
+            // Each run's rows side by side, so its adapter updates a contiguous slice.
+            var chunk = lengthChunk.OrderBy(r => r.Work).ToList();
             using var scope = NewDisposeScope();
             using var gradMode = backward ? enable_grad() : no_grad();
-            int length = chunk[0].Datum.Length;
+            int length = chunk.Max(r => r.Datum.Length);
             var inputs = new long[chunk.Count * length];
             var targets = new long[chunk.Count * length];
             for (int r = 0; r < chunk.Count; r++)
