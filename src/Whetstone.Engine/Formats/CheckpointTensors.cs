@@ -61,6 +61,14 @@ public sealed class CheckpointTensors : IDisposable
 
     public bool Contains(string name) => _byName.ContainsKey(name);
 
+    /// <summary>The stored shape and dtype, read from the header without touching the data.</summary>
+    public long[] Shape(string name) => FileHolding(name).Shape(name);
+
+    public ScalarType StoredDtype(string name) => FileHolding(name).Dtype(name);
+
+    SafetensorsFile FileHolding(string name) => _byName.TryGetValue(name, out var file) ? file
+        : throw new KeyNotFoundException($"checkpoint '{Directory}' has no tensor '{name}'");
+
     /// <summary>Reads a tensor, checks its shape and converts it to <paramref name="dtype"/>.</summary>
     public Tensor Read(string name, long[] expectedShape, ScalarType dtype)
     {

@@ -1,7 +1,8 @@
 namespace Whetstone.Engine.Lora;
 
 /// <summary>Which projections get a low-rank update and how large it is (Tinker's defaults:
-/// rank 32, every target group on). The update is scaled by alpha / rank.</summary>
+/// rank 32, every target group on). The update is scaled by alpha / rank, or by alpha / √rank
+/// with <see cref="UseRsLora"/>.</summary>
 public sealed record LoraConfig
 {
     public int Rank { get; init; } = 32;
@@ -15,7 +16,12 @@ public sealed record LoraConfig
     /// <summary>Seeds the random initialisation of the A matrices.</summary>
     public long Seed { get; init; }
 
-    public double Scale => Alpha / Rank;
+    /// <summary>Rank-stabilised LoRA (Kalajdzievski 2023, PEFT's use_rslora): scale alpha / √rank,
+    /// which keeps the update's size from shrinking as the rank grows. Off by default, as in PEFT;
+    /// it matters here so that adapters trained that way import with their own scale.</summary>
+    public bool UseRsLora { get; init; }
+
+    public double Scale => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     public void Validate()
     {

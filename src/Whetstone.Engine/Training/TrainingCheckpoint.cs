@@ -151,6 +151,7 @@ internal static class LoraConfigJson
     {
         ["rank"] = c.Rank, ["alpha"] = c.Alpha, ["train_attn"] = c.TrainAttention,
         ["train_mlp"] = c.TrainMlp, ["train_unembed"] = c.TrainUnembed, ["seed"] = c.Seed,
+        ["use_rslora"] = c.UseRsLora,
     };
 
     public static LoraConfig FromJson(JsonObject json) => new()
@@ -161,5 +162,7 @@ internal static class LoraConfigJson
         TrainMlp = json["train_mlp"]!.GetValue<bool>(),
         TrainUnembed = json["train_unembed"]!.GetValue<bool>(),
         Seed = json["seed"]!.GetValue<long>(),
+        // Absent in checkpoints written before rsLoRA adapters could be imported.
+        UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
     };
 }

@@ -29,7 +29,7 @@ public class ReferenceTransformerTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var actual = network.Logits(network.Forward(tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0)))[0]
-            .data<float>().ToArray();
+            .data<double>().ToArray();   // an fp64 network gives fp64 logits
         int vocab = config.VocabSize;
         double worst = 0;
         for (int t = 0; t < tokens.Length; t++)
