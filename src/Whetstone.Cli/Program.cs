@@ -7,5 +7,6 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     SampleCommand.Create(),
     LogprobsCommand.Create(),
     InitModelCommand.Create(),
+    MergeCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -13,7 +13,7 @@ internal static class LogprobsCommand
         var tokens = new Option<string?>("--tokens") { Description = "Token ids to score, comma-separated (e.g. 1,2,3)" };
         var json = new Option<bool>("--json") { Description = "Print {\"tokens\": [...], \"logprobs\": [null, ...]}" };
         var command = new Command("logprobs", "Per-token log p(token | prefix) of a sequence (the first token has none).");
-        model.AddTo(command);
+        model.AddTo(command, withAdapter: true);
         command.Options.Add(text);
         command.Options.Add(tokens);
         command.Options.Add(json);
@@ -24,8 +24,9 @@ internal static class LogprobsCommand
                 return CommandErrors.Fail(CommandErrors.BadArguments, "give exactly one of --text or --tokens");
             var ids = tokensValue is not null ? ParseIds(tokensValue) : null;
             using var loaded = model.Load(result);
+            using var adapter = model.LoadAdapter(result, loaded);
             ids ??= loaded.Tokenizer.Encode(textValue!).ToArray();
-            var logprobs = new Sampler(loaded.Network, loaded.Tokenizer).ComputeLogprobs(ids);
+            var logprobs = new Sampler(loaded.Network, loaded.Tokenizer).ComputeLogprobs(ids, adapter);
             if (result.GetValue(json))
             {
                 Console.WriteLine(new JsonObject

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Whetstone.Engine.Formats;
+using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
 using Whetstone.Engine.Runtime;
 
@@ -19,11 +21,21 @@ internal sealed class ModelOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    public void AddTo(Command command)
+    public Option<string?> Adapter { get; } = new("--adapter", "-a")
+    {
+        Description = "PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) to apply",
+    };
+
+    public void AddTo(Command command, bool withAdapter = false)
     {
         command.Options.Add(Model);
         command.Options.Add(Dtype);
+        if (withAdapter) command.Options.Add(Adapter);
     }
+
+    /// <summary>The --adapter, loaded onto <paramref name="model"/>'s network, or null.</summary>
+    public LoraAdapter? LoadAdapter(ParseResult result, PretrainedModel model) =>
+        result.GetValue(Adapter) is string directory ? PeftAdapter.Load(directory, model.Network) : null;
 
     public PretrainedModel Load(ParseResult result) =>
         PretrainedModel.Load(result.GetValue(Model)!, ComputeDtype.Parse(result.GetValue(Dtype)!));

@@ -22,12 +22,13 @@ internal static class SampleCommand
         var json = new Option<bool>("--json") { Description = "Print tokens, logprobs and stop reasons as JSON" };
 
         var command = new Command("sample", "Complete a prompt with a KV-cached sampler.");
-        model.AddTo(command);
+        model.AddTo(command, withAdapter: true);
         foreach (var option in new Option[] { prompt, maxTokens, temperature, topK, topP, seed, stop, samples, special, json })
             command.Options.Add(option);
         command.SetAction(result => CommandErrors.Run(() =>
         {
             using var loaded = model.Load(result);
+            using var adapter = model.LoadAdapter(result, loaded);
             var tokens = loaded.Tokenizer.Encode(result.GetValue(prompt)!, result.GetValue(special));
             if (tokens.Count == 0) throw new SamplingArgumentException("prompt", "encodes to no tokens");
             var parameters = new SamplingParams
@@ -40,7 +41,7 @@ internal static class SampleCommand
                 Stop = result.GetValue(stop) ?? [],
             };
             var sampler = new Sampler(loaded.Network, loaded.Tokenizer);
-            var output = sampler.Sample(new SampleRequest(tokens, result.GetValue(samples), parameters));
+            var output = sampler.Sample(new SampleRequest(tokens, result.GetValue(samples), parameters) { Adapter = adapter });
             if (result.GetValue(json))
             {
                 var array = new JsonArray(output.Sequences.Select(s => (JsonNode)new JsonObject

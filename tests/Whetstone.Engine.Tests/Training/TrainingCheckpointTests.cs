@@ -1,3 +1,4 @@
+using Whetstone.Engine.Formats;
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
 using Whetstone.Engine.Training;
