@@ -35,7 +35,10 @@ public sealed class AdapterBatch
         if (active.Count == 1 && active[0].Count == BatchSize)
             return y + Delta(active[0], moduleName, x);
         if (active.All(g => g.Rows is null))
+        {
+            if (CoversBatchEvenly(active)) return y + StackedDeltas(active, moduleName, x, y);
             return y + ContiguousDeltas(active, moduleName, x, y);
+        }
         foreach (var group in active)
         {
             var rows = group.Rows ?? arange(group.Start, group.Start + group.Count, dtype: ScalarType.Int64);
@@ -65,6 +68,28 @@ public sealed class AdapterBatch
         }
         if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype));
         return cat(pieces, 0);
+    }
+
+    // Every row adapted, each adapter over the same number of rows with the same rank: the
+    // grouped product is two batched matmuls over the stacked factors ([G, n, in] · [G, in, r]
+    // · [G, r, out]) instead of two small matmuls and two casts per adapter.
+    bool CoversBatchEvenly(List<Group> active) =>
+        active.Count > 1
+        && active.Sum(g => g.Count) == BatchSize
+        && active.All(g => g.Count == active[0].Count && g.Adapter.Config.Rank == active[0].Adapter.Config.Rank);
+
+    Tensor StackedDeltas(List<Group> active, string moduleName, Tensor x, Tensor y)
+    {
+        var ordered = active.OrderBy(g => g.Start).ToList();
+        var factors = ordered.Select(g => { g.Adapter.TryGet(moduleName, out var w); return w; }).ToList();
+        int groups = ordered.Count;
+        var a = stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype);               // [G, r, in]
+        var b = stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype);               // [G, out, r]
+        var scales = tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype).view(groups, 1, 1);
+        long inFeatures = x.shape[^1], outFeatures = y.shape[^1];
+        var grouped = x.reshape(groups, -1, inFeatures);                                        // [G, n·T, in]
+        var low = bmm(grouped, a.transpose(1, 2)) * scales;                                     // [G, n·T, r]
+        return bmm(low, b.transpose(1, 2)).reshape(y.shape);                                    // [B, .., out]
     }
 
     static long[] Shape(Tensor like, long rows)

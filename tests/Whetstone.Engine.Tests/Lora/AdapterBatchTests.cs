@@ -1,0 +1,39 @@
+using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
+using Whetstone.Engine.Tests.Training;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Tests.Lora;
+
+/// <summary>Every way <see cref="AdapterBatch"/> lays out rows — one adapter for all, stacked
+/// equal groups, contiguous slices with base rows between, scattered rows — gives each row its
+/// own adapter's logits, as a pass with that adapter alone does.</summary>
+public class AdapterBatchTests
+{
+    [Theory]
+    [InlineData(new[] { 0, 0, 0 })]              // one adapter, whole batch
+    [InlineData(new[] { 0, 0, 1, 1, 2, 2 })]     // equal contiguous groups: stacked
+    [InlineData(new[] { 0, -1, 1, 1, -1 })]      // contiguous slices and base rows
+    [InlineData(new[] { 0, 1, 0, -1, 1 })]       // scattered rows
+    public void EachRowGetsItsOwnAdaptersLogits(int[] layout)
+    {
+        var config = TestModels.Config(ModelFamily.Qwen3, vocab: 43);
+        using var network = TestModels.Network(config);
+        var lora = new LoraConfig { Rank = 4 };
+        var adapters = Enumerable.Range(0, 3).Select(i => TrainingTestData.RandomAdapter(network, lora, seed: 50 + i)).ToArray();
+        using var scope = NewDisposeScope();
+        var tokens = TestModels.RandomTokens(layout.Length, 6, config.VocabSize, seed: 3);
+        var rowAdapters = layout.Select(i => i < 0 ? null : adapters[i]).ToArray();
+        var batch = AdapterBatch.For(rowAdapters);
+        var together = network.Logits(network.Forward(tokens, adapters: batch), batch);
+        for (int row = 0; row < layout.Length; row++)
+        {
+            var single = AdapterBatch.For([rowAdapters[row]]);
+            var rowTokens = tokens[TensorIndex.Slice(row, row + 1)];
+            var alone = network.Logits(network.Forward(rowTokens, adapters: single), single)[0];
+            float difference = (together[row] - alone).abs().max().item<float>();
+            Assert.True(difference < 1e-5, $"row {row}: max |Δlogit| = {difference:E2}");
+        }
+        foreach (var a in adapters) a.Dispose();
+    }
+}
