@@ -1,0 +1,27 @@
+namespace Whetstone.Protocol;
+
+public sealed record TrainingRunList(IReadOnlyList<TrainingRunInfo> Runs);
+
+/// <summary>A saved checkpoint: kind "weights" (training state) or "sampler_weights" (adapter).</summary>
+public sealed record CheckpointInfo(string Path, string RunId, string Kind, string Name)
+{
+    public DateTimeOffset CreatedAt { get; init; }
+    public bool Published { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public long SizeBytes { get; init; }
+}
+
+public sealed record CheckpointList(IReadOnlyList<CheckpointInfo> Checkpoints);
+
+public sealed record SetCheckpointTtlRequest(double? TtlSeconds);
+
+/// <summary>Token and compute accounting for a run or an API key.</summary>
+public sealed record UsageInfo
+{
+    public long PrefillTokens { get; init; }
+    public long SampledTokens { get; init; }
+    public long TrainedTokens { get; init; }
+    public double ComputeSeconds { get; init; }
+}
+
+public sealed record HealthResponse(string Status, IReadOnlyList<string> BaseModels);

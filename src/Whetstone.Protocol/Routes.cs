@@ -1,0 +1,35 @@
+namespace Whetstone.Protocol;
+
+/// <summary>Every path of the training API, in one place for the server and the SDK.</summary>
+public static class Routes
+{
+    public const string Health = "/healthz";
+    public const string Prefix = "/api/v1";
+
+    public const string TrainingRuns = Prefix + "/training_runs";                         // POST create, GET list
+    public const string TrainingRunsFromState = Prefix + "/training_runs/from_state";     // POST
+    public static string TrainingRun(string runId) => $"{TrainingRuns}/{runId}";           // GET info
+    public static string Forward(string runId) => $"{TrainingRun(runId)}/forward";
+    public static string ForwardBackward(string runId) => $"{TrainingRun(runId)}/forward_backward";
+    public static string OptimStep(string runId) => $"{TrainingRun(runId)}/optim_step";
+    public static string SaveState(string runId) => $"{TrainingRun(runId)}/save_state";
+    public static string LoadState(string runId) => $"{TrainingRun(runId)}/load_state";
+    public static string SaveWeightsForSampler(string runId) => $"{TrainingRun(runId)}/save_weights_for_sampler";
+    public static string RunCheckpoints(string runId) => $"{TrainingRun(runId)}/checkpoints";
+    public static string RunUsage(string runId) => $"{TrainingRun(runId)}/usage";
+
+    public const string SamplingSessions = Prefix + "/sampling_sessions";                 // POST create
+    public static string Sample(string sessionId) => $"{SamplingSessions}/{sessionId}/sample";
+    public static string ComputeLogprobs(string sessionId) => $"{SamplingSessions}/{sessionId}/compute_logprobs";
+
+    public static string Future(string requestId) => $"{Prefix}/futures/{requestId}";      // GET ?timeout_seconds=
+
+    /// <summary>Checkpoints are addressed by their whet:// path, passed URL-encoded.</summary>
+    public const string Checkpoints = Prefix + "/checkpoints";                             // GET ?path=, DELETE ?path=
+    public const string CheckpointPublish = Checkpoints + "/publish";                      // POST ?path=
+    public const string CheckpointUnpublish = Checkpoints + "/unpublish";                  // POST ?path=
+    public const string CheckpointTtl = Checkpoints + "/ttl";                              // POST ?path=
+    public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged
+
+    public const string Usage = Prefix + "/usage";                                         // GET, for the caller's key
+}

@@ -1,0 +1,79 @@
+namespace Whetstone.Protocol;
+
+/// <summary>One example: model input plus named per-token loss inputs ("target_tokens" int64;
+/// "weights", "logprobs", "advantages" float32; "logprob_gradients" float32 for custom losses).</summary>
+public sealed record Datum(ModelInput ModelInput, IReadOnlyDictionary<string, TensorData> LossFnInputs);
+
+public sealed record CreateTrainingRunRequest(string BaseModel)
+{
+    public int Rank { get; init; } = 32;
+    public double? Alpha { get; init; }
+    public bool TrainAttn { get; init; } = true;
+    public bool TrainMlp { get; init; } = true;
+    public bool TrainUnembed { get; init; } = true;
+    public long Seed { get; init; }
+    /// <summary>Train every parameter instead of a LoRA adapter (small models).</summary>
+    public bool FullFineTuning { get; init; }
+    public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
+}
+
+/// <summary>A new run starting from a saved training state (whet://run/weights/name).</summary>
+public sealed record CreateTrainingRunFromStateRequest(string Path)
+{
+    public bool WithOptimizer { get; init; }
+    public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
+}
+
+/// <summary>forward and forward_backward. loss_fn: cross_entropy, importance_sampling, ppo,
+/// cispo, dro — or "custom", where loss_fn_inputs carry "logprob_gradients" (dL/dlogprob,
+/// computed by the client) applied through the linear surrogate.</summary>
+public sealed record ForwardBackwardRequest(IReadOnlyList<Datum> Data, string LossFn)
+{
+    public IReadOnlyDictionary<string, double>? LossFnConfig { get; init; }
+}
+
+public sealed record ForwardBackwardOutput(IReadOnlyList<LossFnOutput> LossFnOutputs, IReadOnlyDictionary<string, double> Metrics);
+
+public sealed record LossFnOutput(TensorData Logprobs);
+
+public sealed record AdamParams
+{
+    public double LearningRate { get; init; } = 1e-4;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Eps { get; init; } = 1e-12;
+    public double WeightDecay { get; init; }
+    public double GradClipNorm { get; init; }
+}
+
+public sealed record OptimStepRequest(AdamParams AdamParams);
+
+public sealed record OptimStepOutput(long Step, IReadOnlyDictionary<string, double> Metrics);
+
+public sealed record SaveStateRequest(string Name);
+
+public sealed record SaveStateOutput(string Path);
+
+public sealed record LoadStateRequest(string Path)
+{
+    public bool WithOptimizer { get; init; }
+}
+
+public sealed record TrainingRunInfo(string RunId, string BaseModel)
+{
+    public int? Rank { get; init; }
+    public double? Alpha { get; init; }
+    public bool TrainAttn { get; init; }
+    public bool TrainMlp { get; init; }
+    public bool TrainUnembed { get; init; }
+    public bool FullFineTuning { get; init; }
+    public long Step { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? LastRequestAt { get; init; }
+    public string? LastCheckpoint { get; init; }
+    public string? LastSamplerCheckpoint { get; init; }
+    public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
+    public TokenizerInfo? Tokenizer { get; init; }
+}
+
+public sealed record TokenizerInfo(int VocabSize, int? BosTokenId, IReadOnlyList<int> EosTokenIds);

@@ -1,0 +1,45 @@
+namespace Whetstone.Service.Persistence;
+
+/// <summary>The service's durable metadata: API keys, runs, checkpoints, requests, accounting.
+/// Checkpoint files themselves live under the data directory; only their records are here.
+/// Implemented for SQLite (the default) and PostgreSQL with the same behaviour.
+/// Every method is safe to call concurrently.</summary>
+public interface IMetadataStore : IAsyncDisposable
+{
+    /// <summary>Creates the schema if missing (idempotent); migrations go here.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    Task InsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken = default);
+    /// <summary>The key with this hash unless revoked.</summary>
+    Task<ApiKeyRecord?> FindActiveApiKeyAsync(string keyHash, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(CancellationToken cancellationToken = default);
+    /// <summary>False if no such active key.</summary>
+    Task<bool> RevokeApiKeyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default);
+    Task<bool> AnyAdminKeyAsync(CancellationToken cancellationToken = default);
+
+    Task InsertRunAsync(RunRecord run, CancellationToken cancellationToken = default);
+    Task<RunRecord?> GetRunAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>A tenant's runs, newest first.</summary>
+    Task<IReadOnlyList<RunRecord>> ListRunsAsync(string tenant, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the mutable fields (step, last request, last checkpoints, metadata).</summary>
+    Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts, or replaces the record with the same path (a checkpoint saved again under its name).</summary>
+    Task UpsertCheckpointAsync(CheckpointRecord checkpoint, CancellationToken cancellationToken = default);
+    Task<CheckpointRecord?> GetCheckpointAsync(string path, CancellationToken cancellationToken = default);
+    /// <summary>A run's checkpoints, oldest first.</summary>
+    Task<IReadOnlyList<CheckpointRecord>> ListCheckpointsAsync(string runId, CancellationToken cancellationToken = default);
+    Task<bool> DeleteCheckpointAsync(string path, CancellationToken cancellationToken = default);
+    Task<bool> SetCheckpointPublishedAsync(string path, bool published, CancellationToken cancellationToken = default);
+    Task<bool> SetCheckpointExpiryAsync(string path, DateTimeOffset? expiresAt, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<CheckpointRecord>> ListExpiredCheckpointsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    Task InsertRequestAsync(RequestRecord request, CancellationToken cancellationToken = default);
+    Task CompleteRequestAsync(string id, string status, string? error, DateTimeOffset at, CancellationToken cancellationToken = default);
+    Task<RequestRecord?> GetRequestAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds to the totals of the run and of the API key (both kept).</summary>
+    Task AddUsageAsync(string apiKeyId, string? runId, UsageTotals delta, CancellationToken cancellationToken = default);
+    Task<UsageTotals> GetRunUsageAsync(string runId, CancellationToken cancellationToken = default);
+    Task<UsageTotals> GetApiKeyUsageAsync(string apiKeyId, CancellationToken cancellationToken = default);
+}
