@@ -8,5 +8,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     LogprobsCommand.Create(),
     InitModelCommand.Create(),
     MergeCommand.Create(),
+    ServeCommand.Create(),
+    KeysCommand.Create(),
 };
 return root.Parse(args).Invoke();

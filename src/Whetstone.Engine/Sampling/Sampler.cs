@@ -116,7 +116,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
     // fixed mix (HashCode.Combine is randomised per process, so it cannot be used here).
     static int SampleSeed(int seed, int sample) => unchecked(seed * 1_000_003 + sample * 7_919);
 
-    void Validate(SampleRequest r)
+    /// <summary>Throws <see cref="SamplingArgumentException"/> naming the field if the request cannot run.</summary>
+    public void Validate(SampleRequest r)
     {
         if (r.Prompt.Count == 0) throw new SamplingArgumentException("prompt", "must have at least one token");
         if (r.NumSamples < 1) throw new SamplingArgumentException("num_samples", $"= {r.NumSamples} must be at least 1");
@@ -128,7 +129,7 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
             throw new SamplingArgumentException("max_tokens", $"= {r.Params.MaxTokens} with a {r.Prompt.Count}-token prompt exceeds the model's context of {limit} tokens");
     }
 
-    void CheckTokens(string field, IReadOnlyList<int> tokens)
+    public void CheckTokens(string field, IReadOnlyList<int> tokens)
     {
         int vocab = network.Config.VocabSize;
         for (int i = 0; i < tokens.Count; i++)

@@ -9,9 +9,13 @@ namespace Whetstone.Engine.Training;
 /// Rows are sorted by length and cut into chunks under a padded-token budget, so padding stays
 /// small and memory bounded; every loss is a sum, so chunking changes nothing numerically
 /// beyond summation order, and gradients simply accumulate.</summary>
-internal static class LearnerPass
+public static class LearnerPass
 {
     public const int DefaultTokensPerChunk = 8192;
+
+    /// <summary>Throws <see cref="TrainingArgumentException"/> naming the field if the work
+    /// cannot run on a model of this config; checks everything Run would, computes nothing.</summary>
+    public static void Validate(ModelConfig config, LearnerWork work) => DatumValidator.Check(config, work);
 
     public static IReadOnlyList<LearnerResult> Run(CausalLanguageModel network, IReadOnlyList<LearnerWork> work,
         bool backward, int tokensPerChunk = DefaultTokensPerChunk)

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Whetstone.Engine.Runtime;
+using Whetstone.Service.Hosting;
+
+namespace Whetstone.Cli.Commands;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models") { Description = "Model directories to serve (default: every model under ./models)", AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string>("--data") { Description = "Data directory: checkpoints and the SQLite database", DefaultValueFactory = _ => ".data" };
+        var db = new Option<string?>("--db") { Description = "Metadata database: omit for SQLite under --data; or a PostgreSQL connection string" };
+        var urls = new Option<string>("--urls") { Description = "Listen address(es), ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:8000" };
+        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto", DefaultValueFactory = _ => "auto" };
+        var queue = new Option<int>("--queue-capacity") { Description = "Queued calls per base model before 429", DefaultValueFactory = _ => 1024 };
+        var command = new Command("serve", "Run the training API server (Tinker-style) on the given base models.")
+        {
+            models, data, db, urls, dtype, queue,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var directories = result.GetValue(models) is { Length: > 0 } given ? given : DefaultModels();
+            if (directories.Length == 0)
+                return CommandErrors.Fail(CommandErrors.BadArguments, "no models to serve: pass --models DIR (make one with `whet init-model`)");
+            ServerOptions options;
+            try
+            {
+                options = new ServerOptions
+                {
+                    ModelDirectories = directories,
+                    DataDirectory = result.GetValue(data)!,
+                    Database = result.GetValue(db),
+                    Urls = result.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    QueueCapacity = result.GetValue(queue),
+                    AdminKey = Environment.GetEnvironmentVariable("WHET_ADMIN_KEY"),
+                };
+            }
+            catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
+            await using var server = await WhetstoneServer.StartAsync(options);
+            if (server.CreatedAdminKey is string key)
+                Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");
+            Console.WriteLine($"whetstone serving {string.Join(", ", directories.Select(Path.GetFileName))} on {string.Join(", ", server.Urls)} (data: {Path.GetFullPath(options.DataDirectory)})");
+            try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+            catch (OperationCanceledException) { }
+            return 0;
+        });
+        return command;
+    }
+
+    static string[] DefaultModels() => Directory.Exists("models")
+        ? Directory.GetDirectories("models").Where(d => File.Exists(Path.Combine(d, "config.json"))).Order().ToArray()
+        : [];
+}

@@ -1,0 +1,39 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Whetstone.Protocol;
+using Whetstone.Service.Scheduling;
+
+namespace Whetstone.Service.Api;
+
+/// <summary>The one place errors become responses: a status code and
+/// {"error": {"code", "message", "field"}}; 429 carries Retry-After.</summary>
+internal sealed class ErrorHandling(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (Exception error) when (!http.Response.HasStarted)
+        {
+            var (status, detail) = Describe(error);
+            http.Response.Clear();
+            http.Response.StatusCode = (int)status;
+            if (status == HttpStatusCode.TooManyRequests) http.Response.Headers.RetryAfter = "1";
+            await http.Response.WriteAsJsonAsync(new ErrorResponse(detail), ProtocolJson.Options);
+        }
+    }
+
+    static (HttpStatusCode, ErrorDetail) Describe(Exception error)
+    {
+        if (error is BadHttpRequestException bad)
+        {
+            var json = bad.InnerException as JsonException;
+            string field = json?.Path is { } p ? p.TrimStart('$', '.') : "body";
+            return (HttpStatusCode.BadRequest, new ErrorDetail("invalid_json", json?.Message ?? bad.Message) { Field = field.Length == 0 ? "body" : field });
+        }
+        return (RequestFutures.StatusOf(error), RequestFutures.Describe(error));
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Whetstone.Protocol;
+using Whetstone.Service.Runs;
+using static Whetstone.Service.Auth.ApiKeyAuthentication;
+
+namespace Whetstone.Service.Api;
+
+/// <summary>Training runs: create, inspect, and the calls that return futures.</summary>
+internal static class TrainingApi
+{
+    public static void MapTrainingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(Routes.TrainingRuns, async (CreateTrainingRunRequest body, HttpContext http, TrainingRunService runs) =>
+            Json(await runs.CreateAsync(CallerOf(http), body), StatusCodes.Status201Created));
+        app.MapPost(Routes.TrainingRunsFromState, async (CreateTrainingRunFromStateRequest body, HttpContext http, TrainingRunService runs) =>
+            Json(await runs.CreateFromStateAsync(CallerOf(http), body), StatusCodes.Status201Created));
+        app.MapGet(Routes.TrainingRuns, async (HttpContext http, TrainingRunService runs) =>
+            Json(new TrainingRunList(await runs.ListAsync(CallerOf(http)))));
+        app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, TrainingRunService runs) =>
+            Json(await runs.InfoAsync(CallerOf(http), runId)));
+
+        app.MapPost(Routes.Forward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.ForwardAsync(CallerOf(http), runId, body, backward: false)));
+        app.MapPost(Routes.ForwardBackward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.ForwardAsync(CallerOf(http), runId, body, backward: true)));
+        app.MapPost(Routes.OptimStep("{runId}"), async (string runId, OptimStepRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.OptimStepAsync(CallerOf(http), runId, body)));
+        app.MapPost(Routes.SaveState("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.SaveAsync(CallerOf(http), runId, body, CheckpointPath.Weights)));
+        app.MapPost(Routes.SaveWeightsForSampler("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.SaveAsync(CallerOf(http), runId, body, CheckpointPath.SamplerWeights)));
+        app.MapPost(Routes.LoadState("{runId}"), async (string runId, LoadStateRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.LoadStateAsync(CallerOf(http), runId, body)));
+
+        app.MapGet(Routes.RunCheckpoints("{runId}"), async (string runId, HttpContext http, CheckpointService checkpoints) =>
+            Json(await checkpoints.ListAsync(CallerOf(http), runId)));
+        app.MapGet(Routes.RunUsage("{runId}"), async (string runId, HttpContext http, CheckpointService checkpoints) =>
+            Json(await checkpoints.RunUsageAsync(CallerOf(http), runId)));
+    }
+
+    public static IResult Json<T>(T value, int status = StatusCodes.Status200OK) =>
+        Results.Json(value, ProtocolJson.Options, statusCode: status);
+
+    public static IResult Accepted(UntypedFuture future) => Json(future, StatusCodes.Status202Accepted);
+}

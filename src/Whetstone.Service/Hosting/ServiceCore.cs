@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Whetstone.Service.Persistence;
+using Whetstone.Service.Runs;
+
+namespace Whetstone.Service.Hosting;
+
+/// <summary>The service without its HTTP layer: metadata store, base models, schedulers and the
+/// run, sampling and checkpoint services. The web server and the in-process transport both sit
+/// on one of these, so they behave the same.</summary>
+public sealed class ServiceCore : IAsyncDisposable
+{
+    internal ServiceContext Context { get; }
+    internal TrainingRunService Runs { get; }
+    internal SamplingSessionService Sessions { get; }
+    internal CheckpointService Checkpoints { get; }
+    public IMetadataStore Store => Context.Store;
+
+    ServiceCore(ServiceContext context)
+    {
+        Context = context;
+        Runs = new TrainingRunService(context);
+        Sessions = new SamplingSessionService(context);
+        Checkpoints = new CheckpointService(context);
+    }
+
+    public static async Task<ServiceCore> CreateAsync(ServerOptions options)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        var store = MetadataStoreFactory.Create(options.Database, options.DataDirectory);
+        await store.InitializeAsync();
+        var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
+        var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
+        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Context.Dispose();
+        Context.Models.Dispose();
+        await Context.Store.DisposeAsync();
+    }
+}

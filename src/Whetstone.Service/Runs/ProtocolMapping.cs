@@ -1,0 +1,114 @@
+using Whetstone.Engine.Training;
+using P = Whetstone.Protocol;
+
+namespace Whetstone.Service.Runs;
+
+/// <summary>Protocol ↔ engine types. Structural problems (wrong dtype, images for a text model,
+/// malformed base64) are refused here, naming the field; the engine's validator checks the rest.</summary>
+internal static class ProtocolMapping
+{
+    public static int[] Tokens(P.ModelInput? input, string field)
+    {
+        if (input?.Chunks is null) throw ApiError.BadRequest(field, "is missing");
+        var tokens = new List<int>();
+        for (int i = 0; i < input.Chunks.Count; i++)
+        {
+            switch (input.Chunks[i])
+            {
+                case P.EncodedTextChunk text:
+                    tokens.AddRange(text.Tokens ?? throw ApiError.BadRequest($"{field}.chunks[{i}].tokens", "is missing"));
+                    break;
+                case P.ImageChunk image:
+                    if (image.Format is not ("png" or "jpeg"))
+                        throw ApiError.BadRequest($"{field}.chunks[{i}].format", $"'{image.Format}' is not png or jpeg");
+                    if (!IsBase64(image.Data))
+                        throw ApiError.BadRequest($"{field}.chunks[{i}].data", "is not valid base64");
+                    throw ApiError.BadRequest($"{field}.chunks[{i}]", "is an image, but this base model has no vision encoder");
+                default:
+                    throw ApiError.BadRequest($"{field}.chunks[{i}]", "has an unknown type");
+            }
+        }
+        return [.. tokens];
+    }
+
+    static bool IsBase64(string? data)
+    {
+        if (string.IsNullOrEmpty(data)) return false;
+        var buffer = new byte[data.Length];
+        return Convert.TryFromBase64String(data, buffer, out _);
+    }
+
+    public static Datum Datum(P.Datum datum, int index, bool custom, out IReadOnlyList<float>? logprobGradients)
+    {
+        string at = $"data[{index}]";
+        var inputs = datum.LossFnInputs ?? new Dictionary<string, P.TensorData>();
+        var known = new HashSet<string> { "target_tokens", "weights", "logprobs", "advantages", "logprob_gradients" };
+        foreach (var key in inputs.Keys)
+            if (!known.Contains(key)) throw ApiError.BadRequest($"{at}.loss_fn_inputs.{key}", "is not a known loss input (target_tokens, weights, logprobs, advantages, logprob_gradients)");
+        logprobGradients = custom ? Floats(inputs, "logprob_gradients", at) ?? throw ApiError.BadRequest($"{at}.loss_fn_inputs.logprob_gradients", "is required by the custom loss") : null;
+        return new Datum
+        {
+            InputTokens = Tokens(datum.ModelInput, $"{at}.model_input"),
+            TargetTokens = Ints(inputs, "target_tokens", at) ?? throw ApiError.BadRequest($"{at}.loss_fn_inputs.target_tokens", "is missing"),
+            Weights = Floats(inputs, "weights", at),
+            Logprobs = Floats(inputs, "logprobs", at),
+            Advantages = Floats(inputs, "advantages", at),
+        };
+    }
+
+    static int[]? Ints(IReadOnlyDictionary<string, P.TensorData> inputs, string name, string at)
+    {
+        if (!inputs.TryGetValue(name, out var tensor)) return null;
+        string field = $"{at}.loss_fn_inputs.{name}";
+        if (tensor.Dtype != "int64") throw ApiError.BadRequest(field, $"has dtype '{tensor.Dtype}', expected int64");
+        var data = tensor.Data ?? throw ApiError.BadRequest(field, "has no data");
+        var result = new int[data.Count];
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (data[i] != Math.Floor(data[i]) || data[i] < int.MinValue || data[i] > int.MaxValue)
+                throw ApiError.BadRequest(field, $"[{i}] = {data[i]} is not an integer");
+            result[i] = (int)data[i];
+        }
+        return result;
+    }
+
+    static float[]? Floats(IReadOnlyDictionary<string, P.TensorData> inputs, string name, string at)
+    {
+        if (!inputs.TryGetValue(name, out var tensor)) return null;
+        string field = $"{at}.loss_fn_inputs.{name}";
+        if (tensor.Dtype != "float32") throw ApiError.BadRequest(field, $"has dtype '{tensor.Dtype}', expected float32");
+        return (tensor.Data ?? throw ApiError.BadRequest(field, "has no data")).Select(v => (float)v).ToArray();
+    }
+
+    public static AdamParams Adam(P.AdamParams? p)
+    {
+        p ??= new P.AdamParams();
+        return new AdamParams
+        {
+            LearningRate = p.LearningRate, Beta1 = p.Beta1, Beta2 = p.Beta2, Eps = p.Eps,
+            WeightDecay = p.WeightDecay, GradClipNorm = p.GradClipNorm,
+        };
+    }
+
+    public static P.ForwardBackwardOutput Output(LearnerResult result) => new(
+        result.Logprobs.Select(l => new P.LossFnOutput(P.TensorData.Float32(l))).ToArray(),
+        result.Metrics);
+
+    public static Engine.Sampling.SamplingParams Sampling(P.SamplingParams? p)
+    {
+        p ??= new P.SamplingParams();
+        return new Engine.Sampling.SamplingParams
+        {
+            MaxTokens = p.MaxTokens, Temperature = p.Temperature, TopK = p.TopK, TopP = p.TopP,
+            Stop = p.Stop ?? [], StopTokenIds = p.StopTokenIds ?? [], Seed = p.Seed,
+        };
+    }
+
+    public static P.SampleOutput Output(Engine.Sampling.SampleResult result) => new(
+        result.Sequences.Select(s => new P.SampledSequence(s.Tokens, s.Logprobs.Select(l => (double)l).ToArray(),
+            s.StopReason == Engine.Sampling.StopReason.Stop ? "stop" : "length")).ToArray())
+    {
+        PromptLogprobs = result.PromptLogprobs?.Select(l => (double?)l).ToArray(),
+        TopkPromptLogprobs = result.TopkPromptLogprobs?.Select(t => (IReadOnlyList<P.TopkLogprob>?)t?.Select(x => new P.TopkLogprob(x.Token, x.Logprob)).ToArray()).ToArray(),
+    };
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Persistence;
+using Whetstone.Service.Scheduling;
+
+namespace Whetstone.Service.Runs;
+
+/// <summary>What the run, sampling and checkpoint services share: the base models, their
+/// schedulers, the futures, the metadata store and the data directory. Also where each finished
+/// call is accounted and its request record completed.</summary>
+internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore store, string dataDirectory, int queueCapacity, ILogger logger)
+    : IDisposable
+{
+    readonly ConcurrentDictionary<string, ClockCycleScheduler> _schedulers = new();
+    readonly ConcurrentDictionary<string, (Caller Caller, string? RunId)> _owners = new();
+
+    public BaseModelRegistry Models { get; } = models;
+    public IMetadataStore Store { get; } = store;
+    public string DataDirectory { get; } = dataDirectory;
+    public RequestFutures Futures { get; } = new();
+    public ILogger Logger { get; } = logger;
+
+    public ClockCycleScheduler Scheduler(string baseModel) => _schedulers.GetOrAdd(baseModel, name =>
+        new ClockCycleScheduler(name, Models.Get(name), queueCapacity) { Completed = OnCompleted });
+
+    public IEnumerable<ClockCycleScheduler> Schedulers => _schedulers.Values;
+
+    /// <summary>Queues a call for the caller and returns its request id; the result, once done, is
+    /// converted by <paramref name="toProtocol"/>.</summary>
+    public async Task<string> SubmitAsync(ClockCycleScheduler scheduler, WorkItem item, Caller caller, string? runId, string kind, Func<object, object> toProtocol)
+    {
+        _owners[item.RequestId] = (caller, runId);
+        Futures.Track(item, caller.Tenant, toProtocol);
+        await Store.InsertRequestAsync(new RequestRecord(item.RequestId, caller.Tenant, runId, kind, "pending", DateTimeOffset.UtcNow));
+        try
+        {
+            scheduler.Enqueue(item);
+        }
+        catch (ApiError error)
+        {
+            _owners.TryRemove(item.RequestId, out _);
+            await Store.CompleteRequestAsync(item.RequestId, "failed", error.Message, DateTimeOffset.UtcNow);
+            throw;
+        }
+        return item.RequestId;
+    }
+
+    /// <summary>Runs tensor work on the model's worker thread and waits for it.</summary>
+    public async Task<T> OnWorkerAsync<T>(ClockCycleScheduler scheduler, Func<T> action) where T : notnull
+    {
+        var item = new WorkerTaskItem(RequestFutures.NewRequestId(), () => action());
+        scheduler.Enqueue(item);
+        return (T)await item.Completion.Task;
+    }
+
+    void OnCompleted(WorkItem item)
+    {
+        if (item is WorkerTaskItem || !_owners.TryRemove(item.RequestId, out var owner)) return;
+        var failure = item.Completion.Task.Exception?.InnerException;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Store.CompleteRequestAsync(item.RequestId, failure is null ? "done" : "failed", failure?.Message, DateTimeOffset.UtcNow);
+                await Store.AddUsageAsync(owner.Caller.ApiKeyId, owner.RunId, item.Usage);
+            }
+            catch (Exception e)
+            {
+                Logger.LogError(e, "recording request {RequestId}", item.RequestId);
+            }
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _schedulers.Values) s.Dispose();
+    }
+}

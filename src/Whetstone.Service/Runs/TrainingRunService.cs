@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Whetstone.Engine.Formats;
+using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
+using Whetstone.Engine.Training;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Persistence;
+using Whetstone.Service.Scheduling;
+using P = Whetstone.Protocol;
+
+namespace Whetstone.Service.Runs;
+
+/// <summary>Training runs: create (fresh or from a saved state), submit their calls in order, and
+/// bring a run back from its last saved state after a restart. Every call is checked completely
+/// before it is queued, so a bad request changes nothing.</summary>
+internal sealed class TrainingRunService(ServiceContext context)
+{
+    readonly ConcurrentDictionary<string, LiveRun> _live = new();
+    readonly SemaphoreSlim _loading = new(1);
+
+    /// <summary>A run in memory: its record, its scheduler and its place in that scheduler.</summary>
+    sealed record LiveRun(RunRecord Record, ClockCycleScheduler Scheduler, ScheduledRun Scheduled, PretrainedModel? OwnedModel)
+    {
+        public RunRecord Record { get; set; } = Record;
+    }
+
+    public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request)
+    {
+        if (string.IsNullOrEmpty(request.BaseModel)) throw ApiError.BadRequest("base_model", "is required");
+        if (!context.Models.Contains(request.BaseModel)) context.Models.Directory(request.BaseModel);   // throws, naming the models served
+        var lora = new LoraConfig
+        {
+            Rank = request.Rank, Alpha = request.Alpha ?? request.Rank, TrainAttention = request.TrainAttn,
+            TrainMlp = request.TrainMlp, TrainUnembed = request.TrainUnembed, Seed = request.Seed,
+        };
+        if (!request.FullFineTuning)
+        {
+            if (request.Rank < 1 || request.Rank > 1024) throw ApiError.BadRequest("rank", $"= {request.Rank} must be between 1 and 1024");
+            try { lora.Validate(); }
+            catch (ArgumentException e) { throw ApiError.BadRequest(request.Alpha is <= 0 ? "alpha" : "train_attn", e.Message); }
+        }
+        var record = new RunRecord(NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
+        {
+            FullFineTuning = request.FullFineTuning,
+            LoraConfigJson = request.FullFineTuning ? null : JsonSerializer.Serialize(lora),
+            UserMetadataJson = request.UserMetadata is null ? null : JsonSerializer.Serialize(request.UserMetadata),
+        };
+        var live = await StartAsync(record, network => request.FullFineTuning ? TrainingRun.CreateFull(network) : TrainingRun.CreateLora(network, lora));
+        await context.Store.InsertRunAsync(record);
+        return Info(live.Record, live);
+    }
+
+    public async Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request)
+    {
+        var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request.Path, "path");
+        if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is a sampler_weights checkpoint; a training run starts from a weights (training state) checkpoint");
+        var record = new RunRecord(NewRunId(), caller.Tenant, source.BaseModel, DateTimeOffset.UtcNow)
+        {
+            FullFineTuning = source.FullFineTuning,
+            LoraConfigJson = source.LoraConfigJson,
+            UserMetadataJson = request.UserMetadata is null ? source.UserMetadataJson : JsonSerializer.Serialize(request.UserMetadata),
+        };
+        var live = await StartAsync(record, network => Restore(network, record, checkpoint.Directory, request.WithOptimizer));
+        live.Record = live.Record with { Step = live.Scheduled.Engine!.Step };
+        await context.Store.InsertRunAsync(live.Record);
+        return Info(live.Record, live);
+    }
+
+    public async Task<P.TrainingRunInfo> InfoAsync(Caller caller, string runId)
+    {
+        var record = await OwnedAsync(caller, runId);
+        _live.TryGetValue(runId, out var live);
+        return Info(live?.Record ?? record, live);
+    }
+
+    public async Task<IReadOnlyList<P.TrainingRunInfo>> ListAsync(Caller caller) =>
+        (await context.Store.ListRunsAsync(caller.Tenant)).Select(r => Info(_live.TryGetValue(r.Id, out var l) ? l.Record : r, null)).ToArray();
+
+    public async Task<P.UntypedFuture> ForwardAsync(Caller caller, string runId, P.ForwardBackwardRequest request, bool backward)
+    {
+        var live = await LoadedAsync(caller, runId);
+        bool custom = request.LossFn == "custom";
+        if (custom && !backward) throw ApiError.BadRequest("loss_fn", "'custom' applies gradients: use forward_backward");
+        LossSpec? loss = custom ? null : LossSpec.Parse(request.LossFn ?? "", request.LossFnConfig);
+        if (request.Data is null || request.Data.Count == 0) throw ApiError.BadRequest("data", "is empty");
+        var gradients = new List<IReadOnlyList<float>>();
+        var data = request.Data.Select((d, i) =>
+        {
+            var datum = ProtocolMapping.Datum(d, i, custom, out var g);
+            if (g is not null) gradients.Add(g);
+            return datum;
+        }).ToList();
+        var work = new LearnerWork(live.Scheduled.Engine!.Adapter, data) { Loss = loss, LogprobGradients = custom ? gradients : null };
+        LearnerPass.Validate(live.Scheduler.Model.Config, work);
+        var item = new LearnerItem(RequestFutures.NewRequestId(), live.Scheduled, work, backward);
+        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((LearnerResult)r));
+    }
+
+    public async Task<P.UntypedFuture> OptimStepAsync(Caller caller, string runId, P.OptimStepRequest request)
+    {
+        var live = await LoadedAsync(caller, runId);
+        var adam = ProtocolMapping.Adam(request?.AdamParams);
+        adam.Validate();
+        var item = new OptimStepItem(RequestFutures.NewRequestId(), live.Scheduled, adam);
+        return await SubmitAsync(caller, live, item, "optim_step", r =>
+        {
+            var result = (OptimStepResult)r;
+            _ = UpdateRecordAsync(live, record => record with { Step = result.Step });
+            return new P.OptimStepOutput(result.Step, new Dictionary<string, double> { ["grad_norm"] = result.GradientNorm });
+        });
+    }
+
+    public async Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind)
+    {
+        var live = await LoadedAsync(caller, runId);
+        CheckpointPath.CheckName(request?.Name ?? "");
+        var path = new CheckpointPath(runId, kind, request!.Name);
+        if (kind == CheckpointPath.SamplerWeights && live.Record.FullFineTuning)
+            throw ApiError.BadRequest("run", "is a full fine-tuning run: sampler weights are LoRA adapters; save_state instead");
+        var directory = path.Directory(context.DataDirectory);
+        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
+        {
+            if (kind == CheckpointPath.Weights) TrainingCheckpoint.Save(run, directory);
+            else PeftAdapter.Save(run.Adapter!, directory, live.Record.BaseModel);
+            var checkpoint = new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
+            {
+                SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
+            };
+            context.Store.UpsertCheckpointAsync(checkpoint).GetAwaiter().GetResult();
+            UpdateRecordAsync(live, record => kind == CheckpointPath.Weights
+                ? record with { LastCheckpoint = path.ToString(), Step = run.Step }
+                : record with { LastSamplerCheckpoint = path.ToString() }).GetAwaiter().GetResult();
+            return new P.SaveStateOutput(path.ToString());
+        });
+        return await SubmitAsync(caller, live, item, kind == CheckpointPath.Weights ? "save_state" : "save_weights_for_sampler", r => r);
+    }
+
+    public async Task<P.UntypedFuture> LoadStateAsync(Caller caller, string runId, P.LoadStateRequest request)
+    {
+        var live = await LoadedAsync(caller, runId);
+        var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request?.Path ?? "", "path");
+        if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is not a weights (training state) checkpoint");
+        if (source.BaseModel != live.Record.BaseModel || source.FullFineTuning != live.Record.FullFineTuning || source.LoraConfigJson != live.Record.LoraConfigJson)
+            throw ApiError.BadRequest("path", "was saved by a run of another base model or adapter shape");
+        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
+        {
+            TrainingCheckpoint.LoadInto(run, checkpoint.Directory, request!.WithOptimizer);
+            UpdateRecordAsync(live, record => record with { Step = run.Step }).GetAwaiter().GetResult();
+            return new P.SaveStateOutput(checkpoint.Path);
+        });
+        return await SubmitAsync(caller, live, item, "load_state", r => r);
+    }
+
+    /// <summary>The adapter of a live run, if the run is loaded (sampling from a run's own
+    /// current weights is done through saved sampler weights, as in Tinker).</summary>
+    public bool TryGetLive(string runId, out TrainingRun? run)
+    {
+        run = _live.TryGetValue(runId, out var live) ? live.Scheduled.Engine : null;
+        return run is not null;
+    }
+
+    async Task<P.UntypedFuture> SubmitAsync(Caller caller, LiveRun live, WorkItem item, string kind, Func<object, object> toProtocol)
+    {
+        var id = await context.SubmitAsync(live.Scheduler, item, caller, live.Record.Id, kind, toProtocol);
+        await UpdateRecordAsync(live, record => record with { LastRequestAt = DateTimeOffset.UtcNow });
+        return new P.UntypedFuture(id);
+    }
+
+    async Task UpdateRecordAsync(LiveRun live, Func<RunRecord, RunRecord> change)
+    {
+        RunRecord updated;
+        lock (live) updated = live.Record = change(live.Record);
+        await context.Store.UpdateRunAsync(updated);
+    }
+
+    async Task<RunRecord> OwnedAsync(Caller caller, string runId)
+    {
+        var record = await context.Store.GetRunAsync(runId);
+        if (record is null || record.Tenant != caller.Tenant) throw ApiError.NotFound("training run", runId);
+        return record;
+    }
+
+    /// <summary>The run in memory — after a restart, restored from its last saved training state.</summary>
+    async Task<LiveRun> LoadedAsync(Caller caller, string runId)
+    {
+        var record = await OwnedAsync(caller, runId);
+        if (_live.TryGetValue(runId, out var live)) return live;
+        await _loading.WaitAsync();
+        try
+        {
+            if (_live.TryGetValue(runId, out live)) return live;
+            if (record.LastCheckpoint is null)
+                throw ApiError.Conflict($"training run '{runId}' is not in memory (the server restarted) and has no saved state to resume from");
+            var checkpoint = await context.Store.GetCheckpointAsync(record.LastCheckpoint)
+                ?? throw ApiError.Conflict($"training run '{runId}': its last state {record.LastCheckpoint} was deleted");
+            return await StartAsync(record, network => Restore(network, record, checkpoint.Directory, withOptimizer: true));
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    TrainingRun Restore(CausalLanguageModel network, RunRecord record, string directory, bool withOptimizer)
+    {
+        if (!record.FullFineTuning) return TrainingCheckpoint.LoadLora(network, directory, withOptimizer);
+        var run = TrainingRun.CreateFull(network);
+        TrainingCheckpoint.LoadInto(run, directory, withOptimizer);
+        return run;
+    }
+
+    async Task<LiveRun> StartAsync(RunRecord record, Func<CausalLanguageModel, TrainingRun> create)
+    {
+        var scheduler = context.Scheduler(record.BaseModel);
+        var owned = record.FullFineTuning ? context.Models.LoadCopy(record.BaseModel) : null;
+        var scheduled = scheduler.Register(record.Id);
+        scheduled.Engine = await context.OnWorkerAsync(scheduler, () => create(owned?.Network ?? scheduler.Model.Network));
+        var live = new LiveRun(record, scheduler, scheduled, owned);
+        _live[record.Id] = live;
+        return live;
+    }
+
+    P.TrainingRunInfo Info(RunRecord record, LiveRun? live)
+    {
+        var lora = record.LoraConfigJson is null ? null : JsonSerializer.Deserialize<LoraConfig>(record.LoraConfigJson);
+        var tokenizer = context.Models.Contains(record.BaseModel) && live is not null ? live.Scheduler.Model.Tokenizer : null;
+        return new P.TrainingRunInfo(record.Id, record.BaseModel)
+        {
+            Rank = lora?.Rank, Alpha = lora?.Alpha, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
+            TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, Step = record.Step,
+            CreatedAt = record.CreatedAt, LastRequestAt = record.LastRequestAt, LastCheckpoint = record.LastCheckpoint,
+            LastSamplerCheckpoint = record.LastSamplerCheckpoint,
+            UserMetadata = record.UserMetadataJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(record.UserMetadataJson),
+            Tokenizer = tokenizer is null ? null : new P.TokenizerInfo(tokenizer.VocabSize, tokenizer.BosTokenId, tokenizer.EosTokenIds),
+        };
+    }
+
+    static string NewRunId() => "run_" + Guid.NewGuid().ToString("N")[..16];
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using Whetstone.Engine.Models;
+using Whetstone.Engine.Sampling;
+using Whetstone.Engine.Training;
+using Whetstone.Service.Persistence;
+
+namespace Whetstone.Service.Scheduling;
+
+/// <summary>The one place that decides what runs when, for one base model. A dedicated thread
+/// (all tensor work of this model happens on it) runs cycles: each cycle takes, for every run,
+/// its queued calls up to its next optimizer step — forward and forward_backward of all runs go
+/// into batched passes with mixed adapters, then the optimizer steps are applied — and then all
+/// queued sampling requests decode together. Calls of one run keep their submission order.
+/// The queue is bounded: a full queue refuses new calls (429) instead of dropping any.</summary>
+internal sealed class ClockCycleScheduler : IDisposable
+{
+    readonly object _lock = new();
+    readonly Dictionary<string, ScheduledRun> _runs = new();
+    readonly List<WorkItem> _shared = [];
+    readonly Thread _thread;
+    readonly CancellationTokenSource _stop = new();
+    readonly SemaphoreSlim _signal = new(0);
+    readonly Queue<CycleMetrics> _recentCycles = new();
+    int _pending;
+
+    public string ModelName { get; }
+    public PretrainedModel Model { get; }
+    public int Capacity { get; }
+    public Sampler Sampler { get; }
+    /// <summary>Called on the worker thread after each call completes, for accounting.</summary>
+    public Action<WorkItem>? Completed { get; set; }
+
+    public ClockCycleScheduler(string modelName, PretrainedModel model, int capacity)
+    {
+        ModelName = modelName;
+        Model = model;
+        Capacity = capacity;
+        Sampler = new Sampler(model.Network, model.Tokenizer);
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"whetstone-{modelName}" };
+        _thread.Start();
+    }
+
+    public int QueueDepth { get { lock (_lock) return _pending; } }
+
+    public IReadOnlyList<CycleMetrics> RecentCycles { get { lock (_lock) return _recentCycles.ToArray(); } }
+
+    public ScheduledRun Register(string runId)
+    {
+        lock (_lock)
+        {
+            if (!_runs.TryGetValue(runId, out var run)) _runs[runId] = run = new ScheduledRun(runId);
+            return run;
+        }
+    }
+
+    /// <summary>Queues a call; throws the 429 error when the queue is full.</summary>
+    public void Enqueue(WorkItem item)
+    {
+        lock (_lock)
+        {
+            if (_pending >= Capacity) throw QueueFull.Error(ModelName, Capacity);
+            if (item is RunWorkItem runItem) runItem.Run.Queue.Enqueue(runItem);
+            else _shared.Add(item);
+            _pending++;
+        }
+        _signal.Release();
+    }
+
+    void Loop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try { _signal.Wait(_stop.Token); }
+            catch (OperationCanceledException) { break; }
+            while (_signal.CurrentCount > 0) _signal.Wait(0);   // one cycle serves every signal so far
+            RunCycle();
+        }
+    }
+
+    void RunCycle()
+    {
+        var clock = Stopwatch.StartNew();
+        var started = DateTimeOffset.UtcNow;
+        List<WorkItem> shared;
+        var plans = new List<RunPlan>();
+        lock (_lock)
+        {
+            shared = [.. _shared];
+            _shared.Clear();
+            foreach (var run in _runs.Values.Where(r => r.Queue.Count > 0)) plans.Add(RunPlan.Take(run));
+        }
+
+        foreach (var task in shared.OfType<WorkerTaskItem>()) Complete(task, () => task.Action());
+        foreach (var plan in plans) foreach (var op in plan.Before) Complete(op, () => op.Operation(Engine(op)));
+        var learner = plans.SelectMany(p => p.Learner).ToList();
+        RunLearnerPasses(learner.Where(i => !i.Backward).ToList(), backward: false);
+        RunLearnerPasses(learner.Where(i => i.Backward).ToList(), backward: true);
+        foreach (var plan in plans)
+            if (plan.Optim is OptimStepItem optim) Complete(optim, () => Engine(optim).OptimStep(optim.Parameters));
+        foreach (var plan in plans) foreach (var op in plan.After) Complete(op, () => op.Operation(Engine(op)));
+
+        var samples = shared.OfType<SampleItem>().ToList();
+        RunSampling(samples);
+        foreach (var item in shared.OfType<ComputeLogprobsItem>())
+            Complete(item, () =>
+            {
+                item.Usage = new UsageTotals { PrefillTokens = item.Tokens.Count };
+                return Sampler.ComputeLogprobs(item.Tokens, item.Adapter);
+            });
+
+        int done = shared.Count + plans.Sum(p => p.Count);
+        lock (_lock)
+        {
+            _pending -= done;
+            _recentCycles.Enqueue(new CycleMetrics(started, clock.Elapsed.TotalSeconds, plans.Count, learner.Count,
+                learner.Sum(i => i.Work.Data.Sum(d => (long)d.Length)), plans.Count(p => p.Optim is not null), samples.Count,
+                samples.Sum(s => (long)s.Request.NumSamples * s.Request.Params.MaxTokens), _pending));
+            while (_recentCycles.Count > 100) _recentCycles.Dequeue();
+            if (_pending > 0) _signal.Release();
+        }
+    }
+
+    static TrainingRun Engine(RunWorkItem item) =>
+        item.Run.Engine ?? throw ApiError.Conflict($"run '{item.Run.Id}' is not loaded");
+
+    // One pass per network: LoRA runs share the base network; a full fine-tuning run has its own.
+    void RunLearnerPasses(List<LearnerItem> items, bool backward)
+    {
+        foreach (var group in items.Where(i => i.Run.Engine is not null).GroupBy(i => i.Run.Engine!.Network))
+        {
+            var batch = group.ToList();
+            try
+            {
+                var results = LearnerPass.Run(group.Key, batch.Select(i => i.Work).ToArray(), backward);
+                for (int i = 0; i < batch.Count; i++) Finish(batch[i], results[i]);
+            }
+            catch (Exception)
+            {
+                // Inputs were validated at submission, so this is rare; run each alone so one
+                // call's failure is reported to that call only.
+                foreach (var item in batch)
+                    Complete(item, () => LearnerPass.Run(group.Key, [item.Work], backward)[0]);
+            }
+        }
+        foreach (var orphan in items.Where(i => i.Run.Engine is null))
+            Complete(orphan, () => throw ApiError.Conflict($"run '{orphan.Run.Id}' is not loaded"));
+    }
+
+    void Finish(LearnerItem item, LearnerResult result)
+    {
+        item.Usage = new UsageTotals { TrainedTokens = result.Tokens };
+        Complete(item, () => result);
+    }
+
+    void RunSampling(List<SampleItem> items)
+    {
+        if (items.Count == 0) return;
+        try
+        {
+            var results = Sampler.SampleBatch(items.Select(i => i.Request).ToArray());
+            for (int i = 0; i < items.Count; i++)
+            {
+                var result = results[i];
+                items[i].Usage = new UsageTotals
+                {
+                    PrefillTokens = items[i].Request.Prompt.Count,
+                    SampledTokens = result.Sequences.Sum(s => (long)s.Tokens.Count),
+                };
+                Complete(items[i], () => result);
+            }
+        }
+        catch (Exception)
+        {
+            foreach (var item in items) Complete(item, () => Sampler.Sample(item.Request));
+        }
+    }
+
+    void Complete(WorkItem item, Func<object> action)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var result = action();
+            item.Usage = item.Usage with { ComputeSeconds = item.Usage.ComputeSeconds + clock.Elapsed.TotalSeconds };
+            item.Completion.TrySetResult(result);
+        }
+        catch (Exception e)
+        {
+            item.Completion.TrySetException(e);
+        }
+        try { Completed?.Invoke(item); } catch { /* accounting must never take the worker down */ }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join(TimeSpan.FromSeconds(10));
+        _signal.Dispose();
+    }
+
+    /// <summary>What one run contributes to a cycle, in its own order: operations at the head,
+    /// its forward/forward_backward calls, one optimizer step, and operations after it.</summary>
+    sealed class RunPlan
+    {
+        public List<RunOperationItem> Before { get; } = [];
+        public List<LearnerItem> Learner { get; } = [];
+        public OptimStepItem? Optim { get; private set; }
+        public List<RunOperationItem> After { get; } = [];
+        public int Count => Before.Count + Learner.Count + (Optim is null ? 0 : 1) + After.Count;
+
+        public static RunPlan Take(ScheduledRun run)
+        {
+            var plan = new RunPlan();
+            var queue = run.Queue;
+            while (queue.TryPeek(out var head) && head is RunOperationItem op) { plan.Before.Add(op); queue.Dequeue(); }
+            while (queue.TryPeek(out var head) && head is LearnerItem learner) { plan.Learner.Add(learner); queue.Dequeue(); }
+            if (queue.TryPeek(out var next) && next is OptimStepItem optim) { plan.Optim = optim; queue.Dequeue(); }
+            while (queue.TryPeek(out var head) && head is RunOperationItem op) { plan.After.Add(op); queue.Dequeue(); }
+            return plan;
+        }
+    }
+}
