@@ -1,0 +1,86 @@
+namespace Whetstone.Service.Persistence;
+
+/// <summary>The metadata schema as numbered migrations; <see cref="SqlMetadataStore.InitializeAsync"/>
+/// applies those above the version recorded in <c>schema_version</c>. Add a new migration at the
+/// end; never edit one that has shipped. The DDL is shared by SQLite and PostgreSQL: only
+/// <c>{timestamp}</c> differs (SQLite: integer microseconds since the Unix epoch; PostgreSQL:
+/// timestamptz). Both store microseconds, so instants round-trip exactly to the microsecond and
+/// compare correctly in SQL.</summary>
+internal static class MetadataSchema
+{
+    internal sealed record Migration(long Version, IReadOnlyList<string> Statements);
+
+    public static IReadOnlyList<Migration> Migrations { get; } =
+    [
+        new(1,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS api_keys (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                is_admin BOOLEAN NOT NULL,
+                created_at {timestamp} NOT NULL,
+                revoked_at {timestamp})
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS runs (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                full_fine_tuning BOOLEAN NOT NULL,
+                lora_config_json TEXT,
+                user_metadata_json TEXT,
+                step BIGINT NOT NULL,
+                last_request_at {timestamp},
+                last_checkpoint TEXT,
+                last_sampler_checkpoint TEXT)
+            """,
+            "CREATE INDEX IF NOT EXISTS runs_by_tenant ON runs (tenant, created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS checkpoints (
+                path TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL,
+                tenant TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                directory TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                published BOOLEAN NOT NULL,
+                expires_at {timestamp},
+                size_bytes BIGINT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS checkpoints_by_run ON checkpoints (run_id, created_at)",
+            "CREATE INDEX IF NOT EXISTS checkpoints_by_expiry ON checkpoints (expires_at)",
+            """
+            CREATE TABLE IF NOT EXISTS requests (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                run_id TEXT,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                submitted_at {timestamp} NOT NULL,
+                completed_at {timestamp},
+                error TEXT)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS run_usage (
+                run_id TEXT PRIMARY KEY,
+                prefill_tokens BIGINT NOT NULL,
+                sampled_tokens BIGINT NOT NULL,
+                trained_tokens BIGINT NOT NULL,
+                compute_seconds DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS api_key_usage (
+                api_key_id TEXT PRIMARY KEY,
+                prefill_tokens BIGINT NOT NULL,
+                sampled_tokens BIGINT NOT NULL,
+                trained_tokens BIGINT NOT NULL,
+                compute_seconds DOUBLE PRECISION NOT NULL)
+            """,
+        ]),
+    ];
+}
