@@ -4,6 +4,11 @@
 # test ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The metadata store tests run against a real PostgreSQL: start a throwaway one unless the
+# caller gave one (WHET_TEST_POSTGRES) or opted out (WHET_SKIP_POSTGRES=1).
+if [ -z "${WHET_TEST_POSTGRES:-}" ] && [ -z "${WHET_SKIP_POSTGRES:-}" ]; then
+  eval "$(bash scripts/start-postgres.sh)" || { echo "could not start PostgreSQL for the tests (set WHET_SKIP_POSTGRES=1 to skip them)" >&2; exit 1; }
+fi
 out=$(mktemp)
 dotnet test Whetstone.slnx --nologo "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}

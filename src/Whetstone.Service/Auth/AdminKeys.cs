@@ -18,7 +18,7 @@ public static class AdminKeys
             return null;
         }
         if (await store.AnyAdminKeyAsync()) return null;
-        var key = ApiKeyHasher.NewKey();
+        var key = ApiKeyHasher.GenerateSecret();
         await store.InsertApiKeyAsync(new ApiKeyRecord(NewKeyId(), AdminTenant, "admin", ApiKeyHasher.Hash(key), true, DateTimeOffset.UtcNow));
         return key;
     }
@@ -27,7 +27,7 @@ public static class AdminKeys
     public static async Task<(ApiKeyRecord Record, string Secret)> CreateAsync(IMetadataStore store, string tenant, string name, bool isAdmin = false)
     {
         if (string.IsNullOrWhiteSpace(tenant)) throw new ArgumentException("tenant must not be empty");
-        var secret = ApiKeyHasher.NewKey();
+        var secret = ApiKeyHasher.GenerateSecret();
         var record = new ApiKeyRecord(NewKeyId(), tenant, name, ApiKeyHasher.Hash(secret), isAdmin, DateTimeOffset.UtcNow);
         await store.InsertApiKeyAsync(record);
         return (record, secret);
