@@ -1,0 +1,11 @@
+namespace Whetstone.Client;
+
+/// <summary>What a checkpoint download contains.</summary>
+public enum CheckpointDownloadFormat
+{
+    /// <summary>A standard PEFT adapter: adapter_config.json and adapter_model.safetensors.</summary>
+    Peft,
+
+    /// <summary>The adapter merged into the base model: full Hugging Face weights.</summary>
+    Merged,
+}

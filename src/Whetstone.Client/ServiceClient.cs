@@ -1,0 +1,82 @@
+using Whetstone.Protocol;
+
+namespace Whetstone.Client;
+
+/// <summary>
+/// The entry point of the SDK: creates training runs, sampling clients and the REST client
+/// over one transport — HTTP (<see cref="Connect"/>) or any other <see cref="ITransport"/>.
+/// </summary>
+public sealed class ServiceClient : IDisposable
+{
+    readonly ITransport _transport;
+    readonly bool _ownsTransport;
+
+    /// <summary>A client over the caller's transport, which the caller keeps ownership of.</summary>
+    public ServiceClient(ITransport transport) : this(transport, ownsTransport: false)
+    {
+    }
+
+    ServiceClient(ITransport transport, bool ownsTransport)
+    {
+        _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _ownsTransport = ownsTransport;
+    }
+
+    /// <summary>A client over HTTP to the server at <paramref name="baseAddress"/>, authenticated
+    /// by <paramref name="apiKey"/>; disposing the client closes its connections.</summary>
+    public static ServiceClient Connect(Uri baseAddress, string apiKey, RetryPolicy? retry = null) =>
+        new(new HttpTransport(baseAddress, apiKey, retry), ownsTransport: true);
+
+    /// <summary>Starts a LoRA training run on <paramref name="baseModel"/>. The adapter's A
+    /// factors are drawn from <paramref name="seed"/>, its B factors are zero, so the run starts
+    /// exactly at the base model.</summary>
+    /// <param name="trainMlp">Includes MoE experts, where the model has them.</param>
+    public Task<TrainingClient> CreateLoraTrainingClientAsync(string baseModel, int rank = 32, long seed = 0,
+        bool trainAttn = true, bool trainMlp = true, bool trainUnembed = true,
+        IReadOnlyDictionary<string, string>? userMetadata = null, CancellationToken cancellationToken = default) =>
+        CreateTrainingClientAsync(new CreateTrainingRunRequest(baseModel)
+        {
+            Rank = rank,
+            Seed = seed,
+            TrainAttn = trainAttn,
+            TrainMlp = trainMlp,
+            TrainUnembed = trainUnembed,
+            UserMetadata = userMetadata,
+        }, cancellationToken);
+
+    /// <summary>Starts a training run with every setting of the protocol (LoRA alpha, full
+    /// fine-tuning).</summary>
+    public async Task<TrainingClient> CreateTrainingClientAsync(CreateTrainingRunRequest request, CancellationToken cancellationToken = default)
+    {
+        var run = await _transport.PostAsync<CreateTrainingRunRequest, TrainingRunInfo>(Routes.TrainingRuns, request, cancellationToken).ConfigureAwait(false);
+        return new TrainingClient(_transport, run);
+    }
+
+    /// <summary>Starts a new run from a saved training state (whet://…/weights/…), with its
+    /// optimizer state too when <paramref name="withOptimizer"/> (to resume exactly).</summary>
+    public async Task<TrainingClient> CreateTrainingClientFromStateAsync(string path, bool withOptimizer = false,
+        IReadOnlyDictionary<string, string>? userMetadata = null, CancellationToken cancellationToken = default)
+    {
+        var request = new CreateTrainingRunFromStateRequest(path) { WithOptimizer = withOptimizer, UserMetadata = userMetadata };
+        var run = await _transport.PostAsync<CreateTrainingRunFromStateRequest, TrainingRunInfo>(Routes.TrainingRunsFromState, request, cancellationToken).ConfigureAwait(false);
+        return new TrainingClient(_transport, run);
+    }
+
+    /// <summary>A sampling client on a base model or on a sampler checkpoint
+    /// (whet://…/sampler_weights/…) — exactly one of the two.</summary>
+    public Task<SamplingClient> CreateSamplingClientAsync(string? baseModel = null, string? modelPath = null, CancellationToken cancellationToken = default) =>
+        SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { BaseModel = baseModel, ModelPath = modelPath }, cancellationToken);
+
+    /// <summary>Runs, checkpoints, downloads and usage.</summary>
+    public RestClient CreateRestClient() => new(_transport);
+
+    /// <summary>Whether the server is up and which base models it serves.</summary>
+    public Task<HealthResponse> GetHealthAsync(CancellationToken cancellationToken = default) =>
+        _transport.GetAsync<HealthResponse>(Routes.Health, cancellationToken);
+
+    public void Dispose()
+    {
+        if (_ownsTransport && _transport is IDisposable disposable)
+            disposable.Dispose();
+    }
+}
