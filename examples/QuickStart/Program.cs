@@ -1,4 +1,4 @@
-// Trains a LoRA adapter for a few supervised steps on one sentence through the Whetstone SDK,
+// Trains a LoRA adapter for forty supervised steps on one sentence through the Whetstone SDK,
 // saves it as sampler weights, and samples from it — against any running `whet serve`.
 //   dotnet run --project examples/QuickStart -- http://127.0.0.1:8000 <api-key> <base-model>
 using System.Text;
@@ -13,20 +13,20 @@ using var service = ServiceClient.Connect(new Uri(url), key);
 var health = await service.GetHealthAsync();
 Console.WriteLine($"server: {health.Status}, models: {string.Join(", ", health.BaseModels)}");
 
-var training = await service.CreateLoraTrainingClientAsync(model, rank: 8, seed: 1);
+var training = await service.CreateLoraTrainingClientAsync(model, rank: 16, seed: 1);
 // The shipped byte-level tokenizers map each byte to a token id of its own; with a trained
 // tokenizer, encode with the model's tokenizer instead.
 int[] tokens = Encoding.UTF8.GetBytes("Whetstone sharpens models.").Select(ByteToken).ToArray();
 var batch = new[] { Datums.ForCrossEntropy(tokens) };
 
-for (int step = 1; step <= 10; step++)
+for (int step = 1; step <= 40; step++)
 {
     // Both calls are submitted before either result is awaited: one scheduler cycle each step.
     var forwardBackward = await training.ForwardBackwardAsync(batch, "cross_entropy");
-    var optim = await training.OptimStepAsync(new AdamParams { LearningRate = 2e-2 });
+    var optim = await training.OptimStepAsync(new AdamParams { LearningRate = 1e-2 });
     var loss = (await forwardBackward.ResultAsync()).Metrics["loss:sum"];
     await optim.ResultAsync();
-    Console.WriteLine($"step {step,2}: loss {loss / (tokens.Length - 1):F3} per token");
+    if (step % 5 == 0) Console.WriteLine($"step {step,2}: loss {loss / (tokens.Length - 1):F3} per token");
 }
 
 var sampler = await training.SaveWeightsAndGetSamplingClientAsync("quickstart");

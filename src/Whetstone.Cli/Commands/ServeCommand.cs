@@ -42,8 +42,8 @@ internal static class ServeCommand
             if (server.CreatedAdminKey is string key)
                 Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");
             Console.WriteLine($"whetstone serving {string.Join(", ", directories.Select(Path.GetFileName))} on {string.Join(", ", server.Urls)} (data: {Path.GetFullPath(options.DataDirectory)})");
-            try { await Task.Delay(Timeout.Infinite, cancellationToken); }
-            catch (OperationCanceledException) { }
+            // The host stops on SIGTERM / Ctrl+C itself; the command line's token covers the rest.
+            await Task.WhenAny(server.WaitForShutdownAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
             return 0;
         });
         return command;
