@@ -64,6 +64,10 @@ public sealed class RestClient
         }
     }
 
+    /// <summary>Recent scheduler cycles and queue depth per base model.</summary>
+    public Task<SchedulerMetrics> GetMetricsAsync(CancellationToken cancellationToken = default) =>
+        _transport.GetAsync<SchedulerMetrics>(Routes.Metrics, cancellationToken);
+
     public Task<UsageInfo> GetRunUsageAsync(string runId, CancellationToken cancellationToken = default) =>
         _transport.GetAsync<UsageInfo>(Routes.RunUsage(runId), cancellationToken);
 

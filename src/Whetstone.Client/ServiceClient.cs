@@ -70,6 +70,17 @@ public sealed class ServiceClient : IDisposable
     /// <summary>Runs, checkpoints, downloads and usage.</summary>
     public RestClient CreateRestClient() => new(_transport);
 
+    /// <summary>A new LoRA run continuing an external PEFT adapter (a zip of adapter_config.json
+    /// and adapter_model.safetensors), e.g. one trained elsewhere with Hugging Face PEFT.</summary>
+    public async Task<TrainingClient> ImportPeftAdapterAsync(string baseModel, Stream peftZip, CancellationToken cancellationToken = default)
+    {
+        using var buffer = new MemoryStream();
+        await peftZip.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var run = await _transport.PostAsync<ImportPeftAdapterRequest, TrainingRunInfo>(Routes.TrainingRunsImportPeft,
+            new ImportPeftAdapterRequest(baseModel, Convert.ToBase64String(buffer.ToArray())), cancellationToken).ConfigureAwait(false);
+        return new TrainingClient(_transport, run);
+    }
+
     /// <summary>Whether the server is up and which base models it serves.</summary>
     public Task<HealthResponse> GetHealthAsync(CancellationToken cancellationToken = default) =>
         _transport.GetAsync<HealthResponse>(Routes.Health, cancellationToken);

@@ -24,4 +24,13 @@ public sealed record UsageInfo
     public double ComputeSeconds { get; init; }
 }
 
+/// <summary>What the schedulers did lately, per base model.</summary>
+public sealed record SchedulerMetrics(IReadOnlyList<BaseModelMetrics> BaseModels);
+
+public sealed record BaseModelMetrics(string BaseModel, int QueueDepth, IReadOnlyList<CycleInfo> RecentCycles);
+
+/// <summary>One clock cycle: its duration, the runs and calls it served, and the queue after it.</summary>
+public sealed record CycleInfo(DateTimeOffset StartedAt, double Seconds, int Runs, int LearnerCalls, long TrainedTokens,
+    int OptimSteps, int SampleCalls, long SampledTokens, int QueueDepthAfter);
+
 public sealed record HealthResponse(string Status, IReadOnlyList<string> BaseModels);

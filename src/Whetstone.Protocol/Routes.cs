@@ -8,6 +8,7 @@ public static class Routes
 
     public const string TrainingRuns = Prefix + "/training_runs";                         // POST create, GET list
     public const string TrainingRunsFromState = Prefix + "/training_runs/from_state";     // POST
+    public const string TrainingRunsImportPeft = Prefix + "/training_runs/import_peft";   // POST
     public static string TrainingRun(string runId) => $"{TrainingRuns}/{runId}";           // GET info
     public static string Forward(string runId) => $"{TrainingRun(runId)}/forward";
     public static string ForwardBackward(string runId) => $"{TrainingRun(runId)}/forward_backward";
@@ -32,4 +33,5 @@ public static class Routes
     public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged
 
     public const string Usage = Prefix + "/usage";                                         // GET, for the caller's key
+    public const string Metrics = Prefix + "/metrics";                                     // GET: scheduler cycles per base model
 }

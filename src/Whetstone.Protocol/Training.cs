@@ -24,6 +24,13 @@ public sealed record CreateTrainingRunFromStateRequest(string Path)
     public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
 }
 
+/// <summary>A new LoRA run continuing an external adapter: a zip of a PEFT directory
+/// (adapter_config.json + adapter_model.safetensors), base64 in the JSON body.</summary>
+public sealed record ImportPeftAdapterRequest(string BaseModel, string ArchiveBase64)
+{
+    public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
+}
+
 /// <summary>forward and forward_backward. loss_fn: cross_entropy, importance_sampling, ppo,
 /// cispo, dro — or "custom", where loss_fn_inputs carry "logprob_gradients" (dL/dlogprob,
 /// computed by the client) applied through the linear surrogate.</summary>

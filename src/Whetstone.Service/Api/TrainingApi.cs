@@ -16,6 +16,9 @@ internal static class TrainingApi
             Json(await runs.CreateAsync(CallerOf(http), body), StatusCodes.Status201Created));
         app.MapPost(Routes.TrainingRunsFromState, async (CreateTrainingRunFromStateRequest body, HttpContext http, TrainingRunService runs) =>
             Json(await runs.CreateFromStateAsync(CallerOf(http), body), StatusCodes.Status201Created));
+        app.MapPost(Routes.TrainingRunsImportPeft, async (ImportPeftAdapterRequest body, HttpContext http, TrainingRunService runs) =>
+            Json(await runs.ImportPeftAsync(CallerOf(http), body), StatusCodes.Status201Created));
+        app.MapGet(Routes.Metrics, (ServiceContext context) => Json(context.Metrics()));
         app.MapGet(Routes.TrainingRuns, async (HttpContext http, TrainingRunService runs) =>
             Json(new TrainingRunList(await runs.ListAsync(CallerOf(http)))));
         app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, TrainingRunService runs) =>

@@ -50,6 +50,8 @@ public sealed partial class InProcessTransport(ServiceCore core, string tenant =
         {
             if (post && route == Routes.TrainingRuns) return await runs.CreateAsync(_caller, Body<CreateTrainingRunRequest>());
             if (post && route == Routes.TrainingRunsFromState) return await runs.CreateFromStateAsync(_caller, Body<CreateTrainingRunFromStateRequest>());
+            if (post && route == Routes.TrainingRunsImportPeft) return await runs.ImportPeftAsync(_caller, Body<ImportPeftAdapterRequest>());
+            if (get && route == Routes.Metrics) return core.Context.Metrics();
             if (get && route == Routes.TrainingRuns) return new TrainingRunList(await runs.ListAsync(_caller));
             if (post && route == Routes.SamplingSessions) return await core.Sessions.CreateAsync(_caller, Body<CreateSamplingSessionRequest>());
             if (get && route == Routes.Usage) return await core.Checkpoints.KeyUsageAsync(_caller);

@@ -54,6 +54,10 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         return (T)await item.Completion.Task;
     }
 
+    public Protocol.SchedulerMetrics Metrics() => new(_schedulers.Values.Select(s => new Protocol.BaseModelMetrics(s.ModelName, s.QueueDepth,
+        s.RecentCycles.Select(c => new Protocol.CycleInfo(c.StartedAt, c.Seconds, c.Runs, c.LearnerCalls, c.TrainedTokens,
+            c.OptimSteps, c.SampleCalls, c.SampledTokens, c.QueueDepthAfter)).ToArray())).ToArray());
+
     void OnCompleted(WorkItem item)
     {
         if (item is WorkerTaskItem || !_owners.TryRemove(item.RequestId, out var owner)) return;

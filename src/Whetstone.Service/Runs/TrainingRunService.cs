@@ -67,6 +67,37 @@ internal sealed class TrainingRunService(ServiceContext context)
         return Info(live.Record, live);
     }
 
+    public async Task<P.TrainingRunInfo> ImportPeftAsync(Caller caller, P.ImportPeftAdapterRequest request)
+    {
+        if (string.IsNullOrEmpty(request.BaseModel)) throw ApiError.BadRequest("base_model", "is required");
+        context.Models.Directory(request.BaseModel);
+        byte[] archive;
+        try { archive = Convert.FromBase64String(request.ArchiveBase64 ?? ""); }
+        catch (FormatException) { throw ApiError.BadRequest("archive_base64", "is not valid base64"); }
+        var directory = Path.Combine(context.DataDirectory, "imports", Guid.NewGuid().ToString("N"));
+        try
+        {
+            try { System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(archive), directory); }
+            catch (InvalidDataException) { throw ApiError.BadRequest("archive_base64", "is not a zip archive"); }
+            var scheduler = context.Scheduler(request.BaseModel);
+            LoraAdapter adapter;
+            try { adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(directory, scheduler.Model.Network)); }
+            catch (InvalidDataException e) { throw ApiError.BadRequest("archive_base64", e.Message); }
+            var record = new RunRecord(NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
+            {
+                LoraConfigJson = JsonSerializer.Serialize(adapter.Config),
+                UserMetadataJson = request.UserMetadata is null ? null : JsonSerializer.Serialize(request.UserMetadata),
+            };
+            var live = await StartAsync(record, _ => TrainingRun.FromAdapter(scheduler.Model.Network, adapter));
+            await context.Store.InsertRunAsync(record);
+            return Info(live.Record, live);
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
     public async Task<P.TrainingRunInfo> InfoAsync(Caller caller, string runId)
     {
         var record = await OwnedAsync(caller, runId);
