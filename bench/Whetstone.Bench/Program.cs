@@ -8,6 +8,13 @@ using static TorchSharp.torch;
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
+if (args.Contains("--service"))
+{
+    var serviceDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
+    Console.WriteLine($"# Whetstone service benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {serviceDtype}, LoRA rank 32");
+    await ServiceBenchmark.RunAsync(serviceDtype);
+    return;
+}
 if (args.Contains("--profile-decode"))
 {
     var preset = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("120m").First();

@@ -26,6 +26,7 @@ internal sealed class ClockCycleScheduler : IDisposable
     public string ModelName { get; }
     public PretrainedModel Model { get; }
     public int Capacity { get; }
+    public static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(3);
     public Sampler Sampler { get; }
     /// <summary>Called on the worker thread after each call completes, for accounting.</summary>
     public Action<WorkItem>? Completed { get; set; }
@@ -72,6 +73,10 @@ internal sealed class ClockCycleScheduler : IDisposable
         {
             try { _signal.Wait(_stop.Token); }
             catch (OperationCanceledException) { break; }
+            // Calls that arrive together (one client's forward_backward then optim_step, or many
+            // clients woken by the same finished cycle) should share a cycle: wait a moment for
+            // the rest of the burst. Short against any pass, long against a loopback round trip.
+            Thread.Sleep(GatherWindow);
             while (_signal.CurrentCount > 0) _signal.Wait(0);   // one cycle serves every signal so far
             RunCycle();
         }
