@@ -70,6 +70,11 @@ public sealed class ServiceClient : IDisposable
     /// <summary>Runs, checkpoints, downloads and usage.</summary>
     public RestClient CreateRestClient() => new(_transport);
 
+    /// <summary>A client for an existing run of the caller's (by id) — after a server restart the
+    /// server brings the run back from its last saved training state on the first call.</summary>
+    public async Task<TrainingClient> GetTrainingClientAsync(string runId, CancellationToken cancellationToken = default) =>
+        new(_transport, await _transport.GetAsync<TrainingRunInfo>(Routes.TrainingRun(runId), cancellationToken).ConfigureAwait(false));
+
     /// <summary>A new LoRA run continuing an external PEFT adapter (a zip of adapter_config.json
     /// and adapter_model.safetensors), e.g. one trained elsewhere with Hugging Face PEFT.</summary>
     public async Task<TrainingClient> ImportPeftAdapterAsync(string baseModel, Stream peftZip, CancellationToken cancellationToken = default)

@@ -50,6 +50,12 @@ public class RestartTests
             Assert.Contains((await client.CreateRestClient().ListCheckpointsAsync(runId)).Checkpoints, c => c.Path == state);
             var run = await client.CreateTrainingClientFromStateAsync(state, withOptimizer: true);
             for (int s = 2; s < 4; s++) resumed[s] = await StepAsync(run, s);
+            // The original run, by its id, comes back from its last state on its first call.
+            var original = await client.GetTrainingClientAsync(runId);
+            var again = new double[2];
+            for (int s = 2; s < 4; s++) again[s - 2] = await StepAsync(original, s);
+            Assert.Equal(uninterrupted[2..], again);
+            Assert.Equal(4, (await original.GetInfoAsync()).Step);
         }
         Assert.Equal(uninterrupted, resumed);
     }
