@@ -64,17 +64,7 @@ internal sealed class InferenceBenchmark(PretrainedModel model)
         return streams * (double)tokens / Math.Max(1e-9, total - prefillOnly);
     }
 
-    static double Time(Action action)
-    {
-        double best = double.MaxValue;
-        for (int r = 0; r < 2; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
+    static double Time(Action action) => BestTime.Seconds(action, warmUp: false);
 
     public long WeightBytesPerToken(ScalarType dtype) => MatmulParameters * (dtype == ScalarType.Float32 ? 4 : 2);
 }

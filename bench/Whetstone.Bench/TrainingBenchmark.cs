@@ -62,16 +62,5 @@ internal static class TrainingBenchmark
         return Enumerable.Range(0, count).Select(_ => Datum.ForNextToken(Enumerable.Range(0, length + 1).Select(_ => random.Next(vocab)).ToArray())).ToList();
     }
 
-    static double Time(Action action)
-    {
-        action();
-        double best = double.MaxValue;
-        for (int r = 0; r < 2; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
+    static double Time(Action action) => BestTime.Seconds(action, warmUp: true);
 }
