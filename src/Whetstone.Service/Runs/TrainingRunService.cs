@@ -23,6 +23,7 @@ internal sealed class TrainingRunService(ServiceContext context)
     sealed record LiveRun(RunRecord Record, ClockCycleScheduler Scheduler, ScheduledRun Scheduled, PretrainedModel? OwnedModel)
     {
         public RunRecord Record { get; set; } = Record;
+        public SemaphoreSlim StoreWrites { get; } = new(1);
     }
 
     public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request)
@@ -134,10 +135,12 @@ internal sealed class TrainingRunService(ServiceContext context)
         var adam = ProtocolMapping.Adam(request?.AdamParams);
         adam.Validate();
         var item = new OptimStepItem(RequestFutures.NewRequestId(), live.Scheduled, adam);
+        // The run's step is recorded when the step is done, whether or not anyone fetches the result.
+        _ = item.Completion.Task.ContinueWith(t => UpdateRecordAsync(live, record => record with { Step = ((OptimStepResult)t.Result).Step }),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
         return await SubmitAsync(caller, live, item, "optim_step", r =>
         {
             var result = (OptimStepResult)r;
-            _ = UpdateRecordAsync(live, record => record with { Step = result.Step });
             return new P.OptimStepOutput(result.Step, new Dictionary<string, double> { ["grad_norm"] = result.GradientNorm });
         });
     }
@@ -198,11 +201,22 @@ internal sealed class TrainingRunService(ServiceContext context)
         return new P.UntypedFuture(id);
     }
 
+    // Changes apply to the in-memory record under a lock; the store is then written one write at
+    // a time per run, always with the newest record, so a slow older write cannot land last.
     async Task UpdateRecordAsync(LiveRun live, Func<RunRecord, RunRecord> change)
     {
-        RunRecord updated;
-        lock (live) updated = live.Record = change(live.Record);
-        await context.Store.UpdateRunAsync(updated);
+        lock (live) live.Record = change(live.Record);
+        await live.StoreWrites.WaitAsync();
+        try
+        {
+            RunRecord newest;
+            lock (live) newest = live.Record;
+            await context.Store.UpdateRunAsync(newest);
+        }
+        finally
+        {
+            live.StoreWrites.Release();
+        }
     }
 
     async Task<RunRecord> OwnedAsync(Caller caller, string runId)
