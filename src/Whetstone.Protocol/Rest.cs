@@ -27,7 +27,9 @@ public sealed record UsageInfo
 /// <summary>What the schedulers did lately, per base model.</summary>
 public sealed record SchedulerMetrics(IReadOnlyList<BaseModelMetrics> BaseModels);
 
-public sealed record BaseModelMetrics(string BaseModel, int QueueDepth, IReadOnlyList<CycleInfo> RecentCycles);
+/// <summary>Utilisation: the share of the wall time since the oldest recent cycle began that the
+/// scheduler spent running cycles.</summary>
+public sealed record BaseModelMetrics(string BaseModel, int QueueDepth, double Utilisation, IReadOnlyList<CycleInfo> RecentCycles);
 
 /// <summary>One clock cycle: its duration, the runs and calls it served, and the queue after it.</summary>
 public sealed record CycleInfo(DateTimeOffset StartedAt, double Seconds, int Runs, int LearnerCalls, long TrainedTokens,

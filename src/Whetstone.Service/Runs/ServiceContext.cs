@@ -54,9 +54,15 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         return (T)await item.Completion.Task;
     }
 
-    public Protocol.SchedulerMetrics Metrics() => new(_schedulers.Values.Select(s => new Protocol.BaseModelMetrics(s.ModelName, s.QueueDepth,
-        s.RecentCycles.Select(c => new Protocol.CycleInfo(c.StartedAt, c.Seconds, c.Runs, c.LearnerCalls, c.TrainedTokens,
-            c.OptimSteps, c.SampleCalls, c.SampledTokens, c.QueueDepthAfter)).ToArray())).ToArray());
+    public Protocol.SchedulerMetrics Metrics() => new(_schedulers.Values.Select(s =>
+    {
+        var cycles = s.RecentCycles;
+        double window = cycles.Count == 0 ? 0 : (DateTimeOffset.UtcNow - cycles[0].StartedAt).TotalSeconds;
+        double utilisation = window > 0 ? Math.Min(1, cycles.Sum(c => c.Seconds) / window) : 0;
+        return new Protocol.BaseModelMetrics(s.ModelName, s.QueueDepth, utilisation,
+            cycles.Select(c => new Protocol.CycleInfo(c.StartedAt, c.Seconds, c.Runs, c.LearnerCalls, c.TrainedTokens,
+                c.OptimSteps, c.SampleCalls, c.SampledTokens, c.QueueDepthAfter)).ToArray());
+    }).ToArray());
 
     void OnCompleted(WorkItem item)
     {

@@ -90,5 +90,7 @@ public class CheckpointRestTests
         var model = Assert.Single(metrics.BaseModels);
         Assert.Contains(model.RecentCycles, c => c.LearnerCalls == 1 && c.TrainedTokens == 7);
         Assert.Contains(model.RecentCycles, c => c.SampleCalls == 1);
+        Assert.InRange(model.Utilisation, 1e-6, 1.0);
+        Assert.Equal(0, model.QueueDepth);
     }
 }
