@@ -44,7 +44,8 @@ internal static class ServiceBenchmark
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => SecondsPerStepAsync(http, batch, steps)));
         double eight = 8 * steps * 4 * 128 / clock.Elapsed.TotalSeconds;
-        var cycles = (await http.CreateRestClient().GetMetricsAsync()).BaseModels.Single().RecentCycles.Where(c => c.LearnerCalls > 0).TakeLast(8 * steps).ToList();
+        using var admin = ServiceClient.Connect(new Uri(server.Urls[0]), "bench");
+        var cycles = (await admin.CreateRestClient().GetMetricsAsync()).BaseModels.Single().RecentCycles.Where(c => c.LearnerCalls > 0).TakeLast(8 * steps).ToList();
         Console.WriteLine($"| trained tokens/s | 1 run {single:F0} | 8 concurrent runs {eight:F0} | ratio {eight / single:F2}x | runs per learner cycle (last cycles): {string.Join(" ", cycles.TakeLast(12).Select(c => c.LearnerCalls))} |");
 
         // 32 clients, each sampling 16 tokens from a 32-token prompt, 6 times.

@@ -10,6 +10,9 @@ namespace Whetstone.Engine.Sampling;
 /// samples then decode together one token per step, and finished sequences leave the batch.</summary>
 public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer tokenizer)
 {
+    /// <summary>One request's samples share one decode batch; past this, ask again.</summary>
+    public const int MaxSamplesPerRequest = 256;
+
     public SampleResult Sample(SampleRequest request) => SampleBatch([request])[0];
 
     public IReadOnlyList<SampleResult> SampleBatch(IReadOnlyList<SampleRequest> requests)
@@ -120,7 +123,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
     public void Validate(SampleRequest r)
     {
         if (r.Prompt.Count == 0) throw new SamplingArgumentException("prompt", "must have at least one token");
-        if (r.NumSamples < 1) throw new SamplingArgumentException("num_samples", $"= {r.NumSamples} must be at least 1");
+        if (r.NumSamples < 1 || r.NumSamples > MaxSamplesPerRequest)
+            throw new SamplingArgumentException("num_samples", $"= {r.NumSamples} must be between 1 and {MaxSamplesPerRequest}");
         if (r.TopkPromptLogprobs < 0) throw new SamplingArgumentException("topk_prompt_logprobs", $"= {r.TopkPromptLogprobs} must be ≥ 0");
         CheckTokens("prompt", r.Prompt);
         r.Params.Validate(network.Config.VocabSize);

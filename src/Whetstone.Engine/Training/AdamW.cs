@@ -76,8 +76,10 @@ internal sealed class AdamW : IDisposable
         using var _ = no_grad();
         for (int i = 0; i < _parameters.Count; i++)
         {
-            _firstMoments[i].copy_(read($"optimizer.exp_avg.{_parameters[i].Name}"));
-            _secondMoments[i].copy_(read($"optimizer.exp_avg_sq.{_parameters[i].Name}"));
+            using var first = read($"optimizer.exp_avg.{_parameters[i].Name}");
+            using var second = read($"optimizer.exp_avg_sq.{_parameters[i].Name}");
+            _firstMoments[i].copy_(first);
+            _secondMoments[i].copy_(second);
         }
         Step = step;
     }

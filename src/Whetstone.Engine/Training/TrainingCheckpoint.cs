@@ -57,13 +57,19 @@ public static class TrainingCheckpoint
     {
         var state = ReadState(directory, run.IsFullFineTuning ? "full" : "lora");
         using var file = new SafetensorsFile(Path.Combine(directory, "state.safetensors"));
+        // Check every tensor before changing any: a refused load leaves the run as it was.
+        foreach (var (name, parameter) in run.Optimizer.Parameters)
+        {
+            if (!file.Contains(name)) throw new InvalidDataException($"checkpoint '{directory}' has no tensor '{name}'");
+            if (!file.Shape(name).SequenceEqual(parameter.shape))
+                throw new InvalidDataException($"checkpoint '{directory}': '{name}' has shape [{string.Join(", ", file.Shape(name))}], the run has [{string.Join(", ", parameter.shape)}]");
+        }
+        // Gradients accumulated before the load belong to the old weights.
+        run.ZeroGradients();
         using (no_grad())
             foreach (var (name, parameter) in run.Optimizer.Parameters)
             {
-                if (!file.Contains(name)) throw new InvalidDataException($"checkpoint '{directory}' has no tensor '{name}'");
                 using var stored = file.Read(name);
-                if (!stored.shape.SequenceEqual(parameter.shape))
-                    throw new InvalidDataException($"checkpoint '{directory}': '{name}' has shape [{string.Join(", ", stored.shape)}], the run has [{string.Join(", ", parameter.shape)}]");
                 parameter.copy_(stored);
             }
         if (withOptimizer) run.Optimizer.Restore(state["step"]!.GetValue<long>(), file.Read);

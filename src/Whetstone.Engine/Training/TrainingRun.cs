@@ -80,6 +80,23 @@ public sealed class TrainingRun : IDisposable
 
     public void ZeroGradients() => _optimizer.ZeroGradients();
 
+    /// <summary>A copy of the accumulated gradients, to put back if a pass fails halfway
+    /// (a backward pass in chunks adds to the gradients chunk by chunk).</summary>
+    public IReadOnlyList<Tensor?> CaptureGradients() =>
+        _optimizer.Parameters.Select(p => p.Parameter.grad is Tensor g ? g.detach().clone().DetachFromDisposeScope() : null).ToArray();
+
+    public void RestoreGradients(IReadOnlyList<Tensor?> captured)
+    {
+        using var _ = no_grad();
+        var parameters = _optimizer.Parameters;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i].Parameter;
+            p.grad?.Dispose();
+            p.grad = captured[i]?.clone().DetachFromDisposeScope();
+        }
+    }
+
     public void Dispose()
     {
         _optimizer.Dispose();

@@ -18,7 +18,10 @@ internal static class TrainingApi
             Json(await runs.CreateFromStateAsync(CallerOf(http), body), StatusCodes.Status201Created));
         app.MapPost(Routes.TrainingRunsImportPeft, async (ImportPeftAdapterRequest body, HttpContext http, TrainingRunService runs) =>
             Json(await runs.ImportPeftAsync(CallerOf(http), body), StatusCodes.Status201Created));
-        app.MapGet(Routes.Metrics, (ServiceContext context) => Json(context.Metrics()));
+        // Queue depth and cycle traffic span every tenant: admins only.
+        app.MapGet(Routes.Metrics, (HttpContext http, ServiceContext context) => CallerOf(http).IsAdmin
+            ? Json(context.Metrics())
+            : throw new ApiError(System.Net.HttpStatusCode.Forbidden, "forbidden", "scheduler metrics need an admin key"));
         app.MapGet(Routes.TrainingRuns, async (HttpContext http, TrainingRunService runs) =>
             Json(new TrainingRunList(await runs.ListAsync(CallerOf(http)))));
         app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, TrainingRunService runs) =>

@@ -37,7 +37,8 @@ internal sealed class CheckpointService(ServiceContext context)
     public async Task<P.CheckpointInfo> SetTtlAsync(Caller caller, string path, P.SetCheckpointTtlRequest request)
     {
         await Checkpoints.OwnedAsync(context, caller, path);
-        if (request.TtlSeconds is double s && (double.IsNaN(s) || s <= 0)) throw ApiError.BadRequest("ttl_seconds", $"= {s} must be positive (or null for no expiry)");
+        if (request.TtlSeconds is double s && !(s > 0 && s <= 100 * 365.25 * 86400))
+            throw ApiError.BadRequest("ttl_seconds", $"= {s} must be positive and at most a century (or null for no expiry)");
         await context.Store.SetCheckpointExpiryAsync(path, request.TtlSeconds is double ttl ? DateTimeOffset.UtcNow.AddSeconds(ttl) : null);
         return Info((await context.Store.GetCheckpointAsync(path))!);
     }
@@ -58,14 +59,25 @@ internal sealed class CheckpointService(ServiceContext context)
             case "merged":
                 var staging = Path.Combine(context.DataDirectory, "downloads", Guid.NewGuid().ToString("N"));
                 var scheduler = context.Scheduler(run.BaseModel);
-                await context.OnWorkerAsync(scheduler, () =>
+                try
                 {
-                    using var adapter = PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network);
-                    MergedModelWriter.Write(context.Models.Directory(run.BaseModel), scheduler.Model.Network, adapter, staging);
-                    return true;
-                });
-                ZipFile.CreateFromDirectory(staging, zip);
-                Directory.Delete(staging, recursive: true);
+                    await context.OnWorkerAsync(scheduler, () =>
+                    {
+                        using var adapter = PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network);
+                        MergedModelWriter.Write(context.Models.Directory(run.BaseModel), scheduler.Model.Network, adapter, staging);
+                        return true;
+                    });
+                    ZipFile.CreateFromDirectory(staging, zip);
+                }
+                catch
+                {
+                    if (File.Exists(zip)) File.Delete(zip);
+                    throw;
+                }
+                finally
+                {
+                    if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+                }
                 break;
             default:
                 throw ApiError.BadRequest("format", $"'{format}' is not peft or merged");

@@ -64,6 +64,8 @@ internal sealed class SamplingSessionService(ServiceContext context)
         var scheduler = context.Scheduler(session.BaseModel);
         var tokens = ProtocolMapping.Tokens(request.Prompt, "prompt");
         if (tokens.Length == 0) throw ApiError.BadRequest("prompt", "has no tokens");
+        int limit = scheduler.Model.Config.MaxPositionEmbeddings;
+        if (tokens.Length > limit) throw ApiError.BadRequest("prompt", $"has {tokens.Length} tokens, more than the model's maximum of {limit}");
         scheduler.Sampler.CheckTokens("prompt", tokens);
         var item = new ComputeLogprobsItem(RequestFutures.NewRequestId(), tokens, session.Adapter);
         var id = await context.SubmitAsync(scheduler, item, caller, null, "compute_logprobs",

@@ -12,7 +12,7 @@ namespace Whetstone.Service.Runs;
 internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore store, string dataDirectory, int queueCapacity, ILogger logger)
     : IDisposable
 {
-    readonly ConcurrentDictionary<string, ClockCycleScheduler> _schedulers = new();
+    readonly ConcurrentDictionary<string, Lazy<ClockCycleScheduler>> _schedulers = new();
     readonly ConcurrentDictionary<string, (Caller Caller, string? RunId)> _owners = new();
 
     public BaseModelRegistry Models { get; } = models;
@@ -21,17 +21,23 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
     public RequestFutures Futures { get; } = new();
     public ILogger Logger { get; } = logger;
 
+    // Lazy: GetOrAdd may run its factory twice under contention, and a scheduler owns a thread.
     public ClockCycleScheduler Scheduler(string baseModel) => _schedulers.GetOrAdd(baseModel, name =>
-        new ClockCycleScheduler(name, Models.Get(name), queueCapacity) { Completed = OnCompleted });
+        new Lazy<ClockCycleScheduler>(() => new ClockCycleScheduler(name, Models.Get(name), queueCapacity)
+        {
+            Completed = OnCompleted,
+            CycleFailed = e => Logger.LogError(e, "scheduler cycle of {Model}", name),
+        })).Value;
 
-    public IEnumerable<ClockCycleScheduler> Schedulers => _schedulers.Values;
+    IEnumerable<ClockCycleScheduler> Schedulers => _schedulers.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
     /// <summary>Queues a call for the caller and returns its request id; the result, once done, is
-    /// converted by <paramref name="toProtocol"/>.</summary>
-    public async Task<string> SubmitAsync(ClockCycleScheduler scheduler, WorkItem item, Caller caller, string? runId, string kind, Func<object, object> toProtocol)
+    /// converted by <paramref name="toProtocol"/>. <paramref name="afterAsync"/> runs off the
+    /// scheduler thread once the work is done (metadata writes), and the future completes after it.</summary>
+    public async Task<string> SubmitAsync(ClockCycleScheduler scheduler, WorkItem item, Caller caller, string? runId, string kind,
+        Func<object, object> toProtocol, Func<object, Task>? afterAsync = null)
     {
         _owners[item.RequestId] = (caller, runId);
-        Futures.Track(item, caller.Tenant, toProtocol);
         await Store.InsertRequestAsync(new RequestRecord(item.RequestId, caller.Tenant, runId, kind, "pending", DateTimeOffset.UtcNow));
         try
         {
@@ -43,8 +49,24 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
             await Store.CompleteRequestAsync(item.RequestId, "failed", error.Message, DateTimeOffset.UtcNow);
             throw;
         }
+        var done = afterAsync is null ? item.Completion.Task : ThenAsync(item.Completion.Task, afterAsync);
+        Futures.Track(item.RequestId, done, caller.Tenant, toProtocol);
         return item.RequestId;
     }
+
+    static async Task<object> ThenAsync(Task<object> work, Func<object, Task> afterAsync)
+    {
+        var result = await work;
+        await afterAsync(result);
+        return result;
+    }
+
+    /// <summary>A metadata write nobody waits for; failures are logged, never surfaced.</summary>
+    public void InBackground(Func<Task> write, string what) => _ = Task.Run(async () =>
+    {
+        try { await write(); }
+        catch (Exception e) { Logger.LogError(e, "{What}", what); }
+    });
 
     /// <summary>Runs tensor work on the model's worker thread and waits for it.</summary>
     public async Task<T> OnWorkerAsync<T>(ClockCycleScheduler scheduler, Func<T> action) where T : notnull
@@ -54,7 +76,7 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         return (T)await item.Completion.Task;
     }
 
-    public Protocol.SchedulerMetrics Metrics() => new(_schedulers.Values.Select(s =>
+    public Protocol.SchedulerMetrics Metrics() => new(Schedulers.Select(s =>
     {
         var cycles = s.RecentCycles;
         double window = cycles.Count == 0 ? 0 : (DateTimeOffset.UtcNow - cycles[0].StartedAt).TotalSeconds;
@@ -84,6 +106,6 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
 
     public void Dispose()
     {
-        foreach (var s in _schedulers.Values) s.Dispose();
+        foreach (var s in Schedulers) s.Dispose();
     }
 }

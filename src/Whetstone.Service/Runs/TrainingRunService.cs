@@ -54,13 +54,15 @@ internal sealed class TrainingRunService(ServiceContext context)
 
     public async Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request)
     {
-        var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request.Path, "path");
+        var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request.Path ?? "", "path");
         if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is a sampler_weights checkpoint; a training run starts from a weights (training state) checkpoint");
         var record = new RunRecord(NewRunId(), caller.Tenant, source.BaseModel, DateTimeOffset.UtcNow)
         {
             FullFineTuning = source.FullFineTuning,
             LoraConfigJson = source.LoraConfigJson,
-            UserMetadataJson = request.UserMetadata is null ? source.UserMetadataJson : JsonSerializer.Serialize(request.UserMetadata),
+            // Metadata is the caller's own: never copied from another tenant's (published) run.
+            UserMetadataJson = request.UserMetadata is not null ? JsonSerializer.Serialize(request.UserMetadata)
+                : source.Tenant == caller.Tenant ? source.UserMetadataJson : null,
         };
         var live = await StartAsync(record, network => Restore(network, record, checkpoint.Directory, request.WithOptimizer));
         live.Record = live.Record with { Step = live.Scheduled.Engine!.Step };
@@ -79,11 +81,13 @@ internal sealed class TrainingRunService(ServiceContext context)
         try
         {
             try { System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(archive), directory); }
-            catch (InvalidDataException) { throw ApiError.BadRequest("archive_base64", "is not a zip archive"); }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            { throw ApiError.BadRequest("archive_base64", $"is not a usable zip archive ({e.Message})"); }
             var scheduler = context.Scheduler(request.BaseModel);
             LoraAdapter adapter;
             try { adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(directory, scheduler.Model.Network)); }
-            catch (InvalidDataException e) { throw ApiError.BadRequest("archive_base64", e.Message); }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            { throw ApiError.BadRequest("archive_base64", e.Message); }
             var record = new RunRecord(NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
             {
                 LoraConfigJson = JsonSerializer.Serialize(adapter.Config),
@@ -135,14 +139,13 @@ internal sealed class TrainingRunService(ServiceContext context)
         var adam = ProtocolMapping.Adam(request?.AdamParams);
         adam.Validate();
         var item = new OptimStepItem(RequestFutures.NewRequestId(), live.Scheduled, adam);
-        // The run's step is recorded when the step is done, whether or not anyone fetches the result.
-        _ = item.Completion.Task.ContinueWith(t => UpdateRecordAsync(live, record => record with { Step = ((OptimStepResult)t.Result).Step }),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
         return await SubmitAsync(caller, live, item, "optim_step", r =>
         {
             var result = (OptimStepResult)r;
             return new P.OptimStepOutput(result.Step, new Dictionary<string, double> { ["grad_norm"] = result.GradientNorm });
-        });
+        },
+        // Recorded as the step completes (steps may finish recording out of order: keep the highest).
+        r => UpdateRecordAsync(live, record => record with { Step = Math.Max(record.Step, ((OptimStepResult)r).Step) }));
     }
 
     public async Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind)
@@ -153,21 +156,26 @@ internal sealed class TrainingRunService(ServiceContext context)
         if (kind == CheckpointPath.SamplerWeights && live.Record.FullFineTuning)
             throw ApiError.BadRequest("run", "is a full fine-tuning run: sampler weights are LoRA adapters; save_state instead");
         var directory = path.Directory(context.DataDirectory);
+        // The scheduler thread writes the files; the records are written after, off that thread,
+        // and the future completes once both are done.
+        long step = 0;
         var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
         {
             if (kind == CheckpointPath.Weights) TrainingCheckpoint.Save(run, directory);
             else PeftAdapter.Save(run.Adapter!, directory, live.Record.BaseModel);
-            var checkpoint = new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
-            {
-                SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
-            };
-            context.Store.UpsertCheckpointAsync(checkpoint).GetAwaiter().GetResult();
-            UpdateRecordAsync(live, record => kind == CheckpointPath.Weights
-                ? record with { LastCheckpoint = path.ToString(), Step = run.Step }
-                : record with { LastSamplerCheckpoint = path.ToString() }).GetAwaiter().GetResult();
+            step = run.Step;
             return new P.SaveStateOutput(path.ToString());
         });
-        return await SubmitAsync(caller, live, item, kind == CheckpointPath.Weights ? "save_state" : "save_weights_for_sampler", r => r);
+        return await SubmitAsync(caller, live, item, kind == CheckpointPath.Weights ? "save_state" : "save_weights_for_sampler", r => r, async _ =>
+        {
+            await context.Store.UpsertCheckpointAsync(new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
+            {
+                SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
+            });
+            await UpdateRecordAsync(live, record => kind == CheckpointPath.Weights
+                ? record with { LastCheckpoint = path.ToString(), Step = Math.Max(record.Step, step) }
+                : record with { LastSamplerCheckpoint = path.ToString() });
+        });
     }
 
     public async Task<P.UntypedFuture> LoadStateAsync(Caller caller, string runId, P.LoadStateRequest request)
@@ -175,29 +183,33 @@ internal sealed class TrainingRunService(ServiceContext context)
         var live = await LoadedAsync(caller, runId);
         var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request?.Path ?? "", "path");
         if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is not a weights (training state) checkpoint");
-        if (source.BaseModel != live.Record.BaseModel || source.FullFineTuning != live.Record.FullFineTuning || source.LoraConfigJson != live.Record.LoraConfigJson)
+        if (source.BaseModel != live.Record.BaseModel || source.FullFineTuning != live.Record.FullFineTuning || !SameAdapterShape(source, live.Record))
             throw ApiError.BadRequest("path", "was saved by a run of another base model or adapter shape");
+        long step = 0;
         var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
         {
             TrainingCheckpoint.LoadInto(run, checkpoint.Directory, request!.WithOptimizer);
-            UpdateRecordAsync(live, record => record with { Step = run.Step }).GetAwaiter().GetResult();
+            step = run.Step;
             return new P.SaveStateOutput(checkpoint.Path);
         });
-        return await SubmitAsync(caller, live, item, "load_state", r => r);
+        return await SubmitAsync(caller, live, item, "load_state", r => r, _ => UpdateRecordAsync(live, record => record with { Step = step }));
     }
 
-    /// <summary>The adapter of a live run, if the run is loaded (sampling from a run's own
-    /// current weights is done through saved sampler weights, as in Tinker).</summary>
-    public bool TryGetLive(string runId, out TrainingRun? run)
+    // Rank, alpha and targets decide the shapes; the init seed does not.
+    static bool SameAdapterShape(RunRecord a, RunRecord b)
     {
-        run = _live.TryGetValue(runId, out var live) ? live.Scheduled.Engine : null;
-        return run is not null;
+        if (a.LoraConfigJson is null || b.LoraConfigJson is null) return a.LoraConfigJson == b.LoraConfigJson;
+        var x = JsonSerializer.Deserialize<LoraConfig>(a.LoraConfigJson)! with { Seed = 0 };
+        var y = JsonSerializer.Deserialize<LoraConfig>(b.LoraConfigJson)! with { Seed = 0 };
+        return x == y;
     }
 
-    async Task<P.UntypedFuture> SubmitAsync(Caller caller, LiveRun live, WorkItem item, string kind, Func<object, object> toProtocol)
+    async Task<P.UntypedFuture> SubmitAsync(Caller caller, LiveRun live, WorkItem item, string kind, Func<object, object> toProtocol,
+        Func<object, Task>? afterAsync = null)
     {
-        var id = await context.SubmitAsync(live.Scheduler, item, caller, live.Record.Id, kind, toProtocol);
-        await UpdateRecordAsync(live, record => record with { LastRequestAt = DateTimeOffset.UtcNow });
+        var id = await context.SubmitAsync(live.Scheduler, item, caller, live.Record.Id, kind, toProtocol, afterAsync);
+        // Accepted is accepted: a failure to note the time must not turn it into an error a client would retry.
+        context.InBackground(() => UpdateRecordAsync(live, record => record with { LastRequestAt = DateTimeOffset.UtcNow }), $"last request of {live.Record.Id}");
         return new P.UntypedFuture(id);
     }
 
@@ -239,7 +251,11 @@ internal sealed class TrainingRunService(ServiceContext context)
                 throw ApiError.Conflict($"training run '{runId}' is not in memory (the server restarted) and has no saved state to resume from");
             var checkpoint = await context.Store.GetCheckpointAsync(record.LastCheckpoint)
                 ?? throw ApiError.Conflict($"training run '{runId}': its last state {record.LastCheckpoint} was deleted");
-            return await StartAsync(record, network => Restore(network, record, checkpoint.Directory, withOptimizer: true));
+            live = await StartAsync(record, network => Restore(network, record, checkpoint.Directory, withOptimizer: true));
+            // The record may have counted steps after that state was saved: the restored run is at the state's step.
+            long restored = live.Scheduled.Engine!.Step;
+            await UpdateRecordAsync(live, r => r with { Step = restored });
+            return live;
         }
         finally
         {
@@ -260,7 +276,15 @@ internal sealed class TrainingRunService(ServiceContext context)
         var scheduler = context.Scheduler(record.BaseModel);
         var owned = record.FullFineTuning ? context.Models.LoadCopy(record.BaseModel) : null;
         var scheduled = scheduler.Register(record.Id);
-        scheduled.Engine = await context.OnWorkerAsync(scheduler, () => create(owned?.Network ?? scheduler.Model.Network));
+        try
+        {
+            scheduled.Engine = await context.OnWorkerAsync(scheduler, () => create(owned?.Network ?? scheduler.Model.Network));
+        }
+        catch
+        {
+            owned?.Dispose();
+            throw;
+        }
         var live = new LiveRun(record, scheduler, scheduled, owned);
         _live[record.Id] = live;
         return live;

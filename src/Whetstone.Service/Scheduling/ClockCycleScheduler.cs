@@ -30,6 +30,7 @@ internal sealed class ClockCycleScheduler : IDisposable
     public Sampler Sampler { get; }
     /// <summary>Called on the worker thread after each call completes, for accounting.</summary>
     public Action<WorkItem>? Completed { get; set; }
+    public Action<Exception>? CycleFailed { get; set; }
 
     public ClockCycleScheduler(string modelName, PretrainedModel model, int capacity)
     {
@@ -78,7 +79,8 @@ internal sealed class ClockCycleScheduler : IDisposable
             // the rest of the burst. Short against any pass, long against a loopback round trip.
             Thread.Sleep(GatherWindow);
             while (_signal.CurrentCount > 0) _signal.Wait(0);   // one cycle serves every signal so far
-            RunCycle();
+            try { RunCycle(); }
+            catch (Exception e) { CycleFailed?.Invoke(e); }   // calls fail individually; the loop must go on
         }
     }
 
@@ -134,6 +136,10 @@ internal sealed class ClockCycleScheduler : IDisposable
         foreach (var group in items.Where(i => i.Run.Engine is not null).GroupBy(i => i.Run.Engine!.Network))
         {
             var batch = group.ToList();
+            // A backward pass adds to the gradients chunk by chunk: keep a copy to undo a pass
+            // that fails halfway, so no call is ever applied twice or in part.
+            var runs = backward ? batch.Select(i => i.Run.Engine!).Distinct().ToList() : [];
+            var captured = runs.ToDictionary(r => r, r => r.CaptureGradients());
             try
             {
                 var results = LearnerPass.Run(group.Key, batch.Select(i => i.Work).ToArray(), backward);
@@ -141,14 +147,34 @@ internal sealed class ClockCycleScheduler : IDisposable
             }
             catch (Exception)
             {
-                // Inputs were validated at submission, so this is rare; run each alone so one
-                // call's failure is reported to that call only.
+                // Inputs were validated at submission, so this is rare; undo the partial pass and
+                // run each call alone so a failure is reported to that call only.
+                foreach (var run in runs) run.RestoreGradients(captured[run]);
                 foreach (var item in batch)
-                    Complete(item, () => LearnerPass.Run(group.Key, [item.Work], backward)[0]);
+                {
+                    var before = backward ? item.Run.Engine!.CaptureGradients() : null;
+                    try { Finish(item, LearnerPass.Run(group.Key, [item.Work], backward)[0]); }
+                    catch (Exception e)
+                    {
+                        if (before is not null) item.Run.Engine!.RestoreGradients(before);
+                        Complete(item, () => throw e);
+                    }
+                    finally { DisposeAll(before); }
+                }
+            }
+            finally
+            {
+                foreach (var c in captured.Values) DisposeAll(c);
             }
         }
         foreach (var orphan in items.Where(i => i.Run.Engine is null))
             Complete(orphan, () => throw ApiError.Conflict($"run '{orphan.Run.Id}' is not loaded"));
+    }
+
+    static void DisposeAll(IReadOnlyList<TorchSharp.torch.Tensor?>? tensors)
+    {
+        if (tensors is null) return;
+        foreach (var t in tensors) t?.Dispose();
     }
 
     void Finish(LearnerItem item, LearnerResult result)
@@ -198,9 +224,9 @@ internal sealed class ClockCycleScheduler : IDisposable
 
     public void Dispose()
     {
+        // Wait for the cycle in progress: its tensors belong to models disposed after this.
         _stop.Cancel();
-        _thread.Join(TimeSpan.FromSeconds(10));
-        _signal.Dispose();
+        _thread.Join();
     }
 
     /// <summary>What one run contributes to a cycle, in its own order: operations at the head,

@@ -22,13 +22,15 @@ internal sealed class RequestFutures
 
     public static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
 
-    public void Track(WorkItem item, string tenant, Func<object, object> toProtocol)
+    public void Track(string requestId, Task<object> done, string tenant, Func<object, object> toProtocol)
     {
-        var entry = new Entry(tenant, item.Completion.Task, toProtocol);
-        _entries[item.RequestId] = entry;
-        item.Completion.Task.ContinueWith(_ => entry.CompletedAt = DateTimeOffset.UtcNow, TaskScheduler.Default);
-        Prune();
+        var entry = new Entry(tenant, done, toProtocol);
+        _entries[requestId] = entry;
+        done.ContinueWith(_ => entry.CompletedAt = DateTimeOffset.UtcNow, TaskScheduler.Default);
+        if (Interlocked.Increment(ref _tracked) % 256 == 0) Prune();
     }
+
+    int _tracked;
 
     public async Task<FutureResponse> WaitAsync(string requestId, Caller caller, TimeSpan timeout, CancellationToken cancellationToken)
     {

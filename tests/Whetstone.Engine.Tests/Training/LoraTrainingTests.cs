@@ -194,6 +194,24 @@ public class LoraTrainingTests
     }
 
     [Fact]
+    public void CapturedGradientsRestoreExactlyAfterAnotherPass()
+    {
+        using var network = TestModels.Network(Config);
+        using var run = TrainingRun.CreateLora(network, new LoraConfig { Rank = 4 });
+        var data = TrainingTestData.Random(Config.VocabSize, [6, 4], seed: 9);
+        var empty = run.CaptureGradients();
+        Assert.All(empty, g => Assert.Null(g));
+        run.ForwardBackward(data, LossSpec.Parse("cross_entropy"));
+        var captured = run.CaptureGradients();
+        run.ForwardBackward(data, LossSpec.Parse("cross_entropy"));   // doubles them
+        run.RestoreGradients(captured);
+        foreach (var ((_, p), c) in run.Adapter!.NamedParameters().Zip(captured))
+            Assert.True(p.grad!.equal(c!).all().item<bool>());
+        run.RestoreGradients(empty);
+        Assert.All(run.Adapter.NamedParameters(), p => Assert.Null(p.Parameter.grad));
+    }
+
+    [Fact]
     public void FullFineTuningTrainsEveryParameter()
     {
         using var network = TestModels.Network(Config);

@@ -86,7 +86,10 @@ public class CheckpointRestTests
         Assert.Equal(7, key.TrainedTokens);
         Assert.Equal(5, key.PrefillTokens);
         Assert.Equal(sample.Sequences.Sum(s => s.Tokens.Count), key.SampledTokens);
-        var metrics = await rest.GetMetricsAsync();
+        // Scheduler metrics span all tenants: admins only.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Assert.ThrowsAsync<WhetstoneApiException>(() => rest.GetMetricsAsync())).StatusCode);
+        using var admin = ServiceClient.Connect(new Uri(server.Urls[0]), TestServers.AdminKey);
+        var metrics = await admin.CreateRestClient().GetMetricsAsync();
         var model = Assert.Single(metrics.BaseModels);
         Assert.Contains(model.RecentCycles, c => c.LearnerCalls == 1 && c.TrainedTokens == 7);
         Assert.Contains(model.RecentCycles, c => c.SampleCalls == 1);
