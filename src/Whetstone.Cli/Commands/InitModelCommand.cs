@@ -2,7 +2,7 @@ using System.CommandLine;
 using Whetstone.Engine.ModelMaker;
 using Whetstone.Engine.Models;
 using Whetstone.Engine.Runtime;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 
 namespace Whetstone.Cli.Commands;
 

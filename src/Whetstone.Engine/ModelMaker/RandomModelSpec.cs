@@ -1,5 +1,5 @@
 using Whetstone.Engine.Models;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.ModelMaker;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Whetstone.Engine.Formats;
 using Whetstone.Engine.Models;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.ModelMaker;

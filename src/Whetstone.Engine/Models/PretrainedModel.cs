@@ -1,5 +1,5 @@
 using Whetstone.Engine.Formats;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Models;

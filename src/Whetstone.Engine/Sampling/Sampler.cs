@@ -1,6 +1,6 @@
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Sampling;

@@ -1,5 +1,5 @@
 using System.Text;
-using Whetstone.Engine.Tokenization;
+using Whetstone.Tokenization;
 
 namespace Whetstone.Engine.Sampling;
 
