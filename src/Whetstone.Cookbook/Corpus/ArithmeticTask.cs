@@ -1,0 +1,65 @@
+using System.Text;
+using Whetstone.Cookbook.Renderers;
+
+namespace Whetstone.Cookbook.Corpus;
+
+/// <summary>Multi-digit addition and subtraction worked column by column, ending in
+/// "Answer: N" — a skill with a verifiable answer for SFT and RL.</summary>
+public static class ArithmeticTask
+{
+    public const string Name = "arithmetic";
+
+    public static ChatExample Generate(Random random)
+    {
+        int digits = random.Next(2, 5);
+        int max = (int)Math.Pow(10, digits);
+        int a = random.Next(max / 10, max), b = random.Next(max / 10, max);
+        bool add = random.Next(2) == 0;
+        if (!add && b > a) (a, b) = (b, a);
+        string question = add ? $"What is {a} + {b}?" : $"What is {a} - {b}?";
+        var (steps, result) = add ? Add(a, b) : Subtract(a, b);
+        return new ChatExample(Name, [ChatMessage.User(question), ChatMessage.Assistant($"{steps}Answer: {result}")], result.ToString());
+    }
+
+    static (string Steps, int Result) Add(int a, int b)
+    {
+        var steps = new StringBuilder("Add digit by digit from the right.\n");
+        int carry = 0, place = 1, result = 0;
+        while (a > 0 || b > 0 || carry > 0)
+        {
+            int x = a % 10, y = b % 10, sum = x + y + carry;
+            steps.Append(carry > 0 ? $"{x} + {y} + {carry} = {sum}" : $"{x} + {y} = {sum}");
+            steps.Append(sum >= 10 ? $", write {sum % 10} carry 1.\n" : $", write {sum}.\n");
+            result += sum % 10 * place;
+            carry = sum / 10;
+            a /= 10; b /= 10; place *= 10;
+        }
+        return (steps.ToString(), result);
+    }
+
+    static (string Steps, int Result) Subtract(int a, int b)
+    {
+        var steps = new StringBuilder("Subtract digit by digit from the right.\n");
+        int borrow = 0, place = 1, result = 0;
+        while (a > 0)
+        {
+            int x = a % 10 - borrow, y = b % 10;
+            borrow = x < y ? 1 : 0;
+            int digit = x + 10 * borrow - y;
+            steps.Append(borrow == 1 ? $"{x + 10} - {y} = {digit}, borrow 1.\n" : $"{x} - {y} = {digit}.\n");
+            result += digit * place;
+            a /= 10; b /= 10; place *= 10;
+        }
+        return (steps.ToString(), result);
+    }
+
+    /// <summary>The number after the last "Answer:" in a completion, if any.</summary>
+    public static string? ExtractAnswer(string completion)
+    {
+        int at = completion.LastIndexOf("Answer:", StringComparison.Ordinal);
+        if (at < 0) return null;
+        var rest = completion[(at + "Answer:".Length)..].Trim();
+        var digits = new string(rest.TakeWhile(c => char.IsDigit(c) || c == '-').ToArray());
+        return digits.Length == 0 ? null : digits;
+    }
+}
