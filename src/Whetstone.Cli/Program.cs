@@ -10,5 +10,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     MergeCommand.Create(),
     ServeCommand.Create(),
     KeysCommand.Create(),
+    TrainSftCommand.Create(),
+    CorpusCommand.Create(),
 };
 return root.Parse(args).Invoke();
