@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Whetstone.Client;
+using Whetstone.Cookbook.Corpus;
+using Whetstone.Cookbook.Recipes;
+using Whetstone.Service.Hosting;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Service.Tests.EndToEnd;
+
+/// <summary>The SFT recipe, through the SDK over the in-process transport.</summary>
+public class SftRecipeTests
+{
+    static string WriteJsonl(bool heldOut, int count, bool withBadLine)
+    {
+        var path = Path.Combine(TestServers.NewDataDirectory() + ".jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var lines = CorpusGenerator.Generate(5, heldOut, [InstructionTask.Name]).Take(count)
+            .Select(e => JsonSerializer.Serialize(new { messages = e.Messages.Select(m => new { role = m.Role, content = m.Content }) })).ToList();
+        if (withBadLine) lines.Insert(3, "{\"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    static async Task<(SftResult Result, List<string> Log, string Output)> RunAsync(string train, string heldOut, int steps, string? output = null)
+    {
+        output ??= TestServers.NewDataDirectory();
+        await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
+        using var client = new ServiceClient(new InProcessTransport(core));
+        var log = new List<string>();
+        var result = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(TestServers.Model), new SftOptions
+        {
+            BaseModel = TestServers.ModelName, TrainData = train, HeldOutData = heldOut, OutputDirectory = output,
+            Rank = 8, LearningRate = 5e-3, BatchSize = 4, Steps = steps, CheckpointEvery = 3, EvaluateEvery = 3, Seed = 1,
+        }, log.Add);
+        return (result, log, output);
+    }
+
+    [Fact]
+    public async Task SftLearnsReportsBadLinesAndResumesExactlyWhereItStopped()
+    {
+        var train = WriteJsonl(heldOut: false, count: 40, withBadLine: true);
+        var heldOut = WriteJsonl(heldOut: true, count: 8, withBadLine: false);
+
+        var whole = await RunAsync(train, heldOut, steps: 6);
+        Assert.Contains(whole.Log, l => l.Contains(":4:") && l.Contains("wizard"));   // line 4 is the bad one
+        Assert.True(whole.Result.LastLoss < whole.Result.FirstLoss, $"{whole.Result.FirstLoss} → {whole.Result.LastLoss}");
+        Assert.NotNull(whole.Result.HeldOutNll);
+        Assert.EndsWith("/sampler_weights/final", whole.Result.SamplerPath);
+        var metrics = File.ReadAllLines(Path.Combine(whole.Output, "metrics.jsonl"));
+        Assert.Equal(6, metrics.Length);
+        Assert.True(File.Exists(Path.Combine(whole.Output, "loss.svg")));
+
+        // Stop after 3 steps, run again to 6: it resumes from the step-3 state, bit for bit.
+        var output = TestServers.NewDataDirectory();
+        await RunAsync(train, heldOut, steps: 3, output);
+        var resumed = await RunAsync(train, heldOut, steps: 6, output);
+        Assert.Contains(resumed.Log, l => l.StartsWith("resumed from") && l.EndsWith("at step 3"));
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Length);
+        Assert.Equal(whole.Result.LastLoss, resumed.Result.LastLoss);
+        Assert.Equal(whole.Result.HeldOutNll, resumed.Result.HeldOutNll);
+    }
+}
