@@ -12,5 +12,6 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     KeysCommand.Create(),
     TrainSftCommand.Create(),
     CorpusCommand.Create(),
+    EvalCommand.Create(),
 };
 return root.Parse(args).Invoke();

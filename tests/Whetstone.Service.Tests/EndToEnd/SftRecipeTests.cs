@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
+using Whetstone.Cookbook.Evals;
 using Whetstone.Cookbook.Recipes;
 using Whetstone.Service.Hosting;
 using Whetstone.Tokenization;
@@ -58,5 +59,29 @@ public class SftRecipeTests
         Assert.Equal(6, File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Length);
         Assert.Equal(whole.Result.LastLoss, resumed.Result.LastLoss);
         Assert.Equal(whole.Result.HeldOutNll, resumed.Result.HeldOutNll);
+    }
+
+    [Fact]
+    public async Task EvalHarnessScoresTheSftCheckpointAboveTheBaseModel()
+    {
+        var train = WriteJsonl(heldOut: false, count: 60, withBadLine: false);
+        var heldOut = WriteJsonl(heldOut: true, count: 8, withBadLine: false);
+        var output = TestServers.NewDataDirectory();
+        var sft = await RunAsync(train, heldOut, steps: 12, output);
+
+        await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
+        using var client = new ServiceClient(new InProcessTransport(core));
+        var tokenizer = HuggingFaceTokenizer.Load(TestServers.Model);
+        var baseSampler = await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
+        var tunedSampler = await client.CreateSamplingClientAsync(modelPath: sft.Result.SamplerPath);
+
+        var baseNll = await Evaluator.RunAsync(baseSampler, tokenizer, "nll", 20);
+        var tunedNll = await Evaluator.RunAsync(tunedSampler, tokenizer, "nll", 20);
+        Assert.True(tunedNll.Nll < baseNll.Nll - 0.5, $"NLL base {baseNll.Nll:F3}, tuned {tunedNll.Nll:F3}");
+        var accuracy = await Evaluator.RunAsync(tunedSampler, tokenizer, "instruction", 10);
+        Assert.Equal(10, accuracy.Examples);
+        Assert.InRange(accuracy.Accuracy!.Value, 0, 1);
+        Assert.Equal(3, accuracy.Samples.Count);
+        await Assert.ThrowsAsync<ArgumentException>(() => Evaluator.RunAsync(tunedSampler, tokenizer, "poetry", 1));
     }
 }
