@@ -1,0 +1,33 @@
+using Whetstone.Engine.Models;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Formats.Gguf;
+
+/// <summary>llama.cpp does not read llama3 rope_scaling parameters; the converter instead stores
+/// the per-frequency divisor as the rope_freqs tensor [head_dim/2], which ggml's RoPE divides
+/// each base frequency by. Same formula as Meta's apply_scaling and <see cref="RopeScaling"/>.</summary>
+internal static class Llama3RopeFactors
+{
+    public static Tensor Compute(ModelConfig config)
+    {
+        var s = config.RopeScaling;
+        double lowWavelength = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+        double highWavelength = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+        int pairs = config.HeadDim / 2;
+        var factors = new float[pairs];
+        for (int i = 0; i < pairs; i++)
+        {
+            // Frequencies in fp32 as the converter computes them, so borderline pairs classify alike.
+            float frequency = 1.0f / MathF.Pow((float)config.RopeTheta, 2 * i / (float)config.HeadDim);
+            double wavelength = 2 * Math.PI / frequency;
+            if (wavelength < highWavelength) factors[i] = 1;
+            else if (wavelength > lowWavelength) factors[i] = (float)s.Factor;
+            else
+            {
+                double smooth = (s.OriginalMaxPositionEmbeddings / wavelength - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                factors[i] = (float)(1 / ((1 - smooth) / s.Factor + smooth));
+            }
+        }
+        return tensor(factors);
+    }
+}
