@@ -131,6 +131,37 @@ public class GgufConversionTests
     }
 
     [Fact]
+    public void ImportRecoversLlama3RopeScalingFromRopeFreqs()
+    {
+        var scaling = new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 64 };
+        var source = RandomModel(ModelFamily.Llama, tied: false, scaling);
+        var gguf = Path.Combine(TestModels.TempDirectory(), "model.gguf");
+        GgufExporter.Export(source, gguf, ScalarType.Float32);
+        var imported = Path.Combine(TestModels.TempDirectory(), "imported");
+        var config = GgufImporter.Import(gguf, imported);
+
+        Assert.Equal(scaling, config.RopeScaling);
+        using var before = PretrainedModel.Load(source);
+        using var after = PretrainedModel.Load(imported);
+        Assert.Equal(0f, MaxLogitDifference(before.Network, after.Network, before.Config.VocabSize));
+    }
+
+    [Theory]
+    [InlineData(128, 500000.0, 8.0, 1.0, 4.0, 8192)]   // Llama 3.1 8B
+    [InlineData(64, 500000.0, 32.0, 1.0, 4.0, 8192)]   // Llama 3.2 1B
+    [InlineData(128, 500000.0, 8.0, 2.0, 8.0, 8192)]   // same factors as low 1, high 4, orig 4096
+    public void Llama3ScalingFitReproducesEveryFactor(int headDim, double theta, double factor, double low, double high, int original)
+    {
+        var scaling = new RopeScaling { Type = "llama3", Factor = factor, LowFreqFactor = low, HighFreqFactor = high, OriginalMaxPositionEmbeddings = original };
+        var factors = Llama3RopeFactors.Factors(scaling, theta, headDim);
+        var recovered = Llama3RopeScalingFit.Recover(factors, theta, headDim, "test");
+        Assert.Equal(factor, recovered.Factor);
+        var again = Llama3RopeFactors.Factors(recovered, theta, headDim);
+        for (int i = 0; i < factors.Length; i++) Assert.Equal(factors[i], again[i], 1e-5f);
+        if (low == 1) Assert.Equal(scaling, recovered);
+    }
+
+    [Fact]
     public void ExportWithAdapterEqualsBaseWithAdapter()
     {
         var source = RandomModel(ModelFamily.Qwen3, tied: true);

@@ -8,6 +8,8 @@ namespace Whetstone.Engine.Formats.Gguf;
 /// q/k rows put back in rotate-half order), tokenizer files from the tokenizer.ggml.* keys.</summary>
 public static class GgufImporter
 {
+    const string RopeFreqsName = "rope_freqs.weight";
+
     /// <summary>Writes the directory atomically; it must not exist yet or be empty.</summary>
     public static ModelConfig Import(string ggufFile, string outputDirectory)
     {
@@ -16,14 +18,17 @@ public static class GgufImporter
             throw new IOException($"output directory '{outputDirectory}' exists and is not empty");
         var file = new GgufFile(ggufFile);
         var config = GgufModelMetadata.ToConfig(file.Metadata, file);
-        if (file.Contains("rope_freqs.weight"))
-            throw new NotSupportedException($"{ggufFile}: holds a rope_freqs tensor (llama3 RoPE scaling), whose parameters GGUF does not record; importing it is not supported yet");
+        if (file.Contains(RopeFreqsName))
+        {
+            using var factors = file.Read(RopeFreqsName).to(ScalarType.Float32);
+            config = config with { RopeScaling = Llama3RopeScalingFit.Recover(factors.data<float>().ToArray(), config.RopeTheta, config.HeadDim, ggufFile) };
+        }
         var json = config.ToJson();
         ModelConfig.Parse(json);   // refuse a shape the loader would refuse before writing anything
 
         using var scope = NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var name in file.TensorNames)
+        foreach (var name in file.TensorNames.Where(n => n != RopeFreqsName))
         {
             var huggingFace = GgufTensorNames.ToHuggingFace(name)
                 ?? throw new NotSupportedException($"{ggufFile}: tensor '{name}' has no Hugging Face counterpart for {config.Family.ModelType()}");

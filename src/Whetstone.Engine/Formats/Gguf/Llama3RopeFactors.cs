@@ -8,18 +8,16 @@ namespace Whetstone.Engine.Formats.Gguf;
 /// each base frequency by. Same formula as Meta's apply_scaling and <see cref="RopeScaling"/>.</summary>
 internal static class Llama3RopeFactors
 {
-    public static Tensor Compute(ModelConfig config)
+    public static Tensor Compute(ModelConfig config) => tensor(Factors(config.RopeScaling, config.RopeTheta, config.HeadDim));
+
+    public static float[] Factors(RopeScaling s, double theta, int headDim)
     {
-        var s = config.RopeScaling;
         double lowWavelength = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
         double highWavelength = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
-        int pairs = config.HeadDim / 2;
-        var factors = new float[pairs];
-        for (int i = 0; i < pairs; i++)
+        var factors = new float[headDim / 2];
+        for (int i = 0; i < factors.Length; i++)
         {
-            // Frequencies in fp32 as the converter computes them, so borderline pairs classify alike.
-            float frequency = 1.0f / MathF.Pow((float)config.RopeTheta, 2 * i / (float)config.HeadDim);
-            double wavelength = 2 * Math.PI / frequency;
+            double wavelength = Wavelength(i, theta, headDim);
             if (wavelength < highWavelength) factors[i] = 1;
             else if (wavelength > lowWavelength) factors[i] = (float)s.Factor;
             else
@@ -28,6 +26,10 @@ internal static class Llama3RopeFactors
                 factors[i] = (float)(1 / ((1 - smooth) / s.Factor + smooth));
             }
         }
-        return tensor(factors);
+        return factors;
     }
+
+    /// <summary>Frequencies in fp32 as the converter computes them, so borderline pairs classify alike.</summary>
+    public static double Wavelength(int pair, double theta, int headDim) =>
+        2 * Math.PI / (1.0f / MathF.Pow((float)theta, 2 * pair / (float)headDim));
 }
