@@ -146,6 +146,18 @@ public class GgufConversionTests
         Assert.Equal(0f, MaxLogitDifference(before.Network, after.Network, before.Config.VocabSize));
     }
 
+    [Fact]
+    public void LinearRopeScalingRoundTripsThroughTheScalingKeys()
+    {
+        var scaling = new RopeScaling { Type = "linear", Factor = 4 };
+        var source = RandomModel(ModelFamily.Qwen2, tied: true, scaling);
+        var gguf = Path.Combine(TestModels.TempDirectory(), "model.gguf");
+        GgufExporter.Export(source, gguf, ScalarType.Float32);
+        Assert.Equal("linear", new GgufFile(gguf).Metadata.String("qwen2.rope.scaling.type"));
+        var config = GgufImporter.Import(gguf, Path.Combine(TestModels.TempDirectory(), "imported"));
+        Assert.Equal(scaling, config.RopeScaling);
+    }
+
     [Theory]
     [InlineData(128, 500000.0, 8.0, 1.0, 4.0, 8192)]   // Llama 3.1 8B
     [InlineData(64, 500000.0, 32.0, 1.0, 4.0, 8192)]   // Llama 3.2 1B

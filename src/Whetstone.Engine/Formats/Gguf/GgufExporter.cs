@@ -5,7 +5,9 @@ namespace Whetstone.Engine.Formats.Gguf;
 
 /// <summary>Converts a Hugging Face llama / qwen2 / qwen3 directory (optionally with a LoRA
 /// adapter merged in) to a GGUF file llama.cpp loads, following convert_hf_to_gguf: the same
-/// metadata keys, tensor names, Llama q/k row permutation and llama3 rope_freqs tensor.</summary>
+/// metadata keys, tensor names, Llama q/k row permutation and llama3 rope_freqs tensor.
+/// Every tensor is held in memory (read as fp32, then converted) until the file is written:
+/// simple, and fine for the models one machine trains; stream per tensor if that ever binds.</summary>
 public static class GgufExporter
 {
     /// <param name="dtype">Type of the 2-D weights (float32, float16, bfloat16). Norms, biases and

@@ -55,11 +55,12 @@ public sealed class GgufFile
         {
             throw Invalid("ends inside its header");
         }
+        long fileLength = new FileInfo(path).Length;
         foreach (var (name, entry) in _entries)
         {
             if (!GgufTensorTypes.IsSupported(entry.Type)) continue;
             long end = _dataStart + entry.Offset + entry.Shape.Aggregate(1L, (a, b) => a * b) * ((GgufTensorType)entry.Type).ElementSize();
-            if (end > new FileInfo(path).Length) throw Invalid($"tensor '{name}' ends at byte {end}, past the end of the file");
+            if (end > fileLength) throw Invalid($"tensor '{name}' ends at byte {end}, past the end of the file");
         }
     }
 
