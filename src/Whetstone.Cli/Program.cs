@@ -8,6 +8,8 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     LogprobsCommand.Create(),
     InitModelCommand.Create(),
     MergeCommand.Create(),
+    ExportCommand.Create(),
+    ImportCommand.Create(),
     ServeCommand.Create(),
     KeysCommand.Create(),
     TrainSftCommand.Create(),

@@ -1,7 +1,7 @@
 namespace Whetstone.Tokenization;
 
 /// <summary>The pre-tokenizer regular expressions of the byte-level BPE families, verbatim from their tokenizer.json.</summary>
-internal static class PreTokenizerPatterns
+public static class PreTokenizerPatterns
 {
     /// <summary>GPT-2's pattern, used by the ByteLevel pre-tokenizer when use_regex is true.</summary>
     public const string Gpt2 = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";

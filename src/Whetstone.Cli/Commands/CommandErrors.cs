@@ -20,6 +20,10 @@ internal static class CommandErrors
         catch (ModelConfigException e) { return Fail(BadModel, e.Message); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         { return Fail(BadModel, e.Message); }
+        // A GGUF we cannot convert (quantised tensors, another architecture or tokenizer).
+        catch (NotSupportedException e) { return Fail(BadModel, e.Message); }
+        // An output path that is in the way (a non-empty directory we refuse to replace).
+        catch (IOException e) { return Fail(BadArguments, e.Message); }
         catch (ArgumentException e) { return Fail(BadArguments, e.Message); }
     }
 
