@@ -8,6 +8,12 @@ using static TorchSharp.torch;
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
+if (args.Contains("--peer"))
+{
+    Console.WriteLine($"# Whetstone vs llama.cpp (LLamaSharp CPU) — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 2 threads each, same weights");
+    LlamaCppPeerBenchmark.Run(args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m,120m").First().Split(','));
+    return;
+}
 if (args.Contains("--service"))
 {
     var serviceDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;

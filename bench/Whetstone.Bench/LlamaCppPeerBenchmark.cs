@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using Whetstone.Engine.Formats.Gguf;
+using Whetstone.Engine.ModelMaker;
+using Whetstone.Engine.Models;
+using static TorchSharp.torch;
+
+namespace Whetstone.Bench;
+
+/// <summary>The engine next to llama.cpp (LLamaSharp's CPU build) on the same weights — our model
+/// exported to GGUF — with the same thread count, in one run: prefill, batch-1 decode, and 16
+/// streams decoding together.</summary>
+internal static class LlamaCppPeerBenchmark
+{
+    const int PrefillLength = 256, Prompt = 16, DecodeTokens = 48, Streams = 16;
+
+    public static void Run(IEnumerable<string> presets)
+    {
+        Console.WriteLine($"| model | weights | prefill tok/s ours / llama.cpp | ratio | decode b=1 tok/s ours / llama.cpp | ratio | 16 streams tok/s ours / llama.cpp | ratio |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var preset in presets)
+        {
+            var directory = Path.Combine(Path.GetTempPath(), "whetstone-bench", preset);
+            if (!File.Exists(Path.Combine(directory, "config.json"))) RandomModelWriter.Write(directory, RandomModelSpec.Preset(preset));
+            foreach (var (ours, gguf, label) in new[] { (ScalarType.Float32, ScalarType.Float32, "f32"), (ScalarType.BFloat16, ScalarType.BFloat16, "bf16") })
+            {
+                var file = Path.Combine(Path.GetTempPath(), "whetstone-bench", $"{preset}-{label}.gguf");
+                if (!File.Exists(file)) GgufExporter.Export(directory, file, gguf);
+                using var model = PretrainedModel.Load(directory, ours);
+                var engine = new InferenceBenchmark(model);
+                double ourPrefill = engine.PrefillTokensPerSecond(1, PrefillLength);
+                double ourDecode = engine.DecodeTokensPerSecond(1, DecodeTokens, Prompt);
+                double ourStreams = engine.DecodeTokensPerSecond(Streams, DecodeTokens, Prompt);
+                var (peerPrefill, peerDecode, peerStreams) = Peer(file);
+                Console.WriteLine($"| {preset} | {label} | {ourPrefill:F0} / {peerPrefill:F0} | {ourPrefill / peerPrefill:F2}x | {ourDecode:F1} / {peerDecode:F1} | {ourDecode / peerDecode:F2}x | {ourStreams:F0} / {peerStreams:F0} | {ourStreams / peerStreams:F2}x |");
+            }
+        }
+    }
+
+    /// <summary>llama.cpp with its own defaults (f16 KV cache, flash attention as it decides),
+    /// two threads, CPU only.</summary>
+    static (double Prefill, double Decode, double Streams) Peer(string gguf)
+    {
+        var parameters = new ModelParams(gguf)
+        {
+            ContextSize = (uint)(Streams * (Prompt + DecodeTokens + 8) + PrefillLength), GpuLayerCount = 0, Threads = 2,
+            BatchThreads = 2, BatchSize = 512, UBatchSize = 512, SeqMax = Streams,
+        };
+        using var weights = LLamaWeights.LoadFromFile(parameters);
+
+        double prefill = Best(() =>
+        {
+            using var context = weights.CreateContext(parameters);
+            var batch = new LLamaBatch();
+            for (int i = 0; i < PrefillLength; i++) batch.Add((LLamaToken)(300 + i % 1000), i, LLamaSeqId.Zero, logits: i == PrefillLength - 1);
+            var clock = Stopwatch.StartNew();
+            Check(context.Decode(batch));
+            return PrefillLength / clock.Elapsed.TotalSeconds;
+        });
+        double decode = Best(() => DecodeRate(weights, parameters, 1));
+        double streams = Best(() => DecodeRate(weights, parameters, Streams));
+        return (prefill, decode, streams);
+    }
+
+    // Prompts first (not timed), then DecodeTokens greedy steps with one token per stream per step.
+    static double DecodeRate(LLamaWeights weights, ModelParams parameters, int streams)
+    {
+        using var context = weights.CreateContext(parameters);
+        var batch = new LLamaBatch();
+        for (int s = 0; s < streams; s++)
+            for (int i = 0; i < Prompt; i++) batch.Add((LLamaToken)(300 + i), i, (LLamaSeqId)s, logits: i == Prompt - 1);
+        Check(context.Decode(batch));
+        var next = new int[streams];
+        for (int s = 0; s < streams; s++) next[s] = ArgMax(context.NativeHandle.GetLogitsIth(s * Prompt + Prompt - 1));
+        var clock = Stopwatch.StartNew();
+        for (int step = 0; step < DecodeTokens; step++)
+        {
+            batch.Clear();
+            for (int s = 0; s < streams; s++) batch.Add((LLamaToken)next[s], Prompt + step, (LLamaSeqId)s, logits: true);
+            Check(context.Decode(batch));
+            for (int s = 0; s < streams; s++) next[s] = ArgMax(context.NativeHandle.GetLogitsIth(s));
+        }
+        return streams * DecodeTokens / clock.Elapsed.TotalSeconds;
+    }
+
+    static double Best(Func<double> measure)
+    {
+        measure();
+        return Math.Max(measure(), measure());
+    }
+
+    static void Check(DecodeResult result)
+    {
+        if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode failed: {result}");
+    }
+
+    static int ArgMax(Span<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+}
