@@ -15,5 +15,6 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     TrainSftCommand.Create(),
     CorpusCommand.Create(),
     EvalCommand.Create(),
+    PretrainCommand.Create(),
 };
 return root.Parse(args).Invoke();

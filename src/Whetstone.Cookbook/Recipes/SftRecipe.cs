@@ -21,7 +21,7 @@ public static class SftRecipe
         var heldOut = options.HeldOutData is null ? [] : Render(ChatJsonl.Read(options.HeldOutData, options.SkipBadLines, log), renderer, TrainOnWhat.AllAssistantMessages);
         if (train.Count == 0) throw new InvalidOperationException($"{options.TrainData}: no usable examples");
 
-        var progress = SftProgress.Load(options.OutputDirectory);
+        var progress = RecipeProgress.Load(options.OutputDirectory);
         TrainingClient run;
         if (progress is not null)
         {
@@ -62,7 +62,7 @@ public static class SftRecipe
             if (step % options.CheckpointEvery == 0 || step == options.Steps)
             {
                 var state = await (await run.SaveStateAsync($"step-{step}", cancellationToken)).ResultAsync(cancellationToken);
-                new SftProgress(run.RunId, step, state.Path).Save(options.OutputDirectory);
+                new RecipeProgress(run.RunId, step, state.Path).Save(options.OutputDirectory);
             }
         }
         var sampler = await (await run.SaveWeightsForSamplerAsync("final", cancellationToken)).ResultAsync(cancellationToken);

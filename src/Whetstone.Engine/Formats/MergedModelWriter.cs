@@ -50,6 +50,28 @@ public static class MergedModelWriter
         });
     }
 
+    /// <summary>A fully fine-tuned network's own weights as a standalone Hugging Face directory
+    /// (config, tokenizer and other files from the base it started from), in
+    /// <paramref name="storedDtype"/>. Parameter names are already Hugging Face's.</summary>
+    public static void WriteFullModel(string baseModelDirectory, CausalLanguageModel network, string outputDirectory, ScalarType storedDtype)
+    {
+        CheckOutputDirectory(baseModelDirectory, outputDirectory);
+        var config = ReadConfig(baseModelDirectory, network);
+        config["torch_dtype"] = DtypeName(storedDtype) ?? throw new ArgumentException($"stored dtype {storedDtype} is not supported", nameof(storedDtype));
+        if (config.ContainsKey("dtype")) config["dtype"] = DtypeName(storedDtype);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var tensors = network.named_parameters()
+            .Select(p => new KeyValuePair<string, Tensor>(p.name, p.parameter.detach().to(storedDtype))).ToList();
+        CheckpointDirectory.Write(outputDirectory, staging =>
+        {
+            foreach (var file in Directory.GetFiles(baseModelDirectory).Where(IsCopiedFile))
+                File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
+            AtomicFile.WriteAllText(Path.Combine(staging, "config.json"), config.ToJsonString(ModelConfig.Indented));
+            CheckpointWriter.Write(staging, tensors);
+        });
+    }
+
     /// <summary>Every base tensor in the base's order, adapted ones merged in place; lm_head last
     /// when untying (where save_pretrained puts it). A tied checkpoint that carries a stale copy
     /// of the embedding as lm_head.weight gets it replaced by the merged unembedding.</summary>

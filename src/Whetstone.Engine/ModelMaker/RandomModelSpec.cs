@@ -38,9 +38,12 @@ public sealed record RandomModelSpec
     public static RandomModelSpec Preset(string name) => name.ToLowerInvariant() switch
     {
         "tiny" => new RandomModelSpec(),
+        // The shipped zoo's shapes (vocabulary from the trained tokenizer): ~2M and ~10M parameters.
+        "nano" => new RandomModelSpec { HiddenSize = 160, NumHiddenLayers = 6, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 40, IntermediateSize = 480, MaxPositionEmbeddings = 1024 },
+        "micro" => new RandomModelSpec { HiddenSize = 320, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeads = 4, HeadDim = 40, IntermediateSize = 960, MaxPositionEmbeddings = 1024 },
         "5m" => new RandomModelSpec { HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 64, IntermediateSize = 768, VocabSize = 8192 },
         "30m" => new RandomModelSpec { HiddenSize = 512, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeads = 4, HeadDim = 64, IntermediateSize = 1536, VocabSize = 8192 },
         "120m" => new RandomModelSpec { HiddenSize = 768, NumHiddenLayers = 16, NumAttentionHeads = 12, NumKeyValueHeads = 4, HeadDim = 64, IntermediateSize = 2304, VocabSize = 8192 },
-        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, 5m, 30m, 120m)"),
+        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, nano, micro, 5m, 30m, 120m)"),
     };
 }

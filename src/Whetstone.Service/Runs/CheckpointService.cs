@@ -56,6 +56,9 @@ internal sealed class CheckpointService(ServiceContext context)
             case "peft":
                 ZipFile.CreateFromDirectory(checkpoint.Directory, zip);
                 break;
+            case "merged" when run.FullFineTuning:   // already a whole model
+                ZipFile.CreateFromDirectory(checkpoint.Directory, zip);
+                break;
             case "merged":
                 var staging = Path.Combine(context.DataDirectory, "downloads", Guid.NewGuid().ToString("N"));
                 var scheduler = context.Scheduler(run.BaseModel);

@@ -33,6 +33,8 @@ internal sealed class SamplingSessionService(ServiceContext context)
             if (checkpoint.Kind != CheckpointPath.SamplerWeights)
                 throw ApiError.BadRequest("model_path", "is a training state; sample from a sampler_weights checkpoint (save_weights_for_sampler)");
             baseModel = run.BaseModel;
+            if (run.FullFineTuning)
+                throw ApiError.BadRequest("model_path", "is a full model (a full fine-tuning run's weights): download it and serve it as a base model");
             var scheduler = context.Scheduler(baseModel);
             adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network));
         }

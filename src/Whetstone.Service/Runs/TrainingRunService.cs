@@ -153,8 +153,6 @@ internal sealed class TrainingRunService(ServiceContext context)
         var live = await LoadedAsync(caller, runId);
         CheckpointPath.CheckName(request?.Name ?? "");
         var path = new CheckpointPath(runId, kind, request!.Name);
-        if (kind == CheckpointPath.SamplerWeights && live.Record.FullFineTuning)
-            throw ApiError.BadRequest("run", "is a full fine-tuning run: sampler weights are LoRA adapters; save_state instead");
         var directory = path.Directory(context.DataDirectory);
         // The scheduler thread writes the files; the records are written after, off that thread,
         // and the future completes once both are done.
@@ -162,7 +160,9 @@ internal sealed class TrainingRunService(ServiceContext context)
         var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
         {
             if (kind == CheckpointPath.Weights) TrainingCheckpoint.Save(run, directory);
-            else PeftAdapter.Save(run.Adapter!, directory, live.Record.BaseModel);
+            else if (run.Adapter is { } adapter) PeftAdapter.Save(adapter, directory, live.Record.BaseModel);
+            // A full fine-tuning run's sampler weights are a whole Hugging Face model (bf16 on disk).
+            else MergedModelWriter.WriteFullModel(context.Models.Directory(live.Record.BaseModel), run.Network, directory, TorchSharp.torch.ScalarType.BFloat16);
             step = run.Step;
             return new P.SaveStateOutput(path.ToString());
         });
