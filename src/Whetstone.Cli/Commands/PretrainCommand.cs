@@ -27,9 +27,10 @@ internal static class PretrainCommand
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { Description = "fp32 (default: bf16 weights lose small Adam updates) or bf16", DefaultValueFactory = _ => "fp32" };
         var seed = new Option<long>("--seed");
+        var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step; the same command later continues" };
         var command = new Command("pretrain", "Pretrain a small Qwen3-architecture model on the generated corpus.")
         {
-            output, preset, merges, steps, batch, length, lr, warmup, dtype, seed,
+            output, preset, merges, steps, batch, length, lr, warmup, dtype, seed, stopAfter,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -56,9 +57,10 @@ internal static class PretrainCommand
                 {
                     BaseModel = "init", OutputDirectory = outputDirectory, Steps = result.GetValue(steps), BatchSize = result.GetValue(batch),
                     SequenceLength = result.GetValue(length), PeakLearningRate = result.GetValue(lr), WarmupSteps = result.GetValue(warmup),
-                    Seed = result.GetValue(seed), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 8),
+                    Seed = result.GetValue(seed), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 8), StopAfter = result.GetValue(stopAfter),
                 };
                 var outcome = await PretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(init), options, Console.WriteLine, cancellationToken);
+                if (outcome.SamplerPath.Length == 0) return 0;   // stopped early; rerun to continue
                 var zip = Path.Combine(outputDirectory, "model.zip");
                 await client.CreateRestClient().DownloadCheckpointToFileAsync(outcome.SamplerPath, CheckpointDownloadFormat.Merged, zip, cancellationToken);
                 var model = Path.Combine(outputDirectory, "model");

@@ -17,6 +17,9 @@ public sealed record PretrainOptions
     public int CheckpointEvery { get; init; } = 500;
     public int LogEvery { get; init; } = 50;
     public long Seed { get; init; }
+    /// <summary>Stop (with a checkpoint) after this step, to go on later with the same command:
+    /// the schedule stays that of <see cref="Steps"/>. Null runs to the end.</summary>
+    public int? StopAfter { get; init; }
 
     /// <summary>Linear warmup, then cosine decay to FinalLearningRateRatio · peak.</summary>
     public double LearningRate(int step)

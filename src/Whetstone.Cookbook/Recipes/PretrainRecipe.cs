@@ -63,10 +63,16 @@ public static class PretrainRecipe
                 windowTokens = 0;
                 stepsInWindow = 0;
             }
-            if (step % options.CheckpointEvery == 0 || step == options.Steps)
+            bool stopping = step == options.StopAfter;
+            if (step % options.CheckpointEvery == 0 || step == options.Steps || stopping)
             {
                 var state = await (await run.SaveStateAsync($"step-{step}", cancellationToken)).ResultAsync(cancellationToken);
                 new RecipeProgress(run.RunId, step, state.Path).Save(options.OutputDirectory);
+            }
+            if (stopping)
+            {
+                log($"stopped after step {step}; run again to continue");
+                return new PretrainResult("", step, loss, tokens, 0);
             }
         }
         var weights = await (await run.SaveWeightsForSamplerAsync("final", cancellationToken)).ResultAsync(cancellationToken);

@@ -8,13 +8,13 @@ namespace Whetstone.Engine.Models;
 /// <summary>Token embedding, the decoder layers and the final norm: Hugging Face's "model.*".</summary>
 internal sealed class DecoderStack : nn.Module
 {
-    [ComponentName(Name = "embed_tokens")] readonly Parameter _embedTokens;
+    [ComponentName(Name = "embed_tokens")] readonly TokenEmbedding _embedTokens;
     [ComponentName(Name = "layers")] readonly ModuleList<DecoderLayer> _layers;
     [ComponentName(Name = "norm")] readonly RmsNorm _norm;
 
     public DecoderStack(WeightLoader weights, string name, ModelConfig config) : base(name)
     {
-        _embedTokens = weights.Parameter($"{name}.embed_tokens.weight", config.VocabSize, config.HiddenSize);
+        _embedTokens = new TokenEmbedding(weights, $"{name}.embed_tokens", config.VocabSize, config.HiddenSize);
         _layers = new ModuleList<DecoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++)
             _layers.Add(new DecoderLayer(weights, $"{name}.layers.{i}", config, i));
@@ -22,12 +22,12 @@ internal sealed class DecoderStack : nn.Module
         RegisterComponents();
     }
 
-    public Tensor EmbeddingWeight => _embedTokens;
+    public Tensor EmbeddingWeight => _embedTokens.Weight;
     public IEnumerable<DecoderLayer> Layers => _layers;
 
     public Tensor Forward(Tensor tokens, ForwardContext context)
     {
-        var x = _embedTokens.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1);  // [B, T, hidden]
+        var x = _embedTokens.Forward(tokens);                                        // [B, T, hidden]
         foreach (var layer in _layers) x = layer.Forward(x, context);
         return _norm.Forward(x);
     }
