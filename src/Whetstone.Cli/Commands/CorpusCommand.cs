@@ -13,7 +13,7 @@ internal static class CorpusCommand
         var count = new Option<int>("--count", "-n") { DefaultValueFactory = _ => 1000 };
         var seed = new Option<long>("--seed");
         var heldOut = new Option<bool>("--held-out") { Description = "Draw from the held-out split" };
-        var tasks = new Option<string?>("--tasks") { Description = $"Comma-separated subset of: {string.Join(", ", CorpusGenerator.Tasks)}" };
+        var tasks = new Option<string?>("--tasks") { Description = $"Comma-separated subset of: {string.Join(", ", CorpusGenerator.AllTasks)} (default: the pretraining mix {string.Join(", ", CorpusGenerator.Tasks)})" };
         var command = new Command("corpus", "Write deterministic chat data (arithmetic, instructions, stories, reading) as JSONL.")
         {
             output, count, seed, heldOut, tasks,

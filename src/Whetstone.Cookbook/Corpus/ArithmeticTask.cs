@@ -21,6 +21,29 @@ public static class ArithmeticTask
         return new ChatExample(Name, [ChatMessage.User(question), ChatMessage.Assistant($"{steps}Answer: {result}")], result.ToString());
     }
 
+    public const string MultiplicationName = "multiplication";
+
+    /// <summary>A 2–4 digit number times a single digit, worked digit by digit with carries — a
+    /// skill the pretraining mix leaves out, so SFT has something new to teach.</summary>
+    public static ChatExample GenerateMultiplication(Random random)
+    {
+        int digits = random.Next(2, 5);
+        int max = (int)Math.Pow(10, digits);
+        int a = random.Next(max / 10, max), b = random.Next(2, 10);
+        var steps = new StringBuilder("Multiply digit by digit from the right.\n");
+        int carry = 0, place = 1, result = 0, rest = a;
+        while (rest > 0 || carry > 0)
+        {
+            int x = rest % 10, product = x * b + carry;
+            steps.Append(carry > 0 ? $"{x} * {b} + {carry} = {product}" : $"{x} * {b} = {product}");
+            steps.Append(product >= 10 ? $", write {product % 10} carry {product / 10}.\n" : $", write {product}.\n");
+            result += product % 10 * place;
+            carry = product / 10;
+            rest /= 10; place *= 10;
+        }
+        return new ChatExample(MultiplicationName, [ChatMessage.User($"What is {a} * {b}?"), ChatMessage.Assistant($"{steps}Answer: {result}")], result.ToString());
+    }
+
     static (string Steps, int Result) Add(int a, int b)
     {
         var steps = new StringBuilder("Add digit by digit from the right.\n");

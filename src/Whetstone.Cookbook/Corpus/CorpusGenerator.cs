@@ -8,7 +8,10 @@ namespace Whetstone.Cookbook.Corpus;
 /// so a held-out question never also appears in train, however many examples are drawn.</summary>
 public static class CorpusGenerator
 {
+    /// <summary>The pretraining mix (the default).</summary>
     public static readonly string[] Tasks = [ArithmeticTask.Name, InstructionTask.Name, StoryTask.StoryName, StoryTask.ReadingName];
+    /// <summary>Everything the generator can make, including skills kept out of pretraining.</summary>
+    public static readonly string[] AllTasks = [.. Tasks, ArithmeticTask.MultiplicationName];
 
     /// <param name="heldOutShare">Share of distinct questions reserved for held-out (0..1).</param>
     public static IEnumerable<ChatExample> Generate(long seed, bool heldOut, IReadOnlyCollection<string>? tasks = null, double heldOutShare = 0.1)
@@ -16,7 +19,7 @@ public static class CorpusGenerator
         if (heldOutShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(heldOutShare), heldOutShare, "must be in [0, 1]");
         var wanted = tasks ?? Tasks;
         foreach (var t in wanted)
-            if (!Tasks.Contains(t)) throw new ArgumentException($"unknown task '{t}' (known: {string.Join(", ", Tasks)})", nameof(tasks));
+            if (!AllTasks.Contains(t)) throw new ArgumentException($"unknown task '{t}' (known: {string.Join(", ", AllTasks)})", nameof(tasks));
         var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
         var names = wanted.ToArray();
         while (true)
@@ -25,6 +28,7 @@ public static class CorpusGenerator
             {
                 ArithmeticTask.Name => ArithmeticTask.Generate(random),
                 InstructionTask.Name => InstructionTask.Generate(random),
+                ArithmeticTask.MultiplicationName => ArithmeticTask.GenerateMultiplication(random),
                 StoryTask.StoryName => StoryTask.Story(random),
                 _ => StoryTask.Reading(random),
             };

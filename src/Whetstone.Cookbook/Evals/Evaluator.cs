@@ -12,7 +12,7 @@ namespace Whetstone.Cookbook.Evals;
 /// log-likelihood of the assistant tokens under compute_logprobs.</summary>
 public static class Evaluator
 {
-    public static readonly string[] Sets = ["arithmetic", "instruction", "reading", "nll"];
+    public static readonly string[] Sets = ["arithmetic", "multiplication", "instruction", "reading", "nll"];
 
     public static async Task<EvalReport> RunAsync(SamplingClient sampler, HuggingFaceTokenizer tokenizer, string set, int count, long seed = 0,
         CancellationToken cancellationToken = default)
@@ -21,6 +21,7 @@ public static class Evaluator
         return set switch
         {
             "arithmetic" => await AccuracyAsync(sampler, tokenizer, renderer, set, ArithmeticTask.Name, count, seed, cancellationToken),
+            "multiplication" => await AccuracyAsync(sampler, tokenizer, renderer, set, ArithmeticTask.MultiplicationName, count, seed, cancellationToken),
             "instruction" => await AccuracyAsync(sampler, tokenizer, renderer, set, InstructionTask.Name, count, seed, cancellationToken),
             "reading" => await AccuracyAsync(sampler, tokenizer, renderer, set, StoryTask.ReadingName, count, seed, cancellationToken),
             "nll" => await NllAsync(sampler, renderer, count, seed, cancellationToken),
@@ -52,7 +53,7 @@ public static class Evaluator
 
     static string? Extract(string reply, string task)
     {
-        if (task == ArithmeticTask.Name) return ArithmeticTask.ExtractAnswer(reply);
+        if (task is ArithmeticTask.Name or ArithmeticTask.MultiplicationName) return ArithmeticTask.ExtractAnswer(reply);
         int at = reply.LastIndexOf("Answer:", StringComparison.Ordinal);
         return at < 0 ? null : reply[(at + "Answer:".Length)..].Trim();
     }

@@ -81,6 +81,23 @@ public class CorpusGeneratorTests
     }
 
     [Fact]
+    public void MultiplicationIsWorkedCorrectlyAndKeptOutOfThePretrainingMix()
+    {
+        Assert.DoesNotContain(ArithmeticTask.MultiplicationName, CorpusGenerator.Tasks);
+        Assert.DoesNotContain(CorpusGenerator.Generate(2, heldOut: false).Take(2000), e => e.Task == ArithmeticTask.MultiplicationName);
+        foreach (var example in CorpusGenerator.Generate(2, heldOut: false, [ArithmeticTask.MultiplicationName]).Take(300))
+        {
+            var m = Regex.Match(example.Messages[0].Content, @"What is (\d+) \* (\d)\?");
+            Assert.True(m.Success, example.Messages[0].Content);
+            Assert.Equal((long.Parse(m.Groups[1].Value) * long.Parse(m.Groups[2].Value)).ToString(), example.Answer);
+            Assert.Equal(example.Answer, ArithmeticTask.ExtractAnswer(example.Messages[^1].Content));
+            foreach (Match step in Regex.Matches(example.Messages[^1].Content, @"^(\d) \* (\d)(?: \+ (\d+))? = (\d+)", RegexOptions.Multiline))
+                Assert.Equal(int.Parse(step.Groups[1].Value) * int.Parse(step.Groups[2].Value) + (step.Groups[3].Success ? int.Parse(step.Groups[3].Value) : 0),
+                    int.Parse(step.Groups[4].Value));
+        }
+    }
+
+    [Fact]
     public void AnswerExtractionReadsTheLastAnswerLine()
     {
         Assert.Equal("936", ArithmeticTask.ExtractAnswer("7 + 9 = 16\nAnswer: 936"));
