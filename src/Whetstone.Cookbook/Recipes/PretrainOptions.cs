@@ -31,4 +31,4 @@ public sealed record PretrainOptions
     }
 }
 
-public sealed record PretrainResult(string SamplerPath, int Steps, double FinalLoss, long TokensSeen, double Seconds);
+public sealed record PretrainResult(string SamplerPath, int Steps, double FinalLoss, long TokensSeen);

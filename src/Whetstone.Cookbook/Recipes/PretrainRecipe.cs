@@ -72,11 +72,11 @@ public static class PretrainRecipe
             if (stopping)
             {
                 log($"stopped after step {step}; run again to continue");
-                return new PretrainResult("", step, loss, tokens, 0);
+                return new PretrainResult("", step, loss, tokens);
             }
         }
         var weights = await (await run.SaveWeightsForSamplerAsync("final", cancellationToken)).ResultAsync(cancellationToken);
-        return new PretrainResult(weights.Path, options.Steps, loss, tokens, 0);
+        return new PretrainResult(weights.Path, options.Steps, loss, tokens);
     }
 
     /// <summary>Windows of SequenceLength + 1 tokens (input and shifted targets) cut from the

@@ -15,19 +15,12 @@ public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
     {
         var segments = new RenderedSegments(tokenizer);
         segments.Add(Begin, 0);
-        int lastAssistant = -1;
-        for (int i = messages.Count - 1; i >= 0; i--) if (messages[i].Role == "assistant") { lastAssistant = i; break; }
+        var trained = TrainedMessages.Of(messages, trainOn);
         for (int i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            bool trained = trainOn switch
-            {
-                TrainOnWhat.AllMessages => true,
-                TrainOnWhat.AllAssistantMessages => m.Role == "assistant",
-                _ => i == lastAssistant,
-            };
             segments.Add($"{HeaderStart}{m.Role}{HeaderEnd}\n\n", 0);
-            segments.Add(m.Content.Trim() + EndOfTurn, trained ? 1 : 0);
+            segments.Add(m.Content.Trim() + EndOfTurn, trained[i] ? 1 : 0);
         }
         return segments.ToExample();
     }

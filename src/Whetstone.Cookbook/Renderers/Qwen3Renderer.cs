@@ -21,18 +21,12 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
     public SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
     {
         var segments = new RenderedSegments(tokenizer);
-        int lastUser = LastIndex(messages, "user");
-        int lastAssistant = LastIndex(messages, "assistant");
+        int lastUser = TrainedMessages.LastIndex(messages, "user");
+        var trained = TrainedMessages.Of(messages, trainOn);
         for (int i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            bool trained = trainOn switch
-            {
-                TrainOnWhat.AllMessages => true,
-                TrainOnWhat.AllAssistantMessages => m.Role == "assistant",
-                _ => i == lastAssistant,
-            };
-            float w = trained ? 1 : 0;
+            float w = trained[i] ? 1 : 0;
             if (m.Role == "tool")
             {
                 segments.Add($"{Start}user\n<tool_response>\n{m.Content}\n</tool_response>{End}", w);
@@ -92,12 +86,6 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
             text = text.Replace(call.Value, "");
         }
         return new ChatMessage("assistant", text.Trim('\n')) { Reasoning = reasoning, ToolCalls = calls.Count > 0 ? calls : null };
-    }
-
-    static int LastIndex(IReadOnlyList<ChatMessage> messages, string role)
-    {
-        for (int i = messages.Count - 1; i >= 0; i--) if (messages[i].Role == role) return i;
-        return -1;
     }
 
     [GeneratedRegex(@"^\s*<think>(.*?)</think>\s*", RegexOptions.Singleline)] private static partial Regex ThinkBlock();
