@@ -63,11 +63,11 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>A reward model's values (and, with a loss, its loss) without gradients.</summary>
     public ValueResult ForwardValues(ValueWork work) =>
-        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("run", "a value head needs a LoRA run"), work, backward: false);
+        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("value_head", "needs a LoRA run"), work, backward: false);
 
     /// <summary>Accumulates a value loss's gradient into the adapter and its head.</summary>
     public ValueResult ForwardBackwardValues(ValueWork work) =>
-        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("run", "a value head needs a LoRA run"), work, backward: true);
+        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("value_head", "needs a LoRA run"), work, backward: true);
 
     /// <summary>Applies AdamW to the accumulated gradients and clears them. Non-finite gradients
     /// refuse the step: weights, moments and the step count stay as they were (the unusable

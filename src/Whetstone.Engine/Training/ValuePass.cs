@@ -116,16 +116,18 @@ public static class ValuePass
     }
 
     /// <summary>Throws <see cref="TrainingArgumentException"/> naming the field; computes nothing.</summary>
-    public static void Validate(ModelConfig config, LoraAdapter? adapter, ValueWork work)
+    /// <param name="sequencesField">How the request names the sequences: "data" (forward,
+    /// forward_backward: data[i].model_input) or, for score, "inputs" (inputs[i]).</param>
+    public static void Validate(ModelConfig config, LoraAdapter? adapter, ValueWork work, string sequencesField = "data")
     {
         if (adapter?.ValueHead is null)
-            throw new TrainingArgumentException(work.Loss is null ? "run" : "loss_fn",
+            throw new TrainingArgumentException(work.Loss is null ? "value_head" : "loss_fn",
                 $"{(work.Loss is null ? "scoring" : $"'{work.Loss.Name}'")} needs a run created with value_head = true");
-        if (work.Sequences.Count == 0) throw new TrainingArgumentException("data", "is empty");
+        if (work.Sequences.Count == 0) throw new TrainingArgumentException(sequencesField, "is empty");
         for (int i = 0; i < work.Sequences.Count; i++)
         {
             var sequence = work.Sequences[i];
-            string field = $"data[{i}].model_input";
+            string field = sequencesField == "data" ? $"data[{i}].model_input" : $"{sequencesField}[{i}]";
             if (sequence.Count == 0) throw new TrainingArgumentException(field, "is empty");
             if (sequence.Count > config.MaxPositionEmbeddings)
                 throw new TrainingArgumentException(field, $"has {sequence.Count} tokens, more than the model's maximum of {config.MaxPositionEmbeddings}");

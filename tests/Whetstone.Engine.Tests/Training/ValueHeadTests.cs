@@ -147,7 +147,7 @@ public class ValueHeadTests
         using var network = TestModels.Network(Config);
         using var plain = TrainingRun.CreateLora(network, new LoraConfig { Rank = 2 });
         Assert.Equal("loss_fn", Assert.Throws<TrainingArgumentException>(() => plain.ForwardBackwardValues(Work("bradley_terry", [3, 3], 1))).Field);
-        Assert.Equal("run", Assert.Throws<TrainingArgumentException>(() => plain.ForwardValues(new ValueWork([[1, 2]]))).Field);
+        Assert.Equal("value_head", Assert.Throws<TrainingArgumentException>(() => plain.ForwardValues(new ValueWork([[1, 2]]))).Field);
 
         using var run = TrainingRun.CreateLora(network, new LoraConfig { Rank = 2, ValueHead = true });
         Assert.Equal("data", Assert.Throws<TrainingArgumentException>(() => run.ForwardBackwardValues(Work("bradley_terry", [3, 3, 3], 1))).Field);
