@@ -77,6 +77,7 @@ internal static class TrainSftCommand
             command,
             TrainTokenizerCommand.Create(),
             TrainDpoCommand.Create(),
+            TrainRewardModelCommand.Create(),
         };
     }
 }
