@@ -78,6 +78,7 @@ internal static class TrainSftCommand
             TrainTokenizerCommand.Create(),
             TrainDpoCommand.Create(),
             TrainRewardModelCommand.Create(),
+            TrainDistillCommand.Create(),
         };
     }
 }
