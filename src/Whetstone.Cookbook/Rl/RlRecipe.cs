@@ -21,13 +21,18 @@ namespace Whetstone.Cookbook.Rl;
 /// </summary>
 public static class RlRecipe
 {
-    public static async Task<RlResult> RunAsync(ServiceClient client, HuggingFaceTokenizer tokenizer, RlOptions options, Action<string> log,
+    /// <summary>RL on the env named by <see cref="RlOptions.Env"/>, rendered for the model's tokenizer.</summary>
+    public static Task<RlResult> RunAsync(ServiceClient client, HuggingFaceTokenizer tokenizer, RlOptions options, Action<string> log,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(client, RlEnvironments.Create(options, RendererFactory.For(tokenizer)), options, log, cancellationToken);
+
+    /// <summary>RL on the problems of <paramref name="source"/> (any env).</summary>
+    public static async Task<RlResult> RunAsync(ServiceClient client, IProblemSource source, RlOptions options, Action<string> log,
         CancellationToken cancellationToken = default)
     {
         if (options.Async && options.MaxStepsOffPolicy < 0) throw new ArgumentException($"max steps off-policy {options.MaxStepsOffPolicy} is negative");
+        if (options.GroupSize < 2) throw new ArgumentException($"group size {options.GroupSize}: advantages are centred within a group, so it needs at least 2");
         Directory.CreateDirectory(options.OutputDirectory);
-        var renderer = RendererFactory.For(tokenizer);
-        var source = RlEnvironments.Create(options, renderer);
         var dataset = new ProblemDataset(source, options.GroupsPerBatch, options.GroupSize, options.Seed);
         var heldOut = options.EvalEvery > 0 ? ProblemDataset.HeldOut(source, options.EvalCount, options.Seed) : [];
 
