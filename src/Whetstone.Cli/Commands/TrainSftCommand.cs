@@ -76,6 +76,7 @@ internal static class TrainSftCommand
         {
             command,
             TrainTokenizerCommand.Create(),
+            TrainRlCommand.Create(),
             TrainDpoCommand.Create(),
             TrainRewardModelCommand.Create(),
             TrainDistillCommand.Create(),
