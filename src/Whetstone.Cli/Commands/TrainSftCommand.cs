@@ -80,6 +80,7 @@ internal static class TrainSftCommand
             TrainDpoCommand.Create(),
             TrainRewardModelCommand.Create(),
             TrainDistillCommand.Create(),
+            TrainRlhfCommand.Create(),
         };
     }
 }
