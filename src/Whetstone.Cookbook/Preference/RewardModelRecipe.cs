@@ -48,7 +48,9 @@ public static class RewardModelRecipe
             await optim.ResultAsync(cancellationToken);
             var record = new Dictionary<string, object>
             {
-                ["step"] = step, ["loss"] = output.Metrics["loss:sum"] / batch.Length, ["accuracy"] = output.Metrics["accuracy"],
+                // Per pair (bradley_terry) or per rated answer (binary_logistic): ln 2 = chance for both.
+                ["step"] = step, ["loss"] = output.Metrics["loss:sum"] / (options.Loss == "bradley_terry" ? batch.Length / 2 : batch.Length),
+                ["accuracy"] = output.Metrics["accuracy"],
                 ["seconds"] = clock.Elapsed.TotalSeconds,
             };
             if (step % options.EvaluateEvery == 0 || step == options.Steps)
