@@ -33,7 +33,7 @@ internal static class PreferenceCommandSupport
         {
             var report = await Evaluator.RunAsync(sampler, tokenizer, set, count, cancellationToken: cancellationToken);
             accuracies[set] = report.Accuracy ?? double.NaN;
-            Console.WriteLine($"  {checkpoint ?? "base model"}: {set} accuracy {report.Accuracy:P1} over {report.Examples}");
+            Console.WriteLine($"  {checkpoint ?? ModelName(modelDirectory)}: {set} accuracy {report.Accuracy:P1} over {report.Examples}");
         }
         return accuracies;
     }
