@@ -22,9 +22,9 @@ internal static class TrainRlCommand
         var guessTurns = new Option<int>("--guess-turns") { Description = "guess-number: most guesses", DefaultValueFactory = _ => 5 };
         var formatPenalty = new Option<double>("--format-penalty") { DefaultValueFactory = _ => 0.1 };
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 32 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
+        var lr = new Option<double>("--lr") { Description = "RL wants far less than pretraining (docs/results/rl-lora-works.md)", DefaultValueFactory = _ => 3e-4 };
         var groupSize = new Option<int>("--group-size") { Description = "Attempts per problem", DefaultValueFactory = _ => 8 };
-        var groups = new Option<int>("--groups") { Description = "Problems per step", DefaultValueFactory = _ => 4 };
+        var groups = new Option<int>("--groups") { Description = "Problems per step", DefaultValueFactory = _ => 16 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20 };
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 128 };
         var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0 };

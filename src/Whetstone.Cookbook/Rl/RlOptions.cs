@@ -16,10 +16,10 @@ public sealed record RlOptions
     public double FormatPenalty { get; init; } = 0.1;
 
     public int Rank { get; init; } = 32;
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 3e-4;
     /// <summary>Attempts per problem (G); advantages are centred within each group.</summary>
     public int GroupSize { get; init; } = 8;
-    public int GroupsPerBatch { get; init; } = 4;
+    public int GroupsPerBatch { get; init; } = 16;
     public int Steps { get; init; } = 20;
     public int MaxTokens { get; init; } = 128;
     public double Temperature { get; init; } = 1.0;

@@ -21,6 +21,9 @@ namespace Whetstone.Cookbook.Rl;
 /// </summary>
 public static class RlRecipe
 {
+    /// <summary>Samples per held-out problem for the sampled-accuracy eval.</summary>
+    public const int EvalSamplesPerProblem = 4;
+
     /// <summary>RL on the env named by <see cref="RlOptions.Env"/>, rendered for the model's tokenizer.</summary>
     public static Task<RlResult> RunAsync(ServiceClient client, HuggingFaceTokenizer tokenizer, RlOptions options, Action<string> log,
         CancellationToken cancellationToken = default) =>
@@ -68,11 +71,14 @@ public static class RlRecipe
 
         async Task<RlEvalReport> EvaluateAsync(int step, Dictionary<string, double> record)
         {
-            var report = await RlEvaluation.RunAsync(samplers.Latest.Sampler, heldOut, options.MaxTokens, cancellationToken);
+            var sampler = samplers.Latest.Sampler;
+            var report = await RlEvaluation.RunAsync(sampler, heldOut, options.MaxTokens, cancellationToken: cancellationToken);
             record["eval_accuracy"] = report.Accuracy;
             record["eval_reward"] = report.Reward;
             record["eval_format"] = report.Format;
-            log($"step {step}: held-out greedy accuracy {report.Accuracy:P1} over {report.Problems}, reward {report.Reward:F3}, format {report.Format:P0}");
+            var sampled = await RlEvaluation.RunAsync(sampler, heldOut, options.MaxTokens, options.Temperature, EvalSamplesPerProblem, cancellationToken);
+            record["eval_sampled_accuracy"] = sampled.Accuracy;
+            log($"step {step}: held-out accuracy greedy {report.Accuracy:P1}, sampled {sampled.Accuracy:P1} (T={options.Temperature}, {EvalSamplesPerProblem} each) over {report.Problems}; greedy reward {report.Reward:F3}, format {report.Format:P0}");
             return report;
         }
 
@@ -153,7 +159,9 @@ public static class RlRecipe
         var reward = records.Where(r => r.ContainsKey("reward")).Select(r => ((int)r["step"], r["reward"])).ToList();
         var eval = records.Where(r => r.ContainsKey("eval_accuracy")).Select(r => ((int)r["step"], r["eval_accuracy"])).ToList();
         if (reward.Count > 0) LossCurve.WriteSvg(Path.Combine(directory, "reward.svg"), reward);
+        var sampled = records.Where(r => r.ContainsKey("eval_sampled_accuracy")).Select(r => ((int)r["step"], r["eval_sampled_accuracy"])).ToList();
         if (eval.Count > 0) LossCurve.WriteSvg(Path.Combine(directory, "eval.svg"), eval);
+        if (sampled.Count > 0) LossCurve.WriteSvg(Path.Combine(directory, "eval-sampled.svg"), sampled);
     }
 
     // Steps logged after the last saved state are done again by the resumed run.

@@ -72,7 +72,7 @@ public class RlRecipeTests
     public async Task AsyncModeSamplesAheadWithinTheStalenessBound()
     {
         var output = TestServers.NewDataDirectory();
-        var (_, _, metrics) = await RunAsync(Options(output, steps: 6) with { Async = true, MaxStepsOffPolicy = 1 });
+        var (_, _, metrics) = await RunAsync(Options(output, steps: 6) with { Async = true, MaxStepsOffPolicy = 1, KlPenalty = 0.05 });
         var steps = metrics.Where(m => m.ContainsKey("reward")).ToList();
         Assert.Equal(6, steps.Count);
         Assert.All(steps, m => Assert.InRange(m["staleness"], 0, 1));
@@ -82,16 +82,20 @@ public class RlRecipeTests
         Assert.All(steps, m => Assert.Equal(m["step"] - 1 - m["staleness"], m["sampler_version"]));
         // Off-policy batches are trained on weights that moved since they were sampled.
         Assert.Contains(steps, m => m["staleness"] == 1 && Math.Abs(m["kl_sample_train_v1"]) > 1e-4);
+        // The KL penalty's reference is the base model: nothing to penalise before the first update.
+        Assert.InRange(steps[0]["kl_policy_ref"], -1e-3, 1e-3);
+        Assert.Contains(steps, m => Math.Abs(m["kl_policy_ref"]) > 1e-4);
     }
 
     [Fact]
     public async Task AResumedRunEqualsTheUninterruptedOne()
     {
-        var whole = await RunAsync(Options(TestServers.NewDataDirectory(), steps: 4));
+        // PPO here, so the clipped loss runs through the recipe too.
+        var whole = await RunAsync(Options(TestServers.NewDataDirectory(), steps: 4) with { LossFn = "ppo" });
 
         var output = TestServers.NewDataDirectory();
-        await RunAsync(Options(output, steps: 2));
-        var resumed = await RunAsync(Options(output, steps: 4));
+        await RunAsync(Options(output, steps: 2) with { LossFn = "ppo" });
+        var resumed = await RunAsync(Options(output, steps: 4) with { LossFn = "ppo" });
         Assert.Contains(resumed.Log, l => l.StartsWith("resumed from") && l.EndsWith("at step 2"));
         Assert.Equal(4, resumed.Metrics.Count);
         foreach (var (a, b) in whole.Metrics.Zip(resumed.Metrics))
