@@ -44,6 +44,12 @@ public sealed class ServiceClient : IDisposable
             UserMetadata = userMetadata,
         }, cancellationToken);
 
+    /// <summary>Starts a reward model on <paramref name="baseModel"/>: a LoRA adapter with a scalar
+    /// value head, trained with the "bradley_terry" or "binary_logistic" loss and read with
+    /// <see cref="TrainingClient.ScoreAsync"/>.</summary>
+    public Task<TrainingClient> CreateRewardModelClientAsync(string baseModel, int rank = 32, long seed = 0, CancellationToken cancellationToken = default) =>
+        CreateTrainingClientAsync(new CreateTrainingRunRequest(baseModel) { Rank = rank, Seed = seed, ValueHead = true }, cancellationToken);
+
     /// <summary>Starts a training run with every setting of the protocol (LoRA alpha, full
     /// fine-tuning).</summary>
     public async Task<TrainingClient> CreateTrainingClientAsync(CreateTrainingRunRequest request, CancellationToken cancellationToken = default)

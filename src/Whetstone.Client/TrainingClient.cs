@@ -70,6 +70,12 @@ public sealed class TrainingClient
                 result => CustomLoss.WithLoss(ApiFuture<ForwardBackwardOutput>.DecodeJson(result), loss), cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
+    /// <summary>A reward model's (a run created with value_head) scalar for each whole sequence,
+    /// without gradients. Train it with ForwardBackwardAsync and loss "bradley_terry" (data
+    /// [chosen, rejected, …]) or "binary_logistic" (loss_fn_inputs "label" per datum).</summary>
+    public Task<ApiFuture<ScoreOutput>> ScoreAsync(IReadOnlyList<ModelInput> inputs, CancellationToken cancellationToken = default) =>
+        SubmitInOrderAsync(Routes.Score(RunId), new ScoreRequest(inputs), ApiFuture<ScoreOutput>.DecodeJson, cancellationToken);
+
     /// <summary>One AdamW step on the accumulated gradients, which it then clears.</summary>
     public Task<ApiFuture<OptimStepOutput>> OptimStepAsync(AdamParams adamParams, CancellationToken cancellationToken = default) =>
         SubmitInOrderAsync(Routes.OptimStep(RunId), new OptimStepRequest(adamParams), ApiFuture<OptimStepOutput>.DecodeJson, cancellationToken);

@@ -13,6 +13,7 @@ public static class Routes
     public static string Forward(string runId) => $"{TrainingRun(runId)}/forward";
     public static string ForwardBackward(string runId) => $"{TrainingRun(runId)}/forward_backward";
     public static string OptimStep(string runId) => $"{TrainingRun(runId)}/optim_step";
+    public static string Score(string runId) => $"{TrainingRun(runId)}/score";
     public static string SaveState(string runId) => $"{TrainingRun(runId)}/save_state";
     public static string LoadState(string runId) => $"{TrainingRun(runId)}/load_state";
     public static string SaveWeightsForSampler(string runId) => $"{TrainingRun(runId)}/save_weights_for_sampler";

@@ -14,6 +14,10 @@ public sealed record CreateTrainingRunRequest(string BaseModel)
     public long Seed { get; init; }
     /// <summary>Train every parameter instead of a LoRA adapter (small models).</summary>
     public bool FullFineTuning { get; init; }
+    /// <summary>A reward model: the LoRA adapter plus a scalar head on the last token's final
+    /// hidden state, trained with the value losses (bradley_terry, binary_logistic) and read with
+    /// score. Not with full_fine_tuning.</summary>
+    public bool ValueHead { get; init; }
     public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
 }
 
@@ -33,7 +37,11 @@ public sealed record ImportPeftAdapterRequest(string BaseModel, string ArchiveBa
 
 /// <summary>forward and forward_backward. loss_fn: cross_entropy, importance_sampling, ppo,
 /// cispo, dro — or "custom", where loss_fn_inputs carry "logprob_gradients" (dL/dlogprob,
-/// computed by the client) applied through the linear surrogate.</summary>
+/// computed by the client) applied through the linear surrogate. A value_head run also takes
+/// the sequence-level losses "bradley_terry" (data laid out [chosen, rejected, …]; each
+/// model_input a whole sequence, no loss_fn_inputs) and "binary_logistic" (loss_fn_inputs
+/// "label": one float32, 1 = thumbs up, 0 = down); both are summed, and each output then
+/// carries the sequence's value and empty logprobs.</summary>
 public sealed record ForwardBackwardRequest(IReadOnlyList<Datum> Data, string LossFn)
 {
     public IReadOnlyDictionary<string, double>? LossFnConfig { get; init; }
@@ -41,7 +49,16 @@ public sealed record ForwardBackwardRequest(IReadOnlyList<Datum> Data, string Lo
 
 public sealed record ForwardBackwardOutput(IReadOnlyList<LossFnOutput> LossFnOutputs, IReadOnlyDictionary<string, double> Metrics);
 
-public sealed record LossFnOutput(TensorData Logprobs);
+public sealed record LossFnOutput(TensorData Logprobs)
+{
+    /// <summary>The value head's scalar for this datum (value losses only).</summary>
+    public double? Value { get; init; }
+}
+
+/// <summary>score: a value_head run's scalar for each whole sequence, no gradient.</summary>
+public sealed record ScoreRequest(IReadOnlyList<ModelInput> Inputs);
+
+public sealed record ScoreOutput(IReadOnlyList<double> Values);
 
 public sealed record AdamParams
 {
@@ -74,6 +91,7 @@ public sealed record TrainingRunInfo(string RunId, string BaseModel)
     public bool TrainMlp { get; init; }
     public bool TrainUnembed { get; init; }
     public bool FullFineTuning { get; init; }
+    public bool ValueHead { get; init; }
     public long Step { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? LastRequestAt { get; init; }

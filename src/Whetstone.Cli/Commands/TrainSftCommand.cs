@@ -72,6 +72,15 @@ internal static class TrainSftCommand
                 return CommandErrors.Fail(CommandErrors.BadArguments, e.Message);
             }
         });
-        return new Command("train", "Training recipes.") { command, TrainTokenizerCommand.Create() };
+        return new Command("train", "Training recipes.")
+        {
+            command,
+            TrainTokenizerCommand.Create(),
+            TrainRlCommand.Create(),
+            TrainDpoCommand.Create(),
+            TrainRewardModelCommand.Create(),
+            TrainDistillCommand.Create(),
+            TrainRlhfCommand.Create(),
+        };
     }
 }

@@ -13,17 +13,24 @@ public sealed class LoraAdapter : IDisposable
     public LoraConfig Config { get; }
     public double Scale => Config.Scale;
     public IReadOnlyCollection<LoraWeights> Weights => _weights.Values;
+    /// <summary>The scalar head of a reward model (<see cref="LoraConfig.ValueHead"/>); null otherwise.</summary>
+    public ValueHead? ValueHead { get; }
 
-    LoraAdapter(LoraConfig config, Dictionary<string, LoraWeights> weights)
+    LoraAdapter(LoraConfig config, Dictionary<string, LoraWeights> weights, ValueHead? valueHead)
     {
+        if (config.ValueHead != valueHead is not null)
+            throw new ArgumentException(config.ValueHead ? "the config asks for a value head and none was given" : "a value head was given but the config has value_head off");
         Config = config;
         _weights = weights;
+        ValueHead = valueHead;
     }
 
     /// <summary>A fresh adapter: A ~ U(−1/√in, 1/√in) (PEFT's Kaiming-uniform with a = √5),
     /// B = 0, so it leaves the base model's outputs unchanged until trained.</summary>
-    public static LoraAdapter Create(IEnumerable<LoraTarget> targets, LoraConfig config, ScalarType dtype = ScalarType.Float32)
+    /// <param name="hiddenSize">The model's hidden size: needed for a value head.</param>
+    public static LoraAdapter Create(IEnumerable<LoraTarget> targets, LoraConfig config, ScalarType dtype = ScalarType.Float32, long hiddenSize = 0)
     {
+        if (config.ValueHead && hiddenSize <= 0) throw new ArgumentException("a value head needs the model's hidden size");
         config.Validate();
         var generator = new Generator((ulong)config.Seed);
         var weights = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
@@ -35,12 +42,12 @@ public sealed class LoraAdapter : IDisposable
             var b = zeros([target.OutFeatures, config.Rank], dtype).DetachFromDisposeScope();
             weights[target.Name] = new LoraWeights(target, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
         }
-        return new LoraAdapter(config, weights);
+        return new LoraAdapter(config, weights, config.ValueHead ? Lora.ValueHead.Create(hiddenSize, config.Seed, dtype) : null);
     }
 
     /// <summary>An adapter from given factors (a checkpoint or an imported PEFT adapter).</summary>
     public static LoraAdapter FromTensors(IEnumerable<LoraTarget> targets, LoraConfig config,
-        Func<LoraTarget, (Tensor A, Tensor B)?> factors)
+        Func<LoraTarget, (Tensor A, Tensor B)?> factors, ValueHead? valueHead = null)
     {
         config.Validate();
         var weights = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
@@ -53,12 +60,13 @@ public sealed class LoraAdapter : IDisposable
                 new Parameter(a.DetachFromDisposeScope(), requires_grad: true), new Parameter(b.DetachFromDisposeScope(), requires_grad: true));
         }
         if (weights.Count == 0) throw new InvalidDataException("the adapter has no factors for any projection of this model");
-        return new LoraAdapter(config, weights);
+        return new LoraAdapter(config, weights, valueHead);
     }
 
     public bool TryGet(string moduleName, out LoraWeights weights) => _weights.TryGetValue(moduleName, out weights!);
 
-    /// <summary>Every trainable tensor, in a fixed order (A then B, targets in model order).</summary>
+    /// <summary>Every trainable tensor, in a fixed order (A then B, targets in model order; the
+    /// value head last).</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()
     {
         foreach (var w in _weights.Values)
@@ -66,9 +74,11 @@ public sealed class LoraAdapter : IDisposable
             yield return ($"{w.Target.Name}.lora_A.weight", w.A);
             yield return ($"{w.Target.Name}.lora_B.weight", w.B);
         }
+        if (ValueHead is not null)
+            foreach (var p in ValueHead.NamedParameters()) yield return p;
     }
 
-    public long ParameterCount => _weights.Values.Sum(w => w.A.numel() + w.B.numel());
+    public long ParameterCount => _weights.Values.Sum(w => w.A.numel() + w.B.numel()) + (ValueHead is null ? 0 : ValueHead.Weight.numel() + 1);
 
     public void Dispose()
     {
@@ -77,5 +87,6 @@ public sealed class LoraAdapter : IDisposable
             w.A.Dispose();
             w.B.Dispose();
         }
+        ValueHead?.Dispose();
     }
 }

@@ -21,6 +21,9 @@ public sealed record LoraConfig
     /// it matters here so that adapters trained that way import with their own scale.</summary>
     public bool UseRsLora { get; init; }
 
+    /// <summary>Train a scalar <see cref="ValueHead"/> with the adapter (a reward model).</summary>
+    public bool ValueHead { get; init; }
+
     public double Scale => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
     public void Validate()

@@ -9,7 +9,7 @@ internal static class LoraConfigJson
     {
         ["rank"] = c.Rank, ["alpha"] = c.Alpha, ["train_attn"] = c.TrainAttention,
         ["train_mlp"] = c.TrainMlp, ["train_unembed"] = c.TrainUnembed, ["seed"] = c.Seed,
-        ["use_rslora"] = c.UseRsLora,
+        ["use_rslora"] = c.UseRsLora, ["value_head"] = c.ValueHead,
     };
 
     public static LoraConfig FromJson(JsonObject json) => new()
@@ -22,5 +22,7 @@ internal static class LoraConfigJson
         Seed = json["seed"]!.GetValue<long>(),
         // Absent in checkpoints written before rsLoRA adapters could be imported.
         UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
+        // Absent in checkpoints written before reward models.
+        ValueHead = json["value_head"]?.GetValue<bool>() ?? false,
     };
 }

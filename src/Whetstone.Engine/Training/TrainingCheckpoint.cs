@@ -45,7 +45,8 @@ public static class TrainingCheckpoint
         var adapter = LoraAdapter.FromTensors(network.LoraTargets(), config, target =>
             file.Contains($"{target.Name}.lora_A.weight")
                 ? (file.Read($"{target.Name}.lora_A.weight"), file.Read($"{target.Name}.lora_B.weight"))
-                : null);
+                : null,
+            config.ValueHead ? ValueHead.FromTensors(file.Read(ValueHead.WeightName), file.Read(ValueHead.BiasName), network.Config.HiddenSize) : null);
         var run = TrainingRun.FromAdapter(network, adapter);
         if (withOptimizer) run.Optimizer.Restore(state["step"]!.GetValue<long>(), file.Read);
         return run;

@@ -30,7 +30,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>A LoRA run on a network that other runs may share; the network stays frozen.</summary>
     public static TrainingRun CreateLora(CausalLanguageModel network, LoraConfig config)
     {
-        var adapter = LoraAdapter.Create(network.LoraTargets(), config, AdapterDtype(network));
+        var adapter = LoraAdapter.Create(network.LoraTargets(), config, AdapterDtype(network), network.Config.HiddenSize);
         return new TrainingRun(network, adapter, adapter.NamedParameters().ToList());
     }
 
@@ -60,6 +60,14 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Custom loss: the caller computed dL/dlogp from the logprobs of a forward pass.</summary>
     public LearnerResult ForwardBackwardCustom(IReadOnlyList<Datum> data, IReadOnlyList<IReadOnlyList<float>> logprobGradients) =>
         LearnerPass.Run(Network, [new LearnerWork(Adapter, data) { LogprobGradients = logprobGradients }], backward: true)[0];
+
+    /// <summary>A reward model's values (and, with a loss, its loss) without gradients.</summary>
+    public ValueResult ForwardValues(ValueWork work) =>
+        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("value_head", "needs a LoRA run"), work, backward: false);
+
+    /// <summary>Accumulates a value loss's gradient into the adapter and its head.</summary>
+    public ValueResult ForwardBackwardValues(ValueWork work) =>
+        ValuePass.Run(Network, Adapter ?? throw new TrainingArgumentException("value_head", "needs a LoRA run"), work, backward: true);
 
     /// <summary>Applies AdamW to the accumulated gradients and clears them. Non-finite gradients
     /// refuse the step: weights, moments and the step count stay as they were (the unusable

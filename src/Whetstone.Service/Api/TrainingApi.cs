@@ -33,6 +33,8 @@ internal static class TrainingApi
             Accepted(await runs.ForwardAsync(CallerOf(http), runId, body, backward: true)));
         app.MapPost(Routes.OptimStep("{runId}"), async (string runId, OptimStepRequest body, HttpContext http, TrainingRunService runs) =>
             Accepted(await runs.OptimStepAsync(CallerOf(http), runId, body)));
+        app.MapPost(Routes.Score("{runId}"), async (string runId, ScoreRequest body, HttpContext http, TrainingRunService runs) =>
+            Accepted(await runs.ScoreAsync(CallerOf(http), runId, body)));
         app.MapPost(Routes.SaveState("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>
             Accepted(await runs.SaveAsync(CallerOf(http), runId, body, CheckpointPath.Weights)));
         app.MapPost(Routes.SaveWeightsForSampler("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>

@@ -76,6 +76,7 @@ public sealed partial class InProcessTransport(ServiceCore core, string tenant =
                     ("/forward", false) => await runs.ForwardAsync(_caller, id, Body<ForwardBackwardRequest>(), backward: false),
                     ("/forward_backward", false) => await runs.ForwardAsync(_caller, id, Body<ForwardBackwardRequest>(), backward: true),
                     ("/optim_step", false) => await runs.OptimStepAsync(_caller, id, Body<OptimStepRequest>()),
+                    ("/score", false) => await runs.ScoreAsync(_caller, id, Body<ScoreRequest>()),
                     ("/save_state", false) => await runs.SaveAsync(_caller, id, Body<SaveStateRequest>(), CheckpointPath.Weights),
                     ("/save_weights_for_sampler", false) => await runs.SaveAsync(_caller, id, Body<SaveStateRequest>(), CheckpointPath.SamplerWeights),
                     ("/load_state", false) => await runs.LoadStateAsync(_caller, id, Body<LoadStateRequest>()),
@@ -124,6 +125,6 @@ public sealed partial class InProcessTransport(ServiceCore core, string tenant =
         new(System.Net.HttpStatusCode.NotFound, new ErrorDetail("not_found", $"no route {method} {path}"));
 
     [GeneratedRegex(@"^/api/v1/futures/([^/]+)$")] private static partial Regex FutureRoute();
-    [GeneratedRegex(@"^/api/v1/training_runs/([^/]+)(|/forward|/forward_backward|/optim_step|/save_state|/save_weights_for_sampler|/load_state|/checkpoints|/usage)$")] private static partial Regex RunRoute();
+    [GeneratedRegex(@"^/api/v1/training_runs/([^/]+)(|/forward|/forward_backward|/optim_step|/score|/save_state|/save_weights_for_sampler|/load_state|/checkpoints|/usage)$")] private static partial Regex RunRoute();
     [GeneratedRegex(@"^/api/v1/sampling_sessions/([^/]+)/(sample|compute_logprobs)$")] private static partial Regex SessionRoute();
 }

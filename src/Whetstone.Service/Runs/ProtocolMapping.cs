@@ -56,6 +56,36 @@ internal static class ProtocolMapping
         };
     }
 
+    /// <summary>Whole sequences and, for binary_logistic, one label each (loss_fn_inputs "label").</summary>
+    public static ValueWork ValueWork(IReadOnlyList<P.Datum>? data, ValueLoss loss)
+    {
+        if (data is null || data.Count == 0) throw ApiError.BadRequest("data", "is empty");
+        var sequences = new IReadOnlyList<int>[data.Count];
+        var labels = loss.NeedsLabels ? new float[data.Count] : null;
+        for (int i = 0; i < data.Count; i++)
+        {
+            string at = $"data[{i}]";
+            var inputs = data[i].LossFnInputs ?? new Dictionary<string, P.TensorData>();
+            foreach (var key in inputs.Keys)
+                if (!(key == "label" && loss.NeedsLabels))
+                    throw ApiError.BadRequest($"{at}.loss_fn_inputs.{key}", loss.NeedsLabels
+                        ? "is not an input of binary_logistic (it takes \"label\" only)"
+                        : "is not an input of bradley_terry (it takes none: data are [chosen, rejected] pairs)");
+            sequences[i] = Tokens(data[i].ModelInput, $"{at}.model_input");
+            if (labels is not null)
+            {
+                var label = Floats(inputs, "label", at) ?? throw ApiError.BadRequest($"{at}.loss_fn_inputs.label", "is required by binary_logistic");
+                if (label.Length != 1) throw ApiError.BadRequest($"{at}.loss_fn_inputs.label", $"has {label.Length} values; give one (1 = thumbs up, 0 = thumbs down)");
+                labels[i] = label[0];
+            }
+        }
+        return new ValueWork(sequences) { Loss = loss, Labels = labels };
+    }
+
+    public static P.ForwardBackwardOutput Output(ValueResult result) => new(
+        result.Values.Select(v => new P.LossFnOutput(P.TensorData.Float32(Array.Empty<float>())) { Value = v }).ToArray(),
+        result.Metrics);
+
     static int[]? Ints(IReadOnlyDictionary<string, P.TensorData> inputs, string name, string at)
     {
         if (!inputs.TryGetValue(name, out var tensor)) return null;

@@ -33,8 +33,10 @@ internal sealed class TrainingRunService(ServiceContext context)
         var lora = new LoraConfig
         {
             Rank = request.Rank, Alpha = request.Alpha ?? request.Rank, TrainAttention = request.TrainAttn,
-            TrainMlp = request.TrainMlp, TrainUnembed = request.TrainUnembed, Seed = request.Seed,
+            TrainMlp = request.TrainMlp, TrainUnembed = request.TrainUnembed, Seed = request.Seed, ValueHead = request.ValueHead,
         };
+        if (request.ValueHead && request.FullFineTuning)
+            throw ApiError.BadRequest("value_head", "needs a LoRA run: the head trains with an adapter (full_fine_tuning is on)");
         if (!request.FullFineTuning)
         {
             if (request.Rank < 1 || request.Rank > 1024) throw ApiError.BadRequest("rank", $"= {request.Rank} must be between 1 and 1024");
@@ -116,6 +118,7 @@ internal sealed class TrainingRunService(ServiceContext context)
     public async Task<P.UntypedFuture> ForwardAsync(Caller caller, string runId, P.ForwardBackwardRequest request, bool backward)
     {
         var live = await LoadedAsync(caller, runId);
+        if (ValueLoss.IsValueLoss(request.LossFn)) return await ValuesAsync(caller, live, request, backward);
         bool custom = request.LossFn == "custom";
         if (custom && !backward) throw ApiError.BadRequest("loss_fn", "'custom' applies gradients: use forward_backward");
         LossSpec? loss = custom ? null : LossSpec.Parse(request.LossFn ?? "", request.LossFnConfig);
@@ -131,6 +134,36 @@ internal sealed class TrainingRunService(ServiceContext context)
         LearnerPass.Validate(live.Scheduler.Model.Config, work);
         var item = new LearnerItem(RequestFutures.NewRequestId(), live.Scheduled, work, backward);
         return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((LearnerResult)r));
+    }
+
+    /// <summary>bradley_terry / binary_logistic on a value_head run. Runs on the scheduler thread
+    /// in the run's order, as its own pass (not batched with other runs' learner work).</summary>
+    async Task<P.UntypedFuture> ValuesAsync(Caller caller, LiveRun live, P.ForwardBackwardRequest request, bool backward)
+    {
+        if (request.LossFnConfig is { Count: > 0 } config)
+            throw ApiError.BadRequest($"loss_fn_config.{config.Keys.First()}", $"is not a setting of {request.LossFn}");
+        var loss = ValueLoss.Parse(request.LossFn);
+        var work = ProtocolMapping.ValueWork(request.Data, loss);
+        ValuePass.Validate(live.Scheduler.Model.Config, live.Scheduled.Engine!.Adapter, work);
+        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
+        {
+            if (!backward) return run.ForwardValues(work);
+            // A failure halfway through the backward chunks must not leave part of a gradient behind.
+            var saved = run.CaptureGradients();
+            try { return run.ForwardBackwardValues(work); }
+            catch { run.RestoreGradients(saved); throw; }
+        });
+        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((ValueResult)r));
+    }
+
+    public async Task<P.UntypedFuture> ScoreAsync(Caller caller, string runId, P.ScoreRequest request)
+    {
+        var live = await LoadedAsync(caller, runId);
+        if (request?.Inputs is null || request.Inputs.Count == 0) throw ApiError.BadRequest("inputs", "is empty");
+        var work = new ValueWork(request.Inputs.Select((input, i) => (IReadOnlyList<int>)ProtocolMapping.Tokens(input, $"inputs[{i}]")).ToArray());
+        ValuePass.Validate(live.Scheduler.Model.Config, live.Scheduled.Engine!.Adapter, work, "inputs");
+        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run => run.ForwardValues(work));
+        return await SubmitAsync(caller, live, item, "score", r => new P.ScoreOutput(((ValueResult)r).Values));
     }
 
     public async Task<P.UntypedFuture> OptimStepAsync(Caller caller, string runId, P.OptimStepRequest request)
@@ -297,7 +330,7 @@ internal sealed class TrainingRunService(ServiceContext context)
         return new P.TrainingRunInfo(record.Id, record.BaseModel)
         {
             Rank = lora?.Rank, Alpha = lora?.Alpha, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
-            TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, Step = record.Step,
+            TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, ValueHead = lora?.ValueHead ?? false, Step = record.Step,
             CreatedAt = record.CreatedAt, LastRequestAt = record.LastRequestAt, LastCheckpoint = record.LastCheckpoint,
             LastSamplerCheckpoint = record.LastSamplerCheckpoint,
             UserMetadata = record.UserMetadataJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(record.UserMetadataJson),
