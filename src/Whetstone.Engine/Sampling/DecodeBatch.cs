@@ -20,6 +20,7 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
 
     /// <summary>Rows currently decoding.</summary>
     public int Count => _rows.Count;
+    public IReadOnlyList<DecodeRow> Rows => _rows;
     /// <summary>Cache slots × positions held (the memory the batch occupies, in token entries).</summary>
     public long CacheEntries => _cache is null ? 0 : (long)_cache.BatchSize * _cache.Capacity;
 
@@ -140,10 +141,13 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         _rows.AddRange(keep.Select(x => x.r));
     }
 
-    public void Dispose()
+    /// <summary>Drops every row and the cache (after a failed step).</summary>
+    public void Clear()
     {
         _cache?.Dispose();
         _cache = null;
         _rows.Clear();
     }
+
+    public void Dispose() => Clear();
 }
