@@ -62,9 +62,10 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
         return text.ToString();
     }
 
-    public ChatMessage ParseResponse(IReadOnlyList<int> completion)
+    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => ParseText(tokenizer.Decode(completion));
+
+    public ChatMessage ParseText(string text)
     {
-        var text = tokenizer.Decode(completion);
         int end = text.IndexOf(End, StringComparison.Ordinal);
         if (end >= 0) text = text[..end];
         string? reasoning = null;
