@@ -2,7 +2,8 @@ using System.Data.Common;
 
 namespace Whetstone.Service.Persistence;
 
-// The served-completion log and the feedback on it.
+// The served-completion log and the feedback on it. CAST(@after AS TEXT): PostgreSQL cannot
+// type a parameter that is only ever compared with NULL.
 public abstract partial class SqlMetadataStore
 {
     private const string ServedCompletionColumns =
@@ -35,7 +36,7 @@ public abstract partial class SqlMetadataStore
         QueryAsync(
             $"""
             SELECT {ServedCompletionColumns} FROM served_completions c WHERE tenant = @tenant
-              AND (@after IS NULL OR (created_at, id) > (SELECT a.created_at, a.id FROM served_completions a WHERE a.id = @after))
+              AND (CAST(@after AS TEXT) IS NULL OR (created_at, id) > (SELECT a.created_at, a.id FROM served_completions a WHERE a.id = @after))
             ORDER BY created_at, id LIMIT @limit
             """,
             ReadServedCompletion, cancellationToken, ("@tenant", tenant), ("@after", afterId), ("@limit", limit));
@@ -71,7 +72,7 @@ public abstract partial class SqlMetadataStore
         QueryAsync(
             $"""
             SELECT {FeedbackColumns} FROM feedback WHERE tenant = @tenant
-              AND (@after IS NULL OR (created_at, id) > (SELECT a.created_at, a.id FROM feedback a WHERE a.id = @after))
+              AND (CAST(@after AS TEXT) IS NULL OR (created_at, id) > (SELECT a.created_at, a.id FROM feedback a WHERE a.id = @after))
             ORDER BY created_at, id LIMIT @limit
             """,
             ReadFeedback, cancellationToken, ("@tenant", tenant), ("@after", afterId), ("@limit", limit));
