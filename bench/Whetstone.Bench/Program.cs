@@ -25,8 +25,9 @@ if (args.Contains("--service"))
 if (args.Contains("--serving"))
 {
     var servingDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
-    Console.WriteLine($"# Whetstone OpenAI-compatible serving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {servingDtype}, LoRA rank 32");
-    await ServingBenchmark.RunAsync(servingDtype, rounds: quick ? 1 : 3);
+    int rank = args.FirstOrDefault(a => a.StartsWith("--rank=")) is { } r ? int.Parse(r["--rank=".Length..]) : 8;
+    Console.WriteLine($"# Whetstone OpenAI-compatible serving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {servingDtype}");
+    await ServingBenchmark.RunAsync(servingDtype, rank, rounds: quick ? 1 : 3);
     return;
 }
 if (args.Contains("--profile-decode"))

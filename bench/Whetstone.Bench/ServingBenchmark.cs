@@ -21,7 +21,7 @@ internal static class ServingBenchmark
 
     sealed record StreamResult(double FirstTokenSeconds, int Tokens);
 
-    public static async Task RunAsync(ScalarType dtype, int rounds)
+    public static async Task RunAsync(ScalarType dtype, int rank, int rounds)
     {
         var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Model);
         if (!File.Exists(Path.Combine(modelDirectory, "config.json"))) RandomModelWriter.Write(modelDirectory, RandomModelSpec.Preset(Model));
@@ -38,12 +38,12 @@ internal static class ServingBenchmark
         using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0]), Timeout = TimeSpan.FromMinutes(10) };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
 
-        // 16 rank-32 adapters, each trained one step so none is the zero update.
+        // 16 adapters, each trained one step so none is the zero update.
         var adapters = new string[Streams];
         var data = Datums.ForCrossEntropy(Enumerable.Range(0, 64).Select(t => 300 + t * 7 % 5000).ToArray());
         for (int i = 0; i < Streams; i++)
         {
-            var run = await sdk.CreateLoraTrainingClientAsync(Model, rank: 32, seed: i);
+            var run = await sdk.CreateLoraTrainingClientAsync(Model, rank: rank, seed: i);
             await (await run.ForwardBackwardAsync([data], "cross_entropy")).ResultAsync();
             await (await run.OptimStepAsync(new AdamParams { LearningRate = 1e-3 })).ResultAsync();
             adapters[i] = (await (await run.SaveWeightsForSamplerAsync("bench")).ResultAsync()).Path;
@@ -51,6 +51,9 @@ internal static class ServingBenchmark
         // Warm up: every adapter loaded once (first use loads it; the budget holds all 16).
         await Task.WhenAll(adapters.Select((a, i) => StreamAsync(http, a, i)));
 
+        double adapterBytes = server.Core.Adapters.LoadedBytes / (double)Streams;
+        long baseBytes = server.Core.Context.Models.Get(Model).Network.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
+        Console.WriteLine($"LoRA rank {rank}, default targets: one adapter is {adapterBytes / 1e6:F1} MB as served, the base model {baseBytes / 1e6:F1} MB; 16 adapters = {Streams * adapterBytes / baseBytes:F2}× the base model's bytes");
         Console.WriteLine($"{Streams} streams × {MaxTokens} tokens, {PromptLength}-token prompts, streamed over HTTP (SSE); aggregate = sampled tokens ÷ wall time");
         Console.WriteLine();
         Console.WriteLine("| round | 1 stream tok/s | 16 streams, 1 adapter tok/s | 16 streams, 16 adapters tok/s | 16 adapters ÷ 1 adapter | 16 adapters ÷ 1 stream | TTFT p50 / p99 (16 adapters) | TTFT p50 / p99 (1 adapter) |");

@@ -17,6 +17,9 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
 {
     readonly List<DecodeRow> _rows = [];
     KvCache? _cache;
+    // The rows' adapters, kept while the rows stay the same (it caches stacked factors).
+    AdapterBatch? _adapters;
+    bool _adaptersCurrent;
 
     /// <summary>Rows currently decoding.</summary>
     public int Count => _rows.Count;
@@ -77,6 +80,8 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
                 _cache = both;
             }
             _rows.AddRange(joining.Select(x => x.row));
+            GroupRowsByAdapter();
+            RowsChanged();
         }
         return rows;
     }
@@ -93,8 +98,13 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         var rows = _rows.ToArray();
         var stepTokens = tensor(rows.Select(r => (long)r.State.Tokens[^1]).ToArray()).unsqueeze(1);       // [A, 1]
         var stepPositions = tensor(rows.Select(r => (long)r.State.NextPosition - 1).ToArray()).unsqueeze(1);
-        var adapters = AdapterBatch.For(rows.Select(r => r.Request.Adapter).ToArray());
-        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, adapters), adapters).squeeze(1);   // [A, V]
+        if (!_adaptersCurrent)
+        {
+            _adapters = rows.All(r => r.Request.Adapter is null) ? null
+                : new AdapterBatch(rows.Select(r => r.Request.Adapter).ToArray()) { KeepStackedFactors = true };
+            _adaptersCurrent = true;
+        }
+        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters), _adapters).squeeze(1);   // [A, V]
         Advance(logits, rows);
         DropFinished();
         return rows;
@@ -123,9 +133,35 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         }
     }
 
+    // Rows of one adapter side by side: each projection then updates one slice per adapter
+    // (or one batched product) instead of gathering and scattering scattered rows.
+    void GroupRowsByAdapter()
+    {
+        var firstSeen = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
+        var none = new object();
+        foreach (var row in _rows) firstSeen.TryAdd(row.Request.Adapter ?? none, firstSeen.Count);
+        var order = _rows.Select((r, i) => (Key: firstSeen[r.Request.Adapter ?? none], Index: i)).OrderBy(x => x.Key).ThenBy(x => x.Index)
+            .Select(x => x.Index).ToArray();
+        if (order.Select((o, i) => o == i).All(same => same)) return;
+        var grouped = _cache!.SelectRows(order.Select(i => (long)i).ToArray());
+        _cache.Dispose();
+        _cache = grouped;
+        var rows = order.Select(i => _rows[i]).ToList();
+        _rows.Clear();
+        _rows.AddRange(rows);
+    }
+
+    void RowsChanged()
+    {
+        _adapters?.Dispose();
+        _adapters = null;
+        _adaptersCurrent = false;
+    }
+
     void DropFinished()
     {
         if (_rows.All(r => !r.Finished)) return;
+        RowsChanged();
         var keep = _rows.Select((r, i) => (r, i)).Where(x => !x.r.Finished).ToList();
         if (keep.Count == 0)
         {
@@ -144,6 +180,7 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
     /// <summary>Drops every row and the cache (after a failed step).</summary>
     public void Clear()
     {
+        RowsChanged();
         _cache?.Dispose();
         _cache = null;
         _rows.Clear();

@@ -65,7 +65,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
         // Loading and disposing adapters is tensor work: both happen on the model's thread.
         return await context.OnWorkerAsync(scheduler, () =>
         {
-            var adapter = PeftAdapter.Load(directory, scheduler.Model.Network);
+            var adapter = PeftAdapter.Load(directory, scheduler.Model.Network, factorDtype: scheduler.Model.Network.Dtype);
             long bytes = adapter.Weights.Sum(w => w.A.NumberOfElements * w.A.ElementSize + w.B.NumberOfElements * w.B.ElementSize);
             var entry = new Entry(key, baseModel, adapter, bytes);
             lock (_lock)

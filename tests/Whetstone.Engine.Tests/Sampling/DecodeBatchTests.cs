@@ -137,4 +137,28 @@ public class DecodeBatchTests(DecodeBatchFixture fixture) : IClassFixture<Decode
             Assert.True(top.Sum(t => Math.Exp(t.Logprob)) <= 1 + 1e-5);
         }
     }
+
+    [Fact]
+    public void InBf16RowsOfManyAdaptersMatchTheSamplerAsRowsLeave()
+    {
+        // bf16 takes the stacked path (one batched product over all adapters), whose stacked
+        // factors the decode batch keeps across steps: rows leaving at different lengths must
+        // restack them, and every token must still be the sampler's.
+        var directory = TestModels.TempDirectory();
+        RandomModelWriter.Write(directory, new RandomModelSpec { HiddenSize = 32, NumHiddenLayers = 2, IntermediateSize = 64, MaxPositionEmbeddings = 128, Seed = 22 });
+        using var model = PretrainedModel.Load(directory, TorchSharp.torch.ScalarType.BFloat16);
+        var adapters = Enumerable.Range(0, 3).Select(i => TrainingTestData.RandomAdapter(model.Network, new LoraConfig { Rank = 4 }, seed: 60 + i)).ToArray();
+        var requests = adapters.Select((a, i) => Request([60 + i, 61, 62], seed: i, a, maxTokens: 4 + 3 * i)).ToArray();
+        var expected = new Sampler(model.Network, model.Tokenizer).SampleBatch(requests);
+        using var batch = new DecodeBatch(model.Network, model.Tokenizer);
+        var rows = batch.Join(requests);
+        RunToEnd(batch);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(4 + 3 * i, rows[i].Tokens.Count);
+            Assert.Equal(expected[i].Sequences[0].Tokens, rows[i].Tokens);
+            Assert.Equal(expected[i].Sequences[0].Logprobs, rows[i].Logprobs);
+        }
+        foreach (var a in adapters) a.Dispose();
+    }
 }

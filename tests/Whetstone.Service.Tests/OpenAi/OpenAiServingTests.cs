@@ -198,3 +198,45 @@ public class OpenAiServingTests
         Assert.Equal(2, roomy.Core.Adapters.Loaded.Count);
     }
 }
+
+public class ContinuousBatchingTests
+{
+    [Fact]
+    public async Task RequestsAndTrainingJoinARunningDecodeInsteadOfWaitingForIt()
+    {
+        await using var server = await TestServers.StartAsync();
+        using var client = await OpenAiTestClient.CreateAsync(server, "judy");
+        int[] prompt = [21, 22, 23];
+        // A seed whose 250-token answer runs to its length (the random model may end early otherwise).
+        var sampler = await client.Sdk.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
+        int seed = 0;
+        for (int s = 1; seed == 0; s++)
+        {
+            var output = await (await sampler.SampleAsync(ModelInput.FromTokens(prompt), 1, new SamplingParams { MaxTokens = 250, Temperature = 1, Seed = s })).ResultAsync();
+            if (output.Sequences[0].Tokens.Count == 250) seed = s;
+            Assert.True(s < 50, "no seed in 1..50 runs 250 tokens");
+        }
+        var run = await client.Sdk.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4);
+
+        var body = System.Text.Json.JsonSerializer.Serialize(new { model = TestServers.ModelName, prompt, max_tokens = 250, temperature = 1.0, seed, stream = true });
+        using var request = new HttpRequestMessage(HttpMethod.Post, Routes.OpenAiCompletions) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        using var response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());   // the long answer is decoding
+
+        // Meanwhile: a short request and a training step, both done before the long answer ends.
+        var shortAnswer = await client.PostAsync(Routes.OpenAiCompletions, new { model = TestServers.ModelName, prompt = new[] { 5, 6 }, max_tokens = 3, seed = 1 });
+        await (await run.ForwardBackwardAsync([Datums.ForCrossEntropy([1, 2, 3, 4])], "cross_entropy")).ResultAsync();
+        await (await run.OptimStepAsync(new AdamParams())).ResultAsync();
+        var longLog = JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray();
+        Assert.DoesNotContain(longLog, e => (string?)e!["endpoint"] == "completions" && e["choices"]![0]!["tokens"]!.AsArray().Count == 250);
+        Assert.Equal("length", (string?)shortAnswer["choices"]![0]!["finish_reason"]);
+
+        var rest = await reader.ReadToEndAsync();
+        Assert.EndsWith("data: [DONE]\n\n", rest);
+        var all = JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray();
+        var longTokens = all.Select(e => OpenAiTestClient.Tokens(e!.AsObject())).Single(t => t.Length == 250);
+        var alone = await (await sampler.SampleAsync(ModelInput.FromTokens(prompt), 1, new SamplingParams { MaxTokens = 250, Temperature = 1, Seed = seed })).ResultAsync();
+        Assert.Equal(alone.Sequences[0].Tokens, longTokens);   // sharing its steps changed none of its tokens
+    }
+}
