@@ -16,5 +16,6 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     CorpusCommand.Create(),
     EvalCommand.Create(),
     PretrainCommand.Create(),
+    ChartCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -57,6 +57,7 @@ public sealed class HuggingFaceTokenizer
         tokenizer.BosTokenId = special.BosTokenId;
         tokenizer.EosTokenIds = special.EosTokenIds;
         tokenizer.PadTokenId = special.PadTokenId;
+        tokenizer.ChatTemplate = special.ChatTemplate;
         return tokenizer;
     }
 
@@ -69,6 +70,10 @@ public sealed class HuggingFaceTokenizer
     public IReadOnlyList<int> EosTokenIds { get; private set; } = [];
 
     public int? PadTokenId { get; private set; }
+
+    /// <summary>The Jinja chat template of tokenizer_config.json, if any. Only read to tell which
+    /// renderer the model expects; rendering is done in code (the cookbook's renderers).</summary>
+    public string? ChatTemplate { get; private set; }
 
     /// <summary>
     /// The ids of <paramref name="text"/>. Added tokens (special or not) written in the text become

@@ -12,7 +12,7 @@ namespace Whetstone.Tokenization;
 /// first: Llama 3.1 Instruct stops on &lt;|eot_id|&gt; (tokenizer_config) and on
 /// &lt;|end_of_text|&gt; and &lt;|eom_id|&gt; (generation_config).
 /// </remarks>
-internal sealed record ModelSpecialTokens(int? BosTokenId, IReadOnlyList<int> EosTokenIds, int? PadTokenId)
+internal sealed record ModelSpecialTokens(int? BosTokenId, IReadOnlyList<int> EosTokenIds, int? PadTokenId, string? ChatTemplate)
 {
     public static ModelSpecialTokens Read(string modelDirectory, Func<string, int?> tokenToId)
     {
@@ -20,6 +20,7 @@ internal sealed record ModelSpecialTokens(int? BosTokenId, IReadOnlyList<int> Eo
         string generationConfigPath = Path.Combine(modelDirectory, "generation_config.json");
 
         int? bos = null, pad = null;
+        string? chatTemplate = null;
         var eos = new List<int>();
         if (File.Exists(tokenizerConfigPath))
         {
@@ -27,6 +28,7 @@ internal sealed record ModelSpecialTokens(int? BosTokenId, IReadOnlyList<int> Eo
             bos = TokenId(config.RootElement, "bos_token", tokenToId);
             pad = TokenId(config.RootElement, "pad_token", tokenToId);
             if (TokenId(config.RootElement, "eos_token", tokenToId) is int eosId) eos.Add(eosId);
+            chatTemplate = ReadChatTemplate(config.RootElement);
         }
         if (File.Exists(generationConfigPath))
         {
@@ -39,7 +41,23 @@ internal sealed record ModelSpecialTokens(int? BosTokenId, IReadOnlyList<int> Eo
                 if (!eos.Contains(id)) eos.Add(id);
             }
         }
-        return new ModelSpecialTokens(bos, eos, pad);
+        return new ModelSpecialTokens(bos, eos, pad, chatTemplate);
+    }
+
+    /// <summary>chat_template is a string, or a list of {"name", "template"} of which "default" is the chat one.</summary>
+    private static string? ReadChatTemplate(JsonElement config)
+    {
+        if (!config.TryGetProperty("chat_template", out var value)) return null;
+        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        if (value.ValueKind != JsonValueKind.Array) return null;
+        string? first = null;
+        foreach (var entry in value.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("template", out var template)) continue;
+            first ??= template.GetString();
+            if (entry.TryGetProperty("name", out var name) && name.GetString() == "default") return template.GetString();
+        }
+        return first;
     }
 
     private static int? TokenId(JsonElement config, string field, Func<string, int?> tokenToId)

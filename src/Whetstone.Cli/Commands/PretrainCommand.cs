@@ -25,7 +25,7 @@ internal static class PretrainCommand
         var length = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-3 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 100 };
-        var dtype = new Option<string>("--dtype") { Description = "fp32 (default: bf16 weights lose small Adam updates) or bf16", DefaultValueFactory = _ => "fp32" };
+        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 (fp32 master weights take the updates) or auto (bf16 where a start-up probe finds it faster)", DefaultValueFactory = _ => "auto" };
         var seed = new Option<long>("--seed");
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step; the same command later continues" };
         var command = new Command("pretrain", "Pretrain a small Qwen3-architecture model on the generated corpus.")

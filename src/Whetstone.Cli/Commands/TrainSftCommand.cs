@@ -16,7 +16,7 @@ internal static class TrainSftCommand
         var model = new Option<string>("--model", "-m") { Description = "Base model directory", Required = true };
         var data = new Option<string>("--data") { Description = "Chat JSONL: {\"messages\": [...]} per line", Required = true };
         var heldOut = new Option<string?>("--held-out") { Description = "Chat JSONL for held-out NLL" };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory (metrics.jsonl, loss.svg, checkpoints; rerun to resume)", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory (metrics.jsonl, loss.png, checkpoints; rerun to resume)", Required = true };
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 32 };
         var full = new Option<bool>("--full") { Description = "Full fine-tuning instead of LoRA" };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-4 };

@@ -28,7 +28,8 @@ public static class PretrainRecipe
         int first = progress?.Step ?? 0;
         // The data stream is a pure function of the seed: a resumed run skips what it has seen.
         using var windows = Windows(renderer, options).Skip(first * options.BatchSize).GetEnumerator();
-        using var metrics = new StreamWriter(Path.Combine(options.OutputDirectory, "metrics.jsonl"), append: true);
+        var metricsPath = Path.Combine(options.OutputDirectory, "metrics.jsonl");
+        using var metrics = new StreamWriter(metricsPath, append: true);
         var clock = Stopwatch.StartNew();
         double loss = double.NaN, lossSum = 0;
         long tokens = 0, windowTokens = 0;
@@ -68,6 +69,7 @@ public static class PretrainRecipe
             {
                 var state = await (await run.SaveStateAsync($"step-{step}", cancellationToken)).ResultAsync(cancellationToken);
                 new RecipeProgress(run.RunId, step, state.Path).Save(options.OutputDirectory);
+                MetricsChart.WritePng(metricsPath, Path.Combine(options.OutputDirectory, "loss.png"), "Pretraining", ["loss"], yLabel: "loss per token");
             }
             if (stopping)
             {

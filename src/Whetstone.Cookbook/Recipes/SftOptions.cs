@@ -8,7 +8,7 @@ public sealed record SftOptions
     public required string BaseModel { get; init; }
     public required string TrainData { get; init; }
     public string? HeldOutData { get; init; }
-    /// <summary>metrics.jsonl, checkpoints.json, loss.svg and the resume record go here.</summary>
+    /// <summary>metrics.jsonl, checkpoints.json, loss.png and the resume record go here.</summary>
     public required string OutputDirectory { get; init; }
     public int Rank { get; init; } = 32;
     public bool FullFineTuning { get; init; }

@@ -37,7 +37,8 @@ public static class SftRecipe
         }
 
         var adam = new AdamParams { LearningRate = options.LearningRate };
-        using var metrics = new StreamWriter(Path.Combine(options.OutputDirectory, "metrics.jsonl"), append: true);
+        var metricsPath = Path.Combine(options.OutputDirectory, "metrics.jsonl");
+        using var metrics = new StreamWriter(metricsPath, append: true);
         var curve = new List<(int Step, double Loss)>();
         double? heldOutNll = null;
         var clock = Stopwatch.StartNew();
@@ -66,7 +67,8 @@ public static class SftRecipe
             }
         }
         var sampler = await (await run.SaveWeightsForSamplerAsync("final", cancellationToken)).ResultAsync(cancellationToken);
-        if (curve.Count > 0) LossCurve.WriteSvg(Path.Combine(options.OutputDirectory, "loss.svg"), curve);
+        await metrics.FlushAsync(cancellationToken);
+        MetricsChart.WritePng(metricsPath, Path.Combine(options.OutputDirectory, "loss.png"), "SFT", ["loss", "held_out_nll"], yLabel: "NLL per trained token");
         return new SftResult(sampler.Path, options.Steps, curve.FirstOrDefault().Loss, curve.LastOrDefault().Loss, heldOutNll);
     }
 

@@ -1,18 +1,22 @@
 using System.Text;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using Whetstone.Tokenization;
 
 namespace Whetstone.Cookbook.Renderers;
 
-/// <summary>ChatML as Qwen3's chat template writes it:
-/// <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message; an assistant turn after the
-/// last user message carries its reasoning as <c>&lt;think&gt;\n…\n&lt;/think&gt;\n\n</c> before the
-/// answer (earlier turns drop it, as the template does); tool calls follow the answer as
-/// <c>\n&lt;tool_call&gt;\n{"name": …, "arguments": …}\n&lt;/tool_call&gt;</c>; tool results are user
-/// turns wrapped in &lt;tool_response&gt;. The same renderer serves Qwen2.5-style ChatML models
-/// (without a default system prompt).</summary>
-public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
+/// <summary>Qwen3's chat template (tokenizer_config.json of the Qwen3 models), written out:
+/// <list type="bullet">
+/// <item>every turn is <c>&lt;|im_start|&gt;role\n…&lt;|im_end|&gt;\n</c>;</item>
+/// <item>assistant turns after the last real user query (a user message that is not a wrapped
+/// tool response) carry their reasoning as <c>&lt;think&gt;\n…\n&lt;/think&gt;\n\n</c> before the answer,
+/// and the final message always does — with an empty think block when it has no reasoning, as
+/// the template writes it; earlier turns drop their reasoning;</item>
+/// <item>tool calls follow the answer as <c>&lt;tool_call&gt;\n{"name": …, "arguments": …}\n&lt;/tool_call&gt;</c>,
+/// separated by newlines;</item>
+/// <item>consecutive tool results share one user turn, each wrapped in &lt;tool_response&gt;.</item>
+/// </list>
+/// Generation prompts end with <c>&lt;|im_start|&gt;assistant\n</c> (thinking enabled: the model opens
+/// its own think block). Tool definitions in the system prompt are not rendered.</summary>
+public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
 {
     const string Start = "<|im_start|>", End = "<|im_end|>";
 
@@ -21,7 +25,7 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
     public SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
     {
         var segments = new RenderedSegments(tokenizer);
-        int lastUser = TrainedMessages.LastIndex(messages, "user");
+        int lastQuery = LastQueryIndex(messages);
         var trained = TrainedMessages.Of(messages, trainOn);
         for (int i = 0; i < messages.Count; i++)
         {
@@ -29,12 +33,16 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
             float w = trained[i] ? 1 : 0;
             if (m.Role == "tool")
             {
-                segments.Add($"{Start}user\n<tool_response>\n{m.Content}\n</tool_response>{End}", w);
-                segments.Add("\n", 0);
+                bool opensTurn = i == 0 || messages[i - 1].Role != "tool";
+                bool closesTurn = i == messages.Count - 1 || messages[i + 1].Role != "tool";
+                if (opensTurn) segments.Add($"{Start}user", 0);
+                segments.Add($"\n<tool_response>\n{m.Content}\n</tool_response>" + (closesTurn ? End : ""), w);
+                if (closesTurn) segments.Add("\n", 0);
                 continue;
             }
             segments.Add($"{Start}{m.Role}\n", 0);
-            segments.Add(Body(m, withReasoning: m.Role == "assistant" && i > lastUser) + End, w);
+            bool withThinkBlock = m.Role == "assistant" && i > lastQuery && (i == messages.Count - 1 || !string.IsNullOrEmpty(m.Reasoning));
+            segments.Add(Body(m, withThinkBlock) + End, w);
             segments.Add("\n", 0);
         }
         return segments.ToExample();
@@ -42,53 +50,41 @@ public sealed partial class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRen
 
     public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages)
     {
-        var example = BuildSupervisedExample(messages, TrainOnWhat.AllMessages);
-        var tokens = example.Tokens.ToList();
+        var tokens = BuildSupervisedExample(messages, TrainOnWhat.AllMessages).Tokens.ToList();
         tokens.AddRange(tokenizer.Encode($"{Start}assistant\n"));
         return tokens;
     }
 
-    static string Body(ChatMessage m, bool withReasoning)
+    /// <summary>The template's ns.last_query_index: the last user message that is not a wrapped
+    /// tool response, or the last message if there is none.</summary>
+    static int LastQueryIndex(IReadOnlyList<ChatMessage> messages)
+    {
+        for (int i = messages.Count - 1; i >= 0; i--)
+        {
+            var m = messages[i];
+            if (m.Role == "user" && !(m.Content.StartsWith("<tool_response>", StringComparison.Ordinal) && m.Content.EndsWith("</tool_response>", StringComparison.Ordinal)))
+                return i;
+        }
+        return messages.Count - 1;
+    }
+
+    static string Body(ChatMessage m, bool withThinkBlock)
     {
         var text = new StringBuilder();
-        if (withReasoning && !string.IsNullOrEmpty(m.Reasoning)) text.Append("<think>\n").Append(m.Reasoning.Trim('\n')).Append("\n</think>\n\n");
-        text.Append(m.Content);
-        foreach (var call in m.ToolCalls ?? [])
+        text.Append(withThinkBlock
+            ? "<think>\n" + (m.Reasoning ?? "").Trim('\n') + "\n</think>\n\n" + m.Content.TrimStart('\n')
+            : m.Content);
+        var calls = m.ToolCalls ?? [];
+        for (int c = 0; c < calls.Count; c++)
         {
-            if (text.Length > 0) text.Append('\n');
-            text.Append("<tool_call>\n{\"name\": ").Append(JsonSerializer.Serialize(call.Name))
-                .Append(", \"arguments\": ").Append(call.ArgumentsJson).Append("}\n</tool_call>");
+            // The template puts a newline before the first call only when there is an answer.
+            if (c > 0 || m.Content.Length > 0) text.Append('\n');
+            text.Append(QwenCompletionParser.FormatToolCall(calls[c]));
         }
         return text.ToString();
     }
 
-    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => ParseText(tokenizer.Decode(completion));
+    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => QwenCompletionParser.Parse(tokenizer, completion, End);
 
-    public ChatMessage ParseText(string text)
-    {
-        int end = text.IndexOf(End, StringComparison.Ordinal);
-        if (end >= 0) text = text[..end];
-        string? reasoning = null;
-        var think = ThinkBlock().Match(text);
-        if (think.Success)
-        {
-            reasoning = think.Groups[1].Value.Trim('\n');
-            text = text.Remove(think.Index, think.Length);
-        }
-        var calls = new List<ToolCall>();
-        foreach (Match call in ToolCallBlock().Matches(text))
-        {
-            try
-            {
-                using var json = JsonDocument.Parse(call.Groups[1].Value);
-                calls.Add(new ToolCall(json.RootElement.GetProperty("name").GetString()!, json.RootElement.GetProperty("arguments").GetRawText()));
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { continue; }   // not a call: left as text
-            text = text.Replace(call.Value, "");
-        }
-        return new ChatMessage("assistant", text.Trim('\n')) { Reasoning = reasoning, ToolCalls = calls.Count > 0 ? calls : null };
-    }
-
-    [GeneratedRegex(@"^\s*<think>(.*?)</think>\s*", RegexOptions.Singleline)] private static partial Regex ThinkBlock();
-    [GeneratedRegex(@"<tool_call>\s*(.*?)\s*</tool_call>", RegexOptions.Singleline)] private static partial Regex ToolCallBlock();
+    public ChatMessage ParseText(string text) => QwenCompletionParser.ParseText(text, End);
 }

@@ -6,10 +6,15 @@ namespace Whetstone.Engine.Training;
 /// <summary>AdamW over a fixed list of parameters, written out (rather than TorchSharp's
 /// optimizer) so that its state — first and second moments and the step count — can be saved
 /// and restored exactly, which makes a resumed run bit-identical to an uninterrupted one.
-/// The update follows torch.optim.AdamW: decay, then the bias-corrected Adam step.</summary>
+/// The update follows torch.optim.AdamW: decay, then the bias-corrected Adam step.
+/// Half-precision parameters (bf16/f16 full fine-tuning) get an fp32 master copy that takes the
+/// update and is rounded into the parameter afterwards: at learning rates like 1e-4 most updates
+/// are smaller than a bf16 ulp of the weight and would otherwise be lost, which is why a bf16
+/// model trained on its own weights learns far worse than the same model in fp32.</summary>
 internal sealed class AdamW : IDisposable
 {
     readonly IReadOnlyList<(string Name, Parameter Parameter)> _parameters;
+    readonly Tensor?[] _masters;
     readonly Tensor[] _firstMoments;
     readonly Tensor[] _secondMoments;
 
@@ -19,8 +24,26 @@ internal sealed class AdamW : IDisposable
     public AdamW(IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
         _parameters = parameters;
-        _firstMoments = parameters.Select(p => zeros_like(p.Parameter).DetachFromDisposeScope()).ToArray();
-        _secondMoments = parameters.Select(p => zeros_like(p.Parameter).DetachFromDisposeScope()).ToArray();
+        _masters = parameters.Select(p => IsHalfPrecision(p.Parameter.dtype)
+            ? p.Parameter.detach().to(ScalarType.Float32).DetachFromDisposeScope()
+            : null).ToArray();
+        _firstMoments = parameters.Select((p, i) => zeros_like(_masters[i] ?? p.Parameter).DetachFromDisposeScope()).ToArray();
+        _secondMoments = parameters.Select((p, i) => zeros_like(_masters[i] ?? p.Parameter).DetachFromDisposeScope()).ToArray();
+    }
+
+    static bool IsHalfPrecision(ScalarType dtype) => dtype is ScalarType.BFloat16 or ScalarType.Float16;
+
+    /// <summary>The weights as the optimizer holds them: the fp32 master where there is one
+    /// (what a checkpoint must store for a resume to continue bit for bit), else the parameter.</summary>
+    public Tensor Weight(int index) => _masters[index] ?? _parameters[index].Parameter.detach();
+
+    /// <summary>Sets a weight from stored values: the master (if any) keeps them at full
+    /// precision, the parameter gets them rounded to its dtype.</summary>
+    public void LoadWeight(int index, Tensor stored)
+    {
+        using var _ = no_grad();
+        _masters[index]?.copy_(stored);
+        _parameters[index].Parameter.copy_(stored);
     }
 
     /// <summary>√Σ‖g‖² over all parameters with a gradient (0 if none).</summary>
@@ -45,14 +68,18 @@ internal sealed class AdamW : IDisposable
         double stepSize = hp.LearningRate / biasCorrection1;
         for (int i = 0; i < _parameters.Count; i++)
         {
-            var p = _parameters[i].Parameter;
-            if (p.grad is not Tensor g) continue;
+            var parameter = _parameters[i].Parameter;
+            if (parameter.grad is not Tensor g) continue;
+            var master = _masters[i];
+            var p = master ?? (Tensor)parameter;
+            if (master is not null) g = g.to(ScalarType.Float32);
             if (clip != 1.0) g = g * clip;
             if (hp.WeightDecay != 0) p.mul_(1 - hp.LearningRate * hp.WeightDecay);
             _firstMoments[i].mul_(hp.Beta1).add_(g, alpha: 1 - hp.Beta1);
             _secondMoments[i].mul_(hp.Beta2).addcmul_(g, g, value: 1 - hp.Beta2);
             var denominator = (_secondMoments[i].sqrt() / Math.Sqrt(biasCorrection2)).add_(hp.Eps);
             p.addcdiv_(_firstMoments[i], denominator, value: -stepSize);
+            if (master is not null) parameter.copy_(master);
         }
     }
 
@@ -94,6 +121,7 @@ internal sealed class AdamW : IDisposable
 
     public void Dispose()
     {
+        foreach (var t in _masters) t?.Dispose();
         foreach (var t in _firstMoments) t.Dispose();
         foreach (var t in _secondMoments) t.Dispose();
     }

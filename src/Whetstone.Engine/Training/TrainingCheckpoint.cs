@@ -18,7 +18,7 @@ public static class TrainingCheckpoint
     public static void Save(TrainingRun run, string directory)
     {
         using var scope = NewDisposeScope();
-        var tensors = run.Optimizer.Parameters.Select(p => new KeyValuePair<string, Tensor>(p.Name, p.Parameter.detach()))
+        var tensors = run.Optimizer.Parameters.Select((p, i) => new KeyValuePair<string, Tensor>(p.Name, run.Optimizer.Weight(i)))
             .Concat(run.Optimizer.State()).ToList();
         var state = new JsonObject
         {
@@ -66,12 +66,11 @@ public static class TrainingCheckpoint
         }
         // Gradients accumulated before the load belong to the old weights.
         run.ZeroGradients();
-        using (no_grad())
-            foreach (var (name, parameter) in run.Optimizer.Parameters)
-            {
-                using var stored = file.Read(name);
-                parameter.copy_(stored);
-            }
+        for (int i = 0; i < run.Optimizer.Parameters.Count; i++)
+        {
+            using var stored = file.Read(run.Optimizer.Parameters[i].Name);
+            run.Optimizer.LoadWeight(i, stored);
+        }
         if (withOptimizer) run.Optimizer.Restore(state["step"]!.GetValue<long>(), file.Read);
         else run.Optimizer.Reset();
     }

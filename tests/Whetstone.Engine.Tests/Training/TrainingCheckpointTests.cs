@@ -63,12 +63,14 @@ public class TrainingCheckpointTests
             Assert.True(a.equal(b).all().item<bool>());
     }
 
-    [Fact]
-    public void FullFineTuningResumesBitForBit()
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void FullFineTuningResumesBitForBit(ScalarType dtype)
     {
         var checkpoint = TestModels.WriteCheckpoint(Config, seed: 2);
-        using var a = TestModels.LoadNetwork(checkpoint);
-        using var b = TestModels.LoadNetwork(checkpoint);
+        using var a = TestModels.LoadNetwork(checkpoint, dtype);
+        using var b = TestModels.LoadNetwork(checkpoint, dtype);
         using var uninterrupted = TrainingRun.CreateFull(a);
         using var resumed = TrainingRun.CreateFull(b);
         var directory = Path.Combine(TestModels.TempDirectory(), "full");
@@ -81,6 +83,46 @@ public class TrainingCheckpointTests
         for (int s = 2; s < 4; s++) Step(resumed, s);
         foreach (var ((name, x), (_, y)) in a.named_parameters().Zip(b.named_parameters()))
             Assert.True(x.equal(y).all().item<bool>(), $"{name} differs after resuming");
+        // bf16 runs keep fp32 master weights: those, too, must continue exactly.
+        for (int i = 0; i < uninterrupted.Optimizer.Parameters.Count; i++)
+            Assert.True(uninterrupted.Optimizer.Weight(i).equal(resumed.Optimizer.Weight(i)).all().item<bool>(),
+                $"{uninterrupted.Optimizer.Parameters[i].Name} master differs after resuming");
+    }
+
+    /// <summary>Small updates must not vanish in bf16 rounding: a bf16 full fine-tuning run's
+    /// weights travel as far as the fp32 run's do (the optimizer updates fp32 masters).</summary>
+    [Fact]
+    public void BFloat16FullFineTuningMovesItsWeightsLikeFp32()
+    {
+        // Stored in bf16 so that both runs start from identical values.
+        var checkpoint = TestModels.WriteCheckpoint(Config, seed: 4, dtype: ScalarType.BFloat16);
+        using var fp32 = TestModels.LoadNetwork(checkpoint, ScalarType.Float32);
+        using var bf16 = TestModels.LoadNetwork(checkpoint, ScalarType.BFloat16);
+        using var initial = TestModels.LoadNetwork(checkpoint, ScalarType.Float32);
+        using var fullRun = TrainingRun.CreateFull(fp32);
+        using var halfRun = TrainingRun.CreateFull(bf16);
+        var tiny = new AdamParams { LearningRate = 2e-5 };
+        for (int s = 0; s < 5; s++)
+        {
+            fullRun.ForwardBackward(Batch(s), CrossEntropy);
+            fullRun.OptimStep(tiny);
+            halfRun.ForwardBackward(Batch(s), CrossEntropy);
+            halfRun.OptimStep(tiny);
+        }
+        using var scope = NewDisposeScope();
+        var start = initial.named_parameters().Select(p => p.parameter).ToArray();
+        double fullTravel = 0, halfTravel = 0, disagreement = 0;
+        for (int i = 0; i < start.Length; i++)
+        {
+            var full = fullRun.Optimizer.Weight(i) - start[i];
+            var half = halfRun.Optimizer.Weight(i).to(ScalarType.Float32) - start[i];
+            fullTravel += full.pow(2).sum().item<float>();
+            halfTravel += half.pow(2).sum().item<float>();
+            disagreement += (full - half).pow(2).sum().item<float>();
+        }
+        Assert.True(fullTravel > 0);
+        Assert.InRange(Math.Sqrt(halfTravel / fullTravel), 0.8, 1.25);
+        Assert.True(Math.Sqrt(disagreement / fullTravel) < 0.5, $"bf16 run went elsewhere: relative disagreement {Math.Sqrt(disagreement / fullTravel):F3}");
     }
 
     [Fact]

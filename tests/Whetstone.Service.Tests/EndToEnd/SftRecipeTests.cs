@@ -49,7 +49,7 @@ public class SftRecipeTests
         Assert.EndsWith("/sampler_weights/final", whole.Result.SamplerPath);
         var metrics = File.ReadAllLines(Path.Combine(whole.Output, "metrics.jsonl"));
         Assert.Equal(6, metrics.Length);
-        Assert.True(File.Exists(Path.Combine(whole.Output, "loss.svg")));
+        Assert.True(File.Exists(Path.Combine(whole.Output, "loss.png")));
 
         // Stop after 3 steps, run again to 6: it resumes from the step-3 state, bit for bit.
         var output = TestServers.NewDataDirectory();

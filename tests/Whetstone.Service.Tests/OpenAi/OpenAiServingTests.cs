@@ -218,25 +218,31 @@ public class ContinuousBatchingTests
         }
         var run = await client.Sdk.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4);
 
-        var body = System.Text.Json.JsonSerializer.Serialize(new { model = TestServers.ModelName, prompt, max_tokens = 250, temperature = 1.0, seed, stream = true });
+        // 32 samples of 250 tokens: long enough (250 steps of 32 rows) for the rest to happen meanwhile.
+        var body = System.Text.Json.JsonSerializer.Serialize(new { model = TestServers.ModelName, prompt, max_tokens = 250, temperature = 1.0, seed, n = 32, stream = true });
         using var request = new HttpRequestMessage(HttpMethod.Post, Routes.OpenAiCompletions) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
         using var response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.StartsWith("data: ", await reader.ReadLineAsync());   // the long answer is decoding
 
-        // Meanwhile: a short request and a training step, both done before the long answer ends.
+        // Meanwhile: a short request and a training step.
         var shortAnswer = await client.PostAsync(Routes.OpenAiCompletions, new { model = TestServers.ModelName, prompt = new[] { 5, 6 }, max_tokens = 3, seed = 1 });
         await (await run.ForwardBackwardAsync([Datums.ForCrossEntropy([1, 2, 3, 4])], "cross_entropy")).ResultAsync();
         await (await run.OptimStepAsync(new AdamParams())).ResultAsync();
-        var longLog = JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray();
-        Assert.DoesNotContain(longLog, e => (string?)e!["endpoint"] == "completions" && e["choices"]![0]!["tokens"]!.AsArray().Count == 250);
+        var trainedAt = DateTimeOffset.UtcNow;
         Assert.Equal("length", (string?)shortAnswer["choices"]![0]!["finish_reason"]);
 
         var rest = await reader.ReadToEndAsync();
         Assert.EndsWith("data: [DONE]\n\n", rest);
-        var all = JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray();
-        var longTokens = all.Select(e => OpenAiTestClient.Tokens(e!.AsObject())).Single(t => t.Length == 250);
-        var alone = await (await sampler.SampleAsync(ModelInput.FromTokens(prompt), 1, new SamplingParams { MaxTokens = 250, Temperature = 1, Seed = seed })).ResultAsync();
+        var all = JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray().Select(e => e!.AsObject()).ToList();
+        var longEntry = all.Single(e => e["choices"]!.AsArray().Count == 32);
+        var shortEntry = all.Single(e => (string?)e["id"] == (string?)shortAnswer["id"]);
+        static DateTimeOffset End(JsonObject e) => DateTimeOffset.Parse((string)e["created_at"]!).AddSeconds((double)e["latency_seconds"]!);
+        // Both finished while the long answer was still decoding: they did not wait for it.
+        Assert.True(End(shortEntry) < End(longEntry), "the short request waited for the long one");
+        Assert.True(trainedAt < End(longEntry), "the training step waited for the long answer");
+        var longTokens = OpenAiTestClient.Tokens(longEntry);
+        var alone = await (await sampler.SampleAsync(ModelInput.FromTokens(prompt), 32, new SamplingParams { MaxTokens = 250, Temperature = 1, Seed = seed })).ResultAsync();
         Assert.Equal(alone.Sequences[0].Tokens, longTokens);   // sharing its steps changed none of its tokens
     }
 }
