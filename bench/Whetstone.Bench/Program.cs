@@ -5,6 +5,7 @@ using Whetstone.Engine.Models;
 using static TorchSharp.torch;
 
 // Usage: dotnet run -c Release --project bench/Whetstone.Bench -- [presets, default 5m,30m,120m] [--quick]
+//        --serving: the OpenAI API with 16 adapters (issue #7); --service: the training service
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
@@ -19,6 +20,14 @@ if (args.Contains("--service"))
     var serviceDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
     Console.WriteLine($"# Whetstone service benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {serviceDtype}, LoRA rank 32");
     await ServiceBenchmark.RunAsync(serviceDtype);
+    return;
+}
+if (args.Contains("--serving"))
+{
+    var servingDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
+    int rank = args.FirstOrDefault(a => a.StartsWith("--rank=")) is { } r ? int.Parse(r["--rank=".Length..]) : 8;
+    Console.WriteLine($"# Whetstone OpenAI-compatible serving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {servingDtype}");
+    await ServingBenchmark.RunAsync(servingDtype, rank, rounds: quick ? 1 : 3);
     return;
 }
 if (args.Contains("--profile-decode"))

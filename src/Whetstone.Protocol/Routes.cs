@@ -33,6 +33,23 @@ public static class Routes
     public const string CheckpointTtl = Checkpoints + "/ttl";                              // POST ?path=
     public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged
 
+    public const string Deployments = Prefix + "/deployments";                             // POST create, GET list
+    public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions
+    public static string DeploymentPromote(string name) => $"{Deployment(name)}/promote";   // POST
+    public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
+
+    /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
+    public const string OpenAiPrefix = "/v1";
+    public const string OpenAiModels = OpenAiPrefix + "/models";
+    public const string OpenAiCompletions = OpenAiPrefix + "/completions";
+    public const string OpenAiChatCompletions = OpenAiPrefix + "/chat/completions";
+    /// <summary>The served-completion log: GET ?limit=&amp;after= (JSON list), /export (JSONL).</summary>
+    public const string CompletionLog = OpenAiPrefix + "/completion_log";
+    public const string CompletionLogExport = CompletionLog + "/export";
+    /// <summary>POST feedback on a served completion; GET ?limit=&amp;after=; /export (JSONL).</summary>
+    public const string Feedback = OpenAiPrefix + "/feedback";
+    public const string FeedbackExport = Feedback + "/export";
+
     public const string Usage = Prefix + "/usage";                                         // GET, for the caller's key
     public const string Metrics = Prefix + "/metrics";                                     // GET: scheduler cycles per base model
 }

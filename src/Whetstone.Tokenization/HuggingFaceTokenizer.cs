@@ -147,7 +147,8 @@ public sealed class HuggingFaceTokenizer
     public bool IsSpecialToken(int id) => id >= 0 && id < VocabSize && _isSpecial[id];
 
     /// <summary>The bytes <paramref name="id"/> stands for; null for an unknown id or a skipped special token.</summary>
-    internal byte[]? TokenBytes(int id, bool skipSpecialTokens)
+    /// <summary>The bytes a token decodes to (null for an unknown id, or a special token when skipped).</summary>
+    public byte[]? TokenBytes(int id, bool skipSpecialTokens)
     {
         if (id < 0 || id >= VocabSize) return null;
         if (skipSpecialTokens && _isSpecial[id]) return null;

@@ -14,9 +14,10 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Listen address(es), ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:8000" };
         var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto", DefaultValueFactory = _ => "auto" };
         var queue = new Option<int>("--queue-capacity") { Description = "Queued calls per base model before 429", DefaultValueFactory = _ => 1024 };
-        var command = new Command("serve", "Run the training API server (Tinker-style) on the given base models.")
+        var adapterCache = new Option<int>("--adapter-cache-mb") { Description = "Memory for adapters loaded by /v1 requests; idle ones past it are evicted, least recently used first", DefaultValueFactory = _ => 1024 };
+        var command = new Command("serve", "Run the training API (Tinker-style) and the OpenAI-compatible API (/v1) on the given base models.")
         {
-            models, data, db, urls, dtype, queue,
+            models, data, db, urls, dtype, queue, adapterCache,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,6 +35,8 @@ internal static class ServeCommand
                     Urls = result.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                     QueueCapacity = result.GetValue(queue),
+                    AdapterCacheBytes = result.GetValue(adapterCache) >= 1 ? result.GetValue(adapterCache) * (1L << 20)
+                        : throw new ArgumentException($"--adapter-cache-mb: {result.GetValue(adapterCache)} must be at least 1"),
                     AdminKey = Environment.GetEnvironmentVariable("WHET_ADMIN_KEY"),
                 };
             }

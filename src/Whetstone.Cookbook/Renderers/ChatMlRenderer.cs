@@ -48,4 +48,6 @@ public sealed class ChatMlRenderer(HuggingFaceTokenizer tokenizer) : IRenderer
     }
 
     public ChatMessage ParseResponse(IReadOnlyList<int> completion) => QwenCompletionParser.Parse(tokenizer, completion, End);
+
+    public ChatMessage ParseText(string text) => QwenCompletionParser.ParseText(text, End);
 }

@@ -15,4 +15,8 @@ public interface IRenderer
 
     /// <summary>A sampled completion (up to and including its stop token, if any) as a message.</summary>
     ChatMessage ParseResponse(IReadOnlyList<int> completion);
+
+    /// <summary>A completion's decoded text as a message (what <see cref="ParseResponse"/> does
+    /// after decoding; the OpenAI API parses text it has already cut at the caller's stop strings).</summary>
+    ChatMessage ParseText(string text);
 }

@@ -32,9 +32,10 @@ public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
         return tokens;
     }
 
-    public ChatMessage ParseResponse(IReadOnlyList<int> completion)
+    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => ParseText(tokenizer.Decode(completion));
+
+    public ChatMessage ParseText(string text)
     {
-        var text = tokenizer.Decode(completion);
         int end = text.IndexOf(EndOfTurn, StringComparison.Ordinal);
         return new ChatMessage("assistant", (end >= 0 ? text[..end] : text).Trim());
     }

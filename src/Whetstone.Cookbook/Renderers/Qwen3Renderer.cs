@@ -85,4 +85,6 @@ public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
     }
 
     public ChatMessage ParseResponse(IReadOnlyList<int> completion) => QwenCompletionParser.Parse(tokenizer, completion, End);
+
+    public ChatMessage ParseText(string text) => QwenCompletionParser.ParseText(text, End);
 }

@@ -10,9 +10,12 @@ namespace Whetstone.Cookbook.Renderers;
 /// not parse as a call stays in the text, so nothing the model wrote is lost.</summary>
 internal static partial class QwenCompletionParser
 {
-    public static ChatMessage Parse(HuggingFaceTokenizer tokenizer, IReadOnlyList<int> completion, string endToken)
+    public static ChatMessage Parse(HuggingFaceTokenizer tokenizer, IReadOnlyList<int> completion, string endToken) =>
+        ParseText(tokenizer.Decode(completion), endToken);
+
+    /// <summary>The same from text already decoded (the OpenAI API's, cut at the caller's stop strings).</summary>
+    public static ChatMessage ParseText(string text, string endToken)
     {
-        var text = tokenizer.Decode(completion);
         int end = text.IndexOf(endToken, StringComparison.Ordinal);
         if (end >= 0) text = text[..end];
         string? reasoning = null;

@@ -58,7 +58,11 @@ public static partial class PeftAdapter
     /// use_rslora), and the target flags of the module groups present in the file. Anything we
     /// cannot honour is an <see cref="InvalidDataException"/> naming the config field or the
     /// tensor key (with both shapes when they disagree).</summary>
-    public static LoraAdapter Load(string directory, CausalLanguageModel network)
+    /// <param name="factorDtype">The factors' dtype; null = as for a new run (fp32, or fp64 on an
+    /// fp64 network). Served adapters, never trained, take the network's compute dtype: the
+    /// update casts the factors to it anyway, so the numbers are the same and no cast is left
+    /// for every projection of every decode step.</param>
+    public static LoraAdapter Load(string directory, CausalLanguageModel network, ScalarType? factorDtype = null)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"adapter directory '{directory}' does not exist");
         if (File.Exists(Path.Combine(directory, CheckpointDirectory.ManifestName))) CheckpointDirectory.Verify(directory);
@@ -82,7 +86,7 @@ public static partial class PeftAdapter
             TrainUnembed = present.Any(t => t.Group == LoraTargetGroup.Unembed),
         };
         // As for a new run: fp64 networks (gradient checks) get fp64 factors, all others fp32.
-        var dtype = network.Dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var dtype = factorDtype ?? (network.Dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);
         Tensor Read(string key)
         {
             var stored = file.Read(key);

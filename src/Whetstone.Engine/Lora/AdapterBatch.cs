@@ -7,9 +7,10 @@ namespace Whetstone.Engine.Lora;
 /// over just its rows (segmented LoRA, as in Punica / S-LoRA) and adds it into those rows.
 /// Callers that keep each adapter's rows contiguous (the learner and the sampler do) get plain
 /// slices; scattered rows fall back to gather / index_add.</summary>
-public sealed class AdapterBatch
+public sealed class AdapterBatch : IDisposable
 {
     readonly List<Group> _groups = [];
+    readonly Dictionary<string, (Tensor A, Tensor B, Tensor Scales)> _stacked = new(StringComparer.Ordinal);
 
     readonly record struct Group(LoraAdapter Adapter, long Start, long Count, Tensor? Rows);
 
@@ -26,6 +27,12 @@ public sealed class AdapterBatch
     }
 
     public int BatchSize { get; }
+
+    /// <summary>Keep each projection's stacked factors for the next forward over this same batch
+    /// (a decode batch whose rows have not changed steps many times): the stacking copy is then
+    /// paid once, not per step. Only for inference — no gradient reaches the adapters through
+    /// the kept copies. Dispose the batch to free them.</summary>
+    public bool KeepStackedFactors { get; init; }
 
     /// <summary>y = base(x) plus each adapter's update on its rows. x: [B, .., in], y: [B, .., out].</summary>
     public Tensor Apply(string moduleName, Tensor x, Tensor y)
@@ -83,12 +90,21 @@ public sealed class AdapterBatch
 
     Tensor StackedDeltas(List<Group> active, string moduleName, Tensor x, Tensor y)
     {
-        var ordered = active.OrderBy(g => g.Start).ToList();
-        var factors = ordered.Select(g => { g.Adapter.TryGet(moduleName, out var w); return w; }).ToList();
-        int groups = ordered.Count;
-        var a = stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype);               // [G, r, in]
-        var b = stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype);               // [G, out, r]
-        var scales = tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype).view(groups, 1, 1);
+        int groups = active.Count;
+        if (!_stacked.TryGetValue(moduleName, out var stacked))
+        {
+            var ordered = active.OrderBy(g => g.Start).ToList();
+            var factors = ordered.Select(g => { g.Adapter.TryGet(moduleName, out var w); return w; }).ToList();
+            stacked = (stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype),              // [G, r, in]
+                stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype),                     // [G, out, r]
+                tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype).view(groups, 1, 1));
+            if (KeepStackedFactors)
+            {
+                stacked = (stacked.A.detach().DetachFromDisposeScope(), stacked.B.detach().DetachFromDisposeScope(), stacked.Scales.DetachFromDisposeScope());
+                _stacked[moduleName] = stacked;
+            }
+        }
+        var (a, b, scales) = stacked;
         long inFeatures = x.shape[^1], outFeatures = y.shape[^1];
         var grouped = x.reshape(groups, -1, inFeatures);                                        // [G, n·T, in]
         var low = bmm(grouped, a.transpose(1, 2)) * scales;                                     // [G, n·T, r]
@@ -100,6 +116,17 @@ public sealed class AdapterBatch
         var shape = like.shape.ToArray();
         shape[0] = rows;
         return shape;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (a, b, scales) in _stacked.Values)
+        {
+            a.Dispose();
+            b.Dispose();
+            scales.Dispose();
+        }
+        _stacked.Clear();
     }
 
     public static AdapterBatch? For(IReadOnlyList<LoraAdapter?> rowAdapters) =>

@@ -58,6 +58,19 @@ public sealed class KvCache : IDisposable
         return new KvCache(keys, values, Capacity);
     }
 
+    /// <summary>A new cache holding this cache's rows followed by <paramref name="other"/>'s, with the
+    /// larger of the two capacities (the smaller is padded with zeros, which attention masks by
+    /// position): how new sequences join a running decode batch.</summary>
+    public KvCache Concat(KvCache other)
+    {
+        using var scope = NewDisposeScope();
+        int capacity = Math.Max(Capacity, other.Capacity);
+        Tensor Widen(Tensor t) => t.shape[2] == capacity ? t : nn.functional.pad(t, [0, 0, 0, capacity - t.shape[2]]);
+        var keys = _keys.Select((k, i) => cat([Widen(k), Widen(other._keys[i])], 0).DetachFromDisposeScope()).ToArray();
+        var values = _values.Select((v, i) => cat([Widen(v), Widen(other._values[i])], 0).DetachFromDisposeScope()).ToArray();
+        return new KvCache(keys, values, capacity);
+    }
+
     public void Dispose()
     {
         foreach (var t in _keys) t.Dispose();

@@ -11,6 +11,9 @@ public sealed record SampleRequest(IReadOnlyList<int> Prompt, int NumSamples, Sa
     /// <summary>The LoRA adapter to sample from; null = the base model. Requests with different
     /// adapters share one batch.</summary>
     public Lora.LoraAdapter? Adapter { get; init; }
+    /// <summary>Also report the k most likely tokens at every sampled position (0 = none). Only
+    /// the running <see cref="DecodeBatch"/> reports them (the OpenAI API's top_logprobs).</summary>
+    public int TopLogprobs { get; init; }
 }
 
 public enum StopReason { Stop, Length }

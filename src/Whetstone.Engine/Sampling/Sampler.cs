@@ -117,7 +117,7 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
 
     // Sample i of a request draws from its own stream, derived from the request's seed with a
     // fixed mix (HashCode.Combine is randomised per process, so it cannot be used here).
-    static int SampleSeed(int seed, int sample) => unchecked(seed * 1_000_003 + sample * 7_919);
+    internal static int SampleSeed(int seed, int sample) => unchecked(seed * 1_000_003 + sample * 7_919);
 
     /// <summary>Throws <see cref="SamplingArgumentException"/> naming the field if the request cannot run.</summary>
     public void Validate(SampleRequest r)

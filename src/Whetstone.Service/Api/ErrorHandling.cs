@@ -7,7 +7,8 @@ using Whetstone.Service.Scheduling;
 namespace Whetstone.Service.Api;
 
 /// <summary>The one place errors become responses: a status code and
-/// {"error": {"code", "message", "field"}}; 429 carries Retry-After.</summary>
+/// {"error": {"code", "message", "field"}} (under /v1, OpenAI's {"error": {"message", "type",
+/// "param", "code"}}); 429 carries Retry-After.</summary>
 internal sealed class ErrorHandling(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext http)
@@ -22,9 +23,30 @@ internal sealed class ErrorHandling(RequestDelegate next)
             http.Response.Clear();
             http.Response.StatusCode = (int)status;
             if (status == HttpStatusCode.TooManyRequests) http.Response.Headers.RetryAfter = "1";
-            await http.Response.WriteAsJsonAsync(new ErrorResponse(detail), ProtocolJson.Options);
+            if (http.Request.Path.StartsWithSegments(Routes.OpenAiPrefix))
+                await http.Response.WriteAsJsonAsync(OpenAiError(status, detail));
+            else
+                await http.Response.WriteAsJsonAsync(new ErrorResponse(detail), ProtocolJson.Options);
         }
     }
+
+    // OpenAI's shape, which its SDKs parse: {"error": {"message", "type", "param", "code"}}.
+    static System.Text.Json.Nodes.JsonObject OpenAiError(HttpStatusCode status, ErrorDetail detail) => new()
+    {
+        ["error"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["message"] = detail.Message,
+            ["type"] = status switch
+            {
+                HttpStatusCode.Unauthorized => "authentication_error",
+                HttpStatusCode.TooManyRequests => "rate_limit_error",
+                >= HttpStatusCode.InternalServerError => "server_error",
+                _ => "invalid_request_error",
+            },
+            ["param"] = detail.Field,
+            ["code"] = detail.Code,
+        },
+    };
 
     static (HttpStatusCode, ErrorDetail) Describe(Exception error)
     {

@@ -17,5 +17,7 @@ public sealed record ServerOptions
     public int QueueCapacity { get; init; } = 1024;
     /// <summary>The admin key to accept (WHET_ADMIN_KEY); when null and none exists, one is made and printed once.</summary>
     public string? AdminKey { get; init; }
+    /// <summary>Memory for the adapters served requests name; past it, idle adapters are evicted, least recently used first.</summary>
+    public long AdapterCacheBytes { get; init; } = 1L << 30;
     public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -13,14 +13,22 @@ public sealed class ServiceCore : IAsyncDisposable
     internal TrainingRunService Runs { get; }
     internal SamplingSessionService Sessions { get; }
     internal CheckpointService Checkpoints { get; }
+    internal Serving.AdapterCache Adapters { get; }
+    internal Serving.DeploymentService Deployments { get; }
+    internal Serving.FeedbackService Feedback { get; }
+    internal OpenAi.OpenAiCompletionService Completions { get; }
     public IMetadataStore Store => Context.Store;
 
-    ServiceCore(ServiceContext context)
+    ServiceCore(ServiceContext context, long adapterCacheBytes)
     {
         Context = context;
         Runs = new TrainingRunService(context);
         Sessions = new SamplingSessionService(context);
         Checkpoints = new CheckpointService(context);
+        Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
+        Deployments = new Serving.DeploymentService(context);
+        Feedback = new Serving.FeedbackService(context);
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters));
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -30,7 +38,7 @@ public sealed class ServiceCore : IAsyncDisposable
         await store.InitializeAsync();
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger));
+        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger), options.AdapterCacheBytes);
     }
 
     public async ValueTask DisposeAsync()

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Whetstone.Protocol;
 using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
+using Whetstone.Service.OpenAi;
 using Whetstone.Service.Runs;
 
 namespace Whetstone.Service.Hosting;
@@ -54,6 +55,9 @@ public sealed class WhetstoneServer : IAsyncDisposable
         builder.Services.AddSingleton(core.Runs);
         builder.Services.AddSingleton(core.Sessions);
         builder.Services.AddSingleton(core.Checkpoints);
+        builder.Services.AddSingleton(core.Deployments);
+        builder.Services.AddSingleton(core.Feedback);
+        builder.Services.AddSingleton(core.Completions);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -63,6 +67,8 @@ public sealed class WhetstoneServer : IAsyncDisposable
         app.MapSamplingApi();
         app.MapFuturesApi();
         app.MapCheckpointsApi();
+        app.MapDeploymentsApi();
+        app.MapOpenAiApi();
 
         var server = new WhetstoneServer(app, core, options);
         server.CreatedAdminKey = await AdminKeys.EnsureAsync(core.Store, options.AdminKey);

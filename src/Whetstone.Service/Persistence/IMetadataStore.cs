@@ -42,4 +42,24 @@ public interface IMetadataStore : IAsyncDisposable
     Task AddUsageAsync(string apiKeyId, string? runId, UsageTotals delta, CancellationToken cancellationToken = default);
     Task<UsageTotals> GetRunUsageAsync(string runId, CancellationToken cancellationToken = default);
     Task<UsageTotals> GetApiKeyUsageAsync(string apiKeyId, CancellationToken cancellationToken = default);
+
+    /// <summary>The served-completion log: every answer of the OpenAI API.</summary>
+    Task InsertServedCompletionAsync(ServedCompletionRecord completion, CancellationToken cancellationToken = default);
+    Task<ServedCompletionRecord?> GetServedCompletionAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>A tenant's completions, oldest first, after the one with id <paramref name="afterId"/> when given.</summary>
+    Task<IReadOnlyList<ServedCompletionRecord>> ListServedCompletionsAsync(string tenant, int limit, string? afterId = null, CancellationToken cancellationToken = default);
+
+    Task InsertFeedbackAsync(FeedbackRecord feedback, CancellationToken cancellationToken = default);
+    /// <summary>A tenant's feedback, oldest first, after the one with id <paramref name="afterId"/> when given.</summary>
+    Task<IReadOnlyList<FeedbackRecord>> ListFeedbackAsync(string tenant, int limit, string? afterId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>False if the tenant already has a deployment of that name.</summary>
+    Task<bool> InsertDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken = default);
+    Task<DeploymentRecord?> GetDeploymentAsync(string tenant, string name, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(string tenant, CancellationToken cancellationToken = default);
+    /// <summary>Adds the next version of the deployment and makes it current; returns its number.</summary>
+    Task<int> PromoteDeploymentAsync(string tenant, string name, string checkpointPath, DateTimeOffset at, CancellationToken cancellationToken = default);
+    /// <summary>Points name@latest at an existing version (roll back or forward).</summary>
+    Task<bool> SetDeploymentVersionAsync(string tenant, string name, int version, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<DeploymentVersionRecord>> ListDeploymentVersionsAsync(string tenant, string name, CancellationToken cancellationToken = default);
 }

@@ -44,3 +44,40 @@ public sealed record UsageTotals
     public long TrainedTokens { get; init; }
     public double ComputeSeconds { get; init; }
 }
+
+/// <summary>One answer served through the OpenAI API, kept so feedback can be attached to it and
+/// so it can become training data. Model is what the caller named; BaseModel, CheckpointPath
+/// and Deployment (name@vN) say what answered. The JSON columns hold: RequestJson the prompt or
+/// messages as sent; PromptTokensJson the rendered prompt's ids; ChoicesJson per choice its
+/// tokens, logprobs, text, finish reason (and the parsed message for chat); ParamsJson the
+/// sampling settings.</summary>
+public sealed record ServedCompletionRecord(string Id, string Tenant, string Endpoint, string Model, string BaseModel, DateTimeOffset CreatedAt)
+{
+    public string? CheckpointPath { get; init; }
+    public string? Deployment { get; init; }
+    public string? User { get; init; }
+    public required string RequestJson { get; init; }
+    public required string PromptTokensJson { get; init; }
+    public required string ChoicesJson { get; init; }
+    public required string ParamsJson { get; init; }
+    public double LatencySeconds { get; init; }
+    public double? TimeToFirstTokenSeconds { get; init; }
+}
+
+/// <summary>Feedback on a served completion. Kind: thumbs_up, thumbs_down, rating (Rating set),
+/// correction (Correction: a better answer), preference (CompletionId preferred over
+/// RejectedCompletionId).</summary>
+public sealed record FeedbackRecord(string Id, string Tenant, string CompletionId, string Kind, DateTimeOffset CreatedAt)
+{
+    public int ChoiceIndex { get; init; }
+    public double? Rating { get; init; }
+    public string? Correction { get; init; }
+    public string? RejectedCompletionId { get; init; }
+    public string? Comment { get; init; }
+}
+
+/// <summary>A deployment alias of a tenant: name@latest answers with CurrentVersion's checkpoint.</summary>
+public sealed record DeploymentRecord(string Tenant, string Name, DateTimeOffset CreatedAt, int CurrentVersion);
+
+/// <summary>Version N of a deployment (name@vN): the sampler checkpoint promoted as that version.</summary>
+public sealed record DeploymentVersionRecord(string Tenant, string Name, int Version, string CheckpointPath, DateTimeOffset CreatedAt);

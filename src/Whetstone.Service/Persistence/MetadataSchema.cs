@@ -82,5 +82,58 @@ internal static class MetadataSchema
                 compute_seconds DOUBLE PRECISION NOT NULL)
             """,
         ]),
+        new(2,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS served_completions (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                model TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                checkpoint_path TEXT,
+                deployment TEXT,
+                end_user TEXT,
+                created_at {timestamp} NOT NULL,
+                request_json TEXT NOT NULL,
+                prompt_tokens_json TEXT NOT NULL,
+                choices_json TEXT NOT NULL,
+                params_json TEXT NOT NULL,
+                latency_seconds DOUBLE PRECISION NOT NULL,
+                ttft_seconds DOUBLE PRECISION)
+            """,
+            "CREATE INDEX IF NOT EXISTS served_completions_by_tenant ON served_completions (tenant, created_at, id)",
+            """
+            CREATE TABLE IF NOT EXISTS feedback (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                completion_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                choice_index INTEGER NOT NULL,
+                rating DOUBLE PRECISION,
+                correction TEXT,
+                rejected_completion_id TEXT,
+                comment TEXT,
+                created_at {timestamp} NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS feedback_by_tenant ON feedback (tenant, created_at, id)",
+            """
+            CREATE TABLE IF NOT EXISTS deployments (
+                tenant TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                current_version INTEGER NOT NULL,
+                PRIMARY KEY (tenant, name))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS deployment_versions (
+                tenant TEXT NOT NULL,
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                checkpoint_path TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                PRIMARY KEY (tenant, name, version))
+            """,
+        ]),
     ];
 }

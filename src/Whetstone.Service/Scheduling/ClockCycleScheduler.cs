@@ -11,7 +11,10 @@ namespace Whetstone.Service.Scheduling;
 /// its queued calls up to its next optimizer step — forward and forward_backward of all runs go
 /// into batched passes with mixed adapters, then the optimizer steps are applied — and then all
 /// queued sampling requests decode together. Calls of one run keep their submission order.
-/// The queue is bounded: a full queue refuses new calls (429) instead of dropping any.</summary>
+/// The queue is bounded: a full queue refuses new calls (429) instead of dropping any.
+/// Served completions (the OpenAI API) go through a <see cref="DecodeBatch"/> that outlives the
+/// cycle: new requests join it at the start of a cycle, and each cycle advances it a few steps,
+/// fewer as soon as other work is waiting, so training on the same base model interleaves.</summary>
 internal sealed class ClockCycleScheduler : IDisposable
 {
     readonly object _lock = new();
@@ -21,7 +24,11 @@ internal sealed class ClockCycleScheduler : IDisposable
     readonly CancellationTokenSource _stop = new();
     readonly SemaphoreSlim _signal = new(0);
     readonly Queue<CycleMetrics> _recentCycles = new();
+    readonly DecodeBatch _decode;
     int _pending;
+
+    /// <summary>Decode steps a cycle runs at most while nothing else waits.</summary>
+    public const int MaxDecodeStepsPerCycle = 8;
 
     public string ModelName { get; }
     public PretrainedModel Model { get; }
@@ -38,6 +45,7 @@ internal sealed class ClockCycleScheduler : IDisposable
         Model = model;
         Capacity = capacity;
         Sampler = new Sampler(model.Network, model.Tokenizer);
+        _decode = new DecodeBatch(model.Network, model.Tokenizer);
         _thread = new Thread(Loop) { IsBackground = true, Name = $"whetstone-{modelName}" };
         _thread.Start();
     }
@@ -72,12 +80,15 @@ internal sealed class ClockCycleScheduler : IDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            try { _signal.Wait(_stop.Token); }
-            catch (OperationCanceledException) { break; }
-            // Calls that arrive together (one client's forward_backward then optim_step, or many
-            // clients woken by the same finished cycle) should share a cycle: wait a moment for
-            // the rest of the burst. Short against any pass, long against a loopback round trip.
-            Thread.Sleep(GatherWindow);
+            if (_decode.Count == 0)
+            {
+                try { _signal.Wait(_stop.Token); }
+                catch (OperationCanceledException) { break; }
+                // Calls that arrive together (one client's forward_backward then optim_step, or many
+                // clients woken by the same finished cycle) should share a cycle: wait a moment for
+                // the rest of the burst. Short against any pass, long against a loopback round trip.
+                Thread.Sleep(GatherWindow);
+            }
             while (_signal.CurrentCount > 0) _signal.Wait(0);   // one cycle serves every signal so far
             try { RunCycle(); }
             catch (Exception e) { CycleFailed?.Invoke(e); }   // calls fail individually; the loop must go on
@@ -114,6 +125,8 @@ internal sealed class ClockCycleScheduler : IDisposable
                 item.Usage = new UsageTotals { PrefillTokens = item.Tokens.Count };
                 return Sampler.ComputeLogprobs(item.Tokens, item.Adapter);
             });
+
+        RunDecode(shared.OfType<DecodeItem>().ToList());
 
         int done = shared.Count + plans.Sum(p => p.Count);
         lock (_lock)
@@ -206,6 +219,47 @@ internal sealed class ClockCycleScheduler : IDisposable
         }
     }
 
+    // New requests join the running batch (one batched prefill), then the batch steps until it
+    // is empty, the step budget is spent, or other work arrives (it then joins at the next step).
+    void RunDecode(List<DecodeItem> joining)
+    {
+        var fresh = joining.Where(i => !i.Stream.Cancellation.IsCancellationRequested).ToList();
+        foreach (var item in joining.Except(fresh)) { item.Stream.Cancelled(); item.Completion.TrySetResult(item.Stream); }
+        try
+        {
+            if (fresh.Count > 0)
+            {
+                var rows = _decode.Join(fresh.Select(i => i.Stream.Request).ToArray(), fresh.Select(i => (object?)i.Stream).ToArray());
+                foreach (var item in fresh) item.Stream.Joined();
+                foreach (var row in rows) ((DecodeStream)row.Owner!).Publish(row);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var item in fresh) item.Stream.Failed(e);
+        }
+        foreach (var item in fresh) item.Completion.TrySetResult(item.Stream);
+
+        for (int step = 0; step < MaxDecodeStepsPerCycle && _decode.Count > 0; step++)
+        {
+            if (step > 0 && _signal.CurrentCount > 0) break;
+            var cancelled = _decode.Rows.Where(r => ((DecodeStream)r.Owner!).Cancellation.IsCancellationRequested).ToList();
+            foreach (var row in cancelled) DecodeBatch.Cancel(row);
+            foreach (var stream in cancelled.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Cancelled();
+            try
+            {
+                foreach (var row in _decode.Step()) ((DecodeStream)row.Owner!).Publish(row);
+            }
+            catch (Exception e)
+            {
+                // A failed step leaves the cache in an unknown state: every row fails, the batch restarts.
+                foreach (var stream in _decode.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(e);
+                _decode.Clear();
+                CycleFailed?.Invoke(e);
+            }
+        }
+    }
+
     void Complete(WorkItem item, Func<object> action)
     {
         var clock = Stopwatch.StartNew();
@@ -227,6 +281,8 @@ internal sealed class ClockCycleScheduler : IDisposable
         // Wait for the cycle in progress: its tensors belong to models disposed after this.
         _stop.Cancel();
         _thread.Join();
+        foreach (var stream in _decode.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(new ObjectDisposedException("the server is stopping"));
+        _decode.Dispose();
     }
 
     /// <summary>What one run contributes to a cycle, in its own order: operations at the head,

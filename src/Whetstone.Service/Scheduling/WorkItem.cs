@@ -64,3 +64,10 @@ internal sealed class ScheduledRun(string id)
     public TrainingRun? Engine { get; set; }
     public Queue<RunWorkItem> Queue { get; } = new();
 }
+
+/// <summary>A request for the running decode batch: joins it at the next cycle, then streams its
+/// tokens through <see cref="Stream"/>. Completes (for the queue) once it has joined.</summary>
+internal sealed class DecodeItem(string requestId, DecodeStream stream) : WorkItem(requestId)
+{
+    public DecodeStream Stream { get; } = stream;
+}

@@ -321,4 +321,72 @@ public abstract class MetadataStoreContract : IAsyncLifetime
         Assert.Equal(Writers, checkpoints.Count);
         Assert.All(checkpoints, c => Assert.Equal(PerWriter - 1, c.SizeBytes));
     }
+
+    private static ServedCompletionRecord Served(string id, int seconds, string tenant = "acme") =>
+        new(id, tenant, "chat.completions", "helper@latest", "whetstone/tiny-llama", T0.AddSeconds(seconds))
+        {
+            CheckpointPath = "whet://run-1/sampler_weights/w1",
+            Deployment = "helper@v2",
+            User = "end-user",
+            RequestJson = """[{"role":"user","content":"hi ✓"}]""",
+            PromptTokensJson = "[1,2,3]",
+            ChoicesJson = """[{"index":0,"tokens":[4,5],"logprobs":[-0.5,-1.25],"text":"ok","finish_reason":"stop"}]""",
+            ParamsJson = """{"temperature":0.7}""",
+            LatencySeconds = 0.125,
+            TimeToFirstTokenSeconds = 0.03125,
+        };
+
+    [Fact]
+    public async Task ServedCompletionsAndFeedbackRoundTripPerTenantInOrderAndSurviveRestart()
+    {
+        if (BackendSkipped) return;
+        var store = await OpenAsync();
+        await store.InsertServedCompletionAsync(Served("c2", 2));
+        await store.InsertServedCompletionAsync(Served("c1", 1));
+        await store.InsertServedCompletionAsync(Served("c3", 3));
+        await store.InsertServedCompletionAsync(Served("x1", 1, tenant: "globex"));
+        var rating = new FeedbackRecord("f1", "acme", "c1", "rating", T0) { Rating = 4.5, ChoiceIndex = 0, Comment = "good" };
+        var preference = new FeedbackRecord("f2", "acme", "c2", "preference", T0.AddSeconds(1)) { RejectedCompletionId = "c1" };
+        var correction = new FeedbackRecord("f3", "globex", "x1", "correction", T0) { Correction = "better ✓", ChoiceIndex = 0 };
+        await store.InsertFeedbackAsync(preference);
+        await store.InsertFeedbackAsync(rating);
+        await store.InsertFeedbackAsync(correction);
+
+        store = await RestartAsync(store);
+
+        Assert.Equal(Served("c1", 1), await store.GetServedCompletionAsync("c1"));
+        Assert.Null(await store.GetServedCompletionAsync("nope"));
+        Assert.Equal(["c1", "c2", "c3"], (await store.ListServedCompletionsAsync("acme", 10)).Select(c => c.Id));
+        Assert.Equal(["c2", "c3"], (await store.ListServedCompletionsAsync("acme", 10, afterId: "c1")).Select(c => c.Id));
+        Assert.Equal(["c1"], (await store.ListServedCompletionsAsync("acme", 1)).Select(c => c.Id));
+        Assert.Equal(["x1"], (await store.ListServedCompletionsAsync("globex", 10)).Select(c => c.Id));
+        Assert.Equal([rating, preference], await store.ListFeedbackAsync("acme", 10));
+        Assert.Equal([preference], await store.ListFeedbackAsync("acme", 10, afterId: "f1"));
+        Assert.Equal([correction], await store.ListFeedbackAsync("globex", 10));
+    }
+
+    [Fact]
+    public async Task DeploymentsVersionPerTenantPromoteAndRollBack()
+    {
+        if (BackendSkipped) return;
+        var store = await OpenAsync();
+        Assert.True(await store.InsertDeploymentAsync(new DeploymentRecord("acme", "helper", T0, 0)));
+        Assert.False(await store.InsertDeploymentAsync(new DeploymentRecord("acme", "helper", T0, 0)));
+        Assert.True(await store.InsertDeploymentAsync(new DeploymentRecord("globex", "helper", T0, 0)));
+        Assert.Equal(1, await store.PromoteDeploymentAsync("acme", "helper", "whet://a/sampler_weights/1", T0));
+        Assert.Equal(2, await store.PromoteDeploymentAsync("acme", "helper", "whet://a/sampler_weights/2", T0.AddSeconds(1)));
+        Assert.Equal(1, await store.PromoteDeploymentAsync("globex", "helper", "whet://g/sampler_weights/1", T0));
+        Assert.Equal(2, (await store.GetDeploymentAsync("acme", "helper"))!.CurrentVersion);
+
+        Assert.True(await store.SetDeploymentVersionAsync("acme", "helper", 1));
+        Assert.False(await store.SetDeploymentVersionAsync("acme", "nobody", 1));
+        store = await RestartAsync(store);
+        Assert.Equal(new DeploymentRecord("acme", "helper", T0, 1), await store.GetDeploymentAsync("acme", "helper"));
+        Assert.Null(await store.GetDeploymentAsync("initech", "helper"));
+        Assert.Equal(
+            [new DeploymentVersionRecord("acme", "helper", 1, "whet://a/sampler_weights/1", T0), new DeploymentVersionRecord("acme", "helper", 2, "whet://a/sampler_weights/2", T0.AddSeconds(1))],
+            await store.ListDeploymentVersionsAsync("acme", "helper"));
+        Assert.Equal(["helper"], (await store.ListDeploymentsAsync("globex")).Select(d => d.Name));
+        Assert.Equal(3, await store.PromoteDeploymentAsync("acme", "helper", "whet://a/sampler_weights/3", T0));   // numbering continues after a rollback
+    }
 }

@@ -1,0 +1,190 @@
+using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
+using Whetstone.Tokenization;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Sampling;
+
+/// <summary>A decode batch that lives across calls (iteration-level scheduling, as in Orca and
+/// vLLM): requests join it after their prefill and take part from the next step on; each step
+/// advances every row by one token with its own adapter, and rows leave when they finish or are
+/// cancelled. Rows of different prompt lengths, adapters and sampling settings share the one KV
+/// cache: each row writes and reads at its own positions, and attention masks the rest.
+/// A row draws from the same seeded stream as <see cref="Sampler"/> would give it, so a row's
+/// tokens do not depend on which other rows share its steps. Not thread-safe: one thread (the
+/// scheduler's tensor thread) owns it.</summary>
+public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenizer tokenizer) : IDisposable
+{
+    readonly List<DecodeRow> _rows = [];
+    KvCache? _cache;
+    // The rows' adapters, kept while the rows stay the same (it caches stacked factors).
+    AdapterBatch? _adapters;
+    bool _adaptersCurrent;
+
+    /// <summary>Rows currently decoding.</summary>
+    public int Count => _rows.Count;
+    public IReadOnlyList<DecodeRow> Rows => _rows;
+    /// <summary>Cache slots × positions held (the memory the batch occupies, in token entries).</summary>
+    public long CacheEntries => _cache is null ? 0 : (long)_cache.BatchSize * _cache.Capacity;
+
+    /// <summary>Prefills the requests (together, right-padded, each prompt once however many
+    /// samples it asks for), draws every sample's first token, and adds the unfinished samples to
+    /// the batch. Returns every new row, in request then sample order; <paramref name="owners"/>
+    /// (one per request, or null) is attached to the rows.</summary>
+    public IReadOnlyList<DecodeRow> Join(IReadOnlyList<SampleRequest> requests, IReadOnlyList<object?>? owners = null)
+    {
+        if (requests.Count == 0) return [];
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        int promptCount = requests.Count;
+        int longest = requests.Max(r => r.Prompt.Count);
+        int capacity = requests.Max(r => r.Prompt.Count + r.Params.MaxTokens);
+        var padded = new long[promptCount * longest];
+        for (int p = 0; p < promptCount; p++)
+            for (int t = 0; t < requests[p].Prompt.Count; t++) padded[p * longest + t] = requests[p].Prompt[t];
+        var tokens = tensor(padded, [promptCount, longest]);
+        var positions = arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(promptCount, -1);
+        using var promptCache = network.CreateCache(promptCount, capacity);
+        var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
+        var hidden = network.Forward(tokens, positions, promptCache, adapters);                      // [P, T, h]
+        var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray());
+        var logits = network.Logits(hidden[arange(promptCount, dtype: ScalarType.Int64), lastIndex], adapters);   // [P, V]
+
+        var rows = new List<DecodeRow>();
+        var source = new List<long>();
+        for (int p = 0; p < promptCount; p++)
+        {
+            var r = requests[p];
+            int seed = r.Params.Seed ?? Random.Shared.Next();
+            for (int s = 0; s < r.NumSamples; s++)
+            {
+                var state = new SequenceState(p, r.Prompt.Count, r.Params, Sampler.SampleSeed(seed, s),
+                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds);
+                rows.Add(new DecodeRow(r, s, state, owners?[p]));
+                source.Add(p);
+            }
+        }
+        Advance(logits.index_select(0, tensor(source.ToArray())), rows);
+
+        // Samples of one prompt share its prefill: copy its cache to each unfinished sample's slot.
+        var joining = rows.Select((row, i) => (row, i)).Where(x => !x.row.Finished).ToList();
+        if (joining.Count > 0)
+        {
+            var joined = promptCache.SelectRows(joining.Select(x => source[x.i]).ToArray());
+            if (_cache is null) _cache = joined;
+            else
+            {
+                var both = _cache.Concat(joined);
+                _cache.Dispose();
+                joined.Dispose();
+                _cache = both;
+            }
+            _rows.AddRange(joining.Select(x => x.row));
+            GroupRowsByAdapter();
+            RowsChanged();
+        }
+        return rows;
+    }
+
+    /// <summary>One token for every row: a one-token forward over the whole batch (each row with
+    /// its adapter), a draw per row, and finished or cancelled rows leave. Returns the rows that
+    /// got a token.</summary>
+    public IReadOnlyList<DecodeRow> Step()
+    {
+        DropFinished();
+        if (_rows.Count == 0) return [];
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var rows = _rows.ToArray();
+        var stepTokens = tensor(rows.Select(r => (long)r.State.Tokens[^1]).ToArray()).unsqueeze(1);       // [A, 1]
+        var stepPositions = tensor(rows.Select(r => (long)r.State.NextPosition - 1).ToArray()).unsqueeze(1);
+        if (!_adaptersCurrent)
+        {
+            _adapters = rows.All(r => r.Request.Adapter is null) ? null
+                : new AdapterBatch(rows.Select(r => r.Request.Adapter).ToArray()) { KeepStackedFactors = true };
+            _adaptersCurrent = true;
+        }
+        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters), _adapters).squeeze(1);   // [A, V]
+        Advance(logits, rows);
+        DropFinished();
+        return rows;
+    }
+
+    /// <summary>Marks a row cancelled; it leaves the batch before the next step.</summary>
+    public static void Cancel(DecodeRow row) => row.Cancelled = true;
+
+    void Advance(Tensor logits, IReadOnlyList<DecodeRow> rows)
+    {
+        var states = rows.Select(r => r.State).ToArray();
+        var (chosen, chosenLogprobs) = TokenChooser.Choose(logits, states);
+        int k = rows.Max(r => r.Request.TopLogprobs);
+        (long[] Ids, float[] Values)? top = null;
+        if (k > 0)
+        {
+            var (values, ids) = logits.log_softmax(-1).topk(Math.Min(k, (int)logits.shape[1]), -1);   // [R, k]
+            top = (ids.data<long>().ToArray(), values.to(ScalarType.Float32).data<float>().ToArray());
+        }
+        int width = top is null ? 0 : top.Value.Ids.Length / rows.Count;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            rows[i].State.Append((int)chosen[i], chosenLogprobs[i]);
+            int wanted = Math.Min(rows[i].Request.TopLogprobs, width);
+            rows[i].AddTop(Enumerable.Range(0, wanted).Select(j => new TokenLogprob((int)top!.Value.Ids[i * width + j], top.Value.Values[i * width + j])).ToArray());
+        }
+    }
+
+    // Rows of one adapter side by side: each projection then updates one slice per adapter
+    // (or one batched product) instead of gathering and scattering scattered rows.
+    void GroupRowsByAdapter()
+    {
+        var firstSeen = new Dictionary<object, int>(ReferenceEqualityComparer.Instance);
+        var none = new object();
+        foreach (var row in _rows) firstSeen.TryAdd(row.Request.Adapter ?? none, firstSeen.Count);
+        var order = _rows.Select((r, i) => (Key: firstSeen[r.Request.Adapter ?? none], Index: i)).OrderBy(x => x.Key).ThenBy(x => x.Index)
+            .Select(x => x.Index).ToArray();
+        if (order.Select((o, i) => o == i).All(same => same)) return;
+        var grouped = _cache!.SelectRows(order.Select(i => (long)i).ToArray());
+        _cache.Dispose();
+        _cache = grouped;
+        var rows = order.Select(i => _rows[i]).ToList();
+        _rows.Clear();
+        _rows.AddRange(rows);
+    }
+
+    void RowsChanged()
+    {
+        _adapters?.Dispose();
+        _adapters = null;
+        _adaptersCurrent = false;
+    }
+
+    void DropFinished()
+    {
+        if (_rows.All(r => !r.Finished)) return;
+        RowsChanged();
+        var keep = _rows.Select((r, i) => (r, i)).Where(x => !x.r.Finished).ToList();
+        if (keep.Count == 0)
+        {
+            _cache?.Dispose();
+            _cache = null;
+            _rows.Clear();
+            return;
+        }
+        var smaller = _cache!.SelectRows(keep.Select(x => (long)x.i).ToArray());
+        _cache.Dispose();
+        _cache = smaller;
+        _rows.Clear();
+        _rows.AddRange(keep.Select(x => x.r));
+    }
+
+    /// <summary>Drops every row and the cache (after a failed step).</summary>
+    public void Clear()
+    {
+        RowsChanged();
+        _cache?.Dispose();
+        _cache = null;
+        _rows.Clear();
+    }
+
+    public void Dispose() => Clear();
+}

@@ -1,0 +1,34 @@
+namespace Whetstone.Engine.Sampling;
+
+/// <summary>One sample of one request in a <see cref="DecodeBatch"/>: what it has produced so far.
+/// Read it on the thread that steps the batch, after <see cref="DecodeBatch.Join"/> or
+/// <see cref="DecodeBatch.Step"/> reported it.</summary>
+public sealed class DecodeRow
+{
+    internal SequenceState State { get; }
+    readonly List<IReadOnlyList<TokenLogprob>> _top = [];
+
+    internal DecodeRow(SampleRequest request, int sampleIndex, SequenceState state, object? owner)
+    {
+        Request = request;
+        SampleIndex = sampleIndex;
+        State = state;
+        Owner = owner;
+    }
+
+    public SampleRequest Request { get; }
+    public int SampleIndex { get; }
+    /// <summary>Whatever the caller attached when joining (the service's stream of this request).</summary>
+    public object? Owner { get; }
+    public IReadOnlyList<int> Tokens => State.Tokens;
+    public IReadOnlyList<float> Logprobs => State.Logprobs;
+    /// <summary>Per sampled token, the <see cref="SampleRequest.TopLogprobs"/> most likely tokens
+    /// (empty lists when none were asked for).</summary>
+    public IReadOnlyList<IReadOnlyList<TokenLogprob>> TopLogprobs => _top;
+    public StopReason? StopReason => State.StopReason;
+    /// <summary>Left the batch: stopped, reached its length, or was cancelled.</summary>
+    public bool Finished => State.Finished || Cancelled;
+    public bool Cancelled { get; internal set; }
+
+    internal void AddTop(IReadOnlyList<TokenLogprob> top) => _top.Add(top);
+}

@@ -1,0 +1,114 @@
+using Whetstone.Engine.Formats;
+using Whetstone.Engine.Lora;
+using Whetstone.Service.Runs;
+using Whetstone.Service.Scheduling;
+
+namespace Whetstone.Service.Serving;
+
+/// <summary>The LoRA adapters of sampler checkpoints that served requests name, loaded on first
+/// use onto their base model and kept under a memory budget: when a load would go over it, the
+/// least recently used adapters that no request is decoding with are disposed (the one just
+/// loaded stays even if it alone is over the budget). Keyed by the
+/// checkpoint's path and creation time, so a checkpoint saved again under its name is loaded
+/// afresh (a run keeps training while its sampler checkpoints are served).</summary>
+internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
+{
+    readonly object _lock = new();
+    readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    readonly Dictionary<string, Task<Entry>> _loading = new(StringComparer.Ordinal);
+    long _clock;
+
+    sealed class Entry(string key, string baseModel, LoraAdapter adapter, long bytes)
+    {
+        public string Key { get; } = key;
+        public string BaseModel { get; } = baseModel;
+        public LoraAdapter Adapter { get; } = adapter;
+        public long Bytes { get; } = bytes;
+        public int Users { get; set; }
+        public long LastUsed { get; set; }
+    }
+
+    public long BudgetBytes => budgetBytes;
+
+    /// <summary>Bytes held by loaded adapters.</summary>
+    public long LoadedBytes { get { lock (_lock) return _entries.Values.Sum(e => e.Bytes); } }
+
+    /// <summary>Paths (with creation time) of the adapters loaded now, for tests and metrics.</summary>
+    public IReadOnlyList<string> Loaded { get { lock (_lock) return _entries.Keys.ToArray(); } }
+
+    /// <summary>The adapter of a sampler checkpoint, loaded if needed, held until the lease is
+    /// disposed (a held adapter is never evicted).</summary>
+    public async Task<AdapterLease> AcquireAsync(string baseModel, string checkpointDirectory, string key)
+    {
+        while (true)
+        {
+            Task<Entry> loading;
+            lock (_lock)
+            {
+                if (_entries.TryGetValue(key, out var entry))
+                {
+                    entry.Users++;
+                    entry.LastUsed = ++_clock;
+                    return new AdapterLease(entry.Adapter, () => Release(entry));
+                }
+                if (!_loading.TryGetValue(key, out loading!))
+                    _loading[key] = loading = LoadAsync(baseModel, checkpointDirectory, key);
+            }
+            try { await loading; }
+            finally { lock (_lock) _loading.Remove(key); }
+        }
+    }
+
+    async Task<Entry> LoadAsync(string baseModel, string directory, string key)
+    {
+        var scheduler = context.Scheduler(baseModel);
+        // Loading and disposing adapters is tensor work: both happen on the model's thread.
+        return await context.OnWorkerAsync(scheduler, () =>
+        {
+            var adapter = PeftAdapter.Load(directory, scheduler.Model.Network, factorDtype: scheduler.Model.Network.Dtype);
+            long bytes = adapter.Weights.Sum(w => w.A.NumberOfElements * w.A.ElementSize + w.B.NumberOfElements * w.B.ElementSize);
+            var entry = new Entry(key, baseModel, adapter, bytes);
+            lock (_lock)
+            {
+                _entries[key] = entry;
+                entry.LastUsed = ++_clock;
+                EvictOverBudget(baseModel, key);
+            }
+            return entry;
+        });
+    }
+
+    // Under the lock, on the base model's thread: idle adapters of this base model, oldest use first.
+    void EvictOverBudget(string baseModel, string keep)
+    {
+        long total = _entries.Values.Sum(e => e.Bytes);
+        foreach (var victim in _entries.Values.Where(e => e.Users == 0 && e.BaseModel == baseModel && e.Key != keep).OrderBy(e => e.LastUsed).ToList())
+        {
+            if (total <= budgetBytes) break;
+            _entries.Remove(victim.Key);
+            victim.Adapter.Dispose();
+            total -= victim.Bytes;
+        }
+    }
+
+    void Release(Entry entry)
+    {
+        lock (_lock)
+        {
+            entry.Users--;
+            entry.LastUsed = ++_clock;
+        }
+    }
+}
+
+/// <summary>A held adapter; dispose when the request no longer decodes with it.</summary>
+internal sealed class AdapterLease(LoraAdapter adapter, Action release) : IDisposable
+{
+    int _released;
+    public LoraAdapter Adapter { get; } = adapter;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) release();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Runs;
+
+namespace Whetstone.Service.Serving;
+
+/// <summary>What answers a served request: a base model, optionally with a sampler checkpoint's
+/// adapter (held while the request decodes), and the deployment version it came through.</summary>
+internal sealed class ServedTarget(string baseModel, string? checkpointPath, string? deployment, AdapterLease? lease) : IDisposable
+{
+    public string BaseModel { get; } = baseModel;
+    public string? CheckpointPath { get; } = checkpointPath;
+    /// <summary>name@vN when the request named a deployment (name@latest resolves to its version).</summary>
+    public string? Deployment { get; } = deployment;
+    public Engine.Lora.LoraAdapter? Adapter => lease?.Adapter;
+
+    public void Dispose() => lease?.Dispose();
+}
+
+/// <summary>Resolves the OpenAI "model" field: a served base model's name, a sampler checkpoint's
+/// whet:// path (the caller's own or a published one; sampleable while its run keeps training),
+/// or one of the caller's deployments (name@latest, name@vN). Anything else, and anything of
+/// another tenant, is "model not found".</summary>
+internal sealed class ServedModelResolver(ServiceContext context, DeploymentService deployments, AdapterCache adapters)
+{
+    const string Scheme = "whet://";
+
+    public async Task<ServedTarget> ResolveAsync(Caller caller, string model)
+    {
+        if (context.Models.Contains(model)) return new ServedTarget(model, null, null, null);
+        string path = model;
+        string? deployment = null;
+        if (!model.StartsWith(Scheme, StringComparison.Ordinal) && model.Contains('@'))
+        {
+            var (checkpoint, version) = await deployments.ResolveAsync(caller, model, "model");
+            path = checkpoint;
+            deployment = $"{model[..model.LastIndexOf('@')]}@v{version}";
+        }
+        if (!path.StartsWith(Scheme, StringComparison.Ordinal)) throw DeploymentService.ModelNotFound(model);
+        Persistence.CheckpointRecord record;
+        Persistence.RunRecord run;
+        try { (record, run) = await Checkpoints.ReadableAsync(context, caller, path, "model"); }
+        catch (ApiError e) when (e.Status == HttpStatusCode.NotFound) { throw DeploymentService.ModelNotFound(model); }
+        if (record.Kind != CheckpointPath.SamplerWeights)
+            throw ApiError.BadRequest("model", $"'{path}' is a training state; serve a sampler_weights checkpoint (save_weights_for_sampler)");
+        if (run.FullFineTuning)
+            throw ApiError.BadRequest("model", $"'{path}' is a full model (a full fine-tuning run's weights): serve it as a base model");
+        // The creation time is in the key: a checkpoint saved again under its name is a new adapter.
+        var lease = await adapters.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}");
+        return new ServedTarget(run.BaseModel, path, deployment, lease);
+    }
+}
