@@ -93,16 +93,18 @@ public static class RlRecipe
         // mode, where it is sampled only after step s − 1 has been published).
         int bound = options.Async ? options.MaxStepsOffPolicy : 0;
         var batches = Channel.CreateBounded<RlBatch>(1);
+        // Stops the sampling side when training fails, so it does not wait on a full channel forever.
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         async Task SampleAllAsync()
         {
             try
             {
                 for (int step = first + 1; step <= options.Steps; step++)
                 {
-                    var (sampler, version) = await samplers.AtLeastAsync(step - 1 - bound, cancellationToken);
+                    var (sampler, version) = await samplers.AtLeastAsync(step - 1 - bound, stopSampling.Token);
                     var started = Stopwatch.StartNew();
-                    var groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), cancellationToken);
-                    await batches.Writer.WriteAsync(new RlBatch(step, groups, version, started.Elapsed.TotalSeconds), cancellationToken);
+                    var groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), stopSampling.Token);
+                    await batches.Writer.WriteAsync(new RlBatch(step, groups, version, started.Elapsed.TotalSeconds), stopSampling.Token);
                 }
                 batches.Writer.Complete();
             }
@@ -111,41 +113,50 @@ public static class RlRecipe
                 batches.Writer.Complete(e);
             }
         }
-        var producer = Task.Run(SampleAllAsync, cancellationToken);
+        var producer = Task.Run(SampleAllAsync, CancellationToken.None);
 
         double firstReward = double.NaN, lastReward = double.NaN;
         var lastStepEnd = clock.Elapsed;
-        await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+        try
         {
-            if (batch.Staleness > bound) throw new InvalidOperationException($"step {batch.Step} got a batch {batch.Staleness} steps off-policy (bound {bound})");
-            var trainStarted = clock.Elapsed;
-            var (record, path) = await trainer.StepAsync(batch, cancellationToken);
-            var published = await client.CreateSamplingClientAsync(modelPath: path, cancellationToken: cancellationToken);
-            samplers.Publish(published, batch.Step);
-            // The previous sampler's adapter lives in its session: its files are no longer needed.
-            await rest.DeleteCheckpointAsync(samplerPath, cancellationToken);
-            samplerPath = path;
-
-            var now = clock.Elapsed;
-            double stepSeconds = (now - lastStepEnd).TotalSeconds;
-            lastStepEnd = now;
-            record["step"] = batch.Step;
-            record["sample_seconds"] = batch.SampleSeconds;
-            record["train_seconds"] = (now - trainStarted).TotalSeconds;
-            record["step_seconds"] = stepSeconds;
-            record["tokens_per_second"] = (record["sampled_tokens"] + record["trained_tokens"]) / Math.Max(1e-9, stepSeconds);
-            if (double.IsNaN(firstReward)) firstReward = record["reward"];
-            lastReward = record["reward"];
-            log(string.Create(CultureInfo.InvariantCulture,
-                $"step {batch.Step}/{options.Steps}  reward {record["reward"]:F3}  accuracy {record["accuracy"]:P0}  kl_sample_train {record.GetValueOrDefault("kl_sample_train_v1"):F4}  entropy {record["entropy"]:F3}  staleness {batch.Staleness}  {record["tokens_per_second"]:F0} tok/s"));
-            if (heldOut.Count > 0 && (batch.Step % options.EvalEvery == 0 || batch.Step == options.Steps))
-                finalEval = await EvaluateAsync(batch.Step, record);
-            await WriteAsync(record);
-            if (batch.Step % options.CheckpointEvery == 0 || batch.Step == options.Steps)
+            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
             {
-                var state = await (await run.SaveStateAsync($"step-{batch.Step}", cancellationToken)).ResultAsync(cancellationToken);
-                new RecipeProgress(run.RunId, batch.Step, state.Path).Save(options.OutputDirectory);
+                if (batch.Staleness > bound) throw new InvalidOperationException($"step {batch.Step} got a batch {batch.Staleness} steps off-policy (bound {bound})");
+                var trainStarted = clock.Elapsed;
+                var (record, path) = await trainer.StepAsync(batch, cancellationToken);
+                var published = await client.CreateSamplingClientAsync(modelPath: path, cancellationToken: cancellationToken);
+                samplers.Publish(published, batch.Step);
+                // The previous sampler's adapter lives in its session: its files are no longer needed.
+                await rest.DeleteCheckpointAsync(samplerPath, cancellationToken);
+                samplerPath = path;
+
+                var now = clock.Elapsed;
+                double stepSeconds = (now - lastStepEnd).TotalSeconds;
+                lastStepEnd = now;
+                record["step"] = batch.Step;
+                record["sample_seconds"] = batch.SampleSeconds;
+                record["train_seconds"] = (now - trainStarted).TotalSeconds;
+                // Since the previous step was published: the wait for this batch and its training
+                // (and the previous step's eval and checkpoint, when it had them).
+                record["step_seconds"] = stepSeconds;
+                record["tokens_per_second"] = (record["sampled_tokens"] + record["trained_tokens"]) / Math.Max(1e-9, stepSeconds);
+                if (double.IsNaN(firstReward)) firstReward = record["reward"];
+                lastReward = record["reward"];
+                log(string.Create(CultureInfo.InvariantCulture,
+                    $"step {batch.Step}/{options.Steps}  reward {record["reward"]:F3}  accuracy {record["accuracy"]:P0}  kl_sample_train {record.GetValueOrDefault("kl_sample_train_v1"):F4}  entropy {record["entropy"]:F3}  staleness {batch.Staleness}  {record["tokens_per_second"]:F0} tok/s"));
+                if (heldOut.Count > 0 && (batch.Step % options.EvalEvery == 0 || batch.Step == options.Steps))
+                    finalEval = await EvaluateAsync(batch.Step, record);
+                await WriteAsync(record);
+                if (batch.Step % options.CheckpointEvery == 0 || batch.Step == options.Steps)
+                {
+                    var state = await (await run.SaveStateAsync($"step-{batch.Step}", cancellationToken)).ResultAsync(cancellationToken);
+                    new RecipeProgress(run.RunId, batch.Step, state.Path).Save(options.OutputDirectory);
+                }
             }
+        }
+        finally
+        {
+            stopSampling.Cancel();
         }
         await producer;
         WriteCurves(metricsPath, options.OutputDirectory);
