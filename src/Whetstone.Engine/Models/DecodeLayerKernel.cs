@@ -85,7 +85,7 @@ internal sealed unsafe class DecodeLayerKernel(
         DecodeMatVec.Run([
             new DecodeMatVec.Target(mlpProjections[0].Weight, null, gate),
             new DecodeMatVec.Target(mlpProjections[1].Weight, null, up)], normed, rows, _hidden, bf16);
-        for (int i = 0; i < rows * _intermediate; i++) gate[i] = gate[i] / (1 + MathF.Exp(-gate[i])) * up[i];
+        SiluTimes(gate, up, rows * _intermediate);
         DecodeMatVec.Run([new DecodeMatVec.Target(mlpProjections[2].Weight, null, projected)], gate, rows, _intermediate, bf16);
         Add(residual, projected, rows * _hidden);
 
@@ -141,8 +141,20 @@ internal sealed unsafe class DecodeLayerKernel(
         {
             float weight = scores[j] / total;
             long at = head + (long)j * _headDim;
-            if (bf16) for (int i = 0; i < _headDim; i++) output[i] += weight * DecodeMatVec.Bf16ToFloat(((ushort*)valueCache)[at + i]);
-            else for (int i = 0; i < _headDim; i++) output[i] += weight * ((float*)valueCache)[at + i];
+            int i = 0;
+            var w = Vector512.Create(weight);
+            if (bf16)
+            {
+                for (; i + 16 <= _headDim; i += 16)
+                    (Vector512.Load(output + i) + w * DecodeMatVec.Widen((ushort*)valueCache + at + i)).Store(output + i);
+                for (; i < _headDim; i++) output[i] += weight * DecodeMatVec.Bf16ToFloat(((ushort*)valueCache)[at + i]);
+            }
+            else
+            {
+                for (; i + 16 <= _headDim; i += 16)
+                    (Vector512.Load(output + i) + w * Vector512.Load((float*)valueCache + at + i)).Store(output + i);
+                for (; i < _headDim; i++) output[i] += weight * ((float*)valueCache)[at + i];
+            }
         }
     }
 
@@ -168,6 +180,18 @@ internal sealed unsafe class DecodeLayerKernel(
     {
         if (bf16) for (int i = 0; i < n; i++) ((ushort*)cache)[at + i] = DecodeMatVec.FloatToBf16(source[i]);
         else for (int i = 0; i < n; i++) ((float*)cache)[at + i] = source[i];
+    }
+
+    // gate ← silu(gate) · up
+    static void SiluTimes(float* gate, float* up, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var g = Vector512.Load(gate + i);
+            (g / (Vector512<float>.One + Vector512.Exp(-g)) * Vector512.Load(up + i)).Store(gate + i);
+        }
+        for (; i < n; i++) gate[i] = gate[i] / (1 + MathF.Exp(-gate[i])) * up[i];
     }
 
     static void Add(float* target, float* source, int n)
