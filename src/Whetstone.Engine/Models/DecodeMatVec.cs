@@ -36,8 +36,9 @@ internal static unsafe class DecodeMatVec
         if (dtype != ScalarType.Float32 && dtype != ScalarType.BFloat16) return false;
         if (x.dtype != dtype || x.device_type != TorchSharp.DeviceType.CPU) return false;
         long inFeatures = weight.shape[1];
+        if (x.dim() == 0 || x.shape[^1] != inFeatures || inFeatures > int.MaxValue || !weight.is_contiguous()) return false;
         long rows = x.numel() / Math.Max(1, inFeatures);
-        return rows >= 1 && rows <= MaxRows && inFeatures <= int.MaxValue;
+        return rows >= 1 && rows <= MaxRows;
     }
 
     /// <summary>x: [.., in], weight: [out, in] contiguous, bias: [out] or null; all one dtype.</summary>
