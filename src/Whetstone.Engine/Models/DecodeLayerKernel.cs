@@ -42,12 +42,12 @@ internal sealed unsafe class DecodeLayerKernel(
 
         Load(TensorMemory.DataPointer(input), residual, rows * _hidden, bf16);
         long* position = (long*)TensorMemory.DataPointer(positions);
-        float* cos = Float(context.Cos, rows * _headDim, scores + context.Cache.Capacity, bf16, out var cosCopy);
-        float* sin = Float(context.Sin, rows * _headDim, cos + rows * _headDim, bf16, out var sinCopy);
+        float* cos = AnglesInFp32(context.Cos, rows * _headDim, scores + context.Cache.Capacity, bf16, out var cosCopy);
+        float* sin = AnglesInFp32(context.Sin, rows * _headDim, cos + rows * _headDim, bf16, out var sinCopy);
 
         // Attention block.
         Norm(residual, normed, rows, _hidden, inputNorm);
-        var projections = attention.Projections.ToArray();     // q, k, v, o
+        var projections = attention.Projections.ToArray();     // q, k, v, o (Attention.Projections order)
         DecodeMatVec.Run([
             new DecodeMatVec.Target(projections[0].Weight, projections[0].Bias, queries),
             new DecodeMatVec.Target(projections[1].Weight, projections[1].Bias, keysNew),
@@ -81,7 +81,7 @@ internal sealed unsafe class DecodeLayerKernel(
 
         // MLP block.
         Norm(residual, normed, rows, _hidden, postAttentionNorm);
-        var mlpProjections = mlp.Projections.ToArray();          // gate, up, down
+        var mlpProjections = mlp.Projections.ToArray();          // gate, up, down (SwiGluMlp.Projections order)
         DecodeMatVec.Run([
             new DecodeMatVec.Target(mlpProjections[0].Weight, null, gate),
             new DecodeMatVec.Target(mlpProjections[1].Weight, null, up)], normed, rows, _hidden, bf16);
@@ -206,7 +206,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // cos/sin ([B, 1, 1, D] in the compute dtype) as fp32.
-    static float* Float(Tensor angles, int n, float* room, bool bf16, out Tensor? copy)
+    static float* AnglesInFp32(Tensor angles, int n, float* room, bool bf16, out Tensor? copy)
     {
         copy = angles.is_contiguous() ? null : angles.contiguous();
         Load(TensorMemory.DataPointer(copy ?? angles), room, n, bf16);

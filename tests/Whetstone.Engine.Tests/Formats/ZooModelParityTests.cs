@@ -99,7 +99,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
         };
         using var weights = LLamaWeights.LoadFromFile(parameters);
         float worst = 0;
-        int differentFromPrompt = 0;
+        int multiTokenAnswers = 0;
         foreach (var example in Prompts())
         {
             var prompt = renderer.BuildGenerationPrompt(example.Prompt).ToArray();
@@ -136,10 +136,10 @@ public class ZooModelParityTests(ITestOutputHelper output)
             output.WriteLine($"{label} [{example.Task}] {ours.StopReason}: {model.Tokenizer.Decode(ours.Tokens.ToArray())}");
             Assert.Equal(ours.Tokens, theirs);
             if (ours.StopReason == StopReason.Stop) Assert.Contains(ours.Tokens[^1], renderer.StopTokenIds);
-            if (ours.Tokens.Count > 1) differentFromPrompt++;
+            if (ours.Tokens.Count > 1) multiTokenAnswers++;
         }
         output.WriteLine($"{label}: max |Δ logprob| = {worst:E3}");
-        Assert.True(differentFromPrompt > 0, "no prompt produced more than one token: the greedy comparison tested nothing");
+        Assert.True(multiTokenAnswers > 0, "no prompt produced more than one token: the greedy comparison tested nothing");
         Assert.True(worst < LogprobTolerance, $"max |Δ logprob| = {worst:E3} exceeds {LogprobTolerance:E1}");
     }
 
