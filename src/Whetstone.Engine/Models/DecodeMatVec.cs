@@ -16,8 +16,10 @@ namespace Whetstone.Engine.Models;
 /// without AVX-512F/BW, probed at start-up) goes to torch.</summary>
 internal static unsafe class DecodeMatVec
 {
-    /// <summary>Past this many rows a blocked matmul (libtorch's) reuses weights better.</summary>
-    public const int MaxRows = 16;
+    /// <summary>Past this many rows libtorch's blocked matmul reuses weights better: measured on
+    /// 30m decode (same run, kernel vs torch) 4 rows 1.2x (bf16) / 2.1x (fp32) faster with the
+    /// kernel, 16 rows 2x (bf16) / 1.1x (fp32) slower (bench/RESULTS.md).</summary>
+    public const int MaxRows = 4;
 
     /// <summary>Whether this CPU runs the kernel; WHET_DECODE_KERNEL=0 turns it off (to compare).</summary>
     public static readonly bool IsSupported =
