@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Whetstone.Engine.Formats;
 using static TorchSharp.torch;
@@ -25,6 +26,7 @@ internal sealed unsafe class DecodeLayerKernel(
         && DecodeMatVec.IsSupported && !is_grad_enabled() && x.device_type == TorchSharp.DeviceType.CPU
         && (x.dtype == ScalarType.Float32 || x.dtype == ScalarType.BFloat16);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor Forward(Tensor x, ForwardContext context)
     {
         int rows = (int)x.shape[0];
@@ -97,6 +99,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // RMS norm of each of `count` vectors of `size` (in place allowed), times the norm's weight.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Norm(float* source, float* target, int count, int size, RmsNorm norm)
     {
         var weight = norm.Weight;
@@ -113,6 +116,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // Hugging Face's rotate-half: x·cos + [−x2, x1]·sin.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Rotate(float* x, float* cos, float* sin)
     {
         int half = _headDim / 2;
@@ -125,6 +129,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // softmax(q·K[0..length)ᵀ · scale) · V[0..length) for one head.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Attend(float* query, void* keyCache, void* valueCache, long head, int length, float scale, bool bf16, float* scores, float* output)
     {
         float max = float.NegativeInfinity;
@@ -158,6 +163,7 @@ internal sealed unsafe class DecodeLayerKernel(
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     float Dot(float* query, void* cache, long at, bool bf16)
     {
         int i = 0;
@@ -176,6 +182,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // The cache holds the compute dtype: what the torch path would have stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Write(float* source, void* cache, long at, int n, bool bf16)
     {
         if (bf16) for (int i = 0; i < n; i++) ((ushort*)cache)[at + i] = DecodeMatVec.FloatToBf16(source[i]);
@@ -183,6 +190,7 @@ internal sealed unsafe class DecodeLayerKernel(
     }
 
     // gate ← silu(gate) · up
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SiluTimes(float* gate, float* up, int n)
     {
         int i = 0;
@@ -194,6 +202,7 @@ internal sealed unsafe class DecodeLayerKernel(
         for (; i < n; i++) gate[i] = gate[i] / (1 + MathF.Exp(-gate[i])) * up[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Add(float* target, float* source, int n)
     {
         for (int i = 0; i < n; i++) target[i] += source[i];

@@ -13,7 +13,9 @@ namespace Whetstone.Engine.Models;
 /// fp32 in registers, products are summed in fp32 and a bf16 result is rounded once, to nearest
 /// even, as libtorch does. Output rows are shared among all cores.
 /// Used only without autograd, on the CPU, for fp32 or bf16; everything else (and any CPU
-/// without AVX-512F/BW, probed at start-up) goes to torch.</summary>
+/// without AVX-512F/BW, probed at start-up) goes to torch. Hot methods skip tiered JIT
+/// (AggressiveOptimization): unoptimised tier-0 vector code is many times slower, and a short
+/// decode would run in it before the promotion.</summary>
 internal static unsafe class DecodeMatVec
 {
     /// <summary>Past this many rows libtorch's blocked matmul reuses weights better: measured on
@@ -104,6 +106,7 @@ internal static unsafe class DecodeMatVec
     }
 
     // Output rows [first, end) of one target.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Rows(Target t, float* x, int rows, int n, bool bf16, int first, int end)
     {
         var sums = stackalloc float[4];
@@ -121,6 +124,7 @@ internal static unsafe class DecodeMatVec
     }
 
     /// <summary>fp32 values into a tensor's memory: copied, or rounded to bf16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store(float* source, void* target, int n, bool bf16)
     {
         if (!bf16)
@@ -132,6 +136,7 @@ internal static unsafe class DecodeMatVec
     }
 
     // w · x_r for r < block (x rows n apart).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotF32(float* w, float* x, int n, int block, float* sums)
     {
         int vectorEnd = n & ~15;
@@ -167,6 +172,7 @@ internal static unsafe class DecodeMatVec
             for (int r = 0; r < block; r++) sums[r] += w[j] * x[r * n + j];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void DotBf16(ushort* w, float* x, int n, int block, float* sums)
     {
         int vectorEnd = n & ~31;
@@ -211,6 +217,7 @@ internal static unsafe class DecodeMatVec
     public static Vector512<float> Widen(ushort* p) =>
         Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WidenBf16(ushort* source, float* target, int n)
     {
         int i = 0;
