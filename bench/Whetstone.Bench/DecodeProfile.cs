@@ -42,7 +42,8 @@ internal static class DecodeProfile
         double logits = clock.Elapsed.TotalMilliseconds / steps;
         Console.Write($"[one-token forward without cache {noCache:F2} ms, logits+argmax {logits:F2} ms] ");
 
-        // The same matmuls on their own.
+        // The same matmuls on their own, through the path the layers take (the AVX-512 kernel where
+        // it applies, else torch).
         var x = randn(1, 1, c.HiddenSize).to(network.Dtype);
         var xi = randn(1, 1, c.IntermediateSize).to(network.Dtype);
         var weights = network.named_parameters().Where(p => p.parameter.dim() == 2 && !p.name.Contains("embed")).Select(p => p.parameter).ToList();
@@ -50,10 +51,13 @@ internal static class DecodeProfile
         for (int s = 0; s < steps; s++)
         {
             using var step = NewDisposeScope();
-            foreach (var w in weights) nn.functional.linear(w.shape[1] == c.HiddenSize ? x : xi, w);
-            if (c.TieWordEmbeddings) nn.functional.linear(x, network.named_parameters().First(p => p.name.Contains("embed")).parameter);
+            foreach (var w in weights) Linear(w.shape[1] == c.HiddenSize ? x : xi, w);
+            if (c.TieWordEmbeddings) Linear(x, network.named_parameters().First(p => p.name.Contains("embed")).parameter);
         }
         double matmulsOnly = clock.Elapsed.TotalMilliseconds / steps;
-        Console.WriteLine($"decode step {perStep:F2} ms, its matmuls alone {matmulsOnly:F2} ms ({weights.Count} weight matrices), overhead {perStep - matmulsOnly:F2} ms");
+        string path = DecodeMatVec.Applies(x, weights[0]) ? "AVX-512 kernel" : "torch";
+        Console.WriteLine($"decode step {perStep:F2} ms, its matmuls alone ({path}) {matmulsOnly:F2} ms ({weights.Count} weight matrices), overhead {perStep - matmulsOnly:F2} ms");
     }
+
+    static Tensor Linear(Tensor x, Tensor w) => DecodeMatVec.Applies(x, w) ? DecodeMatVec.Linear(x, w, null) : nn.functional.linear(x, w);
 }

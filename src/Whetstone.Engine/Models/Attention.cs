@@ -35,6 +35,9 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    public RmsNorm? QueryNorm => _queryNorm;
+    public RmsNorm? KeyNorm => _keyNorm;
+
     public IEnumerable<LinearProjection> Projections => [_queryProjection, _keyProjection, _valueProjection, _outputProjection];
 
     public Tensor Forward(Tensor x, ForwardContext context)

@@ -64,7 +64,8 @@ public sealed class CausalLanguageModel : nn.Module
     /// vocabulary in bf16 would cost the logprobs their precision.</summary>
     public Tensor Logits(Tensor hidden, AdapterBatch? adapters = null)
     {
-        var logits = nn.functional.linear(hidden, UnembeddingWeight);
+        var weight = UnembeddingWeight;
+        var logits = DecodeMatVec.Applies(hidden, weight) ? DecodeMatVec.Linear(hidden, weight, null) : nn.functional.linear(hidden, weight);
         if (adapters is not null) logits = adapters.Apply(UnembeddingName, hidden, logits);
         return logits.dtype == ScalarType.Float64 ? logits : logits.to(ScalarType.Float32);
     }

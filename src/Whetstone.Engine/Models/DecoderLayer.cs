@@ -19,13 +19,18 @@ internal sealed class DecoderLayer : nn.Module
         _postAttentionNorm = new RmsNorm(weights, $"{name}.post_attention_layernorm", config.HiddenSize, config.RmsNormEps);
         _mlp = new SwiGluMlp(weights, $"{name}.mlp", config);
         RegisterComponents();
+        _decodeKernel = new DecodeLayerKernel(_inputNorm, _attention, _postAttentionNorm, _mlp, config, layer);
     }
+
+    // Not a module: the same parameters, used on raw memory by decode steps.
+    readonly DecodeLayerKernel _decodeKernel;
 
     public Attention Attention => _attention;
     public SwiGluMlp Mlp => _mlp;
 
     public Tensor Forward(Tensor x, ForwardContext context)
     {
+        if (DecodeLayerKernel.Applies(x, context)) return _decodeKernel.Forward(x, context);
         x = x + _attention.Forward(_inputNorm.Forward(x), context);
         return x + _mlp.Forward(_postAttentionNorm.Forward(x), context);
     }

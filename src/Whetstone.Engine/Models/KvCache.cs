@@ -47,6 +47,10 @@ public sealed class KvCache : IDisposable
         return (_keys[layer][TensorIndex.Colon, TensorIndex.Colon, range], _values[layer][TensorIndex.Colon, TensorIndex.Colon, range]);
     }
 
+    /// <summary>Layer <paramref name="layer"/>'s whole key and value tensors, for kernels that write
+    /// and read them in place.</summary>
+    internal (Tensor Keys, Tensor Values) LayerTensors(int layer) => (_keys[layer], _values[layer]);
+
     /// <summary>A new cache made of the given rows of this one (repeats allowed): how one prompt's
     /// prefill is shared by several samples, and how finished sequences leave the batch.</summary>
     public KvCache SelectRows(long[] rows)

@@ -19,6 +19,9 @@ internal sealed class RmsNorm : nn.Module
         RegisterComponents();
     }
 
+    public Tensor Weight => _weight;
+    public double Eps => _eps;
+
     public Tensor Forward(Tensor x)
     {
         var inputType = x.dtype;

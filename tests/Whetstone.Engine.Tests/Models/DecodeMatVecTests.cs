@@ -1,0 +1,55 @@
+using Whetstone.Engine.Models;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Tests.Models;
+
+/// <summary>The decode-time matrix-vector kernel against torch's matmul in double precision, for
+/// fp32 and bf16, row counts on and off its 4-row blocks and sizes off its 16/32/64-wide vectors.</summary>
+public class DecodeMatVecTests
+{
+    [Theory]
+    [InlineData(ScalarType.Float32, 1, 768, 2304, false)]
+    [InlineData(ScalarType.Float32, 1, 37, 53, true)]
+    [InlineData(ScalarType.Float32, 3, 100, 129, true)]
+    [InlineData(ScalarType.Float32, 16, 161, 70, false)]
+    [InlineData(ScalarType.BFloat16, 1, 768, 2304, false)]
+    [InlineData(ScalarType.BFloat16, 1, 47, 65, true)]
+    [InlineData(ScalarType.BFloat16, 2, 200, 31, true)]
+    [InlineData(ScalarType.BFloat16, 7, 1, 3, false)]
+    [InlineData(ScalarType.BFloat16, 16, 161, 70, false)]
+    public void KernelEqualsTorchMatmul(ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
+    {
+        if (!DecodeMatVec.IsSupported) return;   // no AVX-512 here: the layers use torch, nothing to compare
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator(17);
+        var x = randn([rows, 1, inFeatures], generator: generator).to(dtype);
+        var w = randn([outFeatures, inFeatures], generator: generator).to(dtype);
+        var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
+        Assert.Equal(rows <= DecodeMatVec.MaxRows, DecodeMatVec.Applies(x, w));   // more rows: torch's, but the kernel must still be right
+
+        var actual = DecodeMatVec.Linear(x, w, b);
+        Assert.Equal(dtype, actual.dtype);
+        Assert.Equal(new long[] { rows, 1, outFeatures }, actual.shape);
+        // The exact product of the (already rounded) inputs.
+        var exact = nn.functional.linear(x.to(ScalarType.Float64), w.to(ScalarType.Float64), b?.to(ScalarType.Float64));
+        var torchResult = nn.functional.linear(x, w, b).to(ScalarType.Float64);
+        double scale = exact.abs().max().item<double>();
+        double ours = (actual.to(ScalarType.Float64) - exact).abs().max().item<double>();
+        double theirs = (torchResult - exact).abs().max().item<double>();
+        // fp32: summation order only; bf16: one rounding of the result (2^-8 relative) like torch's.
+        double tolerance = dtype == ScalarType.Float32 ? 1e-5 * scale : Math.Max(theirs, 4e-3 * scale);
+        Assert.True(ours <= tolerance, $"|kernel − exact| = {ours:E3}, torch's = {theirs:E3}, tolerance {tolerance:E3}");
+    }
+
+    [Fact]
+    public void TorchTakesOverWithGradientsOrMoreRows()
+    {
+        if (!DecodeMatVec.IsSupported) return;
+        using var scope = NewDisposeScope();
+        var w = randn(8, 8);
+        using (no_grad()) Assert.False(DecodeMatVec.Applies(randn(DecodeMatVec.MaxRows + 1, 8), w));
+        Assert.False(DecodeMatVec.Applies(randn(1, 8), w));   // autograd on: the learner's path
+        using (no_grad()) Assert.False(DecodeMatVec.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
+    }
+}
