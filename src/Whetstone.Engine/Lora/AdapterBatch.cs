@@ -95,8 +95,9 @@ public sealed class AdapterBatch : IDisposable
         {
             var ordered = active.OrderBy(g => g.Start).ToList();
             var factors = ordered.Select(g => { g.Adapter.TryGet(moduleName, out var w); return w; }).ToList();
-            stacked = (stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype),              // [G, r, in]
-                stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype),                     // [G, out, r]
+            // Stored transposed and contiguous: bmm on transposed views would copy them every call.
+            stacked = (stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype).transpose(1, 2).contiguous(),   // [G, in, r]
+                stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype).transpose(1, 2).contiguous(),          // [G, r, out]
                 tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype).view(groups, 1, 1));
             if (KeepStackedFactors)
             {
@@ -104,11 +105,11 @@ public sealed class AdapterBatch : IDisposable
                 _stacked[moduleName] = stacked;
             }
         }
-        var (a, b, scales) = stacked;
+        var (a, b, scales) = stacked;   // a: Aᵀ [G, in, r], b: Bᵀ [G, r, out]
         long inFeatures = x.shape[^1], outFeatures = y.shape[^1];
         var grouped = x.reshape(groups, -1, inFeatures);                                        // [G, n·T, in]
-        var low = bmm(grouped, a.transpose(1, 2)) * scales;                                     // [G, n·T, r]
-        return bmm(low, b.transpose(1, 2)).reshape(y.shape);                                    // [B, .., out]
+        var low = bmm(grouped, a) * scales;                                                     // [G, n·T, r]
+        return bmm(low, b).reshape(y.shape);                                                    // [B, .., out]
     }
 
     static long[] Shape(Tensor like, long rows)
