@@ -85,27 +85,27 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         Assert.Equal(DecodeResult.Ok, context.Decode(batch));
         var engineLogprobs = EngineLogprobs(engine, sequence);   // [T, V]
         for (int i = 0; i < sequence.Count; i++)
-            worst = Math.Max(worst, MaxDifference(engineLogprobs[i], LogSoftmax(context.NativeHandle.GetLogitsIth(i))));
+            worst = Math.Max(worst, LogitMath.MaxDifference(engineLogprobs[i], LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(i))));
 
         var greedyEngine = new List<int>();
         var greedyLlama = new List<int>();
         int position = sequence.Count;
-        var last = LogSoftmax(context.NativeHandle.GetLogitsIth(sequence.Count - 1));
+        var last = LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(sequence.Count - 1));
         var engineSequence = sequence.ToList();
         for (int step = 0; step < 16; step++)
         {
-            int llamaNext = ArgMax(last);
+            int llamaNext = LogitMath.ArgMax(last);
             var engineNext = EngineLogprobs(engine, engineSequence);
-            int ours = ArgMax(engineNext[^1]);
+            int ours = LogitMath.ArgMax(engineNext[^1]);
             greedyEngine.Add(ours);
             greedyLlama.Add(llamaNext);
             engineSequence.Add(ours);
             batch.Clear();
             batch.Add((LLamaToken)llamaNext, position++, LLamaSeqId.Zero, logits: true);
             Assert.Equal(DecodeResult.Ok, context.Decode(batch));
-            last = LogSoftmax(context.NativeHandle.GetLogitsIth(0));
+            last = LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(0));
             if (ours == llamaNext)
-                worst = Math.Max(worst, MaxDifference(EngineLogprobs(engine, engineSequence)[^1], last));
+                worst = Math.Max(worst, LogitMath.MaxDifference(EngineLogprobs(engine, engineSequence)[^1], last));
         }
         output.WriteLine($"{family} {weightType} tied={tied} llama3={llama3Rope}: max |Δ logprob| = {worst:E3}; greedy {string.Join(",", greedyEngine)}");
         Assert.Equal(greedyEngine, greedyLlama);
@@ -120,32 +120,5 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         var input = tensor(tokens.Select(t => (long)t).ToArray(), [1, tokens.Count]);
         var logprobs = model.Network.Logits(model.Network.Forward(input)).log_softmax(-1)[0];   // [T, V]
         return Enumerable.Range(0, tokens.Count).Select(i => logprobs[i].data<float>().ToArray()).ToArray();
-    }
-
-    static float[] LogSoftmax(Span<float> logits)
-    {
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l - max);
-        double log = max + Math.Log(sum);
-        var result = new float[logits.Length];
-        for (int i = 0; i < logits.Length; i++) result[i] = (float)(logits[i] - log);
-        return result;
-    }
-
-    static float MaxDifference(float[] a, float[] b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        float worst = 0;
-        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
-        return worst;
-    }
-
-    static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 }

@@ -115,15 +115,15 @@ public class ZooModelParityTests(ITestOutputHelper output)
             Assert.Equal(DecodeResult.Ok, context.Decode(batch));
             var engine = EngineLogprobs(model, adapter, prompt);
             for (int i = 0; i < prompt.Length; i++)
-                worst = Math.Max(worst, MaxDifference(engine[i], LogSoftmax(context.NativeHandle.GetLogitsIth(i))));
+                worst = Math.Max(worst, LogitMath.MaxDifference(engine[i], LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(i))));
 
             // Greedy continuation, token by token, against the sampler's (KV-cached decode) tokens
             // and the log-probabilities it reports for them.
             var theirs = new List<int>();
-            var last = LogSoftmax(context.NativeHandle.GetLogitsIth(prompt.Length - 1));
+            var last = LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(prompt.Length - 1));
             for (int step = 0; step < ours.Tokens.Count; step++)
             {
-                int next = ArgMax(last);
+                int next = LogitMath.ArgMax(last);
                 theirs.Add(next);
                 if (next != ours.Tokens[step]) break;
                 worst = Math.Max(worst, Math.Abs(last[next] - ours.Logprobs[step]));
@@ -131,7 +131,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
                 batch.Clear();
                 batch.Add((LLamaToken)next, prompt.Length + step, LLamaSeqId.Zero, logits: true);
                 Assert.Equal(DecodeResult.Ok, context.Decode(batch));
-                last = LogSoftmax(context.NativeHandle.GetLogitsIth(0));
+                last = LogitMath.LogSoftmax(context.NativeHandle.GetLogitsIth(0));
             }
             output.WriteLine($"{label} [{example.Task}] {ours.StopReason}: {model.Tokenizer.Decode(ours.Tokens.ToArray())}");
             Assert.Equal(ours.Tokens, theirs);
@@ -158,32 +158,5 @@ public class ZooModelParityTests(ITestOutputHelper output)
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "Whetstone.slnx"))) return directory.FullName;
         throw new DirectoryNotFoundException($"no Whetstone.slnx above {AppContext.BaseDirectory}");
-    }
-
-    static float[] LogSoftmax(Span<float> logits)
-    {
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l - max);
-        double log = max + Math.Log(sum);
-        var result = new float[logits.Length];
-        for (int i = 0; i < logits.Length; i++) result[i] = (float)(logits[i] - log);
-        return result;
-    }
-
-    static float MaxDifference(float[] a, float[] b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        float worst = 0;
-        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - b[i]));
-        return worst;
-    }
-
-    static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 }
