@@ -11,14 +11,20 @@ namespace Whetstone.Engine.Tests.Lora;
 public class AdapterBatchTests
 {
     [Theory]
-    [InlineData(new[] { 0, 0, 0 }, false)]              // one adapter, whole batch
-    [InlineData(new[] { 0, 0, 1, 1, 2, 2 }, false)]     // equal contiguous groups
-    [InlineData(new[] { 0, 0, 1, 1, 2, 2 }, true)]      // the same in bf16: stacked factors
-    [InlineData(new[] { 0, -1, 1, 1, -1 }, false)]      // contiguous slices and base rows
-    [InlineData(new[] { 0, 1, 0, -1, 1 }, false)]       // scattered rows
-    [InlineData(new[] { 0, 1, 0, -1, 1 }, true)]
-    public void EachRowGetsItsOwnAdaptersLogits(int[] layout, bool bf16)
+    [InlineData(new[] { 0, 0, 0 }, false, false)]              // one adapter, whole batch
+    [InlineData(new[] { 0, 0, 1, 1, 2, 2 }, false, false)]     // equal contiguous groups
+    [InlineData(new[] { 0, 0, 1, 1, 2, 2 }, true, false)]      // the same in bf16: stacked factors
+    [InlineData(new[] { 0, -1, 1, 1, -1 }, false, false)]      // contiguous slices and base rows
+    [InlineData(new[] { 0, 1, 0, -1, 1 }, false, false)]       // scattered rows
+    [InlineData(new[] { 0, 1, 0, -1, 1 }, true, false)]
+    // Inference on few rows: every adapter's factors side by side with a row mask.
+    [InlineData(new[] { 0, 0, 1, 1, 2, 2 }, false, true)]
+    [InlineData(new[] { 0, -1, 1, 1, -1 }, false, true)]
+    [InlineData(new[] { 0, 1, 0, -1, 1 }, false, true)]
+    [InlineData(new[] { 2, 1, 0, -1, 1 }, true, true)]
+    public void EachRowGetsItsOwnAdaptersLogits(int[] layout, bool bf16, bool inference)
     {
+        using var gradients = inference ? no_grad() : enable_grad();
         var config = TestModels.Config(ModelFamily.Qwen3, vocab: 43);
         using var network = TestModels.Network(config, dtype: bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
         // bf16 sums in a different order per layout; fp32 must agree to rounding.
