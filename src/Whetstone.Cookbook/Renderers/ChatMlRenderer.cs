@@ -8,15 +8,11 @@ namespace Whetstone.Cookbook.Renderers;
 /// given. That template knows only a message's content, so reasoning and tool calls are written
 /// into it the way Qwen models emit them (a leading think block, tool_call blocks after the
 /// answer) — which is also what <see cref="ParseResponse"/> reads back.</summary>
-public sealed class ChatMlRenderer(HuggingFaceTokenizer tokenizer) : IRenderer
+public sealed class ChatMlRenderer(HuggingFaceTokenizer tokenizer) : ChatMlFamilyRenderer(tokenizer)
 {
-    const string Start = "<|im_start|>", End = "<|im_end|>";
-
-    public IReadOnlyList<int> StopTokenIds { get; } = [tokenizer.TokenToId(End) ?? throw new ArgumentException("the tokenizer has no <|im_end|> token")];
-
-    public SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
+    public override SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
     {
-        var segments = new RenderedSegments(tokenizer);
+        var segments = new RenderedSegments(Tokenizer);
         var trained = TrainedMessages.Of(messages, trainOn);
         for (int i = 0; i < messages.Count; i++)
         {
@@ -25,13 +21,6 @@ public sealed class ChatMlRenderer(HuggingFaceTokenizer tokenizer) : IRenderer
             segments.Add("\n", 0);
         }
         return segments.ToExample();
-    }
-
-    public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages)
-    {
-        var tokens = BuildSupervisedExample(messages, TrainOnWhat.AllMessages).Tokens.ToList();
-        tokens.AddRange(tokenizer.Encode($"{Start}assistant\n"));
-        return tokens;
     }
 
     static string Content(ChatMessage m)
@@ -46,8 +35,4 @@ public sealed class ChatMlRenderer(HuggingFaceTokenizer tokenizer) : IRenderer
         }
         return text.ToString();
     }
-
-    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => QwenCompletionParser.Parse(tokenizer, completion, End);
-
-    public ChatMessage ParseText(string text) => QwenCompletionParser.ParseText(text, End);
 }

@@ -16,15 +16,11 @@ namespace Whetstone.Cookbook.Renderers;
 /// </list>
 /// Generation prompts end with <c>&lt;|im_start|&gt;assistant\n</c> (thinking enabled: the model opens
 /// its own think block). Tool definitions in the system prompt are not rendered.</summary>
-public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
+public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : ChatMlFamilyRenderer(tokenizer)
 {
-    const string Start = "<|im_start|>", End = "<|im_end|>";
-
-    public IReadOnlyList<int> StopTokenIds { get; } = [tokenizer.TokenToId(End) ?? throw new ArgumentException("the tokenizer has no <|im_end|> token")];
-
-    public SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
+    public override SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
     {
-        var segments = new RenderedSegments(tokenizer);
+        var segments = new RenderedSegments(Tokenizer);
         int lastQuery = LastQueryIndex(messages);
         var trained = TrainedMessages.Of(messages, trainOn);
         for (int i = 0; i < messages.Count; i++)
@@ -46,13 +42,6 @@ public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
             segments.Add("\n", 0);
         }
         return segments.ToExample();
-    }
-
-    public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages)
-    {
-        var tokens = BuildSupervisedExample(messages, TrainOnWhat.AllMessages).Tokens.ToList();
-        tokens.AddRange(tokenizer.Encode($"{Start}assistant\n"));
-        return tokens;
     }
 
     /// <summary>The template's ns.last_query_index: the last user message that is not a wrapped
@@ -83,8 +72,4 @@ public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
         }
         return text.ToString();
     }
-
-    public ChatMessage ParseResponse(IReadOnlyList<int> completion) => QwenCompletionParser.Parse(tokenizer, completion, End);
-
-    public ChatMessage ParseText(string text) => QwenCompletionParser.ParseText(text, End);
 }

@@ -36,34 +36,11 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         if (requests.Count == 0) return [];
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        int promptCount = requests.Count;
-        int longest = requests.Max(r => r.Prompt.Count);
-        int capacity = requests.Max(r => r.Prompt.Count + r.Params.MaxTokens);
-        var padded = new long[promptCount * longest];
-        for (int p = 0; p < promptCount; p++)
-            for (int t = 0; t < requests[p].Prompt.Count; t++) padded[p * longest + t] = requests[p].Prompt[t];
-        var tokens = tensor(padded, [promptCount, longest]);
-        var positions = arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(promptCount, -1);
-        using var promptCache = network.CreateCache(promptCount, capacity);
-        var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
-        var hidden = network.Forward(tokens, positions, promptCache, adapters);                      // [P, T, h]
-        var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray());
-        var logits = network.Logits(hidden[arange(promptCount, dtype: ScalarType.Int64), lastIndex], adapters);   // [P, V]
-
-        var rows = new List<DecodeRow>();
-        var source = new List<long>();
-        for (int p = 0; p < promptCount; p++)
-        {
-            var r = requests[p];
-            int seed = r.Params.Seed ?? Random.Shared.Next();
-            for (int s = 0; s < r.NumSamples; s++)
-            {
-                var state = new SequenceState(p, r.Prompt.Count, r.Params, Sampler.SampleSeed(seed, s),
-                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds);
-                rows.Add(new DecodeRow(r, s, state, owners?[p]));
-                source.Add(p);
-            }
-        }
+        var (prompts, _, logits) = PromptPrefill.Run(network, requests);
+        using var promptCache = prompts;
+        var samples = PromptPrefill.Sequences(tokenizer, requests);
+        var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])).ToList();
+        var source = samples.Select(x => (long)x.Request).ToList();
         Advance(logits.index_select(0, tensor(source.ToArray())), rows);
 
         // Samples of one prompt share its prefill: copy its cache to each unfinished sample's slot.

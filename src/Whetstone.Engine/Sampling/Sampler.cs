@@ -22,32 +22,9 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
         using var scope = NewDisposeScope();
         using var _ = no_grad();
 
-        // Prefill every prompt once: [P, Tmax], right-padded (pads sit after all real queries,
-        // so the causal mask hides them; their cache entries are overwritten later).
-        int promptCount = requests.Count;
-        int longest = requests.Max(r => r.Prompt.Count);
-        int capacity = requests.Max(r => r.Prompt.Count + r.Params.MaxTokens);
-        var padded = new long[promptCount * longest];
-        for (int p = 0; p < promptCount; p++)
-            for (int t = 0; t < requests[p].Prompt.Count; t++) padded[p * longest + t] = requests[p].Prompt[t];
-        var tokens = tensor(padded, [promptCount, longest]);
-        var positions = arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(promptCount, -1);
-        using var promptCache = network.CreateCache(promptCount, capacity);
-        var promptAdapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
-        var hidden = network.Forward(tokens, positions, promptCache, promptAdapters);       // [P, T, h]
-        var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray());
-        var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64), lastIndex];  // [P, h]
-        var logits = network.Logits(lastHidden, promptAdapters);                            // [P, V]
-
-        var sequences = new List<SequenceState>();
-        for (int p = 0; p < promptCount; p++)
-        {
-            var r = requests[p];
-            int seed = r.Params.Seed ?? Random.Shared.Next();
-            for (int s = 0; s < r.NumSamples; s++)
-                sequences.Add(new SequenceState(p, r.Prompt.Count, r.Params, SampleSeed(seed, s),
-                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds));
-        }
+        var (prompts, hidden, logits) = PromptPrefill.Run(network, requests);
+        using var promptCache = prompts;
+        var sequences = PromptPrefill.Sequences(tokenizer, requests).Select(x => x.State).ToList();
         var rowSource = sequences.Select(s => (long)s.RequestIndex).ToArray();
         var cache = promptCache.SelectRows(rowSource);
         try
@@ -82,8 +59,8 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
             cache.Dispose();
         }
 
-        var results = new SampleResult[promptCount];
-        for (int p = 0; p < promptCount; p++)
+        var results = new SampleResult[requests.Count];
+        for (int p = 0; p < requests.Count; p++)
         {
             var r = requests[p];
             var samples = sequences.Where(s => s.RequestIndex == p).Select(s => s.ToResult()).ToArray();
@@ -114,10 +91,6 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
         var logits = network.Logits(network.Forward(input, adapters: adapters), adapters)[0];
         return PromptLogprobs.From(logits, tokens, 0).Logprobs;
     }
-
-    // Sample i of a request draws from its own stream, derived from the request's seed with a
-    // fixed mix (HashCode.Combine is randomised per process, so it cannot be used here).
-    internal static int SampleSeed(int seed, int sample) => unchecked(seed * 1_000_003 + sample * 7_919);
 
     /// <summary>Throws <see cref="SamplingArgumentException"/> naming the field if the request cannot run.</summary>
     public void Validate(SampleRequest r)
