@@ -30,6 +30,15 @@ if (args.Contains("--serving"))
     await ServingBenchmark.RunAsync(servingDtype, rank, rounds: quick ? 1 : 3);
     return;
 }
+if (args.Contains("--kernel-ab"))
+{
+    // --kernel-ab [preset] [--streams=1,4,16]: the decode kernels against torch's path, same run.
+    var preset = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m").First();
+    var streams = (args.FirstOrDefault(a => a.StartsWith("--streams=")) is { } s ? s["--streams=".Length..] : "1,4,16").Split(',').Select(int.Parse).ToArray();
+    Console.WriteLine($"# Decode kernels vs torch — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    DecodeKernelComparison.Run(preset, streams);
+    return;
+}
 if (args.Contains("--profile-decode"))
 {
     var preset = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("120m").First();
@@ -38,8 +47,9 @@ if (args.Contains("--profile-decode"))
     foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
     {
         using var m = PretrainedModel.Load(dir, dtype);
-        Console.Write($"{preset} {dtype}: ");
-        DecodeProfile.Run(m);
+        int rows = args.FirstOrDefault(a => a.StartsWith("--rows=")) is { } r ? int.Parse(r["--rows=".Length..]) : 1;
+        Console.Write($"{preset} {dtype} {rows} rows: ");
+        DecodeProfile.Run(m, rows);
     }
     return;
 }

@@ -37,14 +37,14 @@ internal sealed unsafe class DecodeLayerKernel(
         int capacity = (int)keys.shape[2];
         int q = _heads * _headDim, kv = _kvHeads * _headDim;
 
-        var s = Arena(rows * (3 * _hidden + 2 * q + 2 * kv + 2 * _intermediate + 2 * _headDim) + context.Cache.Capacity);
+        var s = Arena(rows * (3 * _hidden + 2 * q + 2 * kv + 2 * _intermediate + 2 * _headDim + (long)context.Cache.Capacity));
         float* residual = s, normed = residual + rows * _hidden, queries = normed + rows * _hidden, keysNew = queries + rows * q,
             valuesNew = keysNew + rows * kv, attended = valuesNew + rows * kv, gate = attended + rows * q,
             up = gate + rows * _intermediate, projected = up + rows * _intermediate, scores = projected + rows * _hidden;
 
         Load(TensorMemory.DataPointer(input), residual, rows * _hidden, bf16);
         long* position = (long*)TensorMemory.DataPointer(positions);
-        float* cos = AnglesInFp32(context.Cos, rows * _headDim, scores + context.Cache.Capacity, bf16, out var cosCopy);
+        float* cos = AnglesInFp32(context.Cos, rows * _headDim, scores + (long)rows * context.Cache.Capacity, bf16, out var cosCopy);
         float* sin = AnglesInFp32(context.Sin, rows * _headDim, cos + rows * _headDim, bf16, out var sinCopy);
 
         // Attention block.
@@ -57,27 +57,16 @@ internal sealed unsafe class DecodeLayerKernel(
         if (attention.QueryNorm is { } queryNorm) Norm(queries, queries, rows * _heads, _headDim, queryNorm);
         if (attention.KeyNorm is { } keyNorm) Norm(keysNew, keysNew, rows * _kvHeads, _headDim, keyNorm);
         void* keyCache = (void*)TensorMemory.DataPointer(keys), valueCache = (void*)TensorMemory.DataPointer(values);
-        float scale = 1 / MathF.Sqrt(_headDim);
-        int group = _heads / _kvHeads;
         for (int r = 0; r < rows; r++)
         {
             int p = (int)position[r];
             if (p < 0 || p >= capacity) throw new ArgumentOutOfRangeException(nameof(context), $"position {p} outside the cache's {capacity}");
-            float* c = cos + r * _headDim, sn = sin + r * _headDim;
-            for (int h = 0; h < _heads; h++) Rotate(queries + r * q + h * _headDim, c, sn);
-            for (int h = 0; h < _kvHeads; h++)
-            {
-                Rotate(keysNew + r * kv + h * _headDim, c, sn);
-                long at = (((long)r * _kvHeads + h) * capacity + p) * _headDim;
-                Write(keysNew + r * kv + h * _headDim, keyCache, at, _headDim, bf16);
-                Write(valuesNew + r * kv + h * _headDim, valueCache, at, _headDim, bf16);
-            }
-            for (int h = 0; h < _heads; h++)
-            {
-                long head = ((long)r * _kvHeads + h / group) * capacity * _headDim;
-                Attend(queries + r * q + h * _headDim, keyCache, valueCache, head, p + 1, scale, bf16, scores, attended + r * q + h * _headDim);
-            }
         }
+        // Rows attend independently (each over its own cache rows): several rows share the cores.
+        if (rows >= 4 && Environment.ProcessorCount > 1)
+            Parallel.For(0, rows, r => AttendRow(r, queries, keysNew, valuesNew, attended, cos, sin, position, keyCache, valueCache, capacity, bf16, scores + (long)r * capacity));
+        else
+            for (int r = 0; r < rows; r++) AttendRow(r, queries, keysNew, valuesNew, attended, cos, sin, position, keyCache, valueCache, capacity, bf16, scores + (long)r * capacity);
         DecodeMatVec.Run([new DecodeMatVec.Target(projections[3].Weight, null, projected)], attended, rows, q, bf16);
         Add(residual, projected, rows * _hidden);
 
@@ -96,6 +85,30 @@ internal sealed unsafe class DecodeLayerKernel(
         GC.KeepAlive(cosCopy);
         GC.KeepAlive(sinCopy);
         return output;
+    }
+
+    // One row's rotary, cache write and attention over its cache entries 0..position.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void AttendRow(int r, float* queries, float* keysNew, float* valuesNew, float* attended, float* cos, float* sin, long* position,
+        void* keyCache, void* valueCache, int capacity, bool bf16, float* scores)
+    {
+        int q = _heads * _headDim, kv = _kvHeads * _headDim, group = _heads / _kvHeads;
+        float scale = 1 / MathF.Sqrt(_headDim);
+        int p = (int)position[r];
+        float* c = cos + r * _headDim, sn = sin + r * _headDim;
+        for (int h = 0; h < _heads; h++) Rotate(queries + r * q + h * _headDim, c, sn);
+        for (int h = 0; h < _kvHeads; h++)
+        {
+            Rotate(keysNew + r * kv + h * _headDim, c, sn);
+            long at = (((long)r * _kvHeads + h) * capacity + p) * _headDim;
+            Write(keysNew + r * kv + h * _headDim, keyCache, at, _headDim, bf16);
+            Write(valuesNew + r * kv + h * _headDim, valueCache, at, _headDim, bf16);
+        }
+        for (int h = 0; h < _heads; h++)
+        {
+            long head = ((long)r * _kvHeads + h / group) * capacity * _headDim;
+            Attend(queries + r * q + h * _headDim, keyCache, valueCache, head, p + 1, scale, bf16, scores, attended + r * q + h * _headDim);
+        }
     }
 
     // RMS norm of each of `count` vectors of `size` (in place allowed), times the norm's weight.

@@ -18,10 +18,13 @@ namespace Whetstone.Engine.Models;
 /// decode would run in it before the promotion.</summary>
 internal static unsafe class DecodeMatVec
 {
-    /// <summary>Past this many rows libtorch's blocked matmul reuses weights better: measured on
-    /// 30m decode (same run, kernel vs torch) 4 rows 1.2x (bf16) / 2.1x (fp32) faster with the
-    /// kernel, 16 rows 2x (bf16) / 1.1x (fp32) slower (bench/RESULTS.md).</summary>
-    public const int MaxRows = 4;
+    /// <summary>Most rows the kernel takes (more go to torch). WHET_DECODE_KERNEL_ROWS overrides it, to compare.</summary>
+    public static int MaxRows { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("WHET_DECODE_KERNEL_ROWS"), out int rows) ? rows : 16;
+
+    // Up to this many rows each weight row is streamed once for all of them (bandwidth-bound);
+    // past it, tiles reuse loaded weights and inputs (compute-bound).
+    const int StreamingRows = 4;
 
     /// <summary>Whether this CPU runs the kernel; WHET_DECODE_KERNEL=0 turns it off (to compare).</summary>
     public static readonly bool IsSupported =
@@ -42,6 +45,8 @@ internal static unsafe class DecodeMatVec
         long inFeatures = weight.shape[1];
         if (x.dim() == 0 || x.shape[^1] != inFeatures || inFeatures > int.MaxValue || !weight.is_contiguous()) return false;
         long rows = x.numel() / Math.Max(1, inFeatures);
+        // Past the streaming rows fp32 goes to the tiles (widths off 16 stay with torch); bf16 to torch anyway.
+        if (rows > StreamingRows && (dtype == ScalarType.BFloat16 || inFeatures % 16 != 0)) return false;
         return rows >= 1 && rows <= MaxRows;
     }
 
@@ -68,14 +73,13 @@ internal static unsafe class DecodeMatVec
     }
 
     /// <summary>One product of a batch: W [out, in] (+ b) in the weights' dtype, result [rows, out] in fp32.</summary>
-    public readonly struct Target(void* weight, void* bias, int outFeatures, float* y)
+    public readonly struct Target(Tensor weight, Tensor? bias, float* y)
     {
-        public Target(Tensor weight, Tensor? bias, float* y)
-            : this((void*)TensorMemory.DataPointer(weight), bias is null ? null : (void*)TensorMemory.DataPointer(bias), (int)weight.shape[0], y) { }
-
-        public void* Weight { get; } = weight;
-        public void* Bias { get; } = bias;
-        public int Out { get; } = outFeatures;
+        public Tensor WeightTensor { get; } = weight;
+        public Tensor? BiasTensor { get; } = bias;
+        public void* Weight { get; } = (void*)TensorMemory.DataPointer(weight);
+        public void* Bias { get; } = bias is null ? null : (void*)TensorMemory.DataPointer(bias);
+        public int Out { get; } = (int)weight.shape[0];
         public float* Y { get; } = y;
     }
 
@@ -83,11 +87,25 @@ internal static unsafe class DecodeMatVec
     /// up — in one parallel pass, so the cores are woken once for all of them.</summary>
     public static void Run(Target[] targets, float* x, int rows, int inFeatures, bool bf16)
     {
+        if (rows > StreamingRows && bf16)
+        {
+            TorchProducts(targets, x, rows, inFeatures);
+            return;
+        }
+        // Past a few rows the product is compute-bound: tiles of 4 outputs × 4 rows use each
+        // loaded weight vector 4 times and each input vector 4 times (widths off 16 stream).
+        bool tiled = rows > StreamingRows && inFeatures % 16 == 0;
+        int validRows = rows;
+        if (tiled)
+        {
+            x = TileInput(x, rows, inFeatures);
+            rows = (rows + 3) & ~3;
+        }
         int chunks = 0;
         foreach (var t in targets) chunks += (t.Out + RowsPerChunk - 1) / RowsPerChunk;
         if (chunks == 1 || Environment.ProcessorCount == 1)
         {
-            foreach (var t in targets) Rows(t, x, rows, inFeatures, bf16, 0, t.Out);
+            foreach (var t in targets) Outputs(t, x, rows, validRows, inFeatures, bf16, tiled, 0, t.Out);
             return;
         }
         Parallel.For(0, chunks, chunk =>
@@ -97,7 +115,7 @@ internal static unsafe class DecodeMatVec
                 int own = (t.Out + RowsPerChunk - 1) / RowsPerChunk;
                 if (chunk < own)
                 {
-                    Rows(t, x, rows, inFeatures, bf16, chunk * RowsPerChunk, Math.Min(t.Out, (chunk + 1) * RowsPerChunk));
+                    Outputs(t, x, rows, validRows, inFeatures, bf16, tiled, chunk * RowsPerChunk, Math.Min(t.Out, (chunk + 1) * RowsPerChunk));
                     return;
                 }
                 chunk -= own;
@@ -105,7 +123,14 @@ internal static unsafe class DecodeMatVec
         });
     }
 
-    // Output rows [first, end) of one target.
+    static void Outputs(Target t, float* x, int rows, int validRows, int n, bool bf16, bool tiled, int first, int end)
+    {
+        if (tiled) TilesF32(t, x, rows, validRows, n, first, end);
+        else Rows(t, x, rows, n, bf16, first, end);
+    }
+
+    // Outputs [first, end) of one target, one weight row at a time: at a few input rows the
+    // product is bound by reading the weights, which this streams once.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Rows(Target t, float* x, int rows, int n, bool bf16, int first, int end)
     {
@@ -120,6 +145,116 @@ internal static unsafe class DecodeMatVec
                 else DotF32((float*)t.Weight + (long)o * n, x + (long)r0 * n, n, block, sums);
                 for (int r = 0; r < block; r++) t.Y[(long)(r0 + r) * t.Out + o] = sums[r] + b;
             }
+        }
+    }
+
+    // bf16 weights past a few rows: oneDNN's AVX512-BF16 dot products do twice the work per
+    // instruction of widening to fp32, which .NET cannot emit (no AVX512-BF16 intrinsics), and beat
+    // the tiles by 1.6–2x on these shapes (bench --kernel-ab). The input is rounded to bf16 as on
+    // the torch path; each product's bf16 result is widened back.
+    static void TorchProducts(Target[] targets, float* x, int rows, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var input = empty([rows, inFeatures], ScalarType.BFloat16);
+        Store(x, (void*)TensorMemory.DataPointer(input), rows * inFeatures, bf16: true);
+        foreach (var t in targets)
+        {
+            var y = nn.functional.linear(input, t.WeightTensor, t.BiasTensor);
+            WidenBf16((ushort*)TensorMemory.DataPointer(y), t.Y, rows * t.Out);
+        }
+    }
+
+    // The input rows padded with zero rows to a multiple of 4, as the tiles read them.
+    static float* TileInput(float* x, int rows, int n)
+    {
+        int padded = (rows + 3) & ~3;
+        float* tiles = TileScratch(padded * n);
+        Buffer.MemoryCopy(x, tiles, (long)rows * n * 4, (long)rows * n * 4);
+        new Span<float>(tiles + (long)rows * n, (padded - rows) * n).Clear();
+        return tiles;
+    }
+
+    // Outputs [first, end) for all (padded) rows in tiles of 4 weight rows × 4 input rows; a last
+    // tile with fewer than 4 outputs repeats its last weight row and drops the copies.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TilesF32(Target t, float* x, int rows, int validRows, int n, int first, int end)
+    {
+        var sums = stackalloc Vector128<float>[4];
+        float* w = (float*)t.Weight;
+        for (int o = first; o < end; o += 4)
+        {
+            int valid = Math.Min(4, end - o);
+            float* w0 = w + (long)o * n, w1 = w + (long)(o + Math.Min(1, valid - 1)) * n,
+                w2 = w + (long)(o + Math.Min(2, valid - 1)) * n, w3 = w + (long)(o + Math.Min(3, valid - 1)) * n;
+            for (int r0 = 0; r0 < rows; r0 += 4)
+            {
+                TileF32(w0, w1, w2, w3, x + (long)r0 * n, n, w + (long)Math.Min(o + 4 + r0 / 4, t.Out - 1) * n, sums);
+                StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid);
+            }
+        }
+    }
+
+    // sums[r] = (w0·x_r, w1·x_r, w2·x_r, w3·x_r) for the 4 input rows x_r (n apart). Meanwhile one
+    // weight row of the next tile is prefetched into L2 (each of the 4 passes over this tile's
+    // rows fetches one): the weights come from memory, and without it the first pass over every
+    // tile waits for them instead of overlapping the fetch with the previous tile's arithmetic.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileF32(float* w0, float* w1, float* w2, float* w3, float* x, int n, float* next, Vector128<float>* sums)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c01 = default, c11 = default, c21 = default, c31 = default,
+            c02 = default, c12 = default, c22 = default, c32 = default, c03 = default, c13 = default, c23 = default, c33 = default;
+        float* x0 = x, x1 = x + n, x2 = x + 2 * n, x3 = x + 3 * n;
+        for (int k = 0; k < n; k += 16)
+        {
+            Sse.Prefetch1(next + k);
+            var a0 = Vector512.Load(w0 + k);
+            var a1 = Vector512.Load(w1 + k);
+            var a2 = Vector512.Load(w2 + k);
+            var a3 = Vector512.Load(w3 + k);
+            var b = Vector512.Load(x0 + k);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b, c00); c10 = Avx512F.FusedMultiplyAdd(a1, b, c10);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b, c20); c30 = Avx512F.FusedMultiplyAdd(a3, b, c30);
+            b = Vector512.Load(x1 + k);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b, c01); c11 = Avx512F.FusedMultiplyAdd(a1, b, c11);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b, c21); c31 = Avx512F.FusedMultiplyAdd(a3, b, c31);
+            b = Vector512.Load(x2 + k);
+            c02 = Avx512F.FusedMultiplyAdd(a0, b, c02); c12 = Avx512F.FusedMultiplyAdd(a1, b, c12);
+            c22 = Avx512F.FusedMultiplyAdd(a2, b, c22); c32 = Avx512F.FusedMultiplyAdd(a3, b, c32);
+            b = Vector512.Load(x3 + k);
+            c03 = Avx512F.FusedMultiplyAdd(a0, b, c03); c13 = Avx512F.FusedMultiplyAdd(a1, b, c13);
+            c23 = Avx512F.FusedMultiplyAdd(a2, b, c23); c33 = Avx512F.FusedMultiplyAdd(a3, b, c33);
+        }
+        sums[0] = Reduce4(c00, c10, c20, c30);
+        sums[1] = Reduce4(c01, c11, c21, c31);
+        sums[2] = Reduce4(c02, c12, c22, c32);
+        sums[3] = Reduce4(c03, c13, c23, c33);
+    }
+
+    // (Σc0, Σc1, Σc2, Σc3), the shuffles shared among the four sums.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<float> Reduce4(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
+    {
+        // Per 128-bit lane: c0 and c1 (and c2 and c3) folded to two partial sums each...
+        var s01 = Avx512F.UnpackLow(c0, c1) + Avx512F.UnpackHigh(c0, c1);
+        var s23 = Avx512F.UnpackLow(c2, c3) + Avx512F.UnpackHigh(c2, c3);
+        // ...then (c0, c1, c2, c3) in every lane, and the four lanes added.
+        var s = Avx512F.Shuffle(s01, s23, 0b01_00_01_00) + Avx512F.Shuffle(s01, s23, 0b11_10_11_10);
+        var half = s.GetLower() + s.GetUpper();
+        return half.GetLower() + half.GetUpper();
+    }
+
+    // A tile's sums (+ bias) into the target's fp32 result, without padding rows or repeated outputs.
+    static void StoreTile(Target t, Vector128<float>* sums, int r0, int rows, int o, int valid)
+    {
+        var bias = Vector128<float>.Zero;
+        if (t.Bias is not null)
+            for (int j = 0; j < valid; j++) bias = bias.WithElement(j, ((float*)t.Bias)[o + j]);
+        for (int r = 0; r < rows; r++)
+        {
+            var value = sums[r] + bias;
+            float* y = t.Y + (long)(r0 + r) * t.Out + o;
+            if (valid == 4) value.Store(y);
+            else for (int j = 0; j < valid; j++) y[j] = value.GetElement(j);
         }
     }
 
@@ -235,6 +370,21 @@ internal static unsafe class DecodeMatVec
         uint bits = BitConverter.SingleToUInt32Bits(value);
         if (float.IsNaN(value)) return 0x7FC0;
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    [ThreadStatic] static float* _tileScratch;
+    [ThreadStatic] static int _tileScratchLength;
+
+    // Per calling thread, like Scratch: the tiles' copy of the input rows.
+    static float* TileScratch(int length)
+    {
+        if (_tileScratchLength < length)
+        {
+            if (_tileScratch is not null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_tileScratch);
+            _tileScratch = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)length * 4, 64);
+            _tileScratchLength = length;
+        }
+        return _tileScratch;
     }
 
     [ThreadStatic] static float* _scratch;

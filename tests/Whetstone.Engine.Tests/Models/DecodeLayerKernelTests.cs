@@ -10,9 +10,13 @@ namespace Whetstone.Engine.Tests.Models;
 /// bf16 forward.</summary>
 public class DecodeLayerKernelTests
 {
+    public static IEnumerable<object[]> VariantsAndRows() =>
+        KvCacheTests.Variants().SelectMany(variant => new[] { 3, 8 }.Select(rows => variant.Append(rows).ToArray()));
+
+    /// <summary>3 rows take the kernel's streaming products, 8 its 4×4 tiles.</summary>
     [Theory]
-    [MemberData(nameof(KvCacheTests.Variants), MemberType = typeof(KvCacheTests))]
-    public void Bf16DecodeIsAsCloseToExactAsTorchsBf16Forward(ModelFamily family, bool tied, bool llama3Scaling)
+    [MemberData(nameof(VariantsAndRows))]
+    public void Bf16DecodeIsAsCloseToExactAsTorchsBf16Forward(ModelFamily family, bool tied, bool llama3Scaling, int rows)
     {
         var config = TestModels.Config(family, tied, llama3Scaling ? TestModels.Llama3Scaling : null, hidden: 64, headDim: family == ModelFamily.Qwen3 ? 40 : null);
         var directory = TestModels.WriteCheckpoint(config, seed: 3, dtype: ScalarType.BFloat16);
@@ -21,18 +25,18 @@ public class DecodeLayerKernelTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         const int length = 10, prefill = 4;
-        var tokens = TestModels.RandomTokens(3, length, config.VocabSize, seed: 9);
-        var reference = exact.Logits(exact.Forward(tokens));                              // [3, T, V] fp64
+        var tokens = TestModels.RandomTokens(rows, length, config.VocabSize, seed: 9);
+        var reference = exact.Logits(exact.Forward(tokens));                              // [rows, T, V] fp64
         var torchError = (bf16.Logits(bf16.Forward(tokens)).to(ScalarType.Float64) - reference)[TensorIndex.Colon, TensorIndex.Slice(prefill)].abs().max().item<double>();
 
-        using var cache = bf16.CreateCache(3, length);
-        var positions = arange(prefill, dtype: ScalarType.Int64).unsqueeze(0).expand(3, -1);
+        using var cache = bf16.CreateCache(rows, length);
+        var positions = arange(prefill, dtype: ScalarType.Int64).unsqueeze(0).expand(rows, -1);
         bf16.Forward(tokens[TensorIndex.Colon, TensorIndex.Slice(0, prefill)], positions, cache);
         double kernelError = 0;
         for (int step = prefill; step < length; step++)
         {
             var stepTokens = tokens[TensorIndex.Colon, TensorIndex.Slice(step, step + 1)];
-            var logits = bf16.Logits(bf16.Forward(stepTokens, full([3, 1], step, ScalarType.Int64), cache));   // [3, 1, V]
+            var logits = bf16.Logits(bf16.Forward(stepTokens, full([rows, 1], step, ScalarType.Int64), cache));   // [rows, 1, V]
             kernelError = Math.Max(kernelError, (logits[TensorIndex.Colon, 0].to(ScalarType.Float64) - reference[TensorIndex.Colon, step]).abs().max().item<double>());
         }
         Assert.True(kernelError <= torchError * 1.25 + 1e-3, $"decode |Δ| = {kernelError:E3} vs torch bf16 forward's {torchError:E3}");

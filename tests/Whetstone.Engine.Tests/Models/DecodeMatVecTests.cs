@@ -3,8 +3,9 @@ using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Tests.Models;
 
-/// <summary>The decode-time matrix-vector kernel against torch's matmul in double precision, for
-/// fp32 and bf16, row counts on and off its 4-row blocks and sizes off its 16/32/64-wide vectors.</summary>
+/// <summary>The decode-time matrix kernel against torch's matmul in double precision, for fp32 and
+/// bf16: row counts on and off its 4-row blocks, both the streaming path (≤ 4 rows, or widths off
+/// its vectors) and the 4×4 tiles (more rows; output counts off the tile repeat a weight row).</summary>
 public class DecodeMatVecTests
 {
     [Theory]
@@ -12,11 +13,17 @@ public class DecodeMatVecTests
     [InlineData(ScalarType.Float32, 1, 37, 53, true)]
     [InlineData(ScalarType.Float32, 3, 100, 129, true)]
     [InlineData(ScalarType.Float32, 16, 161, 70, false)]
+    [InlineData(ScalarType.Float32, 16, 512, 70, true)]
+    [InlineData(ScalarType.Float32, 13, 96, 9, false)]
+    [InlineData(ScalarType.Float32, 5, 1536, 64, true)]
     [InlineData(ScalarType.BFloat16, 1, 768, 2304, false)]
     [InlineData(ScalarType.BFloat16, 1, 47, 65, true)]
     [InlineData(ScalarType.BFloat16, 2, 200, 31, true)]
     [InlineData(ScalarType.BFloat16, 7, 1, 3, false)]
     [InlineData(ScalarType.BFloat16, 16, 161, 70, false)]
+    [InlineData(ScalarType.BFloat16, 16, 512, 70, true)]
+    [InlineData(ScalarType.BFloat16, 13, 1536, 36, false)]
+    [InlineData(ScalarType.BFloat16, 5, 64, 3, true)]
     public void KernelEqualsTorchMatmul(ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
     {
         if (!DecodeMatVec.IsSupported) return;   // no AVX-512 here: the layers use torch, nothing to compare
@@ -26,7 +33,10 @@ public class DecodeMatVecTests
         var x = randn([rows, 1, inFeatures], generator: generator).to(dtype);
         var w = randn([outFeatures, inFeatures], generator: generator).to(dtype);
         var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
-        Assert.Equal(rows <= DecodeMatVec.MaxRows, DecodeMatVec.Applies(x, w));   // more rows: torch's, but the kernel must still be right
+        // Past 4 rows only fp32 with 16-wide rows takes the kernel (tiles); the rest is torch's, but
+        // a decode layer may still hand it to the kernel, which must then be right too.
+        bool takes = rows <= 4 || (rows <= DecodeMatVec.MaxRows && dtype == ScalarType.Float32 && inFeatures % 16 == 0);
+        Assert.Equal(takes, DecodeMatVec.Applies(x, w));
 
         var actual = DecodeMatVec.Linear(x, w, b);
         Assert.Equal(dtype, actual.dtype);

@@ -46,6 +46,31 @@ public class KvCacheTests
         }
     }
 
+    /// <summary>Sixteen rows decode through the kernel's 4×4 tiles (more than its streaming rows),
+    /// each with its own prompt length, and must still match the full forward.</summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void SixteenRowDecodeEqualsFullForward(ModelFamily family, bool tied, bool llama3Scaling)
+    {
+        var config = TestModels.Config(family, tied, llama3Scaling ? TestModels.Llama3Scaling : null, hidden: 64);
+        using var network = TestModels.Network(config);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        const int rows = 16, length = 10, longest = 5;
+        var tokens = TestModels.RandomTokens(rows, length, config.VocabSize, seed: 11);
+        var full = network.Logits(network.Forward(tokens));
+        var prefill = Enumerable.Range(0, rows).Select(row => 2 + row % 4).ToArray();   // 2..5 tokens; the rest of the 5 are pads
+        using var cache = network.CreateCache(rows, length);
+        network.Forward(tokens[TensorIndex.Colon, TensorIndex.Slice(0, longest)], arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(rows, -1), cache);
+        for (int step = 0; step < length - longest; step++)
+        {
+            var stepPositions = tensor(prefill.Select(p => (long)(p + step)).ToArray()).unsqueeze(1);
+            var stepLogits = network.Logits(network.Forward(tokens.gather(1, stepPositions), stepPositions, cache));
+            for (int row = 0; row < rows; row++)
+                AssertClose(full[row, prefill[row] + step], stepLogits[row, 0]);
+        }
+    }
+
     static void AssertClose(Tensor expected, Tensor actual)
     {
         double difference = (expected - actual).abs().max().item<float>();
