@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Whetstone.Engine.Formats;
 using static TorchSharp.torch;
 
@@ -141,40 +142,60 @@ internal sealed unsafe class DecodeLayerKernel(
         }
     }
 
-    // softmax(q·K[0..length)ᵀ · scale) · V[0..length) for one head.
+    // softmax(q·K[0..length)ᵀ · scale) · V[0..length) for one head. Scores come 4 cache entries at
+    // a time (their horizontal sums shared, as in the matrix tiles) when the head is 16-wide.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Attend(float* query, void* keyCache, void* valueCache, long head, int length, float scale, bool bf16, float* scores, float* output)
     {
+        int j = 0;
+        if (_headDim % 16 == 0)
+            for (; j + 4 <= length; j += 4)
+            {
+                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+                long at = head + (long)j * _headDim;
+                for (int i = 0; i < _headDim; i += 16)
+                {
+                    var q = Vector512.Load(query + i);
+                    c0 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + i, bf16), q, c0);
+                    c1 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + _headDim + i, bf16), q, c1);
+                    c2 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + 2 * _headDim + i, bf16), q, c2);
+                    c3 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + 3 * _headDim + i, bf16), q, c3);
+                }
+                (DecodeMatVec.Reduce4(c0, c1, c2, c3) * scale).Store(scores + j);
+            }
+        for (; j < length; j++) scores[j] = Dot(query, keyCache, head + (long)j * _headDim, bf16) * scale;
+
         float max = float.NegativeInfinity;
-        for (int j = 0; j < length; j++)
+        for (j = 0; j < length; j++) max = MathF.Max(max, scores[j]);
+        var vectorMax = Vector512.Create(max);
+        var vectorTotal = Vector512<float>.Zero;
+        for (j = 0; j + 16 <= length; j += 16)
         {
-            float dot = Dot(query, keyCache, head + (long)j * _headDim, bf16) * scale;
-            scores[j] = dot;
-            if (dot > max) max = dot;
+            var e = Vector512.Exp(Vector512.Load(scores + j) - vectorMax);
+            e.Store(scores + j);
+            vectorTotal += e;
         }
-        float total = 0;
-        for (int j = 0; j < length; j++) total += scores[j] = MathF.Exp(scores[j] - max);
+        float total = Vector512.Sum(vectorTotal);
+        for (; j < length; j++) total += scores[j] = MathF.Exp(scores[j] - max);
+
         for (int i = 0; i < _headDim; i++) output[i] = 0;
-        for (int j = 0; j < length; j++)
+        for (j = 0; j < length; j++)
         {
             float weight = scores[j] / total;
             long at = head + (long)j * _headDim;
             int i = 0;
             var w = Vector512.Create(weight);
-            if (bf16)
-            {
-                for (; i + 16 <= _headDim; i += 16)
-                    (Vector512.Load(output + i) + w * DecodeMatVec.Widen((ushort*)valueCache + at + i)).Store(output + i);
-                for (; i < _headDim; i++) output[i] += weight * DecodeMatVec.Bf16ToFloat(((ushort*)valueCache)[at + i]);
-            }
-            else
-            {
-                for (; i + 16 <= _headDim; i += 16)
-                    (Vector512.Load(output + i) + w * Vector512.Load((float*)valueCache + at + i)).Store(output + i);
-                for (; i < _headDim; i++) output[i] += weight * ((float*)valueCache)[at + i];
-            }
+            for (; i + 16 <= _headDim; i += 16)
+                Avx512F.FusedMultiplyAdd(w, Cached(valueCache, at + i, bf16), Vector512.Load(output + i)).Store(output + i);
+            for (; i < _headDim; i++)
+                output[i] += weight * (bf16 ? DecodeMatVec.Bf16ToFloat(((ushort*)valueCache)[at + i]) : ((float*)valueCache)[at + i]);
         }
     }
+
+    // 16 cache values (K or V) from `at` as fp32.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Cached(void* cache, long at, bool bf16) =>
+        bf16 ? DecodeMatVec.Widen((ushort*)cache + at) : Vector512.Load((float*)cache + at);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     float Dot(float* query, void* cache, long at, bool bf16)

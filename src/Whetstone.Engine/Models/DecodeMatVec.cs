@@ -123,6 +123,7 @@ internal static unsafe class DecodeMatVec
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Outputs(Target t, float* x, int rows, int validRows, int n, bool bf16, bool tiled, int first, int end)
     {
         if (tiled) TilesF32(t, x, rows, validRows, n, first, end);
@@ -232,7 +233,7 @@ internal static unsafe class DecodeMatVec
 
     // (Σc0, Σc1, Σc2, Σc3), the shuffles shared among the four sums.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<float> Reduce4(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
+    public static Vector128<float> Reduce4(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
     {
         // Per 128-bit lane: c0 and c1 (and c2 and c3) folded to two partial sums each...
         var s01 = Avx512F.UnpackLow(c0, c1) + Avx512F.UnpackHigh(c0, c1);
@@ -244,6 +245,7 @@ internal static unsafe class DecodeMatVec
     }
 
     // A tile's sums (+ bias) into the target's fp32 result, without padding rows or repeated outputs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void StoreTile(Target t, Vector128<float>* sums, int r0, int rows, int o, int valid)
     {
         var bias = Vector128<float>.Zero;
