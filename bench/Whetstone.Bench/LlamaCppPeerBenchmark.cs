@@ -33,10 +33,37 @@ internal static class LlamaCppPeerBenchmark
                 double ourPrefill = Best(() => engine.PrefillTokensPerSecond(1, PrefillLength));
                 double ourDecode = Best(() => engine.DecodeTokensPerSecond(1, DecodeTokens, Prompt));
                 double ourStreams = Best(() => engine.DecodeTokensPerSecond(Streams, DecodeTokens, Prompt));
-                var (peerPrefill, peerDecode, peerStreams) = Peer(file);
+                var (peerPrefill, peerDecode, peerStreams) = PeerInItsOwnProcess(file);
                 Console.WriteLine($"| {preset} | {label} | {ourPrefill:F0} / {peerPrefill:F0} | {ourPrefill / peerPrefill:F2}x | {ourDecode:F1} / {peerDecode:F1} | {ourDecode / peerDecode:F2}x | {ourStreams:F0} / {peerStreams:F0} | {ourStreams / peerStreams:F2}x |");
             }
         }
+    }
+
+    /// <summary>llama.cpp runs in a child process (this program with --llama-peer FILE), so that
+    /// neither engine's runtime state — libtorch's OpenMP workers and their spin setting
+    /// (Engine/Runtime/OpenMpSpin), ggml's threads, allocators — can help or hinder the other.</summary>
+    static (double Prefill, double Decode, double Streams) PeerInItsOwnProcess(string gguf)
+    {
+        var self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LlamaCppPeerBenchmark).Assembly.Location);
+        start.ArgumentList.Add("--llama-peer");
+        start.ArgumentList.Add(gguf);
+        using var child = Process.Start(start)!;
+        var errors = child.StandardError.ReadToEndAsync();
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        var result = output.Split('\n').LastOrDefault(l => l.StartsWith("peer ", StringComparison.Ordinal));
+        if (child.ExitCode != 0 || result is null) throw new InvalidOperationException($"llama.cpp peer failed ({child.ExitCode}): {errors.Result[^Math.Min(2000, errors.Result.Length)..]}");
+        var figures = result.Split(' ')[1..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return (figures[0], figures[1], figures[2]);
+    }
+
+    /// <summary>The child's side: prints "peer PREFILL DECODE STREAMS" (tok/s).</summary>
+    public static void RunPeer(string gguf)
+    {
+        var (prefill, decode, streams) = Peer(gguf);
+        Console.WriteLine(FormattableString.Invariant($"peer {prefill} {decode} {streams}"));
     }
 
     /// <summary>llama.cpp with its own defaults (f16 KV cache, flash attention as it decides),

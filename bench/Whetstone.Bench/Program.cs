@@ -9,6 +9,11 @@ using static TorchSharp.torch;
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
+if (args.Contains("--llama-peer"))
+{
+    LlamaCppPeerBenchmark.RunPeer(args[Array.IndexOf(args, "--llama-peer") + 1]);
+    return;
+}
 if (args.Contains("--peer"))
 {
     Console.WriteLine($"# Whetstone vs llama.cpp (LLamaSharp CPU) — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 2 threads each, same weights");
