@@ -45,8 +45,8 @@ internal static unsafe class DecodeMatVec
         long inFeatures = weight.shape[1];
         if (x.dim() == 0 || x.shape[^1] != inFeatures || inFeatures > int.MaxValue || !weight.is_contiguous()) return false;
         long rows = x.numel() / Math.Max(1, inFeatures);
-        // Past the streaming rows fp32 goes to the tiles (widths off 16 stay with torch); bf16 to torch anyway.
-        if (rows > StreamingRows && (dtype == ScalarType.BFloat16 || inFeatures % 16 != 0)) return false;
+        // Past the streaming rows only the tiles beat torch; they need 16 (fp32) or 32 (bf16) wide rows.
+        if (rows > StreamingRows && inFeatures % (dtype == ScalarType.BFloat16 ? 32 : 16) != 0) return false;
         return rows >= 1 && rows <= MaxRows;
     }
 
@@ -87,18 +87,13 @@ internal static unsafe class DecodeMatVec
     /// up — in one parallel pass, so the cores are woken once for all of them.</summary>
     public static void Run(Target[] targets, float* x, int rows, int inFeatures, bool bf16)
     {
-        if (rows > StreamingRows && bf16)
-        {
-            TorchProducts(targets, x, rows, inFeatures);
-            return;
-        }
         // Past a few rows the product is compute-bound: tiles of 4 outputs × 4 rows use each
-        // loaded weight vector 4 times and each input vector 4 times (widths off 16 stream).
-        bool tiled = rows > StreamingRows && inFeatures % 16 == 0;
+        // loaded weight vector 4 times and each input vector 4 times (other widths stream).
+        bool tiled = rows > StreamingRows && inFeatures % (bf16 ? 32 : 16) == 0;
         int validRows = rows;
         if (tiled)
         {
-            x = TileInput(x, rows, inFeatures);
+            x = TileInput(x, rows, inFeatures, bf16);
             rows = (rows + 3) & ~3;
         }
         int chunks = 0;
@@ -126,8 +121,9 @@ internal static unsafe class DecodeMatVec
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Outputs(Target t, float* x, int rows, int validRows, int n, bool bf16, bool tiled, int first, int end)
     {
-        if (tiled) TilesF32(t, x, rows, validRows, n, first, end);
-        else Rows(t, x, rows, n, bf16, first, end);
+        if (!tiled) Rows(t, x, rows, n, bf16, first, end);
+        else if (bf16) TilesBf16(t, x, rows, validRows, n, first, end);
+        else TilesF32(t, x, rows, validRows, n, first, end);
     }
 
     // Outputs [first, end) of one target, one weight row at a time: at a few input rows the
@@ -149,28 +145,27 @@ internal static unsafe class DecodeMatVec
         }
     }
 
-    // bf16 weights past a few rows: oneDNN's AVX512-BF16 dot products do twice the work per
-    // instruction of widening to fp32, which .NET cannot emit (no AVX512-BF16 intrinsics), and beat
-    // the tiles by 1.6–2x on these shapes (bench --kernel-ab). The input is rounded to bf16 as on
-    // the torch path; each product's bf16 result is widened back.
-    static void TorchProducts(Target[] targets, float* x, int rows, int inFeatures)
-    {
-        using var scope = NewDisposeScope();
-        var input = empty([rows, inFeatures], ScalarType.BFloat16);
-        Store(x, (void*)TensorMemory.DataPointer(input), rows * inFeatures, bf16: true);
-        foreach (var t in targets)
-        {
-            var y = nn.functional.linear(input, t.WeightTensor, t.BiasTensor);
-            WidenBf16((ushort*)TensorMemory.DataPointer(y), t.Y, rows * t.Out);
-        }
-    }
-
-    // The input rows padded with zero rows to a multiple of 4, as the tiles read them.
-    static float* TileInput(float* x, int rows, int n)
+    // The input rows as the tiles read them: padded with zero rows to a multiple of 4, and for bf16
+    // weights each 32-wide block split into its 16 even then its 16 odd elements, matching how a
+    // 32-bit lane of packed bf16 weights unpacks (low half = even element, high half = odd one).
+    static float* TileInput(float* x, int rows, int n, bool bf16)
     {
         int padded = (rows + 3) & ~3;
         float* tiles = TileScratch(padded * n);
-        Buffer.MemoryCopy(x, tiles, (long)rows * n * 4, (long)rows * n * 4);
+        if (bf16)
+        {
+            for (int r = 0; r < rows; r++)
+                for (int k = 0; k < n; k += 32)
+                {
+                    float* source = x + (long)r * n + k, target = tiles + (long)r * n + k;
+                    for (int i = 0; i < 16; i++)
+                    {
+                        target[i] = source[2 * i];
+                        target[16 + i] = source[2 * i + 1];
+                    }
+                }
+        }
+        else Buffer.MemoryCopy(x, tiles, (long)rows * n * 4, (long)rows * n * 4);
         new Span<float>(tiles + (long)rows * n, (padded - rows) * n).Clear();
         return tiles;
     }
@@ -190,9 +185,83 @@ internal static unsafe class DecodeMatVec
             for (int r0 = 0; r0 < rows; r0 += 4)
             {
                 TileF32(w0, w1, w2, w3, x + (long)r0 * n, n, w + (long)Math.Min(o + 4 + r0 / 4, t.Out - 1) * n, sums);
-                StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid);
+                StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid, false);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TilesBf16(Target t, float* x, int rows, int validRows, int n, int first, int end)
+    {
+        var sums = stackalloc Vector128<float>[4];
+        ushort* w = (ushort*)t.Weight;
+        for (int o = first; o < end; o += 4)
+        {
+            int valid = Math.Min(4, end - o);
+            ushort* w0 = w + (long)o * n, w1 = w + (long)(o + Math.Min(1, valid - 1)) * n,
+                w2 = w + (long)(o + Math.Min(2, valid - 1)) * n, w3 = w + (long)(o + Math.Min(3, valid - 1)) * n;
+            for (int r0 = 0; r0 < rows; r0 += 4)
+            {
+                TileBf16((uint*)w0, (uint*)w1, (uint*)w2, (uint*)w3, x + (long)r0 * n, n, (uint*)(w + (long)Math.Min(o + 4 + r0 / 4, t.Out - 1) * n), sums);
+                StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid, true);
+            }
+        }
+    }
+
+    // As TileF32 over bf16 weights read 32 at a time as 32-bit pairs: the even element is the low
+    // half shifted up and the odd one the high half masked — one integer op per 16 weights instead
+    // of a widening shuffle and a shift; the input rows come split into even and odd (TileInput).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TileBf16(uint* w0, uint* w1, uint* w2, uint* w3, float* x, int n, uint* next, Vector128<float>* sums)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c01 = default, c11 = default, c21 = default, c31 = default,
+            c02 = default, c12 = default, c22 = default, c32 = default, c03 = default, c13 = default, c23 = default, c33 = default;
+        var high = Vector512.Create(0xFFFF0000u);
+        float* x0 = x, x1 = x + n, x2 = x + 2 * n, x3 = x + 3 * n;
+        for (int k = 0; k < n; k += 32)
+        {
+            Sse.Prefetch1(next + k / 2);
+            var p0 = Vector512.Load(w0 + k / 2);
+            var p1 = Vector512.Load(w1 + k / 2);
+            var p2 = Vector512.Load(w2 + k / 2);
+            var p3 = Vector512.Load(w3 + k / 2);
+            var a0 = Avx512F.ShiftLeftLogical(p0, 16).AsSingle();
+            var a1 = Avx512F.ShiftLeftLogical(p1, 16).AsSingle();
+            var a2 = Avx512F.ShiftLeftLogical(p2, 16).AsSingle();
+            var a3 = Avx512F.ShiftLeftLogical(p3, 16).AsSingle();
+            var b = Vector512.Load(x0 + k);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b, c00); c10 = Avx512F.FusedMultiplyAdd(a1, b, c10);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b, c20); c30 = Avx512F.FusedMultiplyAdd(a3, b, c30);
+            b = Vector512.Load(x1 + k);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b, c01); c11 = Avx512F.FusedMultiplyAdd(a1, b, c11);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b, c21); c31 = Avx512F.FusedMultiplyAdd(a3, b, c31);
+            b = Vector512.Load(x2 + k);
+            c02 = Avx512F.FusedMultiplyAdd(a0, b, c02); c12 = Avx512F.FusedMultiplyAdd(a1, b, c12);
+            c22 = Avx512F.FusedMultiplyAdd(a2, b, c22); c32 = Avx512F.FusedMultiplyAdd(a3, b, c32);
+            b = Vector512.Load(x3 + k);
+            c03 = Avx512F.FusedMultiplyAdd(a0, b, c03); c13 = Avx512F.FusedMultiplyAdd(a1, b, c13);
+            c23 = Avx512F.FusedMultiplyAdd(a2, b, c23); c33 = Avx512F.FusedMultiplyAdd(a3, b, c33);
+            a0 = (p0 & high).AsSingle();
+            a1 = (p1 & high).AsSingle();
+            a2 = (p2 & high).AsSingle();
+            a3 = (p3 & high).AsSingle();
+            b = Vector512.Load(x0 + k + 16);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b, c00); c10 = Avx512F.FusedMultiplyAdd(a1, b, c10);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b, c20); c30 = Avx512F.FusedMultiplyAdd(a3, b, c30);
+            b = Vector512.Load(x1 + k + 16);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b, c01); c11 = Avx512F.FusedMultiplyAdd(a1, b, c11);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b, c21); c31 = Avx512F.FusedMultiplyAdd(a3, b, c31);
+            b = Vector512.Load(x2 + k + 16);
+            c02 = Avx512F.FusedMultiplyAdd(a0, b, c02); c12 = Avx512F.FusedMultiplyAdd(a1, b, c12);
+            c22 = Avx512F.FusedMultiplyAdd(a2, b, c22); c32 = Avx512F.FusedMultiplyAdd(a3, b, c32);
+            b = Vector512.Load(x3 + k + 16);
+            c03 = Avx512F.FusedMultiplyAdd(a0, b, c03); c13 = Avx512F.FusedMultiplyAdd(a1, b, c13);
+            c23 = Avx512F.FusedMultiplyAdd(a2, b, c23); c33 = Avx512F.FusedMultiplyAdd(a3, b, c33);
+        }
+        sums[0] = Reduce4(c00, c10, c20, c30);
+        sums[1] = Reduce4(c01, c11, c21, c31);
+        sums[2] = Reduce4(c02, c12, c22, c32);
+        sums[3] = Reduce4(c03, c13, c23, c33);
     }
 
     // sums[r] = (w0·x_r, w1·x_r, w2·x_r, w3·x_r) for the 4 input rows x_r (n apart). Meanwhile one
@@ -246,11 +315,12 @@ internal static unsafe class DecodeMatVec
 
     // A tile's sums (+ bias) into the target's fp32 result, without padding rows or repeated outputs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreTile(Target t, Vector128<float>* sums, int r0, int rows, int o, int valid)
+    static void StoreTile(Target t, Vector128<float>* sums, int r0, int rows, int o, int valid, bool bf16)
     {
         var bias = Vector128<float>.Zero;
         if (t.Bias is not null)
-            for (int j = 0; j < valid; j++) bias = bias.WithElement(j, ((float*)t.Bias)[o + j]);
+            for (int j = 0; j < valid; j++)
+                bias = bias.WithElement(j, bf16 ? Bf16ToFloat(((ushort*)t.Bias)[o + j]) : ((float*)t.Bias)[o + j]);
         for (int r = 0; r < rows; r++)
         {
             var value = sums[r] + bias;

@@ -33,9 +33,9 @@ public class DecodeMatVecTests
         var x = randn([rows, 1, inFeatures], generator: generator).to(dtype);
         var w = randn([outFeatures, inFeatures], generator: generator).to(dtype);
         var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
-        // Past 4 rows only fp32 with 16-wide rows takes the kernel (tiles); the rest is torch's, but
-        // a decode layer may still hand it to the kernel, which must then be right too.
-        bool takes = rows <= 4 || (rows <= DecodeMatVec.MaxRows && dtype == ScalarType.Float32 && inFeatures % 16 == 0);
+        // Past 4 rows only rows 16 (fp32) or 32 (bf16) wide take the kernel's tiles; other widths are
+        // torch's, but a decode layer may still hand them to the kernel, which must then be right too.
+        bool takes = rows <= 4 || (rows <= DecodeMatVec.MaxRows && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
         Assert.Equal(takes, DecodeMatVec.Applies(x, w));
 
         var actual = DecodeMatVec.Linear(x, w, b);
