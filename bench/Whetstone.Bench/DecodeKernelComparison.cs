@@ -15,7 +15,7 @@ internal static class DecodeKernelComparison
         if (!File.Exists(Path.Combine(directory, "config.json"))) RandomModelWriter.Write(directory, RandomModelSpec.Preset(preset));
         Console.WriteLine("| model | dtype | streams | round | kernel tok/s | torch tok/s | kernel ÷ torch |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        int kernelRows = DecodeMatVec.MaxRows;
+        int kernelRows = DecodeMatmul.MaxRows;
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             using var model = PretrainedModel.Load(directory, dtype);
@@ -23,11 +23,11 @@ internal static class DecodeKernelComparison
             foreach (int count in streams)
                 for (int round = 1; round <= rounds; round++)
                 {
-                    DecodeMatVec.MaxRows = kernelRows;
+                    DecodeMatmul.MaxRows = kernelRows;
                     double kernel = engine.DecodeTokensPerSecond(count, 48);
-                    DecodeMatVec.MaxRows = 0;
+                    DecodeMatmul.MaxRows = 0;
                     double torch = engine.DecodeTokensPerSecond(count, 48);
-                    DecodeMatVec.MaxRows = kernelRows;
+                    DecodeMatmul.MaxRows = kernelRows;
                     Console.WriteLine($"| {preset} | {dtype} | {count} | {round} | {kernel:F0} | {torch:F0} | {kernel / torch:F2}x |");
                 }
         }
@@ -44,7 +44,7 @@ internal static class DecodeKernelComparison
                 var x = randn(rows, inFeatures).to(dtype);
                 var w = randn(outFeatures, inFeatures).to(dtype);
                 double flops = 2.0 * rows * inFeatures * outFeatures * 200;
-                double kernel = flops / BestTime.Seconds(() => { for (int i = 0; i < 200; i++) DecodeMatVec.Linear(x, w, null).Dispose(); }) / 1e9;
+                double kernel = flops / BestTime.Seconds(() => { for (int i = 0; i < 200; i++) DecodeMatmul.Linear(x, w, null).Dispose(); }) / 1e9;
                 double torch = flops / BestTime.Seconds(() => { for (int i = 0; i < 200; i++) nn.functional.linear(x, w).Dispose(); }) / 1e9;
                 Console.WriteLine($"product {dtype} {rows}×{inFeatures}→{outFeatures}: kernel {kernel:F1} GFLOP/s, torch {torch:F1} GFLOP/s");
             }

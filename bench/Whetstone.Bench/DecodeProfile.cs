@@ -55,9 +55,9 @@ internal static class DecodeProfile
             if (c.TieWordEmbeddings) Linear(x, network.named_parameters().First(p => p.name.Contains("embed")).parameter);
         }
         double matmulsOnly = clock.Elapsed.TotalMilliseconds / steps;
-        string path = DecodeMatVec.Applies(x, weights[0]) ? "AVX-512 kernel" : "torch";
+        string path = DecodeMatmul.Applies(x, weights[0]) ? "AVX-512 kernel" : "torch";
         Console.WriteLine($"decode step {perStep:F2} ms, its matmuls alone ({path}) {matmulsOnly:F2} ms ({weights.Count} weight matrices), overhead {perStep - matmulsOnly:F2} ms");
     }
 
-    static Tensor Linear(Tensor x, Tensor w) => DecodeMatVec.Applies(x, w) ? DecodeMatVec.Linear(x, w, null) : nn.functional.linear(x, w);
+    static Tensor Linear(Tensor x, Tensor w) => DecodeMatmul.Applies(x, w) ? DecodeMatmul.Linear(x, w, null) : nn.functional.linear(x, w);
 }

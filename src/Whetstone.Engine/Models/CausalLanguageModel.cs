@@ -65,7 +65,7 @@ public sealed class CausalLanguageModel : nn.Module
     public Tensor Logits(Tensor hidden, AdapterBatch? adapters = null)
     {
         var weight = UnembeddingWeight;
-        var logits = DecodeMatVec.Applies(hidden, weight) ? DecodeMatVec.Linear(hidden, weight, null) : nn.functional.linear(hidden, weight);
+        var logits = DecodeMatmul.Applies(hidden, weight) ? DecodeMatmul.Linear(hidden, weight, null) : nn.functional.linear(hidden, weight);
         if (adapters is not null) logits = adapters.Apply(UnembeddingName, hidden, logits);
         return logits.dtype == ScalarType.Float64 ? logits : logits.to(ScalarType.Float32);
     }

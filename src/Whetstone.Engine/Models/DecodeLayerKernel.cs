@@ -13,7 +13,7 @@ namespace Whetstone.Engine.Models;
 /// (biases, per-head q/k norm), rotary with the context's cos/sin, K/V written into the cache at
 /// the row's position, attention over cache entries 0..position, SwiGLU, residuals. Activations
 /// stay fp32 inside the layer (the torch path rounds bf16 after every op); the layer's output is
-/// rounded once to the compute dtype. Matrix products go through <see cref="DecodeMatVec"/>.</summary>
+/// rounded once to the compute dtype. Matrix products go through <see cref="DecodeMatmul"/>.</summary>
 internal sealed unsafe class DecodeLayerKernel(
     RmsNorm inputNorm, Attention attention, RmsNorm postAttentionNorm, SwiGluMlp mlp, ModelConfig config, int layer)
 {
@@ -23,8 +23,8 @@ internal sealed unsafe class DecodeLayerKernel(
     /// <summary>Whether this step can take the kernel: x is [B ≤ MaxRows, 1, hidden] with a cache
     /// and no adapters.</summary>
     public static bool Applies(Tensor x, ForwardContext context) =>
-        context.Cache is not null && context.Adapters is null && x.shape[1] == 1 && x.shape[0] <= DecodeMatVec.MaxRows
-        && DecodeMatVec.IsSupported && !is_grad_enabled() && x.device_type == TorchSharp.DeviceType.CPU
+        context.Cache is not null && context.Adapters is null && x.shape[1] == 1 && x.shape[0] <= DecodeMatmul.MaxRows
+        && DecodeMatmul.IsSupported && !is_grad_enabled() && x.device_type == TorchSharp.DeviceType.CPU
         && (x.dtype == ScalarType.Float32 || x.dtype == ScalarType.BFloat16);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -51,10 +51,10 @@ internal sealed unsafe class DecodeLayerKernel(
         // Attention block.
         Norm(residual, normed, rows, _hidden, inputNorm);
         var projections = attention.Projections.ToArray();     // q, k, v, o (Attention.Projections order)
-        DecodeMatVec.Run([
-            new DecodeMatVec.Target(projections[0].Weight, projections[0].Bias, queries),
-            new DecodeMatVec.Target(projections[1].Weight, projections[1].Bias, keysNew),
-            new DecodeMatVec.Target(projections[2].Weight, projections[2].Bias, valuesNew)], normed, rows, _hidden, bf16);
+        DecodeMatmul.Run([
+            new DecodeMatmul.Target(projections[0].Weight, projections[0].Bias, queries),
+            new DecodeMatmul.Target(projections[1].Weight, projections[1].Bias, keysNew),
+            new DecodeMatmul.Target(projections[2].Weight, projections[2].Bias, valuesNew)], normed, rows, _hidden, bf16);
         if (attention.QueryNorm is { } queryNorm) Norm(queries, queries, rows * _heads, _headDim, queryNorm);
         if (attention.KeyNorm is { } keyNorm) Norm(keysNew, keysNew, rows * _kvHeads, _headDim, keyNorm);
         void* keyCache = (void*)TensorMemory.DataPointer(keys), valueCache = (void*)TensorMemory.DataPointer(values);
@@ -68,21 +68,21 @@ internal sealed unsafe class DecodeLayerKernel(
             Parallel.For(0, rows, r => AttendRow(r, queries, keysNew, valuesNew, attended, cos, sin, position, keyCache, valueCache, capacity, bf16, scores + (long)r * capacity));
         else
             for (int r = 0; r < rows; r++) AttendRow(r, queries, keysNew, valuesNew, attended, cos, sin, position, keyCache, valueCache, capacity, bf16, scores + (long)r * capacity);
-        DecodeMatVec.Run([new DecodeMatVec.Target(projections[3].Weight, null, projected)], attended, rows, q, bf16);
+        DecodeMatmul.Run([new DecodeMatmul.Target(projections[3].Weight, null, projected)], attended, rows, q, bf16);
         Add(residual, projected, rows * _hidden);
 
         // MLP block.
         Norm(residual, normed, rows, _hidden, postAttentionNorm);
         var mlpProjections = mlp.Projections.ToArray();          // gate, up, down (SwiGluMlp.Projections order)
-        DecodeMatVec.Run([
-            new DecodeMatVec.Target(mlpProjections[0].Weight, null, gate),
-            new DecodeMatVec.Target(mlpProjections[1].Weight, null, up)], normed, rows, _hidden, bf16);
+        DecodeMatmul.Run([
+            new DecodeMatmul.Target(mlpProjections[0].Weight, null, gate),
+            new DecodeMatmul.Target(mlpProjections[1].Weight, null, up)], normed, rows, _hidden, bf16);
         SiluTimes(gate, up, rows * _intermediate);
-        DecodeMatVec.Run([new DecodeMatVec.Target(mlpProjections[2].Weight, null, projected)], gate, rows, _intermediate, bf16);
+        DecodeMatmul.Run([new DecodeMatmul.Target(mlpProjections[2].Weight, null, projected)], gate, rows, _intermediate, bf16);
         Add(residual, projected, rows * _hidden);
 
         var output = empty(x.shape, x.dtype);
-        DecodeMatVec.Store(residual, (void*)TensorMemory.DataPointer(output), rows * _hidden, bf16);
+        DecodeMatmul.Store(residual, (void*)TensorMemory.DataPointer(output), rows * _hidden, bf16);
         GC.KeepAlive(cosCopy);
         GC.KeepAlive(sinCopy);
         return output;
@@ -125,7 +125,7 @@ internal sealed unsafe class DecodeLayerKernel(
             double squares = 0;
             for (int i = 0; i < size; i++) squares += x[i] * x[i];
             float inverse = (float)(1 / Math.Sqrt(squares / size + norm.Eps));
-            for (int i = 0; i < size; i++) y[i] = x[i] * inverse * (bf16 ? DecodeMatVec.Bf16ToFloat(((ushort*)w)[i]) : ((float*)w)[i]);
+            for (int i = 0; i < size; i++) y[i] = x[i] * inverse * (bf16 ? DecodeMatmul.Bf16ToFloat(((ushort*)w)[i]) : ((float*)w)[i]);
         }
     }
 
@@ -161,7 +161,7 @@ internal sealed unsafe class DecodeLayerKernel(
                     c2 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + 2 * _headDim + i, bf16), q, c2);
                     c3 = Avx512F.FusedMultiplyAdd(Cached(keyCache, at + 3 * _headDim + i, bf16), q, c3);
                 }
-                (DecodeMatVec.Reduce4(c0, c1, c2, c3) * scale).Store(scores + j);
+                (DecodeMatmul.Reduce4(c0, c1, c2, c3) * scale).Store(scores + j);
             }
         for (; j < length; j++) scores[j] = Dot(query, keyCache, head + (long)j * _headDim, bf16) * scale;
 
@@ -188,14 +188,14 @@ internal sealed unsafe class DecodeLayerKernel(
             for (; i + 16 <= _headDim; i += 16)
                 Avx512F.FusedMultiplyAdd(w, Cached(valueCache, at + i, bf16), Vector512.Load(output + i)).Store(output + i);
             for (; i < _headDim; i++)
-                output[i] += weight * (bf16 ? DecodeMatVec.Bf16ToFloat(((ushort*)valueCache)[at + i]) : ((float*)valueCache)[at + i]);
+                output[i] += weight * (bf16 ? DecodeMatmul.Bf16ToFloat(((ushort*)valueCache)[at + i]) : ((float*)valueCache)[at + i]);
         }
     }
 
     // 16 cache values (K or V) from `at` as fp32.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Cached(void* cache, long at, bool bf16) =>
-        bf16 ? DecodeMatVec.Widen((ushort*)cache + at) : Vector512.Load((float*)cache + at);
+        bf16 ? DecodeMatmul.Widen((ushort*)cache + at) : Vector512.Load((float*)cache + at);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     float Dot(float* query, void* cache, long at, bool bf16)
@@ -204,9 +204,9 @@ internal sealed unsafe class DecodeLayerKernel(
         var sum = Vector512<float>.Zero;
         if (bf16)
         {
-            for (; i + 16 <= _headDim; i += 16) sum += DecodeMatVec.Widen((ushort*)cache + at + i) * Vector512.Load(query + i);
+            for (; i + 16 <= _headDim; i += 16) sum += DecodeMatmul.Widen((ushort*)cache + at + i) * Vector512.Load(query + i);
             float s = Vector512.Sum(sum);
-            for (; i < _headDim; i++) s += query[i] * DecodeMatVec.Bf16ToFloat(((ushort*)cache)[at + i]);
+            for (; i < _headDim; i++) s += query[i] * DecodeMatmul.Bf16ToFloat(((ushort*)cache)[at + i]);
             return s;
         }
         for (; i + 16 <= _headDim; i += 16) sum += Vector512.Load((float*)cache + at + i) * Vector512.Load(query + i);
@@ -219,7 +219,7 @@ internal sealed unsafe class DecodeLayerKernel(
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Write(float* source, void* cache, long at, int n, bool bf16)
     {
-        if (bf16) for (int i = 0; i < n; i++) ((ushort*)cache)[at + i] = DecodeMatVec.FloatToBf16(source[i]);
+        if (bf16) for (int i = 0; i < n; i++) ((ushort*)cache)[at + i] = DecodeMatmul.FloatToBf16(source[i]);
         else for (int i = 0; i < n; i++) ((float*)cache)[at + i] = source[i];
     }
 
@@ -244,7 +244,7 @@ internal sealed unsafe class DecodeLayerKernel(
 
     static void Load(IntPtr source, float* target, int n, bool bf16)
     {
-        if (bf16) DecodeMatVec.WidenBf16((ushort*)source, target, n);
+        if (bf16) DecodeMatmul.WidenBf16((ushort*)source, target, n);
         else Buffer.MemoryCopy((void*)source, target, (long)n * 4, (long)n * 4);
     }
 

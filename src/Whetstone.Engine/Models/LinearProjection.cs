@@ -32,7 +32,7 @@ internal sealed class LinearProjection : nn.Module
     // [.., in] -> [.., out], plus the low-rank updates of the adapters of the rows.
     public Tensor Forward(Tensor x, ForwardContext context)
     {
-        var y = DecodeMatVec.Applies(x, _weight) ? DecodeMatVec.Linear(x, _weight, _bias) : nn.functional.linear(x, _weight, _bias);
+        var y = DecodeMatmul.Applies(x, _weight) ? DecodeMatmul.Linear(x, _weight, _bias) : nn.functional.linear(x, _weight, _bias);
         return context.Adapters is null ? y : context.Adapters.Apply(Path, x, y);
     }
 }

@@ -6,17 +6,20 @@ using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Models;
 
-/// <summary>y = x·Wᵀ (+ b) for the few rows of a decode step, written out with AVX-512 because
-/// libtorch's matrix-vector products leave most of the memory bandwidth unused at batch 1
-/// (fp32 GEMV on one thread, bf16 at about half of streaming speed), and a decode step is little
-/// else than reading every weight once. Weights stay in their stored dtype; bf16 is widened to
-/// fp32 in registers, products are summed in fp32 and a bf16 result is rounded once, to nearest
-/// even, as libtorch does. Output rows are shared among all cores.
+/// <summary>y = x·Wᵀ (+ b) for the 1–16 rows of a decode step, written out with AVX-512. At up to 4
+/// rows a step is little else than reading every weight once, and libtorch's matrix-vector
+/// products leave most of the memory bandwidth unused (fp32 GEMV on one thread, bf16 at about half
+/// of streaming speed): each weight row is streamed once for all rows. Past 4 rows the product is
+/// compute-bound and libtorch's small-M GEMMs run at ~half of this CPU's FMA peak (MKL fp32) or
+/// repack the weights every call (oneDNN bf16): register tiles of 4 weight rows × 4 input rows use
+/// every loaded vector 4 times, prefetching the weights of a later tile. Weights stay in their
+/// stored dtype; bf16 is widened to fp32 in registers, products are summed in fp32 and a bf16
+/// result is rounded once, to nearest even, as libtorch does. Output rows are shared among all cores.
 /// Used only without autograd, on the CPU, for fp32 or bf16; everything else (and any CPU
 /// without AVX-512F/BW, probed at start-up) goes to torch. Hot methods skip tiered JIT
 /// (AggressiveOptimization): unoptimised tier-0 vector code is many times slower, and a short
 /// decode would run in it before the promotion.</summary>
-internal static unsafe class DecodeMatVec
+internal static unsafe class DecodeMatmul
 {
     /// <summary>Most rows the kernel takes (more go to torch). WHET_DECODE_KERNEL_ROWS overrides it, to compare.</summary>
     public static int MaxRows { get; set; } =

@@ -6,7 +6,7 @@ namespace Whetstone.Engine.Tests.Models;
 /// <summary>The decode-time matrix kernel against torch's matmul in double precision, for fp32 and
 /// bf16: row counts on and off its 4-row blocks, both the streaming path (≤ 4 rows, or widths off
 /// its vectors) and the 4×4 tiles (more rows; output counts off the tile repeat a weight row).</summary>
-public class DecodeMatVecTests
+public class DecodeMatmulTests
 {
     [Theory]
     [InlineData(ScalarType.Float32, 1, 768, 2304, false)]
@@ -26,7 +26,7 @@ public class DecodeMatVecTests
     [InlineData(ScalarType.BFloat16, 5, 64, 3, true)]
     public void KernelEqualsTorchMatmul(ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
     {
-        if (!DecodeMatVec.IsSupported) return;   // no AVX-512 here: the layers use torch, nothing to compare
+        if (!DecodeMatmul.IsSupported) return;   // no AVX-512 here: the layers use torch, nothing to compare
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator(17);
@@ -35,10 +35,10 @@ public class DecodeMatVecTests
         var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
         // Past 4 rows only rows 16 (fp32) or 32 (bf16) wide take the kernel's tiles; other widths are
         // torch's, but a decode layer may still hand them to the kernel, which must then be right too.
-        bool takes = rows <= 4 || (rows <= DecodeMatVec.MaxRows && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
-        Assert.Equal(takes, DecodeMatVec.Applies(x, w));
+        bool takes = rows <= 4 || (rows <= DecodeMatmul.MaxRows && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
+        Assert.Equal(takes, DecodeMatmul.Applies(x, w));
 
-        var actual = DecodeMatVec.Linear(x, w, b);
+        var actual = DecodeMatmul.Linear(x, w, b);
         Assert.Equal(dtype, actual.dtype);
         Assert.Equal(new long[] { rows, 1, outFeatures }, actual.shape);
         // The exact product of the (already rounded) inputs.
@@ -55,11 +55,11 @@ public class DecodeMatVecTests
     [Fact]
     public void TorchTakesOverWithGradientsOrMoreRows()
     {
-        if (!DecodeMatVec.IsSupported) return;
+        if (!DecodeMatmul.IsSupported) return;
         using var scope = NewDisposeScope();
         var w = randn(8, 8);
-        using (no_grad()) Assert.False(DecodeMatVec.Applies(randn(DecodeMatVec.MaxRows + 1, 8), w));
-        Assert.False(DecodeMatVec.Applies(randn(1, 8), w));   // autograd on: the learner's path
-        using (no_grad()) Assert.False(DecodeMatVec.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxRows + 1, 8), w));
+        Assert.False(DecodeMatmul.Applies(randn(1, 8), w));   // autograd on: the learner's path
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
     }
 }
