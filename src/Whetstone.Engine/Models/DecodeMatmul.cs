@@ -26,7 +26,8 @@ internal static unsafe class DecodeMatmul
         int.TryParse(Environment.GetEnvironmentVariable("WHET_DECODE_KERNEL_ROWS"), out int rows) ? rows : 16;
 
     // Up to this many rows each weight row is streamed once for all of them (bandwidth-bound);
-    // past it, tiles reuse loaded weights and inputs (compute-bound).
+    // past it, tiles reuse loaded weights and inputs (compute-bound). Tiles measured no faster at
+    // 2 or 4 rows (bench --kernel-ab --streams=2,4).
     const int StreamingRows = 4;
 
     // How many tiles ahead the tiles prefetch weights (120m, 16 rows: 0 → 1 tile ahead +15%,
