@@ -15,7 +15,7 @@ internal static class DecodeKernelComparison
         if (!File.Exists(Path.Combine(directory, "config.json"))) RandomModelWriter.Write(directory, RandomModelSpec.Preset(preset));
         Console.WriteLine("| model | dtype | streams | round | kernel tok/s | torch tok/s | kernel ÷ torch |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
-        int kernelRows = DecodeMatmul.MaxRows;
+        int kernelRows = DecodeMatmul.MaxRows, kernelFp32Rows = DecodeMatmul.MaxFp32Rows;
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             using var model = PretrainedModel.Load(directory, dtype);
@@ -23,11 +23,11 @@ internal static class DecodeKernelComparison
             foreach (int count in streams)
                 for (int round = 1; round <= rounds; round++)
                 {
-                    DecodeMatmul.MaxRows = kernelRows;
+                    (DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) = (kernelRows, kernelFp32Rows);
                     double kernel = engine.DecodeTokensPerSecond(count, 48);
-                    DecodeMatmul.MaxRows = 0;
+                    (DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) = (0, 0);
                     double torch = engine.DecodeTokensPerSecond(count, 48);
-                    DecodeMatmul.MaxRows = kernelRows;
+                    (DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) = (kernelRows, kernelFp32Rows);
                     Console.WriteLine($"| {preset} | {dtype} | {count} | {round} | {kernel:F0} | {torch:F0} | {kernel / torch:F2}x |");
                 }
         }

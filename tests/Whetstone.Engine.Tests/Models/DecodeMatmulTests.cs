@@ -16,6 +16,7 @@ public class DecodeMatmulTests
     [InlineData(ScalarType.Float32, 16, 512, 70, true)]
     [InlineData(ScalarType.Float32, 13, 96, 9, false)]
     [InlineData(ScalarType.Float32, 5, 1536, 64, true)]
+    [InlineData(ScalarType.Float32, 150, 256, 70, true)]
     [InlineData(ScalarType.BFloat16, 1, 768, 2304, false)]
     [InlineData(ScalarType.BFloat16, 1, 47, 65, true)]
     [InlineData(ScalarType.BFloat16, 2, 200, 31, true)]
@@ -35,7 +36,8 @@ public class DecodeMatmulTests
         var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
         // Past 4 rows only rows 16 (fp32) or 32 (bf16) wide take the kernel's tiles; other widths are
         // torch's, but a decode layer may still hand them to the kernel, which must then be right too.
-        bool takes = rows <= 4 || (rows <= DecodeMatmul.MaxRows && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
+        int limit = dtype == ScalarType.Float32 ? Math.Max(DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) : DecodeMatmul.MaxRows;
+        bool takes = rows <= 4 || (rows <= limit && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
         Assert.Equal(takes, DecodeMatmul.Applies(x, w));
 
         var actual = DecodeMatmul.Linear(x, w, b);
@@ -58,7 +60,8 @@ public class DecodeMatmulTests
         if (!DecodeMatmul.IsSupported) return;
         using var scope = NewDisposeScope();
         var w = randn(8, 8);
-        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxRows + 1, 8), w));
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxFp32Rows + 1, 16), randn(8, 16)));
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxRows + 1, 32).to(ScalarType.BFloat16), randn(8, 32).to(ScalarType.BFloat16)));
         Assert.False(DecodeMatmul.Applies(randn(1, 8), w));   // autograd on: the learner's path
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
     }
