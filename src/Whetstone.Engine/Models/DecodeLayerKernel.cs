@@ -256,18 +256,8 @@ internal sealed unsafe class DecodeLayerKernel(
         return room;
     }
 
-    [ThreadStatic] static float* _arena;
-    [ThreadStatic] static long _arenaLength;
+    [ThreadStatic] static GrowableBuffer _arena;
 
-    // Per thread, grown as needed and kept: no allocation per step.
-    static float* Arena(long floats)
-    {
-        if (_arenaLength < floats)
-        {
-            if (_arena is not null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_arena);
-            _arena = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)floats * 4, 64);
-            _arenaLength = floats;
-        }
-        return _arena;
-    }
+    // Per thread, kept: no allocation per step.
+    static float* Arena(long floats) => _arena.Get(floats);
 }

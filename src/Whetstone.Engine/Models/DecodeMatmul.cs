@@ -471,33 +471,10 @@ internal static unsafe class DecodeMatmul
         return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
-    [ThreadStatic] static float* _tileScratch;
-    [ThreadStatic] static int _tileScratchLength;
+    [ThreadStatic] static GrowableBuffer _input, _tileInput;
 
-    // Per calling thread, like Scratch: the tiles' copy of the input rows.
-    static float* TileScratch(int length)
-    {
-        if (_tileScratchLength < length)
-        {
-            if (_tileScratch is not null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_tileScratch);
-            _tileScratch = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)length * 4, 64);
-            _tileScratchLength = length;
-        }
-        return _tileScratch;
-    }
+    // Per calling thread: the fp32 copy of the input rows (Linear) and the tiles' copy (Run).
+    static float* Scratch(int length) => _input.Get(length);
 
-    [ThreadStatic] static float* _scratch;
-    [ThreadStatic] static int _scratchLength;
-
-    // Per calling thread, grown as needed and kept: the fp32 copy of the input rows.
-    static float* Scratch(int length)
-    {
-        if (_scratchLength < length)
-        {
-            if (_scratch is not null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_scratch);
-            _scratch = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)length * 4, 64);
-            _scratchLength = length;
-        }
-        return _scratch;
-    }
+    static float* TileScratch(int length) => _tileInput.Get(length);
 }
