@@ -41,7 +41,7 @@ internal static class LlamaCppPeerBenchmark
 
     /// <summary>llama.cpp runs in a child process (this program with --llama-peer FILE), so that
     /// neither engine's runtime state — libtorch's OpenMP workers and their spin setting
-    /// (Engine/Runtime/OpenMpSpin), ggml's threads, allocators — can help or hinder the other.</summary>
+    /// (Engine/Runtime/TorchProcessSettings), ggml's threads, allocators — can help or hinder the other.</summary>
     static (double Prefill, double Decode, double Streams) PeerInItsOwnProcess(string gguf)
     {
         var self = Environment.ProcessPath!;
