@@ -22,7 +22,7 @@ internal static partial class TorchProcessSettings
 {
     /// <summary>Spin iterations before sleeping: long enough for back-to-back torch ops (training,
     /// prefill) to find the worker awake, short enough to end within a decode kernel pass.</summary>
-    public const int OpenMpSpinIterations = 20_000;
+    public const int OpenMpSpinIterations = 5_000;
 
 #pragma warning disable CA2255 // A library initializer on purpose: it must run before the first torch call loads libgomp.
     [ModuleInitializer]
