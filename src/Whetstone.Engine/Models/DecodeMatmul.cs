@@ -88,11 +88,10 @@ internal static unsafe class DecodeMatmul
         return y;
     }
 
-    /// <summary>One product of a batch: W [out, in] (+ b) in the weights' dtype, result [rows, out] in fp32.</summary>
+    /// <summary>One product of a batch: W [out, in] (+ b) in the weights' dtype, result [rows, out] in
+    /// fp32. Holds raw pointers: the caller keeps the tensors alive for the call.</summary>
     public readonly struct Target(Tensor weight, Tensor? bias, float* y)
     {
-        public Tensor WeightTensor { get; } = weight;
-        public Tensor? BiasTensor { get; } = bias;
         public void* Weight { get; } = (void*)TensorMemory.DataPointer(weight);
         public void* Bias { get; } = bias is null ? null : (void*)TensorMemory.DataPointer(bias);
         public int Out { get; } = (int)weight.shape[0];
