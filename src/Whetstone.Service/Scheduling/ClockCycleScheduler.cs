@@ -123,7 +123,7 @@ internal sealed class ClockCycleScheduler : IDisposable
             Complete(item, () =>
             {
                 item.Usage = new UsageTotals { PrefillTokens = item.Tokens.Count };
-                return Sampler.ComputeLogprobs(item.Tokens, item.Adapter);
+                return (item.Sampler ?? Sampler).ComputeLogprobs(item.Tokens, item.Adapter);
             });
 
         RunDecode(shared.OfType<DecodeItem>().ToList());
@@ -196,12 +196,17 @@ internal sealed class ClockCycleScheduler : IDisposable
         Complete(item, () => result);
     }
 
+    // Sessions on a full fine-tuning checkpoint sample from a network of their own: one batch per network.
     void RunSampling(List<SampleItem> items)
     {
-        if (items.Count == 0) return;
+        foreach (var group in items.GroupBy(i => i.Sampler ?? Sampler)) RunSampling(group.Key, group.ToList());
+    }
+
+    void RunSampling(Sampler sampler, List<SampleItem> items)
+    {
         try
         {
-            var results = Sampler.SampleBatch(items.Select(i => i.Request).ToArray());
+            var results = sampler.SampleBatch(items.Select(i => i.Request).ToArray());
             for (int i = 0; i < items.Count; i++)
             {
                 var result = results[i];
@@ -215,7 +220,7 @@ internal sealed class ClockCycleScheduler : IDisposable
         }
         catch (Exception)
         {
-            foreach (var item in items) Complete(item, () => Sampler.Sample(item.Request));
+            foreach (var item in items) Complete(item, () => sampler.Sample(item.Request));
         }
     }
 
