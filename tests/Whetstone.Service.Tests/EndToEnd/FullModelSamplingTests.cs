@@ -116,4 +116,26 @@ public class FullModelSamplingTests
         foreach (var session in others.Append(last)) await session.CloseAsync();
         Assert.Empty(core.FullModels.Loaded);
     }
+
+    [Fact]
+    public async Task ClosingASessionOverHttpEndsItForItsOwnerOnly()
+    {
+        await using var server = await TestServers.StartAsync();
+        using var owner = await TestServers.ClientAsync(server, "owner");
+        var strangerKey = await TestServers.KeyAsync(server, "stranger");
+        var run = await TrainedFullRunAsync(owner, steps: 1);
+        var path = (await (await run.SaveWeightsForSamplerAsync("ft")).ResultAsync()).Path;
+        var session = await owner.CreateSamplingClientAsync(modelPath: path);
+        Assert.Single(server.Core.FullModels.Loaded);
+
+        using (var raw = TestServers.Raw(server, strangerKey))
+            Assert.Equal(HttpStatusCode.NotFound, (await raw.DeleteAsync(Routes.SamplingSession(session.SessionId))).StatusCode);
+        Assert.Equal(Sequence.Length - 1, (await LogprobsAsync(session)).Length);   // the stranger's close changed nothing
+
+        await session.CloseAsync();
+        Assert.Empty(server.Core.FullModels.Loaded);
+        var gone = await Assert.ThrowsAsync<WhetstoneApiException>(() => session.SampleAsync(ModelInput.FromTokens([1, 2]), 1, new SamplingParams { MaxTokens = 2 }));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Assert.ThrowsAsync<WhetstoneApiException>(() => session.CloseAsync())).StatusCode);
+    }
 }
