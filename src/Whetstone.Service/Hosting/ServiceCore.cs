@@ -30,7 +30,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters));
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)

@@ -37,8 +37,8 @@ internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
     public IReadOnlyList<string> Loaded { get { lock (_lock) return _entries.Keys.ToArray(); } }
 
     /// <summary>The model saved in <paramref name="directory"/>, loaded if needed, held until the
-    /// lease is disposed.</summary>
-    public async Task<FullModelLease> AcquireAsync(string baseModel, string directory, string key)
+    /// lease is disposed. <paramref name="field"/> names the request field in a refusal.</summary>
+    public async Task<FullModelLease> AcquireAsync(string baseModel, string directory, string key, string field = "model_path")
     {
         while (true)
         {
@@ -56,8 +56,8 @@ internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
                     int held = _entries.Values.Count(e => e.BaseModel == baseModel) + _loading.Values.Count(l => l.BaseModel == baseModel);
                     if (held >= MaxLoadedPerBaseModel)
                         throw new ApiError(HttpStatusCode.Conflict, "too_many_models",
-                            $"model_path: {held} full models of '{baseModel}' are loaded for sampling sessions (at most {MaxLoadedPerBaseModel}); close a session on one of them first",
-                            "model_path");
+                            $"{field}: {held} full models of '{baseModel}' are loaded for sampling sessions and served requests (at most {MaxLoadedPerBaseModel}); close a sampling session on one of them first",
+                            field);
                     loading = LoadAsync(baseModel, directory, key);
                     _loading[key] = (baseModel, loading);
                 }
@@ -131,6 +131,7 @@ internal sealed class FullModelLease(FullModelSamplers owner, FullModelSamplers.
     int _released;
 
     public Sampler Sampler => entry.Sampler;
+    public PretrainedModel Model => entry.Model;
 
     /// <summary>Another lease on the same model, or null if this one's model was already released.</summary>
     public FullModelLease? Share() => owner.Share(entry);
