@@ -84,7 +84,9 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
             r => new P.ComputeLogprobsOutput(((IReadOnlyList<float?>)r).Select(l => (double?)l).ToArray())));
     }
 
-    /// <summary>Ends a session; its adapter or whole model is freed once no queued call of it still needs it.</summary>
+    /// <summary>Ends a session. A whole model it held is disposed once no queued call still needs
+    /// it; a LoRA adapter is dropped with the session (its tensors go with the garbage collector,
+    /// as a queued call may still use them).</summary>
     public Task CloseAsync(Caller caller, string sessionId)
     {
         var session = Owned(caller, sessionId);
