@@ -59,4 +59,9 @@ public sealed class SamplingClient
             Routes.ComputeLogprobs(SessionId), new ComputeLogprobsRequest(prompt), cancellationToken).ConfigureAwait(false);
         return new ApiFuture<ComputeLogprobsOutput>(_transport, accepted.RequestId, ApiFuture<ComputeLogprobsOutput>.DecodeJson);
     }
+
+    /// <summary>Ends the session on the server, which lets go of the adapter or whole model it
+    /// holds (calls already submitted still complete). Later calls on this client fail with 404.</summary>
+    public Task CloseAsync(CancellationToken cancellationToken = default) =>
+        _transport.SendAsync<object>(HttpMethod.Delete, Routes.SamplingSession(SessionId), null, cancellationToken);
 }

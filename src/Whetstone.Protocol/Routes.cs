@@ -21,6 +21,7 @@ public static class Routes
     public static string RunUsage(string runId) => $"{TrainingRun(runId)}/usage";
 
     public const string SamplingSessions = Prefix + "/sampling_sessions";                 // POST create
+    public static string SamplingSession(string sessionId) => $"{SamplingSessions}/{sessionId}";  // DELETE close
     public static string Sample(string sessionId) => $"{SamplingSessions}/{sessionId}/sample";
     public static string ComputeLogprobs(string sessionId) => $"{SamplingSessions}/{sessionId}/compute_logprobs";
 

@@ -22,6 +22,7 @@ internal static class TrainRlCommand
         var guessTurns = new Option<int>("--guess-turns") { Description = "guess-number: most guesses", DefaultValueFactory = _ => 5 };
         var formatPenalty = new Option<double>("--format-penalty") { DefaultValueFactory = _ => 0.1 };
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 32 };
+        var full = new Option<bool>("--full") { Description = "Full fine-tuning (every weight) instead of LoRA; --rank is then unused" };
         var lr = new Option<double>("--lr") { Description = "RL wants far less than pretraining (docs/results/rl-lora-works.md)", DefaultValueFactory = _ => 3e-4 };
         var groupSize = new Option<int>("--group-size") { Description = "Attempts per problem", DefaultValueFactory = _ => 8 };
         var groups = new Option<int>("--groups") { Description = "Problems per step", DefaultValueFactory = _ => 16 };
@@ -40,7 +41,7 @@ internal static class TrainRlCommand
         var seed = new Option<long>("--seed");
         var command = new Command("rl", "Reinforcement learning on a verifiable env through the SDK (GRPO-style groups).")
         {
-            model, output, env, minDigits, maxDigits, guessUpper, guessTurns, formatPenalty, rank, lr, groupSize, groups, steps, maxTokens,
+            model, output, env, minDigits, maxDigits, guessUpper, guessTurns, formatPenalty, rank, full, lr, groupSize, groups, steps, maxTokens,
             temperature, loss, lossConfig, kl, asyncMode, offPolicy, checkpointEvery, evalEvery, evalCount, dtype, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
@@ -55,7 +56,7 @@ internal static class TrainRlCommand
                     OutputDirectory = outputDirectory,
                     Env = result.GetValue(env)!, MinDigits = result.GetValue(minDigits), MaxDigits = result.GetValue(maxDigits),
                     GuessUpper = result.GetValue(guessUpper), GuessTurns = result.GetValue(guessTurns), FormatPenalty = result.GetValue(formatPenalty),
-                    Rank = result.GetValue(rank), LearningRate = result.GetValue(lr), GroupSize = result.GetValue(groupSize),
+                    Rank = result.GetValue(rank), FullFineTuning = result.GetValue(full), LearningRate = result.GetValue(lr), GroupSize = result.GetValue(groupSize),
                     GroupsPerBatch = result.GetValue(groups), Steps = result.GetValue(steps), MaxTokens = result.GetValue(maxTokens),
                     Temperature = result.GetValue(temperature), LossFn = result.GetValue(loss)!, LossFnConfig = ParseConfig(result.GetValue(lossConfig)),
                     KlPenalty = result.GetValue(kl), Async = result.GetValue(asyncMode), MaxStepsOffPolicy = result.GetValue(offPolicy),

@@ -16,6 +16,9 @@ public sealed record RlOptions
     public double FormatPenalty { get; init; } = 0.1;
 
     public int Rank { get; init; } = 32;
+    /// <summary>Train every weight instead of a LoRA adapter (then <see cref="Rank"/> is unused);
+    /// each step's sampler is then a whole model the service loads for the sampling session.</summary>
+    public bool FullFineTuning { get; init; }
     public double LearningRate { get; init; } = 3e-4;
     /// <summary>Attempts per problem (G); advantages are centred within each group.</summary>
     public int GroupSize { get; init; } = 8;

@@ -42,7 +42,10 @@ public static class RlRecipe
         var progress = RecipeProgress.Load(options.OutputDirectory);
         var run = progress is not null
             ? await client.CreateTrainingClientFromStateAsync(progress.StatePath, withOptimizer: true, cancellationToken: cancellationToken)
-            : await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(options.BaseModel) { Rank = options.Rank, Seed = options.Seed }, cancellationToken);
+            : await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(options.BaseModel)
+            {
+                Rank = options.Rank, FullFineTuning = options.FullFineTuning, Seed = options.Seed,
+            }, cancellationToken);
         if (progress is not null) log($"resumed from {progress.StatePath} at step {progress.Step}");
         int first = progress?.Step ?? 0;
 
@@ -50,7 +53,10 @@ public static class RlRecipe
         var trainer = new RlTrainer(run, options, reference);
         var rest = client.CreateRestClient();
         var samplerPath = (await (await run.SaveWeightsForSamplerAsync($"rl-step-{first}", cancellationToken)).ResultAsync(cancellationToken)).Path;
-        var samplers = new SamplerVersions(await client.CreateSamplingClientAsync(modelPath: samplerPath, cancellationToken: cancellationToken), first);
+        // A superseded sampler's session is closed once no batch samples from it: the server then
+        // frees its adapter or, for full fine-tuning, its whole model.
+        var samplers = new SamplerVersions<SamplingClient>(await client.CreateSamplingClientAsync(modelPath: samplerPath, cancellationToken: cancellationToken), first,
+            sampler => sampler.CloseAsync(CancellationToken.None));
         var sampling = new SamplingParams { MaxTokens = options.MaxTokens, Temperature = options.Temperature };
 
         var metricsPath = Path.Combine(options.OutputDirectory, "metrics.jsonl");
@@ -101,9 +107,11 @@ public static class RlRecipe
             {
                 for (int step = first + 1; step <= options.Steps; step++)
                 {
-                    var (sampler, version) = await samplers.AtLeastAsync(step - 1 - bound, stopSampling.Token);
+                    var (sampler, version) = await samplers.AcquireAsync(step - 1 - bound, stopSampling.Token);
                     var started = Stopwatch.StartNew();
-                    var groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), stopSampling.Token);
+                    IReadOnlyList<TrajectoryGroup> groups;
+                    try { groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), stopSampling.Token); }
+                    finally { await samplers.Release(sampler); }
                     await batches.Writer.WriteAsync(new RlBatch(step, groups, version, started.Elapsed.TotalSeconds), stopSampling.Token);
                 }
                 batches.Writer.Complete();
@@ -125,8 +133,8 @@ public static class RlRecipe
                 var trainStarted = clock.Elapsed;
                 var (record, path) = await trainer.StepAsync(batch, cancellationToken);
                 var published = await client.CreateSamplingClientAsync(modelPath: path, cancellationToken: cancellationToken);
-                samplers.Publish(published, batch.Step);
-                // The previous sampler's adapter lives in its session: its files are no longer needed.
+                await samplers.Publish(published, batch.Step);
+                // The previous sampler's weights live in its session (while a batch still uses it): its files are no longer needed.
                 await rest.DeleteCheckpointAsync(samplerPath, cancellationToken);
                 samplerPath = path;
 

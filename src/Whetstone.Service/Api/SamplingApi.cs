@@ -18,5 +18,10 @@ internal static class SamplingApi
             Accepted(await sessions.SampleAsync(CallerOf(http), sessionId, body)));
         app.MapPost(Routes.ComputeLogprobs("{sessionId}"), async (string sessionId, ComputeLogprobsRequest body, HttpContext http, SamplingSessionService sessions) =>
             Accepted(await sessions.ComputeLogprobsAsync(CallerOf(http), sessionId, body)));
+        app.MapDelete(Routes.SamplingSession("{sessionId}"), async (string sessionId, HttpContext http, SamplingSessionService sessions) =>
+        {
+            await sessions.CloseAsync(CallerOf(http), sessionId);
+            return Results.NoContent();
+        });
     }
 }

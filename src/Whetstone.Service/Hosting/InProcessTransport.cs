@@ -92,6 +92,11 @@ public sealed partial class InProcessTransport(ServiceCore core, string tenant =
                     ? await core.Sessions.SampleAsync(_caller, id, Body<SampleRequest>())
                     : await core.Sessions.ComputeLogprobsAsync(_caller, id, Body<ComputeLogprobsRequest>());
             }
+            if (ClosedSessionRoute().Match(route) is { Success: true } closed && method == HttpMethod.Delete)
+            {
+                await core.Sessions.CloseAsync(_caller, closed.Groups[1].Value);
+                return null;
+            }
             throw Unknown(method, path);
         });
     }
@@ -127,4 +132,5 @@ public sealed partial class InProcessTransport(ServiceCore core, string tenant =
     [GeneratedRegex(@"^/api/v1/futures/([^/]+)$")] private static partial Regex FutureRoute();
     [GeneratedRegex(@"^/api/v1/training_runs/([^/]+)(|/forward|/forward_backward|/optim_step|/score|/save_state|/save_weights_for_sampler|/load_state|/checkpoints|/usage)$")] private static partial Regex RunRoute();
     [GeneratedRegex(@"^/api/v1/sampling_sessions/([^/]+)/(sample|compute_logprobs)$")] private static partial Regex SessionRoute();
+    [GeneratedRegex(@"^/api/v1/sampling_sessions/([^/]+)$")] private static partial Regex ClosedSessionRoute();
 }

@@ -12,6 +12,7 @@ public sealed class ServiceCore : IAsyncDisposable
     internal ServiceContext Context { get; }
     internal TrainingRunService Runs { get; }
     internal SamplingSessionService Sessions { get; }
+    internal FullModelSamplers FullModels { get; }
     internal CheckpointService Checkpoints { get; }
     internal Serving.AdapterCache Adapters { get; }
     internal Serving.DeploymentService Deployments { get; }
@@ -23,12 +24,13 @@ public sealed class ServiceCore : IAsyncDisposable
     {
         Context = context;
         Runs = new TrainingRunService(context);
-        Sessions = new SamplingSessionService(context);
+        FullModels = new FullModelSamplers(context);
+        Sessions = new SamplingSessionService(context, FullModels);
         Checkpoints = new CheckpointService(context);
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters));
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -44,6 +46,7 @@ public sealed class ServiceCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Context.Dispose();
+        FullModels.Dispose();   // after the schedulers' threads have stopped
         Context.Models.Dispose();
         await Context.Store.DisposeAsync();
     }

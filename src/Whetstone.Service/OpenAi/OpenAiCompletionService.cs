@@ -68,8 +68,13 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }
 
         string id = (request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
-        var stream = new DecodeStream(engineRequest, http.RequestAborted);
-        scheduler.Enqueue(new DecodeItem(RequestFutures.NewRequestId(), stream));
+        var stream = new DecodeStream(engineRequest, http.RequestAborted) { OwnModel = target.OwnModel, ModelHold = target.HoldModel() };
+        try { scheduler.Enqueue(new DecodeItem(RequestFutures.NewRequestId(), stream)); }
+        catch
+        {
+            stream.ModelHold?.Dispose();
+            throw;
+        }
 
         var hidden = new HashSet<int>([.. tokenizer.EosTokenIds, .. renderer?.StopTokenIds ?? []]);
         var choices = Enumerable.Range(0, request.N)

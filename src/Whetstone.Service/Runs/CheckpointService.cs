@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Whetstone.Engine.Formats;
+using Whetstone.Engine.Models;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;
 using P = Whetstone.Protocol;
@@ -56,9 +57,6 @@ internal sealed class CheckpointService(ServiceContext context)
             case "peft":
                 ZipFile.CreateFromDirectory(checkpoint.Directory, zip);
                 break;
-            case "merged" when run.FullFineTuning:   // already a whole model
-                ZipFile.CreateFromDirectory(checkpoint.Directory, zip);
-                break;
             case "merged":
                 var staging = Path.Combine(context.DataDirectory, "downloads", Guid.NewGuid().ToString("N"));
                 var scheduler = context.Scheduler(run.BaseModel);
@@ -66,6 +64,13 @@ internal sealed class CheckpointService(ServiceContext context)
                 {
                     await context.OnWorkerAsync(scheduler, () =>
                     {
+                        if (run.FullFineTuning)
+                        {
+                            // Already a whole model, stored in the run's compute dtype: shipped as bf16.
+                            using var model = PretrainedModel.Load(checkpoint.Directory, TorchSharp.torch.ScalarType.BFloat16);
+                            MergedModelWriter.WriteFullModel(checkpoint.Directory, model.Network, staging, TorchSharp.torch.ScalarType.BFloat16);
+                            return true;
+                        }
                         using var adapter = PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network);
                         MergedModelWriter.Write(context.Models.Directory(run.BaseModel), scheduler.Model.Network, adapter, staging);
                         return true;

@@ -8,13 +8,15 @@ using P = Whetstone.Protocol;
 
 namespace Whetstone.Service.Runs;
 
-/// <summary>Sampling sessions: a base model, or a sampler checkpoint (a LoRA adapter loaded once
-/// per session onto the shared base). Requests of all sessions on a base model decode together.</summary>
-internal sealed class SamplingSessionService(ServiceContext context)
+/// <summary>Sampling sessions: a base model, or a sampler checkpoint — a LoRA adapter loaded once
+/// per session onto the shared base, or a full fine-tuning run's whole model, loaded into a network
+/// of its own that sessions on the same checkpoint share (<see cref="FullModelSamplers"/>).
+/// Requests of all sessions on one network decode together. A closed session lets go of what it held.</summary>
+internal sealed class SamplingSessionService(ServiceContext context, FullModelSamplers fullModels)
 {
     readonly ConcurrentDictionary<string, Session> _sessions = new();
 
-    sealed record Session(string Id, string Tenant, string BaseModel, string? ModelPath, LoraAdapter? Adapter);
+    sealed record Session(string Id, string Tenant, string BaseModel, string? ModelPath, LoraAdapter? Adapter, FullModelLease? FullModel);
 
     public async Task<P.SamplingSessionInfo> CreateAsync(Caller caller, P.CreateSamplingSessionRequest request)
     {
@@ -22,6 +24,7 @@ internal sealed class SamplingSessionService(ServiceContext context)
             throw ApiError.BadRequest("base_model", "give exactly one of base_model and model_path");
         string baseModel;
         LoraAdapter? adapter = null;
+        FullModelLease? fullModel = null;
         if (request.BaseModel is not null)
         {
             baseModel = request.BaseModel;
@@ -34,11 +37,17 @@ internal sealed class SamplingSessionService(ServiceContext context)
                 throw ApiError.BadRequest("model_path", "is a training state; sample from a sampler_weights checkpoint (save_weights_for_sampler)");
             baseModel = run.BaseModel;
             if (run.FullFineTuning)
-                throw ApiError.BadRequest("model_path", "is a full model (a full fine-tuning run's weights): download it and serve it as a base model");
-            var scheduler = context.Scheduler(baseModel);
-            adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network));
+            {
+                // The creation time is in the key: a checkpoint saved again under its name is another model.
+                fullModel = await fullModels.AcquireAsync(baseModel, checkpoint.Directory, $"{checkpoint.Path}#{checkpoint.CreatedAt.UtcTicks}");
+            }
+            else
+            {
+                var scheduler = context.Scheduler(baseModel);
+                adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network));
+            }
         }
-        var session = new Session("samp_" + Guid.NewGuid().ToString("N")[..16], caller.Tenant, baseModel, request.ModelPath, adapter);
+        var session = new Session("samp_" + Guid.NewGuid().ToString("N")[..16], caller.Tenant, baseModel, request.ModelPath, adapter, fullModel);
         _sessions[session.Id] = session;
         return new P.SamplingSessionInfo(session.Id, baseModel, request.ModelPath);
     }
@@ -55,9 +64,9 @@ internal sealed class SamplingSessionService(ServiceContext context)
             Adapter = session.Adapter,
         };
         scheduler.Sampler.Validate(engineRequest);
-        var item = new SampleItem(RequestFutures.NewRequestId(), engineRequest);
-        var id = await context.SubmitAsync(scheduler, item, caller, null, "sample", r => ProtocolMapping.Output((SampleResult)r));
-        return new P.UntypedFuture(id);
+        var lease = Hold(session);
+        var item = new SampleItem(RequestFutures.NewRequestId(), engineRequest) { Sampler = lease?.Sampler };
+        return new P.UntypedFuture(await SubmitHoldingAsync(scheduler, item, lease, caller, "sample", r => ProtocolMapping.Output((SampleResult)r)));
     }
 
     public async Task<P.UntypedFuture> ComputeLogprobsAsync(Caller caller, string sessionId, P.ComputeLogprobsRequest request)
@@ -69,10 +78,38 @@ internal sealed class SamplingSessionService(ServiceContext context)
         int limit = scheduler.Model.Config.MaxPositionEmbeddings;
         if (tokens.Length > limit) throw ApiError.BadRequest("prompt", $"has {tokens.Length} tokens, more than the model's maximum of {limit}");
         scheduler.Sampler.CheckTokens("prompt", tokens);
-        var item = new ComputeLogprobsItem(RequestFutures.NewRequestId(), tokens, session.Adapter);
-        var id = await context.SubmitAsync(scheduler, item, caller, null, "compute_logprobs",
-            r => new P.ComputeLogprobsOutput(((IReadOnlyList<float?>)r).Select(l => (double?)l).ToArray()));
-        return new P.UntypedFuture(id);
+        var lease = Hold(session);
+        var item = new ComputeLogprobsItem(RequestFutures.NewRequestId(), tokens, session.Adapter) { Sampler = lease?.Sampler };
+        return new P.UntypedFuture(await SubmitHoldingAsync(scheduler, item, lease, caller, "compute_logprobs",
+            r => new P.ComputeLogprobsOutput(((IReadOnlyList<float?>)r).Select(l => (double?)l).ToArray())));
+    }
+
+    /// <summary>Ends a session. A whole model it held is disposed once no queued call still needs
+    /// it; a LoRA adapter is dropped with the session (its tensors go with the garbage collector,
+    /// as a queued call may still use them).</summary>
+    public Task CloseAsync(Caller caller, string sessionId)
+    {
+        var session = Owned(caller, sessionId);
+        if (_sessions.TryRemove(session.Id, out _)) session.FullModel?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    // A queued call keeps the session's whole model loaded until it completes, even if the session closes meanwhile.
+    FullModelLease? Hold(Session session) =>
+        session.FullModel is null ? null : session.FullModel.Share() ?? throw ApiError.NotFound("sampling session", session.Id);
+
+    async Task<string> SubmitHoldingAsync(ClockCycleScheduler scheduler, WorkItem item, FullModelLease? lease, Caller caller, string kind,
+        Func<object, object> toProtocol)
+    {
+        string id;
+        try { id = await context.SubmitAsync(scheduler, item, caller, null, kind, toProtocol); }
+        catch
+        {
+            lease?.Dispose();
+            throw;
+        }
+        if (lease is not null) _ = item.Completion.Task.ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
+        return id;
     }
 
     Session Owned(Caller caller, string sessionId) =>

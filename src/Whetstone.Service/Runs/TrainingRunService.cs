@@ -194,8 +194,10 @@ internal sealed class TrainingRunService(ServiceContext context)
         {
             if (kind == CheckpointPath.Weights) TrainingCheckpoint.Save(run, directory);
             else if (run.Adapter is { } adapter) PeftAdapter.Save(adapter, directory, live.Record.BaseModel);
-            // A full fine-tuning run's sampler weights are a whole Hugging Face model (bf16 on disk).
-            else MergedModelWriter.WriteFullModel(context.Models.Directory(live.Record.BaseModel), run.Network, directory, TorchSharp.torch.ScalarType.BFloat16);
+            // A full fine-tuning run's sampler weights are a whole Hugging Face model, stored in the
+            // dtype the network computes in, so a sampling session on them samples exactly the
+            // trained weights (the merged download rounds to bf16 for shipping).
+            else MergedModelWriter.WriteFullModel(context.Models.Directory(live.Record.BaseModel), run.Network, directory, run.Network.Dtype);
             step = run.Step;
             return new P.SaveStateOutput(path.ToString());
         });

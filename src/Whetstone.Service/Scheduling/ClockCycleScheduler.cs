@@ -25,6 +25,9 @@ internal sealed class ClockCycleScheduler : IDisposable
     readonly SemaphoreSlim _signal = new(0);
     readonly Queue<CycleMetrics> _recentCycles = new();
     readonly DecodeBatch _decode;
+    // Served requests on a full fine-tuning checkpoint decode with that model's own network: one
+    // batch per such model, kept only while it has rows (the model may be disposed after).
+    readonly Dictionary<PretrainedModel, DecodeBatch> _ownDecodes = new(ReferenceEqualityComparer.Instance);
     int _pending;
 
     /// <summary>Decode steps a cycle runs at most while nothing else waits.</summary>
@@ -80,7 +83,7 @@ internal sealed class ClockCycleScheduler : IDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            if (_decode.Count == 0)
+            if (_decode.Count == 0 && _ownDecodes.Count == 0)
             {
                 try { _signal.Wait(_stop.Token); }
                 catch (OperationCanceledException) { break; }
@@ -123,7 +126,7 @@ internal sealed class ClockCycleScheduler : IDisposable
             Complete(item, () =>
             {
                 item.Usage = new UsageTotals { PrefillTokens = item.Tokens.Count };
-                return Sampler.ComputeLogprobs(item.Tokens, item.Adapter);
+                return (item.Sampler ?? Sampler).ComputeLogprobs(item.Tokens, item.Adapter);
             });
 
         RunDecode(shared.OfType<DecodeItem>().ToList());
@@ -196,12 +199,17 @@ internal sealed class ClockCycleScheduler : IDisposable
         Complete(item, () => result);
     }
 
+    // Sessions on a full fine-tuning checkpoint sample from a network of their own: one batch per network.
     void RunSampling(List<SampleItem> items)
     {
-        if (items.Count == 0) return;
+        foreach (var group in items.GroupBy(i => i.Sampler ?? Sampler)) RunSampling(group.Key, group.ToList());
+    }
+
+    void RunSampling(Sampler sampler, List<SampleItem> items)
+    {
         try
         {
-            var results = Sampler.SampleBatch(items.Select(i => i.Request).ToArray());
+            var results = sampler.SampleBatch(items.Select(i => i.Request).ToArray());
             for (int i = 0; i < items.Count; i++)
             {
                 var result = results[i];
@@ -215,48 +223,69 @@ internal sealed class ClockCycleScheduler : IDisposable
         }
         catch (Exception)
         {
-            foreach (var item in items) Complete(item, () => Sampler.Sample(item.Request));
+            foreach (var item in items) Complete(item, () => sampler.Sample(item.Request));
         }
     }
 
-    // New requests join the running batch (one batched prefill), then the batch steps until it
-    // is empty, the step budget is spent, or other work arrives (it then joins at the next step).
+    // New requests join the running batch of their network (one batched prefill), then the
+    // batches step until they are empty, the step budget is spent, or other work arrives (it then
+    // joins at the next step).
     void RunDecode(List<DecodeItem> joining)
     {
         var fresh = joining.Where(i => !i.Stream.Cancellation.IsCancellationRequested).ToList();
         foreach (var item in joining.Except(fresh)) { item.Stream.Cancelled(); item.Completion.TrySetResult(item.Stream); }
+        foreach (var group in fresh.GroupBy(i => i.Stream.OwnModel))
+            Join(group.Key is null ? _decode : OwnDecode(group.Key), group.ToList());
+        foreach (var item in fresh) item.Completion.TrySetResult(item.Stream);
+
+        var batches = _ownDecodes.Values.Prepend(_decode).ToList();
+        for (int step = 0; step < MaxDecodeStepsPerCycle && batches.Any(b => b.Count > 0); step++)
+        {
+            if (step > 0 && _signal.CurrentCount > 0) break;
+            foreach (var batch in batches.Where(b => b.Count > 0)) Step(batch);
+        }
+        foreach (var (model, batch) in _ownDecodes.Where(b => b.Value.Count == 0).ToList())
+        {
+            batch.Dispose();
+            _ownDecodes.Remove(model);
+        }
+    }
+
+    DecodeBatch OwnDecode(PretrainedModel model)
+    {
+        if (!_ownDecodes.TryGetValue(model, out var batch)) _ownDecodes[model] = batch = new DecodeBatch(model.Network, model.Tokenizer);
+        return batch;
+    }
+
+    static void Join(DecodeBatch batch, List<DecodeItem> items)
+    {
         try
         {
-            if (fresh.Count > 0)
-            {
-                var rows = _decode.Join(fresh.Select(i => i.Stream.Request).ToArray(), fresh.Select(i => (object?)i.Stream).ToArray());
-                foreach (var item in fresh) item.Stream.Joined();
-                foreach (var row in rows) ((DecodeStream)row.Owner!).Publish(row);
-            }
+            var rows = batch.Join(items.Select(i => i.Stream.Request).ToArray(), items.Select(i => (object?)i.Stream).ToArray());
+            foreach (var item in items) item.Stream.Joined();
+            foreach (var row in rows) ((DecodeStream)row.Owner!).Publish(row);
         }
         catch (Exception e)
         {
-            foreach (var item in fresh) item.Stream.Failed(e);
+            foreach (var item in items) item.Stream.Failed(e);
         }
-        foreach (var item in fresh) item.Completion.TrySetResult(item.Stream);
+    }
 
-        for (int step = 0; step < MaxDecodeStepsPerCycle && _decode.Count > 0; step++)
+    void Step(DecodeBatch batch)
+    {
+        var cancelled = batch.Rows.Where(r => ((DecodeStream)r.Owner!).Cancellation.IsCancellationRequested).ToList();
+        foreach (var row in cancelled) DecodeBatch.Cancel(row);
+        foreach (var stream in cancelled.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Cancelled();
+        try
         {
-            if (step > 0 && _signal.CurrentCount > 0) break;
-            var cancelled = _decode.Rows.Where(r => ((DecodeStream)r.Owner!).Cancellation.IsCancellationRequested).ToList();
-            foreach (var row in cancelled) DecodeBatch.Cancel(row);
-            foreach (var stream in cancelled.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Cancelled();
-            try
-            {
-                foreach (var row in _decode.Step()) ((DecodeStream)row.Owner!).Publish(row);
-            }
-            catch (Exception e)
-            {
-                // A failed step leaves the cache in an unknown state: every row fails, the batch restarts.
-                foreach (var stream in _decode.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(e);
-                _decode.Clear();
-                CycleFailed?.Invoke(e);
-            }
+            foreach (var row in batch.Step()) ((DecodeStream)row.Owner!).Publish(row);
+        }
+        catch (Exception e)
+        {
+            // A failed step leaves the cache in an unknown state: every row fails, the batch restarts.
+            foreach (var stream in batch.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(e);
+            batch.Clear();
+            CycleFailed?.Invoke(e);
         }
     }
 
@@ -281,8 +310,11 @@ internal sealed class ClockCycleScheduler : IDisposable
         // Wait for the cycle in progress: its tensors belong to models disposed after this.
         _stop.Cancel();
         _thread.Join();
-        foreach (var stream in _decode.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(new ObjectDisposedException("the server is stopping"));
-        _decode.Dispose();
+        foreach (var batch in _ownDecodes.Values.Prepend(_decode))
+        {
+            foreach (var stream in batch.Rows.Select(r => (DecodeStream)r.Owner!).Distinct()) stream.Failed(new ObjectDisposedException("the server is stopping"));
+            batch.Dispose();
+        }
     }
 
     /// <summary>What one run contributes to a cycle, in its own order: operations at the head,

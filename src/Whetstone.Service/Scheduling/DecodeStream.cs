@@ -15,6 +15,11 @@ internal sealed class DecodeStream(SampleRequest request, CancellationToken canc
 
     public SampleRequest Request { get; } = request;
     public CancellationToken Cancellation { get; } = cancellation;
+    /// <summary>A whole model of its own (a full fine-tuning checkpoint) to decode with; null: the base model.</summary>
+    public Engine.Models.PretrainedModel? OwnModel { get; init; }
+    /// <summary>Keeps <see cref="OwnModel"/> loaded; released when the stream ends (all samples
+    /// done, cancelled or failed), by then none of its rows will be stepped again.</summary>
+    public IDisposable? ModelHold { get; init; }
     public ChannelReader<TokenEvent> Events => _events.Reader;
     /// <summary>When the request joined the batch (its prefill and first tokens done).</summary>
     public DateTimeOffset? JoinedAt { get; private set; }
@@ -28,10 +33,16 @@ internal sealed class DecodeStream(SampleRequest request, CancellationToken canc
         bool done = row.Finished;
         _events.Writer.TryWrite(new TokenEvent(row.SampleIndex, row.Tokens[^1], row.Logprobs[^1], row.TopLogprobs[^1],
             done ? row.StopReason ?? StopReason.Length : null));
-        if (done && --_open == 0) _events.Writer.TryComplete();
+        if (done && --_open == 0) Ended(null);
     }
 
-    internal void Cancelled() => _events.Writer.TryComplete(new OperationCanceledException(Cancellation));
+    internal void Cancelled() => Ended(new OperationCanceledException(Cancellation));
 
-    internal void Failed(Exception error) => _events.Writer.TryComplete(error);
+    internal void Failed(Exception error) => Ended(error);
+
+    void Ended(Exception? error)
+    {
+        _events.Writer.TryComplete(error);
+        ModelHold?.Dispose();
+    }
 }

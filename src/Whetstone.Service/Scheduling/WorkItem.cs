@@ -1,4 +1,5 @@
 using Whetstone.Engine.Lora;
+using Whetstone.Engine.Sampling;
 using Whetstone.Engine.Training;
 using Whetstone.Service.Persistence;
 using EngineSampleRequest = Whetstone.Engine.Sampling.SampleRequest;
@@ -41,12 +42,16 @@ internal sealed class RunOperationItem(string requestId, ScheduledRun run, Func<
 internal sealed class SampleItem(string requestId, EngineSampleRequest request) : WorkItem(requestId)
 {
     public EngineSampleRequest Request { get; } = request;
+    /// <summary>A whole model of its own (a full fine-tuning checkpoint); null: the base model.</summary>
+    public Sampler? Sampler { get; init; }
 }
 
 internal sealed class ComputeLogprobsItem(string requestId, IReadOnlyList<int> tokens, LoraAdapter? adapter) : WorkItem(requestId)
 {
     public IReadOnlyList<int> Tokens { get; } = tokens;
     public LoraAdapter? Adapter { get; } = adapter;
+    /// <summary>A whole model of its own (a full fine-tuning checkpoint); null: the base model.</summary>
+    public Sampler? Sampler { get; init; }
 }
 
 /// <summary>Any other tensor work that must happen on the worker thread (creating a run,

@@ -83,11 +83,9 @@ internal sealed class DeploymentService(ServiceContext context)
 
     async Task ServableCheckpointAsync(Caller caller, string path, string field)
     {
-        var (checkpoint, run) = await Checkpoints.ReadableAsync(context, caller, path, field);
+        var (checkpoint, _) = await Checkpoints.ReadableAsync(context, caller, path, field);
         if (checkpoint.Kind != CheckpointPath.SamplerWeights)
             throw ApiError.BadRequest(field, "is a training state; deploy a sampler_weights checkpoint (save_weights_for_sampler)");
-        if (run.FullFineTuning)
-            throw ApiError.BadRequest(field, "is a full model (a full fine-tuning run's weights): serve it as a base model");
     }
 
     static void CheckName(string name)

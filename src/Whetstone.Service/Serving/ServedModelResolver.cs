@@ -5,23 +5,34 @@ using Whetstone.Service.Runs;
 namespace Whetstone.Service.Serving;
 
 /// <summary>What answers a served request: a base model, optionally with a sampler checkpoint's
-/// adapter (held while the request decodes), and the deployment version it came through.</summary>
-internal sealed class ServedTarget(string baseModel, string? checkpointPath, string? deployment, AdapterLease? lease) : IDisposable
+/// adapter (held while the request decodes), or a full fine-tuning checkpoint's whole model, and
+/// the deployment version it came through.</summary>
+internal sealed class ServedTarget(string baseModel, string? checkpointPath, string? deployment, AdapterLease? lease, FullModelLease? fullModel = null)
+    : IDisposable
 {
     public string BaseModel { get; } = baseModel;
     public string? CheckpointPath { get; } = checkpointPath;
     /// <summary>name@vN when the request named a deployment (name@latest resolves to its version).</summary>
     public string? Deployment { get; } = deployment;
     public Engine.Lora.LoraAdapter? Adapter => lease?.Adapter;
+    /// <summary>The whole model of a full fine-tuning checkpoint; null: the base model (with <see cref="Adapter"/>).</summary>
+    public Engine.Models.PretrainedModel? OwnModel => fullModel?.Model;
 
-    public void Dispose() => lease?.Dispose();
+    /// <summary>Another hold on <see cref="OwnModel"/> for the decode stream, which may outlive this request's handler.</summary>
+    public IDisposable? HoldModel() => fullModel?.Share();
+
+    public void Dispose()
+    {
+        lease?.Dispose();
+        fullModel?.Dispose();
+    }
 }
 
 /// <summary>Resolves the OpenAI "model" field: a served base model's name, a sampler checkpoint's
 /// whet:// path (the caller's own or a published one; sampleable while its run keeps training),
 /// or one of the caller's deployments (name@latest, name@vN). Anything else, and anything of
 /// another tenant, is "model not found".</summary>
-internal sealed class ServedModelResolver(ServiceContext context, DeploymentService deployments, AdapterCache adapters)
+internal sealed class ServedModelResolver(ServiceContext context, DeploymentService deployments, AdapterCache adapters, FullModelSamplers fullModels)
 {
     const string Scheme = "whet://";
 
@@ -43,9 +54,10 @@ internal sealed class ServedModelResolver(ServiceContext context, DeploymentServ
         catch (ApiError e) when (e.Status == HttpStatusCode.NotFound) { throw DeploymentService.ModelNotFound(model); }
         if (record.Kind != CheckpointPath.SamplerWeights)
             throw ApiError.BadRequest("model", $"'{path}' is a training state; serve a sampler_weights checkpoint (save_weights_for_sampler)");
+        // The creation time is in the key: a checkpoint saved again under its name is a new adapter or model.
         if (run.FullFineTuning)
-            throw ApiError.BadRequest("model", $"'{path}' is a full model (a full fine-tuning run's weights): serve it as a base model");
-        // The creation time is in the key: a checkpoint saved again under its name is a new adapter.
+            return new ServedTarget(run.BaseModel, path, deployment, null,
+                await fullModels.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}", "model"));
         var lease = await adapters.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}");
         return new ServedTarget(run.BaseModel, path, deployment, lease);
     }

@@ -47,9 +47,10 @@ public class PretrainRecipeTests
             using var loaded = PretrainedModel.Load(model);
             Assert.Equal(ModelFamily.Qwen3, loaded.Config.Family);
             Assert.Equal("bfloat16", loaded.Config.TorchDtype);
-            // A whole model is served as a base model, not through an adapter session.
-            var refused = await Assert.ThrowsAsync<WhetstoneApiException>(() => client.CreateSamplingClientAsync(modelPath: whole.SamplerPath));
-            Assert.Equal("model_path", refused.Field);
+            // The sampler weights (in the compute dtype) are also sampled directly, as a whole model of their own.
+            var session = await client.CreateSamplingClientAsync(modelPath: whole.SamplerPath);
+            var sample = await (await session.SampleAsync(Whetstone.Protocol.ModelInput.FromTokens([1, 2, 3]), 1, new Whetstone.Protocol.SamplingParams { MaxTokens = 4, Temperature = 0 })).ResultAsync();
+            Assert.Equal(4, sample.Sequences[0].Tokens.Count);
         }
 
         // Stopped after 4 of 8 steps and run again: the same data, schedule and weights, the same loss.

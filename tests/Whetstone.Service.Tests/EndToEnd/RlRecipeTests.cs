@@ -37,12 +37,14 @@ public class RlRecipeTests
         GroupSize = 8, GroupsPerBatch = 4, Steps = steps, MaxTokens = 6, CheckpointEvery = 2, EvalEvery = 0, Seed = 3,
     };
 
-    static async Task<(RlResult Result, List<string> Log, List<Dictionary<string, double>> Metrics)> RunAsync(RlOptions options)
+    static async Task<(RlResult Result, List<string> Log, List<Dictionary<string, double>> Metrics)> RunAsync(RlOptions options,
+        Action<ServiceCore>? atEnd = null)
     {
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(options.OutputDirectory, "service")));
         using var client = new ServiceClient(new InProcessTransport(core));
         var log = new List<string>();
         var result = await RlRecipe.RunAsync(client, new EvenTokenProblems(), options, log.Add);
+        atEnd?.Invoke(core);
         var metrics = File.ReadLines(Path.Combine(options.OutputDirectory, "metrics.jsonl"))
             .Select(l => JsonSerializer.Deserialize<Dictionary<string, double>>(l)!).ToList();
         return (result, log, metrics);
@@ -66,6 +68,27 @@ public class RlRecipeTests
             Assert.InRange(m["entropy"], 0, 10);
             Assert.True(m["tokens_per_second"] > 0);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FullFineTuningSamplesFromItsOwnWeights(bool async)
+    {
+        var output = TestServers.NewDataDirectory();
+        int loadedAtEnd = -1;
+        var (_, _, metrics) = await RunAsync(Options(output, steps: 8) with { FullFineTuning = true, LearningRate = 3e-2, Async = async },
+            core => loadedAtEnd = core.FullModels.Loaded.Count);
+        var steps = metrics.Where(m => m.ContainsKey("reward")).ToList();
+        Assert.Equal(8, steps.Count);
+        double before = steps.Take(2).Average(m => m["reward"]), after = steps.TakeLast(2).Average(m => m["reward"]);
+        Assert.True(after > before + 0.1, $"reward {before:F3} → {after:F3}");
+        // Each batch was sampled from the whole model the run saved at that version: on-policy
+        // batches have the learner's logprobs exactly, stale ones do not.
+        foreach (var m in steps.Where(m => m["staleness"] == 0)) Assert.InRange(m["kl_sample_train_v1"], -1e-3, 1e-3);
+        if (async) Assert.Contains(steps, m => m["staleness"] == 1 && Math.Abs(m["kl_sample_train_v1"]) > 1e-4);
+        // Superseded samplers' sessions were closed, so the service let go of their models.
+        Assert.Equal(1, loadedAtEnd);
     }
 
     [Fact]

@@ -68,6 +68,37 @@ public class OpenAiServingTests
     }
 
     [Fact]
+    public async Task AFullFineTuningCheckpointIsServedWithItsOwnWeightsAlongsideTheBaseModel()
+    {
+        await using var server = await TestServers.StartAsync();
+        using var client = await OpenAiTestClient.CreateAsync(server, "gina");
+        var run = await client.Sdk.CreateTrainingClientAsync(new CreateTrainingRunRequest(TestServers.ModelName) { FullFineTuning = true, Seed = 2 });
+        await (await run.ForwardBackwardAsync([Datums.ForCrossEntropy([.. Prompt, 40, 41, 42, 43])], "cross_entropy")).ResultAsync();
+        await (await run.OptimStepAsync(new AdamParams { LearningRate = 1e-2 })).ResultAsync();
+        var full = (await (await run.SaveWeightsForSamplerAsync("full")).ResultAsync()).Path;
+
+        var session = await client.Sdk.CreateSamplingClientAsync(modelPath: full);
+        var alone = (await (await session.SampleAsync(ModelInput.FromTokens(Prompt), 1,
+            new SamplingParams { MaxTokens = 12, Temperature = 1, Seed = 4 })).ResultAsync()).Sequences[0].Tokens.ToArray();
+        await session.CloseAsync();
+        var baseAlone = await SamplerTokensAsync(client, null, seed: 4);
+        Assert.NotEqual(baseAlone, alone);
+        // Both at once: two networks decode in the same cycles, each request with its own.
+        var responses = await Task.WhenAll(client.PostAsync(Routes.OpenAiCompletions, Completion(full, seed: 4)),
+            client.PostAsync(Routes.OpenAiCompletions, Completion(TestServers.ModelName, seed: 4)));
+        Assert.Equal(alone, await ServedTokensAsync(client, responses[0]));
+        Assert.Equal(baseAlone, await ServedTokensAsync(client, responses[1]));
+        Assert.Equal(full, (string?)(await client.LoggedAsync((string)responses[0]["id"]!))["checkpoint_path"]);
+
+        // Deployable like an adapter; once no request or session uses it, the model is released.
+        await client.PostAsync(Routes.Deployments, new { name = "whole", checkpoint = full });
+        Assert.Equal(alone, await ServedTokensAsync(client, await client.PostAsync(Routes.OpenAiCompletions, Completion("whole@latest", seed: 4))));
+        // The handler lets go of the model just after the response is written: allow it a moment.
+        for (int i = 0; i < 100 && server.Core.FullModels.Loaded.Count > 0; i++) await Task.Delay(50);
+        Assert.Empty(server.Core.FullModels.Loaded);
+    }
+
+    [Fact]
     public async Task NChoicesShareThePromptAndEachDrawsTheSamplersStreamStreamedOrNot()
     {
         await using var server = await TestServers.StartAsync();
