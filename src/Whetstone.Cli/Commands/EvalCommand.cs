@@ -19,7 +19,8 @@ internal static class EvalCommand
         var data = new Option<string?>("--service-data") { Description = "The data directory holding that checkpoint (e.g. RUN_OUTPUT/service of `whet train sft`)" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
         var seed = new Option<long>("--seed");
-        var command = new Command("eval", "Evaluate a base model or a sampler checkpoint on held-out tasks.") { model, sets, count, checkpoint, data, dtype, seed };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Longest greedy reply (4-digit multiplication needs ~110)", DefaultValueFactory = _ => Evaluator.DefaultMaxTokens };
+        var command = new Command("eval", "Evaluate a base model or a sampler checkpoint on held-out tasks.") { model, sets, count, checkpoint, data, dtype, seed, maxTokens };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
@@ -38,7 +39,7 @@ internal static class EvalCommand
                 var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
                 foreach (var set in result.GetValue(sets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 {
-                    var report = await Evaluator.RunAsync(sampler, tokenizer, set, result.GetValue(count), result.GetValue(seed), cancellationToken);
+                    var report = await Evaluator.RunAsync(sampler, tokenizer, set, result.GetValue(count), result.GetValue(seed), result.GetValue(maxTokens), cancellationToken);
                     Console.WriteLine(report.Accuracy is double accuracy
                         ? $"{report.Set,-12} accuracy {accuracy:P1} over {report.Examples}"
                         : $"{report.Set,-12} NLL {report.Nll:F4} per answer token over {report.Examples}");

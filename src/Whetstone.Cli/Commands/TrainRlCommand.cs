@@ -39,10 +39,13 @@ internal static class TrainRlCommand
         var evalCount = new Option<int>("--eval-count") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
         var seed = new Option<long>("--seed");
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from a saved training state (whet://…/weights/…, e.g. an SFT run's) with a fresh optimizer; same rank" };
+        var serviceData = new Option<string?>("--service-data") { Description = "Service data directory (default OUT/service); for --init-from, the one holding that state (e.g. SFT_OUT/service)" };
         var command = new Command("rl", "Reinforcement learning on a verifiable env through the SDK (GRPO-style groups).")
         {
             model, output, env, minDigits, maxDigits, guessUpper, guessTurns, formatPenalty, rank, full, lr, groupSize, groups, steps, maxTokens,
             temperature, loss, lossConfig, kl, asyncMode, offPolicy, checkpointEvery, evalEvery, evalCount, dtype, seed,
+            initFrom, serviceData,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -61,12 +64,12 @@ internal static class TrainRlCommand
                     Temperature = result.GetValue(temperature), LossFn = result.GetValue(loss)!, LossFnConfig = ParseConfig(result.GetValue(lossConfig)),
                     KlPenalty = result.GetValue(kl), Async = result.GetValue(asyncMode), MaxStepsOffPolicy = result.GetValue(offPolicy),
                     CheckpointEvery = result.GetValue(checkpointEvery), EvalEvery = result.GetValue(evalEvery), EvalCount = result.GetValue(evalCount),
-                    Seed = result.GetValue(seed),
+                    Seed = result.GetValue(seed), InitFrom = result.GetValue(initFrom),
                 };
                 await using var core = await ServiceCore.CreateAsync(new ServerOptions
                 {
                     ModelDirectories = [modelDirectory],
-                    DataDirectory = Path.Combine(outputDirectory, "service"),
+                    DataDirectory = result.GetValue(serviceData) ?? Path.Combine(outputDirectory, "service"),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
                 using var client = new ServiceClient(new InProcessTransport(core));

@@ -16,6 +16,10 @@ public sealed record RlOptions
     public double FormatPenalty { get; init; } = 0.1;
 
     public int Rank { get; init; } = 32;
+    /// <summary>A saved training state (whet://…/weights/…, e.g. an SFT run's) whose weights the
+    /// run starts from, with a fresh optimizer, so RL continues that policy; its rank and base
+    /// model must be <see cref="Rank"/> and <see cref="BaseModel"/>. Null: a fresh adapter.</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Train every weight instead of a LoRA adapter (then <see cref="Rank"/> is unused);
     /// each step's sampler is then a whole model the service loads for the sampling session.</summary>
     public bool FullFineTuning { get; init; }

@@ -42,11 +42,14 @@ public static class RlRecipe
         var progress = RecipeProgress.Load(options.OutputDirectory);
         var run = progress is not null
             ? await client.CreateTrainingClientFromStateAsync(progress.StatePath, withOptimizer: true, cancellationToken: cancellationToken)
-            : await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(options.BaseModel)
-            {
-                Rank = options.Rank, FullFineTuning = options.FullFineTuning, Seed = options.Seed,
-            }, cancellationToken);
+            : options.InitFrom is not null
+                ? await InitFromAsync(client, options, cancellationToken)
+                : await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(options.BaseModel)
+                {
+                    Rank = options.Rank, FullFineTuning = options.FullFineTuning, Seed = options.Seed,
+                }, cancellationToken);
         if (progress is not null) log($"resumed from {progress.StatePath} at step {progress.Step}");
+        else if (options.InitFrom is not null) log($"initialised from {options.InitFrom}");
         int first = progress?.Step ?? 0;
 
         var reference = options.KlPenalty > 0 ? await client.CreateSamplingClientAsync(baseModel: options.BaseModel, cancellationToken: cancellationToken) : null;
@@ -169,6 +172,20 @@ public static class RlRecipe
         await producer;
         WriteCurves(metricsPath, options.OutputDirectory);
         return new RlResult(samplerPath, options.Steps, firstReward, lastReward, initialEval, finalEval);
+    }
+
+    // The state's weights with a fresh optimizer: the SFT optimizer's moments belong to another
+    // objective. A state of another shape would silently train something else than asked, so it is refused.
+    static async Task<TrainingClient> InitFromAsync(ServiceClient client, RlOptions options, CancellationToken cancellationToken)
+    {
+        var run = await client.CreateTrainingClientFromStateAsync(options.InitFrom!, withOptimizer: false, cancellationToken: cancellationToken);
+        var info = await client.CreateRestClient().GetTrainingRunAsync(run.RunId, cancellationToken);
+        if (info.BaseModel != options.BaseModel)
+            throw new ArgumentException($"init-from: {options.InitFrom} is a state of base model '{info.BaseModel}', not '{options.BaseModel}'");
+        if (info.FullFineTuning != options.FullFineTuning || (!info.FullFineTuning && info.Rank != options.Rank))
+            throw new ArgumentException($"init-from: {options.InitFrom} is a {(info.FullFineTuning ? "full fine-tuning" : $"rank-{info.Rank} LoRA")} state, "
+                + $"not {(options.FullFineTuning ? "full fine-tuning" : $"rank {options.Rank}")} as asked");
+        return run;
     }
 
     // Charts are drawn from the whole metrics file, so a resumed run's cover the steps before it too.

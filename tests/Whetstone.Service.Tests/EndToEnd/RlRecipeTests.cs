@@ -131,4 +131,54 @@ public class RlRecipeTests
         }
         Assert.Equal(whole.Result.LastReward, resumed.Result.LastReward);
     }
+
+    [Fact]
+    public async Task InitFromStartsTheRunFromTheSavedPolicy()
+    {
+        var output = TestServers.NewDataDirectory();
+        int[] sequence = [5, 17, 42, 99, 7, 3, 61, 88];
+        async Task<double[]> LogprobsAsync(ServiceClient client, string? modelPath)
+        {
+            var sampler = modelPath is null
+                ? await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName)
+                : await client.CreateSamplingClientAsync(modelPath: modelPath);
+            var computed = await (await sampler.ComputeLogprobsAsync(Whetstone.Protocol.ModelInput.FromTokens(sequence))).ResultAsync();
+            return computed.Logprobs.Skip(1).Select(l => l!.Value).ToArray();
+        }
+
+        // A "SFT" run that moved its adapter away from the base, then saved its state.
+        string statePath, sftSampler;
+        double[] baseLogprobs, sftLogprobs;
+        await using (var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service"))))
+        {
+            using var client = new ServiceClient(new InProcessTransport(core));
+            var sft = await client.CreateTrainingClientAsync(new Whetstone.Protocol.CreateTrainingRunRequest(TestServers.ModelName) { Rank = 8, Seed = 1 });
+            for (int i = 0; i < 3; i++)
+            {
+                await (await sft.ForwardBackwardAsync([Datums.ForCrossEntropy(sequence)], "cross_entropy")).ResultAsync();
+                await (await sft.OptimStepAsync(new Whetstone.Protocol.AdamParams { LearningRate = 5e-2 })).ResultAsync();
+            }
+            statePath = (await (await sft.SaveStateAsync("sft")).ResultAsync()).Path;
+            sftSampler = (await (await sft.SaveWeightsForSamplerAsync("sft")).ResultAsync()).Path;
+            baseLogprobs = await LogprobsAsync(client, null);
+            sftLogprobs = await LogprobsAsync(client, sftSampler);
+        }
+        Assert.True(sftLogprobs.Zip(baseLogprobs).Max(p => Math.Abs(p.First - p.Second)) > 0.1, "the SFT steps should have moved the policy");
+
+        // One RL step at learning rate 0 leaves the weights as loaded: its sampler must be the SFT policy.
+        var options = Options(Path.Combine(output, "rl"), steps: 1) with { InitFrom = statePath, LearningRate = 0 };
+        await using (var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service"))))
+        {
+            using var client = new ServiceClient(new InProcessTransport(core));
+            var log = new List<string>();
+            var result = await RlRecipe.RunAsync(client, new EvenTokenProblems(), options, log.Add);
+            Assert.Contains($"initialised from {statePath}", log);
+            var rlLogprobs = await LogprobsAsync(client, result.SamplerPath);
+            foreach (var (rl, loaded) in rlLogprobs.Zip(sftLogprobs)) Assert.Equal(loaded, rl, 5);
+
+            var wrongRank = Options(Path.Combine(output, "rl-rank"), steps: 1) with { InitFrom = statePath, Rank = 16 };
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => RlRecipe.RunAsync(client, new EvenTokenProblems(), wrongRank, _ => { }));
+            Assert.Contains("rank-8 LoRA", refused.Message);
+        }
+    }
 }

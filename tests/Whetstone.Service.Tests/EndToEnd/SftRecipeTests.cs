@@ -83,5 +83,6 @@ public class SftRecipeTests
         Assert.InRange(accuracy.Accuracy!.Value, 0, 1);
         Assert.Equal(3, accuracy.Samples.Count);
         await Assert.ThrowsAsync<ArgumentException>(() => Evaluator.RunAsync(tunedSampler, tokenizer, "poetry", 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => Evaluator.RunAsync(tunedSampler, tokenizer, "instruction", 1, maxTokens: 0));
     }
 }
