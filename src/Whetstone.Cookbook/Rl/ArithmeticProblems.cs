@@ -24,7 +24,7 @@ public sealed class ArithmeticProblems(IRenderer renderer, int minDigits, int ma
             string question = add ? $"What is {a} + {b}?" : $"What is {a} - {b}?";
             string answer = (add ? a + b : a - b).ToString();
             var example = new ChatExample(ArithmeticTask.Name, [ChatMessage.User(question)], answer);
-            if (CorpusGenerator.IsHeldOut(example, 0.1) != heldOut) continue;
+            if (CorpusGenerator.IsHeldOut(example, CorpusProblems.HeldOutFraction) != heldOut) continue;
             return new EnvProblem(question, () => new AnswerEnv(renderer, question, answer, ArithmeticTask.ExtractAnswer, formatPenalty));
         }
     }

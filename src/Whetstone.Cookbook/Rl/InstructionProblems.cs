@@ -8,16 +8,8 @@ namespace Whetstone.Cookbook.Rl;
 /// reply's text after its last "Answer:" must equal the answer exactly.</summary>
 public sealed class InstructionProblems(IRenderer renderer, double formatPenalty) : IProblemSource
 {
-    public EnvProblem Draw(Random random, bool heldOut)
-    {
-        while (true)
-        {
-            var example = InstructionTask.Generate(random);
-            if (CorpusGenerator.IsHeldOut(example, 0.1) != heldOut) continue;
-            string question = example.Messages[0].Content;
-            return new EnvProblem(question, () => new AnswerEnv(renderer, question, example.Answer, ExtractAnswer, formatPenalty));
-        }
-    }
+    public EnvProblem Draw(Random random, bool heldOut) =>
+        CorpusProblems.Draw(random, heldOut, InstructionTask.Generate, renderer, ExtractAnswer, formatPenalty);
 
     public static string? ExtractAnswer(string reply)
     {

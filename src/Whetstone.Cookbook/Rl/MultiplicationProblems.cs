@@ -9,14 +9,6 @@ namespace Whetstone.Cookbook.Rl;
 /// is meant to continue an SFT policy that has the skill in part (docs/results/sft-new-skill.md).</summary>
 public sealed class MultiplicationProblems(IRenderer renderer, double formatPenalty) : IProblemSource
 {
-    public EnvProblem Draw(Random random, bool heldOut)
-    {
-        while (true)
-        {
-            var example = ArithmeticTask.GenerateMultiplication(random);
-            if (CorpusGenerator.IsHeldOut(example, 0.1) != heldOut) continue;
-            string question = example.Messages[0].Content;
-            return new EnvProblem(question, () => new AnswerEnv(renderer, question, example.Answer, ArithmeticTask.ExtractAnswer, formatPenalty));
-        }
-    }
+    public EnvProblem Draw(Random random, bool heldOut) =>
+        CorpusProblems.Draw(random, heldOut, ArithmeticTask.GenerateMultiplication, renderer, ArithmeticTask.ExtractAnswer, formatPenalty);
 }
