@@ -77,14 +77,19 @@ internal static unsafe class DecodeMatmul
         var y = empty(shape, weight.dtype);
         bool bf16 = weight.dtype == ScalarType.BFloat16;
 
-        // The input rows in fp32 (widened once, not once per output row), the result in fp32.
+        void* xPointer = (void*)TensorMemory.DataPointer(input), yPointer = (void*)TensorMemory.DataPointer(y);
+        if (!bf16)
+        {
+            // fp32 in and out: the kernel reads and writes the tensors' own memory.
+            Run([new Target(weight, bias, (float*)yPointer)], (float*)xPointer, rows, inFeatures, bf16: false);
+            return y;
+        }
+        // bf16: the input rows widened to fp32 once (not once per output row), the result rounded once.
         var xs = Scratch(rows * inFeatures + rows * outFeatures);
         var ys = xs + rows * inFeatures;
-        void* xPointer = (void*)TensorMemory.DataPointer(input);
-        if (bf16) WidenBf16((ushort*)xPointer, xs, rows * inFeatures);
-        else Buffer.MemoryCopy(xPointer, xs, (long)rows * inFeatures * 4, (long)rows * inFeatures * 4);
-        Run([new Target(weight, bias, ys)], xs, rows, inFeatures, bf16);
-        Store(ys, (void*)TensorMemory.DataPointer(y), rows * outFeatures, bf16);
+        WidenBf16((ushort*)xPointer, xs, rows * inFeatures);
+        Run([new Target(weight, bias, ys)], xs, rows, inFeatures, bf16: true);
+        Store(ys, yPointer, rows * outFeatures, bf16: true);
         return y;
     }
 
@@ -472,7 +477,7 @@ internal static unsafe class DecodeMatmul
 
     [ThreadStatic] static GrowableBuffer _input, _tileInput;
 
-    // Per calling thread: the fp32 copy of the input rows (Linear) and the tiles' copy (Run).
+    // Per calling thread: bf16 input rows widened to fp32 with their fp32 result (Linear), and the tiles' copy of the input (Run).
     static float* Scratch(int length) => _input.Get(length);
 
     static float* TileScratch(int length) => _tileInput.Get(length);
