@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using Whetstone.Engine.Formats;
+using Whetstone.Engine.Lora;
+using static TorchSharp.torch;
+
+namespace Whetstone.Engine.Models;
+
+/// <summary>The LoRA updates of a decode step on raw memory, for <see cref="DecodeLayerKernel"/>:
+/// each row's projection output y_r gains scale·B·(A·x_r) of the row's own adapter (none for base
+/// rows), as <see cref="AdapterBatch.Apply"/> does on the torch path. Per row rather than per
+/// adapter: a serving step has a row or two per adapter, so many adapters cost about what one
+/// does (A and B of rank r are r·(in + out) values, read from cache). Factors are read where they
+/// live (fp32 or bf16, usually fp32) every step — training may have changed them since the last —
+/// and the sums are fp32, where the torch path rounds the bf16 intermediates.</summary>
+internal static unsafe class DecodeLowRank
+{
+    /// <summary>Whether every adapter's factors can be read as raw memory: CPU, fp32 or bf16, contiguous.</summary>
+    public static bool Supports(AdapterBatch adapters)
+    {
+        foreach (var adapter in adapters.Adapters)
+            foreach (var weights in adapter.Weights)
+                if (!Readable(weights.A) || !Readable(weights.B)) return false;
+        return true;
+    }
+
+    static bool Readable(Tensor factor) =>
+        factor.device_type == TorchSharp.DeviceType.CPU && factor.is_contiguous()
+        && (factor.dtype == ScalarType.Float32 || factor.dtype == ScalarType.BFloat16);
+
+    /// <summary>For each projection (its module path, its fp32 result [rows, out] and out): adds
+    /// every row's update from the input x [rows, inFeatures] (fp32).</summary>
+    public static void Add<TIsa, TVector>(AdapterBatch adapters, int rows, float* x, int inFeatures, (string Path, IntPtr Y, int Out)[] projections)
+        where TIsa : IDecodeVectors<TVector> where TVector : struct
+    {
+        if (rows >= 4 && Environment.ProcessorCount > 1)
+            Parallel.For(0, rows, r => AddRow<TIsa, TVector>(adapters, r, x, inFeatures, projections));
+        else
+            for (int r = 0; r < rows; r++) AddRow<TIsa, TVector>(adapters, r, x, inFeatures, projections);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AddRow<TIsa, TVector>(AdapterBatch adapters, int r, float* x, int inFeatures, (string Path, IntPtr Y, int Out)[] projections)
+        where TIsa : IDecodeVectors<TVector> where TVector : struct
+    {
+        if (adapters.AdapterOf(r) is not { } adapter) return;
+        float scale = (float)adapter.Scale;
+        var low = stackalloc float[4];
+        float* lowRank = stackalloc float[adapter.Config.Rank];   // every factor of an adapter has its rank
+        foreach (var (path, yPointer, outFeatures) in projections)
+        {
+            if (!adapter.TryGet(path, out var weights)) continue;
+            int rank = (int)weights.A.shape[0];
+            float* row = x + (long)r * inFeatures, y = (float*)yPointer + (long)r * outFeatures;
+            void* a = (void*)TensorMemory.DataPointer(weights.A), b = (void*)TensorMemory.DataPointer(weights.B);
+            bool aBf16 = weights.A.dtype == ScalarType.BFloat16, bBf16 = weights.B.dtype == ScalarType.BFloat16;
+            // The rank-r intermediate, scaled (r ≪ out): A·x_r.
+            for (int j = 0; j < rank; j++)
+            {
+                if (aBf16) DecodeMatmul.DotBf16<TIsa, TVector>((ushort*)a + (long)j * inFeatures, row, inFeatures, 1, low);
+                else DecodeMatmul.DotF32<TIsa, TVector>((float*)a + (long)j * inFeatures, row, inFeatures, 1, low);
+                lowRank[j] = low[0] * scale;
+            }
+            // y_r += B·(the intermediate): B is [out, rank], one short dot product per output.
+            for (int o = 0; o < outFeatures; o++)
+            {
+                if (bBf16) DecodeMatmul.DotBf16<TIsa, TVector>((ushort*)b + (long)o * rank, lowRank, rank, 1, low);
+                else DecodeMatmul.DotF32<TIsa, TVector>((float*)b + (long)o * rank, lowRank, rank, 1, low);
+                y[o] += low[0];
+            }
+        }
+        GC.KeepAlive(adapter);
+    }
+}
