@@ -56,6 +56,9 @@ internal static class LlamaCppPeerBenchmark
         child.WaitForExit();
         var result = output.Split('\n').LastOrDefault(l => l.StartsWith("peer ", StringComparison.Ordinal));
         if (child.ExitCode != 0 || result is null) throw new InvalidOperationException($"llama.cpp peer failed ({child.ExitCode}): {errors.Result[^Math.Min(2000, errors.Result.Length)..]}");
+        // The child logs LLamaSharp's library choice: make sure the AVX2 run really ran the avx2 build.
+        if (avx2 && !errors.Result.Contains("native/avx2/libllama.so' from local", StringComparison.Ordinal))
+            throw new InvalidOperationException("llama.cpp peer did not load LLamaSharp's avx2 build");
         var figures = result.Split(' ')[1..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         return (figures[0], figures[1], figures[2]);
     }
@@ -64,7 +67,10 @@ internal static class LlamaCppPeerBenchmark
     /// loads its avx2 build of llama.cpp (else the best its CPU check finds: avx512 here).</summary>
     public static void RunPeer(string gguf, bool avx2)
     {
-        if (avx2) NativeLibraryConfig.All.WithAvx(AvxLevel.Avx2).WithAutoFallback(false);
+        // No fallback: an AVX2 figure must come from the avx2 build (its choice is logged to stderr).
+        if (avx2)
+            NativeLibraryConfig.All.WithCuda(false).WithVulkan(false).WithAvx(AvxLevel.Avx2).WithAutoFallback(false)
+                .WithLogCallback((level, message) => Console.Error.Write(message));
         var (prefill, decode, streams) = Peer(gguf);
         Console.WriteLine(FormattableString.Invariant($"peer {prefill} {decode} {streams}"));
     }
