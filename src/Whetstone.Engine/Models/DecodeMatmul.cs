@@ -27,9 +27,17 @@ internal static unsafe partial class DecodeMatmul
         int.TryParse(Environment.GetEnvironmentVariable("WHET_DECODE_KERNEL_ROWS"), out int rows) ? rows : 16;
 
     /// <summary>Most rows of an fp32 product (a prefill's projections) the tiles take: they beat
-    /// MKL's fp32 GEMM at these shapes too (30m prefill of 256 tokens +12%, bench --peer). Not bf16,
-    /// where oneDNN's AVX512-BF16 dot products do twice the work per instruction.</summary>
+    /// MKL's fp32 GEMM at these shapes too (30m prefill of 256 tokens +12%, bench --peer). bf16 too
+    /// below AVX-512 (<see cref="MaxRowsAt"/>).</summary>
     public static int MaxFp32Rows { get; set; } = 256;
+
+    /// <summary>Most rows the kernels take at this width and weight dtype. bf16 on AVX-512 stops at
+    /// <see cref="MaxRows"/>: past it oneDNN's AVX512-BF16 dot products do twice the work per
+    /// instruction. Without AVX-512 oneDNN has no bf16 arithmetic and converts (30m bf16 prefill
+    /// held to AVX2: torch 171 tok/s against the tiles' fp32 883, bench --peer --avx2), so bf16
+    /// takes the tiles as far as fp32 does.</summary>
+    public static int MaxRowsAt(DecodeIsa isa, bool bf16) =>
+        bf16 && isa == DecodeIsa.Avx512 ? MaxRows : Math.Max(MaxRows, MaxFp32Rows);
 
     // Rows per block of a large product: 64 rows of up to 2,304 fp32 inputs stay in L2.
     const int RowBlock = 64;
@@ -73,7 +81,7 @@ internal static unsafe partial class DecodeMatmul
         long rows = x.numel() / Math.Max(1, inFeatures);
         // Past the streaming rows only the tiles beat torch; they need whole vectors.
         if (rows > StreamingRows && inFeatures % TileWidth(isa, dtype == ScalarType.BFloat16) != 0) return false;
-        return rows >= 1 && (rows <= MaxRows || (dtype == ScalarType.Float32 && rows <= MaxFp32Rows));
+        return rows >= 1 && rows <= MaxRowsAt(isa, dtype == ScalarType.BFloat16);
     }
 
     /// <summary>x: [.., in], weight: [out, in] contiguous, bias: [out] or null; all one dtype.</summary>
@@ -217,7 +225,8 @@ internal static unsafe partial class DecodeMatmul
     }
 
     // Outputs [first, end) for all (padded) rows in tiles of 4 weight rows × 4 input rows; a last
-    // tile with fewer than 4 outputs repeats its last weight row and drops the copies.
+    // tile with fewer than 4 outputs repeats its last weight row and drops the copies. (TilesBf16
+    // is the same over bf16 weights.)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void TilesF32<TIsa, TVector>(Target t, float* x, int rows, int validRows, int n, int first, int end)
         where TIsa : IDecodeVectors<TVector> where TVector : struct
@@ -235,7 +244,7 @@ internal static unsafe partial class DecodeMatmul
                     w2 = w + (long)(o + Math.Min(2, valid - 1)) * n, w3 = w + (long)(o + Math.Min(3, valid - 1)) * n;
                 for (int r0 = block; r0 < blockEnd; r0 += 4)
                 {
-                    TileF32<TIsa, TVector>(w0, w1, w2, w3, x + (long)r0 * n, n, PrefetchRow(w, n, o, r0 - block, t.Out), sums);
+                    TileF32<TIsa, TVector>(w0, w1, w2, w3, x + (long)r0 * n, n, w + (long)PrefetchRow(o, r0 - block, t.Out) * n, sums);
                     StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid, false);
                 }
             }
@@ -245,8 +254,8 @@ internal static unsafe partial class DecodeMatmul
     // The weight row the pass'th pass over a tile prefetches: the first 4 passes fetch the 4 rows of
     // the tile PrefetchGroups ahead; later passes (prefill blocks) re-touch one already fetched.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static float* PrefetchRow(float* w, int n, int o, int rowInBlock, int outFeatures) =>
-        w + (long)Math.Min(o + 4 * PrefetchGroups + Math.Min(rowInBlock / 4, 3), outFeatures - 1) * n;
+    static int PrefetchRow(int o, int rowInBlock, int outFeatures) =>
+        Math.Min(o + 4 * PrefetchGroups + Math.Min(rowInBlock / 4, 3), outFeatures - 1);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void TilesBf16<TIsa, TVector>(Target t, float* x, int rows, int validRows, int n, int first, int end)
@@ -254,15 +263,20 @@ internal static unsafe partial class DecodeMatmul
     {
         var sums = stackalloc Vector128<float>[4];
         ushort* w = (ushort*)t.Weight;
-        for (int o = first; o < end; o += 4)
+        for (int block = 0; block < rows; block += RowBlock)
         {
-            int valid = Math.Min(4, end - o);
-            ushort* w0 = w + (long)o * n, w1 = w + (long)(o + Math.Min(1, valid - 1)) * n,
-                w2 = w + (long)(o + Math.Min(2, valid - 1)) * n, w3 = w + (long)(o + Math.Min(3, valid - 1)) * n;
-            for (int r0 = 0; r0 < rows; r0 += 4)
+            int blockEnd = Math.Min(rows, block + RowBlock);
+            for (int o = first; o < end; o += 4)
             {
-                TileBf16<TIsa, TVector>((uint*)w0, (uint*)w1, (uint*)w2, (uint*)w3, x + (long)r0 * n, n, (uint*)(w + (long)Math.Min(o + 4 * PrefetchGroups + r0 / 4, t.Out - 1) * n), sums);
-                StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid, true);
+                int valid = Math.Min(4, end - o);
+                ushort* w0 = w + (long)o * n, w1 = w + (long)(o + Math.Min(1, valid - 1)) * n,
+                    w2 = w + (long)(o + Math.Min(2, valid - 1)) * n, w3 = w + (long)(o + Math.Min(3, valid - 1)) * n;
+                for (int r0 = block; r0 < blockEnd; r0 += 4)
+                {
+                    var next = (uint*)(w + (long)PrefetchRow(o, r0 - block, t.Out) * n);
+                    TileBf16<TIsa, TVector>((uint*)w0, (uint*)w1, (uint*)w2, (uint*)w3, x + (long)r0 * n, n, next, sums);
+                    StoreTile(t, sums, r0, Math.Min(4, validRows - r0), o, valid, true);
+                }
             }
         }
     }

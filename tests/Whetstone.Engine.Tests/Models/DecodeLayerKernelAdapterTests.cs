@@ -14,25 +14,27 @@ namespace Whetstone.Engine.Tests.Models;
 public class DecodeLayerKernelAdapterTests
 {
     // -1 = base model; 0 and 1 = two adapters. 3 rows take the streaming products, 6 the tiles;
-    // the layouts mix contiguous and scattered rows.
+    // the layouts mix contiguous and scattered rows. Ranks 4 and 16 take the vector paths of the
+    // B product (at 128 bits, or at the full width where the rank is whole vectors), 6 the scalar one.
     static readonly object[][] Layouts =
     [
-        [new[] { 0, -1, 1 }, ScalarType.Float32],
-        [new[] { 0, 1, -1, 0, 1, -1 }, ScalarType.Float32],
-        [new[] { 0, 1, -1, 0, 1, -1 }, ScalarType.BFloat16],
-        [new[] { -1, 1, 1 }, ScalarType.BFloat16],
+        [new[] { 0, -1, 1 }, ScalarType.Float32, 4],
+        [new[] { 0, 1, -1, 0, 1, -1 }, ScalarType.Float32, 16],
+        [new[] { 1, 0, 1 }, ScalarType.Float32, 6],
+        [new[] { 0, 1, -1, 0, 1, -1 }, ScalarType.BFloat16, 4],
+        [new[] { -1, 1, 1 }, ScalarType.BFloat16, 16],
     ];
 
     public static IEnumerable<object[]> IsasAndLayouts() => DecodeIsas.Cross(Layouts, DecodeIsas.Kernels);
 
     [Theory]
     [MemberData(nameof(IsasAndLayouts))]
-    public void MixedAdapterDecodeEqualsTorchPath(string isa, int[] layout, ScalarType dtype)
+    public void MixedAdapterDecodeEqualsTorchPath(string isa, int[] layout, ScalarType dtype, int rank)
     {
         var config = TestModels.Config(ModelFamily.Qwen2, hidden: 64);   // q/k/v biases: the update adds to a biased result
         var directory = TestModels.WriteCheckpoint(config, seed: 3, dtype: dtype);
         using var network = TestModels.LoadNetwork(directory, dtype);
-        var lora = new LoraConfig { Rank = 4 };
+        var lora = new LoraConfig { Rank = rank };
         // Factors in the network's dtype: fp32 ones in the fp32 runs, bf16 ones in the bf16 runs.
         var adapters = Enumerable.Range(0, 2).Select(i => TrainingTestData.RandomAdapter(network, lora, seed: 70 + i)).ToArray();
         using var scope = NewDisposeScope();

@@ -29,6 +29,7 @@ public class DecodeMatmulTests
         [ScalarType.BFloat16, 13, 1536, 36, false],
         [ScalarType.BFloat16, 5, 64, 3, true],
         [ScalarType.BFloat16, 4, 96, 40, true],
+        [ScalarType.BFloat16, 150, 128, 70, true],
     ];
 
     public static IEnumerable<object[]> IsasAndShapes() => DecodeIsas.Cross(Shapes, DecodeIsas.Kernels);
@@ -47,7 +48,7 @@ public class DecodeMatmulTests
         // Past 4 rows only rows of whole vectors (fp32) or vector pairs (bf16) take the kernel's tiles;
         // other widths are torch's, but a decode layer may still hand them to the kernel, which must
         // then be right too.
-        int limit = dtype == ScalarType.Float32 ? Math.Max(DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) : DecodeMatmul.MaxRows;
+        int limit = DecodeMatmul.MaxRowsAt(DecodeInstructionSet.Current, dtype == ScalarType.BFloat16);
         int tileWidth = DecodeMatmul.TileWidth(DecodeInstructionSet.Current, dtype == ScalarType.BFloat16);
         bool takes = rows <= 4 || (rows <= limit && inFeatures % tileWidth == 0);
         Assert.Equal(takes, DecodeMatmul.Applies(x, w));
@@ -76,7 +77,8 @@ public class DecodeMatmulTests
         using var scope = NewDisposeScope();
         var w = randn(8, 8);
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxFp32Rows + 1, 16), randn(8, 16)));
-        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxRows + 1, 32).to(ScalarType.BFloat16), randn(8, 32).to(ScalarType.BFloat16)));
+        int bf16Limit = DecodeMatmul.MaxRowsAt(DecodeInstructionSet.Current, bf16: true);
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(bf16Limit + 1, 32).to(ScalarType.BFloat16), randn(8, 32).to(ScalarType.BFloat16)));
         Assert.False(DecodeMatmul.Applies(randn(1, 8), w));   // autograd on: the learner's path
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
     }
