@@ -15,7 +15,7 @@ internal static class LoraDecodeBenchmark
 {
     const int Streams = 16, Tokens = 48, Prompt = 16;
 
-    public static void Run(string preset, int[] ranks, int rounds = 3)
+    public static void Run(string preset, int[] ranks, int rounds = 2)
     {
         var directory = Path.Combine(Path.GetTempPath(), "whetstone-bench", preset);
         if (!File.Exists(Path.Combine(directory, "config.json"))) RandomModelWriter.Write(directory, RandomModelSpec.Preset(preset));

@@ -19,14 +19,41 @@ internal static unsafe class DecodeLowRank
     public static bool Supports(AdapterBatch adapters)
     {
         foreach (var adapter in adapters.Adapters)
-            foreach (var weights in adapter.Weights)
-                if (!Readable(weights.A) || !Readable(weights.B)) return false;
+            if (!_readable.GetValue(adapter, a => new StrongBox<bool>(a.Weights.All(w => Factors.Of(w).Readable))).Value) return false;
         return true;
     }
 
-    static bool Readable(Tensor factor) =>
-        factor.device_type == TorchSharp.DeviceType.CPU && factor.is_contiguous()
-        && (factor.dtype == ScalarType.Float32 || factor.dtype == ScalarType.BFloat16);
+    // Per adapter and per factor pair, what a step needs, read once: every TorchSharp property
+    // (shape, dtype, data pointer) is a native call, and a step reads every factor of every row —
+    // with 16 adapters tens of thousands of calls per step. The pointers stay valid while the
+    // adapter lives: training updates its factors in place, never re-allocating them.
+    static readonly ConditionalWeakTable<LoraAdapter, StrongBox<bool>> _readable = new();
+
+    sealed class Factors
+    {
+        static readonly ConditionalWeakTable<LoraWeights, Factors> _cache = new();
+
+        public required bool Readable { get; init; }
+        public required void* A { get; init; }
+        public required void* B { get; init; }
+        public required int Rank { get; init; }
+        public required bool ABf16 { get; init; }
+        public required bool BBf16 { get; init; }
+
+        public static Factors Of(LoraWeights weights) => _cache.GetValue(weights, w => new Factors
+        {
+            Readable = IsReadable(w.A) && IsReadable(w.B),
+            A = (void*)TensorMemory.DataPointer(w.A),
+            B = (void*)TensorMemory.DataPointer(w.B),
+            Rank = (int)w.A.shape[0],
+            ABf16 = w.A.dtype == ScalarType.BFloat16,
+            BBf16 = w.B.dtype == ScalarType.BFloat16,
+        });
+
+        static bool IsReadable(Tensor factor) =>
+            factor.device_type == TorchSharp.DeviceType.CPU && factor.is_contiguous()
+            && (factor.dtype == ScalarType.Float32 || factor.dtype == ScalarType.BFloat16);
+    }
 
     /// <summary>For each projection (its module path, its fp32 result [rows, out] and out): adds
     /// every row's update from the input x [rows, inFeatures] (fp32).</summary>
@@ -50,10 +77,11 @@ internal static unsafe class DecodeLowRank
         foreach (var (path, yPointer, outFeatures) in projections)
         {
             if (!adapter.TryGet(path, out var weights)) continue;
-            int rank = (int)weights.A.shape[0];
+            var factors = Factors.Of(weights);
+            int rank = factors.Rank;
             float* row = x + (long)r * inFeatures, y = (float*)yPointer + (long)r * outFeatures;
-            void* a = (void*)TensorMemory.DataPointer(weights.A), b = (void*)TensorMemory.DataPointer(weights.B);
-            bool aBf16 = weights.A.dtype == ScalarType.BFloat16, bBf16 = weights.B.dtype == ScalarType.BFloat16;
+            void* a = factors.A, b = factors.B;
+            bool aBf16 = factors.ABf16, bBf16 = factors.BBf16;
             // The rank-r intermediate, scaled (r ≪ out): A·x_r.
             for (int j = 0; j < rank; j++)
             {
