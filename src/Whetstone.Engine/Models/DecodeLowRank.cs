@@ -90,20 +90,16 @@ internal static unsafe class DecodeLowRank
                 lowRank[j] = low[0] * scale;
             }
             // y_r += B·(the intermediate): B is [out, rank], one short dot product per output.
-            if (bBf16)
-                for (int o = 0; o < outFeatures; o++)
-                {
-                    DecodeMatmul.DotBf16<TIsa, TVector>((ushort*)b + (long)o * rank, lowRank, rank, 1, low);
-                    y[o] += low[0];
-                }
+            if (bBf16) AddProduct<TIsa, TVector>((ushort*)b, lowRank, rank, y, outFeatures);
             else AddProduct<TIsa, TVector>((float*)b, lowRank, rank, y, outFeatures);
         }
         GC.KeepAlive(adapter);
     }
 
-    // y[o] += B_o · low for every output o (B [out, rank] fp32), 4 outputs at a time sharing their
-    // horizontal sums: at rank 8–32 a dot product is one to a few vectors, and summing each one
-    // alone would cost more than its multiply-adds. A rank narrower than the vectors runs at 128 bits.
+    // y[o] += B_o · low for every output o (B [out, rank], fp32 or — as the service keeps adapters
+    // in the compute dtype — bf16), 4 outputs at a time sharing their horizontal sums: at rank
+    // 8–32 a dot product is one to a few vectors, and summing each one alone would cost more than
+    // its multiply-adds. A rank narrower than the vectors runs at 128 bits.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void AddProduct<TIsa, TVector>(float* b, float* low, int rank, float* y, int outFeatures)
         where TIsa : IDecodeVectors<TVector> where TVector : struct
@@ -133,6 +129,40 @@ internal static unsafe class DecodeLowRank
         {
             float sum = 0;
             for (int j = 0; j < rank; j++) sum += b[(long)o * rank + j] * low[j];
+            y[o] += sum;
+        }
+    }
+
+    // The same over bf16 B.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AddProduct<TIsa, TVector>(ushort* b, float* low, int rank, float* y, int outFeatures)
+        where TIsa : IDecodeVectors<TVector> where TVector : struct
+    {
+        int o = 0;
+        if (rank % TIsa.Count == 0)
+            for (; o + 4 <= outFeatures; o += 4)
+            {
+                TVector c0 = default, c1 = default, c2 = default, c3 = default;
+                ushort* b0 = b + (long)o * rank;
+                for (int j = 0; j < rank; j += TIsa.Count)
+                {
+                    var l = TIsa.Load(low + j);
+                    c0 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + j), l, c0);
+                    c1 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + rank + j), l, c1);
+                    c2 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + 2 * rank + j), l, c2);
+                    c3 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + 3 * rank + j), l, c3);
+                }
+                (Vector128.Load(y + o) + TIsa.Sum4(c0, c1, c2, c3)).Store(y + o);
+            }
+        else if (TIsa.Count > 4 && rank % 4 == 0)
+        {
+            AddProduct<PortableVector128, Vector128<float>>(b, low, rank, y, outFeatures);
+            return;
+        }
+        for (; o < outFeatures; o++)
+        {
+            float sum = 0;
+            for (int j = 0; j < rank; j++) sum += DecodeMatmul.Bf16ToFloat(b[(long)o * rank + j]) * low[j];
             y[o] += sum;
         }
     }
