@@ -4,7 +4,7 @@ using Whetstone.Service.Runs;
 
 namespace Whetstone.Service.Hosting;
 
-/// <summary>The service without its HTTP layer: metadata store, base models, schedulers and the
+/// <summary>The service without its HTTP layer: metadata store, base models, planners and engine workers, and the
 /// run, sampling and checkpoint services. The web server and the in-process transport both sit
 /// on one of these, so they behave the same.</summary>
 public sealed class ServiceCore : IAsyncDisposable
@@ -40,14 +40,14 @@ public sealed class ServiceCore : IAsyncDisposable
         await store.InitializeAsync();
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger), options.AdapterCacheBytes);
+        options.Scheduling.Validate();
+        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
+            options.AdapterCacheBytes);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Context.Dispose();
-        FullModels.Dispose();   // after the schedulers' threads have stopped
-        Context.Models.Dispose();
+        Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }
 }

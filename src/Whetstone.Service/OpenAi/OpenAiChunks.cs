@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Whetstone.Cookbook.Renderers;
-using Whetstone.Service.Scheduling;
+using Whetstone.Engine.Worker;
 using Whetstone.Tokenization;
 
 namespace Whetstone.Service.OpenAi;

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Whetstone.Cookbook.Renderers;
 using Whetstone.Engine.Sampling;
+using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;
 using Whetstone.Service.Runs;
@@ -16,8 +17,8 @@ namespace Whetstone.Service.OpenAi;
 
 /// <summary>Serves /v1/completions and /v1/chat/completions: resolves the model (base, sampler
 /// checkpoint or deployment — the named checkpoint's adapter is always the one applied), renders
-/// chats with the model's renderer, sends the request into its base model's running decode
-/// batch, answers as one JSON body or as server-sent events, and records every answer in the
+/// chats with the model's renderer, submits one live decode call to its base model's engine
+/// worker (the one decode loop every kind of sampling shares) and reads its token stream, answers as one JSON body or as server-sent events, and records every answer in the
 /// served-completion log before the response ends (so feedback can name it at once).</summary>
 internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver)
 {
@@ -41,8 +42,8 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var clock = Stopwatch.StartNew();
         var created = DateTimeOffset.UtcNow;
         using var target = await resolver.ResolveAsync(caller, request.Model);
-        var scheduler = context.Scheduler(target.BaseModel);
-        var tokenizer = scheduler.Model.Tokenizer;
+        var host = context.Host(target.BaseModel);
+        var tokenizer = host.Worker.Tokenizer;
         IRenderer? renderer = null;
         IReadOnlyList<int> prompt;
         if (request.Chat)
@@ -56,25 +57,33 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
             prompt = request.PromptTokens ?? tokenizer.Encode(request.PromptText!);
             if (prompt.Count == 0) throw ApiError.BadRequest("prompt", "is empty");
         }
-        int contextLength = scheduler.Model.Config.MaxPositionEmbeddings;
+        int contextLength = host.Worker.Config.MaxPositionEmbeddings;
         int maxTokens = request.MaxTokens ?? (request.Chat ? Math.Clamp(contextLength - prompt.Count, 1, DefaultChatMaxTokens) : DefaultCompletionMaxTokens);
         var parameters = new SamplingParams
         {
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
         };
-        var engineRequest = new SampleRequest(prompt, request.N, parameters) { Adapter = target.Adapter, TopLogprobs = request.TopLogprobs };
-        try { scheduler.Sampler.Validate(engineRequest); }
+        var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
+        try { host.Worker.Validate(engineRequest); }
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }
 
         string id = (request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
-        var stream = new DecodeStream(engineRequest, http.RequestAborted) { OwnModel = target.OwnModel, ModelHold = target.HoldModel() };
-        try { scheduler.Enqueue(new DecodeItem(RequestFutures.NewRequestId(), stream)); }
+        var stream = new DecodeStream();
+        var call = new DecodeCall(RequestFutures.NewRequestId(), engineRequest)
+        {
+            AdapterKey = target.AdapterKey, ModelKey = target.ModelKey, Priority = DecodePriority.Live, Owner = caller.Tenant,
+            Stream = stream, Cancellation = http.RequestAborted,
+        };
+        // The whole model stays loaded until the call is done (it may outlive this handler when cancelled).
+        var modelHold = target.HoldModel();
+        try { host.Planner.Enqueue(call); }
         catch
         {
-            stream.ModelHold?.Dispose();
+            modelHold?.Dispose();
             throw;
         }
+        if (modelHold is not null) _ = call.Completion.Task.ContinueWith(_ => modelHold.Dispose(), TaskScheduler.Default);
 
         var hidden = new HashSet<int>([.. tokenizer.EosTokenIds, .. renderer?.StopTokenIds ?? []]);
         var choices = Enumerable.Range(0, request.N)
