@@ -47,4 +47,8 @@ public sealed record DecodeLoad(IReadOnlyDictionary<string, int> RowsByOwner, in
 
 /// <summary>What a cycle did, as the worker measured it.</summary>
 public sealed record CycleReport(CyclePlan Plan, DateTimeOffset StartedAt, double Seconds, double LearnerSeconds, double DecodeSeconds,
-    int DecodeSteps, long DecodedTokens);
+    int DecodeSteps, long DecodedTokens)
+{
+    /// <summary>Of <see cref="DecodeSteps"/>, those run between the chunks of a learner pass.</summary>
+    public int DecodeStepsBetweenChunks { get; init; }
+}

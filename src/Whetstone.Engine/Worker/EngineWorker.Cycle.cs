@@ -12,7 +12,7 @@ public sealed partial class EngineWorker
     // Learner seconds exclude the decode steps run between chunks.
     readonly Stopwatch _learnerPhase = new();
     double _learnerSeconds, _decodeSeconds;
-    int _decodeSteps;
+    int _decodeSteps, _stepsBetweenChunks;
     long _decodedTokens;
 
     CycleReport Execute(CyclePlan plan)
@@ -20,7 +20,7 @@ public sealed partial class EngineWorker
         var clock = Stopwatch.StartNew();
         var started = DateTimeOffset.UtcNow;
         _learnerSeconds = _decodeSeconds = 0;
-        _decodeSteps = 0;
+        _decodeSteps = _stepsBetweenChunks = 0;
         _decodedTokens = 0;
 
         foreach (var op in plan.Before) Complete(op, () => op.Operation.Execute(RunOf(op)));
@@ -38,7 +38,10 @@ public sealed partial class EngineWorker
             });
         Join(plan.Joining);
         Decode(plan.Decode, afterLearner: true);
-        return new CycleReport(plan, started, clock.Elapsed.TotalSeconds, _learnerSeconds, _decodeSeconds, _decodeSteps, _decodedTokens);
+        return new CycleReport(plan, started, clock.Elapsed.TotalSeconds, _learnerSeconds, _decodeSeconds, _decodeSteps, _decodedTokens)
+        {
+            DecodeStepsBetweenChunks = _stepsBetweenChunks,
+        };
     }
 
     TrainingRun RunOf(RunCall call) =>
@@ -96,6 +99,7 @@ public sealed partial class EngineWorker
             }
             _decodeSeconds += clock.Elapsed.TotalSeconds;
             _decodeSteps++;
+            if (!afterLearner) _stepsBetweenChunks++;
             steps++;
         }
     }
