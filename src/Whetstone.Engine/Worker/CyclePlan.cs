@@ -36,6 +36,9 @@ public sealed record DecodeBudget
     public int IdleSteps { get; init; } = 8;
     /// <summary>Steps a cycle runs even when other work waits, so decoding always moves.</summary>
     public int MinSteps { get; init; } = 1;
+    /// <summary>Padded tokens per learner chunk (null: <see cref="Training.LearnerPass.DefaultTokensPerChunk"/>).
+    /// Smaller chunks give decoding more places to run inside a long pass.</summary>
+    public int? LearnerTokensPerChunk { get; init; }
 }
 
 /// <summary>The rows decoding now, for the planner: per owner, and how many are live.</summary>
@@ -51,4 +54,6 @@ public sealed record CycleReport(CyclePlan Plan, DateTimeOffset StartedAt, doubl
 {
     /// <summary>Of <see cref="DecodeSteps"/>, those run between the chunks of a learner pass.</summary>
     public int DecodeStepsBetweenChunks { get; init; }
+    /// <summary>Decode calls that joined between steps (taken from the planner mid-cycle, not in <see cref="Plan"/>).</summary>
+    public int JoinedMidCycle { get; init; }
 }

@@ -12,7 +12,7 @@ public sealed partial class EngineWorker
     // Learner seconds exclude the decode steps run between chunks.
     readonly Stopwatch _learnerPhase = new();
     double _learnerSeconds, _decodeSeconds;
-    int _decodeSteps, _stepsBetweenChunks;
+    int _decodeSteps, _stepsBetweenChunks, _joinedMidCycle;
     long _decodedTokens;
 
     CycleReport Execute(CyclePlan plan)
@@ -20,7 +20,7 @@ public sealed partial class EngineWorker
         var clock = Stopwatch.StartNew();
         var started = DateTimeOffset.UtcNow;
         _learnerSeconds = _decodeSeconds = 0;
-        _decodeSteps = _stepsBetweenChunks = 0;
+        _decodeSteps = _stepsBetweenChunks = _joinedMidCycle = 0;
         _decodedTokens = 0;
 
         foreach (var op in plan.Before) Complete(op, () => op.Operation.Execute(RunOf(op)));
@@ -41,6 +41,7 @@ public sealed partial class EngineWorker
         return new CycleReport(plan, started, clock.Elapsed.TotalSeconds, _learnerSeconds, _decodeSeconds, _decodeSteps, _decodedTokens)
         {
             DecodeStepsBetweenChunks = _stepsBetweenChunks,
+            JoinedMidCycle = _joinedMidCycle,
         };
     }
 
@@ -85,8 +86,15 @@ public sealed partial class EngineWorker
     void Decode(DecodeBudget budget, bool afterLearner)
     {
         int steps = 0;
-        while (Decoding)
+        while (true)
         {
+            var joining = _planner.TakeJoining(Load());
+            if (joining.Count > 0)
+            {
+                _joinedMidCycle += joining.Count;
+                Join(joining);
+            }
+            if (!Decoding) break;
             double share = Loops.Any(l => l.HasLive) ? budget.LiveShare : budget.BatchShare;
             double owed = share / (1 - share) * _learnerSeconds - _decodeSeconds;
             bool more = owed > 0 || (afterLearner && (steps < budget.MinSteps || (steps < budget.IdleSteps && !_planner.HasWaitingWork)));
@@ -124,7 +132,7 @@ public sealed partial class EngineWorker
         }
         try
         {
-            var results = LearnerPass.Run(network, loaded.Select(Work).ToArray(), pass.Backward, betweenChunks: BetweenChunks);
+            var results = LearnerPass.Run(network, loaded.Select(Work).ToArray(), pass.Backward, budget.LearnerTokensPerChunk, BetweenChunks);
             for (int i = 0; i < loaded.Count; i++) Finish(loaded[i], results[i]);
         }
         catch (Exception)
@@ -135,7 +143,7 @@ public sealed partial class EngineWorker
             foreach (var call in loaded)
             {
                 var before = pass.Backward ? RunOf(call).CaptureGradients() : null;
-                try { Finish(call, LearnerPass.Run(network, [Work(call)], pass.Backward)[0]); }
+                try { Finish(call, LearnerPass.Run(network, [Work(call)], pass.Backward, budget.LearnerTokensPerChunk)[0]); }
                 catch (Exception e)
                 {
                     if (before is not null) RunOf(call).RestoreGradients(before);

@@ -9,7 +9,8 @@ namespace Whetstone.Service.Scheduling;
 /// their submission order); the learner calls of all runs on one network go into one batched pass
 /// (LoRA runs share the base network; a full fine-tuning run has its own); compute_logprobs calls
 /// run; and the waiting decode calls that fit join the running decode batch
-/// (<see cref="DecodeAdmission"/>). The queue is bounded: a full queue refuses new calls (429)
+/// (<see cref="DecodeAdmission"/>) — at the start of the cycle's decoding and, through
+/// <see cref="TakeJoining"/>, between any two decode steps, also between learner chunks. The queue is bounded: a full queue refuses new calls (429)
 /// instead of dropping any.</summary>
 internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOptions options) : ICyclePlanSource
 {
@@ -20,8 +21,7 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
     readonly Queue<CycleMetrics> _recentCycles = new();
     readonly DecodeAdmission _admission = new(options);
     int _pending;
-    // The last admission left decode calls waiting for rows: none can join until rows finish.
-    bool _decodesBlocked;
+    int _joinedMidCycle;
 
     sealed class PlannedRun(string network)
     {
@@ -36,6 +36,10 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
     public Action? WorkArrived { get; set; }
 
     public int QueueDepth { get { lock (_lock) return _pending; } }
+
+    /// <summary>Since start: tokens decoded, and seconds spent decoding and in learner passes.</summary>
+    public (long DecodedTokens, double DecodeSeconds, double LearnerSeconds) Totals { get { lock (_lock) return _totals; } }
+    (long, double, double) _totals;
 
     public IReadOnlyList<CycleMetrics> RecentCycles { get { lock (_lock) return _recentCycles.ToArray(); } }
 
@@ -60,10 +64,7 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
                     planned.Queue.Enqueue(run);
                     break;
                 case LogprobsCall logprobs: _logprobs.Add(logprobs); break;
-                case DecodeCall decode:
-                    _decodes.Add(decode);
-                    _decodesBlocked = false;
-                    break;
+                case DecodeCall decode: _decodes.Add(decode); break;
                 default: throw new ArgumentException($"unknown call {call.GetType().Name}");
             }
             _pending++;
@@ -76,8 +77,7 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
         get
         {
             lock (_lock)
-                return _logprobs.Count > 0 || _runs.Values.Any(r => r.Queue.Count > 0)
-                    || (_decodes.Count > 0 && !_decodesBlocked);
+                return _logprobs.Count > 0 || _runs.Values.Any(r => r.Queue.Count > 0);
         }
     }
 
@@ -96,16 +96,30 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
                 .Select(g => new LearnerPassPlan(g.Key.Network, g.Key.Backward, g.Select(x => x.Call).ToArray())).ToArray();
             var logprobs = _logprobs.ToArray();
             _logprobs.Clear();
+            bool live = decoding.LiveRows > 0 || _decodes.Any(c => c.Priority == DecodePriority.Live);
             var joining = _admission.Admit(_decodes, decoding);
-            _decodesBlocked = _decodes.Count > 0 && _admission.Blocked;
             return new CyclePlan
             {
                 Before = before, LearnerPasses = passes, OptimSteps = optim, After = after, Logprobs = logprobs, Joining = joining,
                 Decode = new DecodeBudget
                 {
                     LiveShare = Options.LiveDecodeShare, BatchShare = Options.BatchDecodeShare, IdleSteps = Options.IdleDecodeSteps,
+                    // Live answers waiting or decoding: smaller learner chunks, so they get more turns inside a pass.
+                    LearnerTokensPerChunk = live ? Options.LiveLearnerTokensPerChunk : null,
                 },
             };
+        }
+    }
+
+    public IReadOnlyList<DecodeCall> TakeJoining(DecodeLoad decoding)
+    {
+        lock (_lock)
+        {
+            if (_decodes.Count == 0) return [];
+            var joining = _admission.Admit(_decodes, decoding);
+            _pending -= joining.Count;
+            _joinedMidCycle += joining.Count;
+            return joining;
         }
     }
 
@@ -126,7 +140,10 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
         lock (_lock)
         {
             _pending -= report.Plan.CallCount;
-            _recentCycles.Enqueue(CycleMetrics.From(report, _pending));
+            _totals = (_totals.Item1 + report.DecodedTokens, _totals.Item2 + report.DecodeSeconds, _totals.Item3 + report.LearnerSeconds);
+            var metrics = CycleMetrics.From(report, _pending);
+            _recentCycles.Enqueue(metrics with { SampleCalls = metrics.SampleCalls + _joinedMidCycle });
+            _joinedMidCycle = 0;
             while (_recentCycles.Count > 100) _recentCycles.Dequeue();
             more = _pending > 0;
         }

@@ -18,6 +18,9 @@ public sealed record SchedulingOptions
     public int MaxPrefillTokensPerCycle { get; init; } = 8192;
     /// <summary>Deficit round-robin quantum: tokens an owner's deficit grows by each round.</summary>
     public long QuantumTokens { get; init; } = 512;
+    /// <summary>Padded tokens per learner chunk while live answers wait or decode (decoding runs
+    /// between chunks); otherwise the learner's default (2048) applies.</summary>
+    public int LiveLearnerTokensPerChunk { get; init; } = 512;
     /// <summary>Live calls join before batch calls (they still share rows and prefill budget).</summary>
     public bool LiveFirst { get; init; } = true;
 
@@ -27,6 +30,7 @@ public sealed record SchedulingOptions
         if (!(BatchDecodeShare > 0 && BatchDecodeShare < 1)) throw new ArgumentException($"BatchDecodeShare = {BatchDecodeShare} must be in (0, 1)");
         if (IdleDecodeSteps < 1) throw new ArgumentException($"IdleDecodeSteps = {IdleDecodeSteps} must be ≥ 1");
         if (MaxDecodeRows < 1) throw new ArgumentException($"MaxDecodeRows = {MaxDecodeRows} must be ≥ 1");
+        if (LiveLearnerTokensPerChunk < 1) throw new ArgumentException($"LiveLearnerTokensPerChunk = {LiveLearnerTokensPerChunk} must be ≥ 1");
         if (QuantumTokens < 1) throw new ArgumentException($"QuantumTokens = {QuantumTokens} must be ≥ 1");
     }
 }

@@ -78,6 +78,8 @@ public class EngineWorkerTests
             Assert.True(learner.Completion.Task.Wait(Patience));
             var result = (LearnerResult)learner.Completion.Task.Result;
             Assert.True(decode?.Completion.Task.Wait(Patience) ?? true);
+            // The call completes inside the cycle; its report comes when the cycle ends.
+            Assert.True(SpinWait.SpinUntil(() => plans.Reports.Any(r => r.Plan.LearnerPasses.Count > 0), Patience));
             report = plans.Reports.First(r => r.Plan.LearnerPasses.Count > 0);
             return result;
         }

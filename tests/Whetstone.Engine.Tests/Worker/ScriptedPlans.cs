@@ -19,6 +19,8 @@ sealed class ScriptedPlans : ICyclePlanSource
 
     public bool HasWaitingWork => !_plans.IsEmpty;
 
+    public IReadOnlyList<DecodeCall> TakeJoining(DecodeLoad decoding) => [];
+
     public CyclePlan Next(DecodeLoad decoding) => _plans.TryDequeue(out var plan) ? plan : new CyclePlan();
 
     public void Finished(CycleReport report)

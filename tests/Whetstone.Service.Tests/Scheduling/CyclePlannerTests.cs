@@ -112,26 +112,40 @@ public class CyclePlannerTests
     }
 
     [Fact]
-    public void WaitingWorkIsSeenAndDecodeCallsWaitWhileTheRowsAreFull()
+    public void DecodeCallsWaitWhileTheRowsAreFullAndJoinBetweenStepsOnceTheyFit()
     {
         var planner = Planner(options: new SchedulingOptions { MaxDecodeRows = 4 });
         int wakes = 0;
         planner.WorkArrived = () => wakes++;
-        Assert.False(planner.HasWaitingWork);
         var decode = Decode("t", samples: 2);
         planner.Enqueue(decode);
         Assert.Equal(1, wakes);
-        Assert.True(planner.HasWaitingWork);
+        Assert.False(planner.HasWaitingWork);             // decode calls join between steps; they need no new cycle
 
         var full = new DecodeLoad(new Dictionary<string, int> { ["other"] = 3 }, 0);
         var plan = planner.Next(full);
         Assert.Empty(plan.Joining);                       // 3 + 2 rows would pass the limit of 4
-        Assert.False(planner.HasWaitingWork);             // nothing the next plan could take yet
+        Assert.Empty(planner.TakeJoining(full));
         planner.Finished(Ran(plan));
         Assert.Equal(2, wakes);                           // still pending: the worker looks again
+        Assert.Equal(1, planner.QueueDepth);
 
-        plan = planner.Next(new DecodeLoad(new Dictionary<string, int> { ["other"] = 2 }, 0));
-        Assert.Same(decode, Assert.Single(plan.Joining));
+        Assert.Same(decode, Assert.Single(planner.TakeJoining(new DecodeLoad(new Dictionary<string, int> { ["other"] = 2 }, 0))));
+        Assert.Equal(0, planner.QueueDepth);
+        var next = planner.Next(DecodeLoad.Empty);
+        planner.Finished(Ran(next));
+        Assert.Equal(1, planner.RecentCycles[^1].SampleCalls);   // counted in the cycle it joined in
+    }
+
+    [Fact]
+    public void LiveTrafficMakesLearnerChunksSmaller()
+    {
+        var planner = Planner(options: new SchedulingOptions { LiveLearnerTokensPerChunk = 512 });
+        Assert.Null(planner.Next(DecodeLoad.Empty).Decode.LearnerTokensPerChunk);
+        Assert.Null(planner.Next(new DecodeLoad(new Dictionary<string, int> { ["rl"] = 8 }, LiveRows: 0)).Decode.LearnerTokensPerChunk);
+        Assert.Equal(512, planner.Next(new DecodeLoad(new Dictionary<string, int> { ["alice"] = 1 }, LiveRows: 1)).Decode.LearnerTokensPerChunk);
+        planner.Enqueue(Decode("bob", priority: DecodePriority.Live));
+        Assert.Equal(512, planner.Next(new DecodeLoad(new Dictionary<string, int> { ["x"] = 256 }, 0)).Decode.LearnerTokensPerChunk);
     }
 
     [Fact]
