@@ -19,25 +19,35 @@ internal static class InterleaveBenchmark
 {
     const string Large = "30m";
 
-    public static async Task RunAsync(ScalarType dtype, string nanoDirectory, bool quick)
+    /// <summary><paramref name="parts"/>: which of a, b, c to run; <paramref name="liveChunk"/>: the
+    /// learner chunk while live answers wait (<see cref="Whetstone.Service.Scheduling.SchedulingOptions.LiveLearnerTokensPerChunk"/>).</summary>
+    public static async Task RunAsync(ScalarType dtype, string nanoDirectory, bool quick, string parts, int? liveChunk)
     {
         var largeDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Large);
         if (!File.Exists(Path.Combine(largeDirectory, "config.json"))) RandomModelWriter.Write(largeDirectory, RandomModelSpec.Preset(Large));
-        await using (var server = await StartAsync(largeDirectory, dtype))
+        var scheduling = new Whetstone.Service.Scheduling.SchedulingOptions();
+        if (liveChunk is int chunk) scheduling = scheduling with { LiveLearnerTokensPerChunk = chunk };
+        Console.WriteLine($"scheduling: {scheduling}");
+        Console.WriteLine();
+        if (parts.Contains('a') || parts.Contains('b'))
+        await using (var server = await StartAsync(largeDirectory, dtype, scheduling))
         {
             var (sdk, http) = await ClientsAsync(server);
-            await StepWhileSamplingAsync(sdk, server, steps: quick ? 3 : 6);
-            await FirstTokenWhileRolloutsAsync(sdk, http, requests: quick ? 16 : 40);
+            if (parts.Contains('a')) await StepWhileSamplingAsync(sdk, server, steps: quick ? 3 : 6);
+            if (parts.Contains('b')) await FirstTokenWhileRolloutsAsync(sdk, http, requests: quick ? 16 : 40);
         }
-        await using (var server = await StartAsync(nanoDirectory, dtype))
+        if (parts.Contains('c'))
+        await using (var server = await StartAsync(nanoDirectory, dtype, scheduling))
         {
             var (sdk, http) = await ClientsAsync(server);
             await ChatWhileTrainingAsync(sdk, http, Path.GetFileName(nanoDirectory.TrimEnd('/')), TimeSpan.FromSeconds(quick ? 10 : 25), server);
         }
     }
 
-    static Task<WhetstoneServer> StartAsync(string modelDirectory, ScalarType dtype) => WhetstoneServer.StartAsync(new ServerOptions
+    static Task<WhetstoneServer> StartAsync(string modelDirectory, ScalarType dtype, Whetstone.Service.Scheduling.SchedulingOptions scheduling) =>
+        WhetstoneServer.StartAsync(new ServerOptions
     {
+        Scheduling = scheduling,
         ModelDirectories = [modelDirectory],
         DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "interleave", Guid.NewGuid().ToString("N")),
         Urls = ["http://127.0.0.1:0"],

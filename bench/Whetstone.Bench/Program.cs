@@ -30,7 +30,7 @@ if (args.Contains("--service"))
 }
 if (args.Contains("--interleave"))
 {
-    // --interleave [--bf16] [--quick]: training and decoding on one base model (issue #13); whet-nano from models/.
+    // --interleave [--bf16] [--quick] [--parts=abc] [--live-chunk=N]: training and decoding on one base model (issue #13); whet-nano from models/.
     var interleaveDtype = args.Contains("--bf16") ? ScalarType.BFloat16 : ScalarType.Float32;
     var nano = Enumerable.Range(0, 6).Select(up => Path.Combine([Directory.GetCurrentDirectory(), .. Enumerable.Repeat("..", up), "models", "whet-nano"]))
         .Select(Path.GetFullPath).FirstOrDefault(d => File.Exists(Path.Combine(d, "config.json")))
@@ -39,7 +39,9 @@ if (args.Contains("--interleave"))
     Console.WriteLine($"# Whetstone interleaving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {interleaveDtype}, {Environment.ProcessorCount} cores, " +
         $"avx512f {flags.Contains(" avx512f")}, avx512_bf16 {flags.Contains(" avx512_bf16")}, avx2 {flags.Contains(" avx2")}, load {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
-    await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick);
+    string parts = args.FirstOrDefault(a => a.StartsWith("--parts=")) is { } p ? p["--parts=".Length..] : "abc";
+    int? liveChunk = args.FirstOrDefault(a => a.StartsWith("--live-chunk=")) is { } c ? int.Parse(c["--live-chunk=".Length..]) : null;
+    await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
 if (args.Contains("--serving"))

@@ -73,7 +73,9 @@ public sealed partial class EngineWorker
             }
         }
         var clock = Stopwatch.StartNew();
-        foreach (var group in resolved.GroupBy(x => x.Loop)) group.Key.Join(group.Select(x => (x.Call, x.Request)).ToArray());
+        // Live calls prefill on their own, first: their first token must not wait for a batch of rollouts' prompts.
+        foreach (var group in resolved.GroupBy(x => (x.Loop, x.Call.Priority)).OrderBy(g => g.Key.Priority))
+            group.Key.Loop.Join(group.Select(x => (x.Call, x.Request)).ToArray());
         _decodeSeconds += clock.Elapsed.TotalSeconds;
     }
 
