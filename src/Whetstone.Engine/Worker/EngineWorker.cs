@@ -124,7 +124,7 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Same for a reward-model pass of run <paramref name="runId"/>.</summary>
     public void Validate(string runId, ValueWork work, string sequencesField = "data")
     {
-        var entry = _runs.TryGetValue(runId, out var e) ? e : throw new InvalidOperationException($"run '{runId}' is not loaded");
+        var entry = _runs.TryGetValue(runId, out var e) ? e : throw new RunNotLoadedException(runId);
         ValuePass.Validate(Config, entry.Run.Adapter, work, sequencesField);
     }
 
