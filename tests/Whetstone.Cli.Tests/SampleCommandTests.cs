@@ -75,7 +75,7 @@ public class SampleCommandTests
     [InlineData(new[] { "--top-p", "0" }, "top_p")]
     [InlineData(new[] { "--top-k", "-2" }, "top_k")]
     [InlineData(new[] { "--max-tokens", "0" }, "max_tokens")]
-    [InlineData(new[] { "--max-tokens", "500" }, "max_tokens = 500 with a")]
+    [InlineData(new[] { "--max-tokens", "600" }, "max_tokens = 600 with a")]
     [InlineData(new[] { "-n", "0" }, "num_samples")]
     [InlineData(new[] { "--stop", "" }, "stop contains an empty string")]
     public void BadSettingsExitWith2NamingTheField(string[] settings, string field)

@@ -4,7 +4,7 @@ namespace Whetstone.Cli.Tests;
 /// (its own tests check what that writes).</summary>
 internal static class TinyModel
 {
-    public const int HiddenSize = 32, Layers = 2, Heads = 4, KeyValueHeads = 2, IntermediateSize = 64, MaxPositions = 128;
+    public const int HiddenSize = 32, Layers = 2, Heads = 4, KeyValueHeads = 2, IntermediateSize = 64, MaxPositions = 512;
 
     static readonly Lazy<string> Written = new(() =>
     {
