@@ -50,4 +50,14 @@ public class KeysCommandTests
         Assert.Equal(2, again.ExitCode);
         Assert.Equal($"error: no active key '{id}'", again.Stderr.TrimEnd());
     }
+
+    [Fact]
+    public void ABadDatabaseSettingExitsWith2NamingIt()
+    {
+        using var data = new TempDirectory();
+        var outcome = Whet.Run("keys", "create", "--data", data.Path, "--tenant", "alice", "--db", "sqlite:");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.StartsWith("error: Database setting 'sqlite:' needs a file path", outcome.Stderr);
+        Assert.Single(outcome.Stderr.TrimEnd().Split('\n'));
+    }
 }
