@@ -14,11 +14,11 @@ internal static class Whet
 {
     static readonly MethodInfo EntryPoint = Assembly.Load("whet").EntryPoint
         ?? throw new InvalidOperationException("the whet assembly has no entry point");
-    static readonly object Console_ = new();
+    static readonly object ConsoleLock = new();
 
     public static WhetOutcome Run(params string[] args)
     {
-        lock (Console_)
+        lock (ConsoleLock)
         {
             TextWriter stdout = Console.Out, stderr = Console.Error;
             var output = new StringWriter();
