@@ -65,14 +65,28 @@ public class TrainAndEvalCommandTests
     [InlineData(new[] { "train", "sft", "--train-on", "everything" }, "--train-on 'everything' is not last_assistant, all_assistant or all")]
     [InlineData(new[] { "train", "sft" }, "does-not-exist.jsonl")]
     [InlineData(new[] { "eval", "--set", "poetry" }, "unknown eval set 'poetry'")]
+    [InlineData(new[] { "train", "reward-model", "--loss", "hinge" }, "loss 'hinge' is not bradley_terry or binary_logistic")]
+    [InlineData(new[] { "train", "rl", "--env", "chess" }, "unknown env 'chess'")]
+    [InlineData(new[] { "train", "rl", "--loss-config", "clip=abc" }, "--loss-config 'clip=abc' is not key=number")]
     public void BadSettingsExitWith2NamingThem(string[] arguments, string message)
     {
         using var temp = new TempDirectory();
         string[] model = ["-m", TinyModel.ModelDirectory, "--dtype", "fp32"];
-        string[] rest = arguments[0] == "train" ? ["--data", temp["does-not-exist.jsonl"], "-o", temp["run"]] : ["--service-data", temp["service"]];
+        string[] rest = arguments is ["train", "sft", ..] ? ["--data", temp["does-not-exist.jsonl"], "-o", temp["run"]]
+            : arguments[0] == "train" ? ["-o", temp["run"]] : ["--service-data", temp["service"]];
         var outcome = Whet.Run([.. arguments, .. model, .. rest]);
         Assert.Equal(2, outcome.ExitCode);
         Assert.StartsWith("error: ", outcome.Stderr);
         Assert.Contains(message, outcome.Stderr);
+    }
+
+    [Fact]
+    public void AnUnknownRlLossIsRefusedBeforeAnythingRuns()
+    {
+        using var temp = new TempDirectory();
+        var outcome = Whet.Run("train", "rl", "-m", TinyModel.ModelDirectory, "-o", temp["run"], "--loss", "reinforce");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("reinforce", outcome.Stderr);
+        Assert.False(Directory.Exists(temp["run"]));
     }
 }

@@ -30,6 +30,9 @@ internal static class TrainRlCommand
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 128 };
         var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0 };
         var loss = new Option<string>("--loss") { Description = "importance_sampling, ppo, cispo or dro", DefaultValueFactory = _ => "importance_sampling" };
+        // Refused at parse time: otherwise a misspelt loss surfaces only at the first batch with
+        // reward spread, and a run whose batches have none finishes without ever training.
+        loss.AcceptOnlyFromAmong("importance_sampling", "ppo", "cispo", "dro");
         var lossConfig = new Option<string[]>("--loss-config") { Description = "key=value, e.g. clip_low_threshold=0.8 (repeatable)", AllowMultipleArgumentsPerToken = true };
         var kl = new Option<double>("--kl-penalty") { Description = "β of a KL penalty to the base model folded into the advantages" };
         var asyncMode = new Option<bool>("--async") { Description = "Sample the next batch while the current one trains" };
