@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Whetstone.Client;
 using Whetstone.Cookbook.Recipes;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.Runtime;
 using Whetstone.Service.Hosting;
 using Whetstone.Tokenization;

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Service.Scheduling;
 using Whetstone.Tokenization;
 

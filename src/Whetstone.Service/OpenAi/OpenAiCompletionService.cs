@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.Sampling;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;

@@ -1,6 +1,6 @@
 using Whetstone.Client;
 using Whetstone.Cookbook.Distillation;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.ModelMaker;
 using Whetstone.Protocol;
 using Whetstone.Service.Hosting;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
 using Whetstone.Cookbook.Preference;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Service.Hosting;
 using Whetstone.Tokenization;
 
