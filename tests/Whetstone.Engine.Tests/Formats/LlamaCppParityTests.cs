@@ -5,7 +5,6 @@ using Whetstone.Engine.Formats.Gguf;
 using Whetstone.Engine.ModelMaker;
 using Whetstone.Engine.Models;
 using Whetstone.Tokenization;
-using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Tests.Formats;

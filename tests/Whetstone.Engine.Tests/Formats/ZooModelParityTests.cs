@@ -9,7 +9,6 @@ using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
 using Whetstone.Engine.Sampling;
 using Whetstone.Engine.Training;
-using Xunit.Abstractions;
 using static TorchSharp.torch;
 using LoraAdapter = Whetstone.Engine.Lora.LoraAdapter;
 

@@ -27,7 +27,7 @@ public class DecodeMatmulTests
     [InlineData(ScalarType.BFloat16, 5, 64, 3, true)]
     public void KernelEqualsTorchMatmul(ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
     {
-        if (!DecodeMatmul.IsSupported) return;   // no AVX-512 here: the layers use torch, nothing to compare
+        Assert.SkipUnless(DecodeMatmul.IsSupported, "no AVX-512 on this CPU: the layers use torch, there is no kernel to compare");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator(17);
@@ -57,7 +57,7 @@ public class DecodeMatmulTests
     [Fact]
     public void TorchTakesOverWithGradientsOrMoreRows()
     {
-        if (!DecodeMatmul.IsSupported) return;
+        Assert.SkipUnless(DecodeMatmul.IsSupported, "no AVX-512 on this CPU: there is no kernel to hand work to");
         using var scope = NewDisposeScope();
         var w = randn(8, 8);
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxFp32Rows + 1, 16), randn(8, 16)));

@@ -16,15 +16,18 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     protected abstract Task DropDatabaseAsync();
     /// <summary>A new, uninitialized store over this test's database.</summary>
     protected abstract IMetadataStore NewStore();
-    /// <summary>True only when the developer opted out of this backend: each test then returns early.</summary>
+    /// <summary>True only when the developer opted out of this backend: each test is then reported as skipped.</summary>
     protected virtual bool BackendSkipped => false;
 
-    async Task IAsyncLifetime.InitializeAsync()
+    private void SkipWhenOptedOut() =>
+        Assert.SkipWhen(BackendSkipped, $"{GetType().Name}: this backend was opted out (WHET_SKIP_POSTGRES=1 and no WHET_TEST_POSTGRES)");
+
+    async ValueTask IAsyncLifetime.InitializeAsync()
     {
         if (!BackendSkipped) await CreateDatabaseAsync();
     }
 
-    async Task IAsyncLifetime.DisposeAsync()
+    async ValueTask IAsyncDisposable.DisposeAsync()
     {
         foreach (var store in _open) await store.DisposeAsync();
         if (!BackendSkipped) await DropDatabaseAsync();
@@ -68,7 +71,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task InitializeTwiceIsHarmless()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertRunAsync(Run("run-1"));
         await store.InitializeAsync();
@@ -78,7 +81,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task DataSurvivesRestartingTheStore()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertApiKeyAsync(Key("k1"));
         await store.InsertRunAsync(Run("run-1"));
@@ -98,7 +101,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task TimestampsRoundTripToTheMicrosecond()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertRunAsync(Run("run-1") with { LastRequestAt = T0.AddTicks(10) });
         var run = await store.GetRunAsync("run-1");
@@ -109,7 +112,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ActiveKeyIsFoundByItsHashAndRevokedKeyIsNot()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertApiKeyAsync(Key("k1"));
         await store.InsertApiKeyAsync(Key("k2", tenant: "globex"));
@@ -129,7 +132,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task AnyAdminKeyCountsOnlyActiveAdminKeys()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         Assert.False(await store.AnyAdminKeyAsync());
         await store.InsertApiKeyAsync(Key("user"));
@@ -143,7 +146,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task RunRoundTripsEveryField()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         var full = Run("run-full") with
         {
@@ -161,7 +164,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ListRunsShowsOnlyTheTenantsRunsNewestFirst()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertRunAsync(Run("old", minutes: 0));
         await store.InsertRunAsync(Run("other-tenant", tenant: "globex", minutes: 5));
@@ -174,7 +177,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task UpdateRunReplacesOnlyTheMutableFields()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertRunAsync(Run("run-1"));
         var updated = Run("run-1") with
@@ -190,7 +193,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task UpsertCheckpointReplacesTheRecordWithTheSamePath()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.UpsertCheckpointAsync(Checkpoint("run-1", "final"));
         var savedAgain = Checkpoint("run-1", "final", minutes: 30) with { SizeBytes = 99, Published = true, ExpiresAt = T0.AddDays(7) };
@@ -203,7 +206,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ListCheckpointsIsPerRunOldestFirst()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.UpsertCheckpointAsync(Checkpoint("run-1", "step-20", minutes: 20));
         await store.UpsertCheckpointAsync(Checkpoint("run-2", "step-15", minutes: 15));
@@ -215,7 +218,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task DeleteAndPublishAffectOnlyTheNamedCheckpoint()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         var kept = Checkpoint("run-1", "kept");
         var doomed = Checkpoint("run-1", "doomed");
@@ -237,7 +240,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ExpiredCheckpointsAreThoseDueAtOrBeforeNow()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         var now = T0.AddDays(1);
         foreach (var name in new[] { "long-past", "just-now", "future", "never", "cleared" })
@@ -259,7 +262,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task RequestIsPendingUntilCompleted()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertRequestAsync(Request("ok"));
         await store.InsertRequestAsync(Request("bad", runId: null));
@@ -277,7 +280,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task UsageAddsUpPerRunAndPerApiKey()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         var sample = new UsageTotals { PrefillTokens = 100, SampledTokens = 20, ComputeSeconds = 0.25 };
         var train = new UsageTotals { TrainedTokens = 1_000, ComputeSeconds = 1.5 };
@@ -298,7 +301,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ConcurrentWritersAllSucceed()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         const int Writers = 8, PerWriter = 25;
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
@@ -339,7 +342,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task ServedCompletionsAndFeedbackRoundTripPerTenantInOrderAndSurviveRestart()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         await store.InsertServedCompletionAsync(Served("c2", 2));
         await store.InsertServedCompletionAsync(Served("c1", 1));
@@ -368,7 +371,7 @@ public abstract class MetadataStoreContract : IAsyncLifetime
     [Fact]
     public async Task DeploymentsVersionPerTenantPromoteAndRollBack()
     {
-        if (BackendSkipped) return;
+        SkipWhenOptedOut();
         var store = await OpenAsync();
         Assert.True(await store.InsertDeploymentAsync(new DeploymentRecord("acme", "helper", T0, 0)));
         Assert.False(await store.InsertDeploymentAsync(new DeploymentRecord("acme", "helper", T0, 0)));
