@@ -24,7 +24,7 @@ public sealed class InMemoryServer : IAsyncDisposable
 
     internal static async Task<InMemoryServer> StartAsync(ServiceCore core)
     {
-        var app = WhetstoneApp.Build(core, builder => builder.WebHost.UseTestServer(o => o.PreserveExecutionContext = false));
+        var app = WhetstoneApp.Build(core, builder => builder.WebHost.UseTestServer());
         await app.StartAsync();
         return new InMemoryServer(app);
     }
