@@ -75,7 +75,7 @@ internal static class TrainRlCommand
                     DataDirectory = result.GetValue(serviceData) ?? Path.Combine(outputDirectory, "service"),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);
                 Console.WriteLine($"reward {outcome.FirstReward:F3} → {outcome.LastReward:F3} (training batches)");
                 if (outcome.InitialEval is not null || outcome.FinalEval is not null)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
 using Whetstone.Cookbook.Preference;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Service.Hosting;
 using Whetstone.Tokenization;
 
@@ -14,7 +14,7 @@ public class PreferenceRecipeTests
     static async Task<(ServiceCore Core, ServiceClient Client)> StartAsync()
     {
         var core = await ServiceCore.CreateAsync(TestServers.Options(TestServers.NewDataDirectory()));
-        return (core, new ServiceClient(new InProcessTransport(core)));
+        return (core, ServiceClient.Connect(await core.InMemoryClientAsync()));
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public class RewardModelApiTests
     {
         await using var server = await TestServers.StartAsync();
         var key = await TestServers.KeyAsync(server, "gina");
-        using var client = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        using var client = server.Client(key);
         var rm = await client.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
         var twin = await client.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
         var plain = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4);

@@ -41,7 +41,7 @@ public class RlRecipeTests
         Action<ServiceCore>? atEnd = null)
     {
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(options.OutputDirectory, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var log = new List<string>();
         var result = await RlRecipe.RunAsync(client, new EvenTokenProblems(), options, log.Add);
         atEnd?.Invoke(core);
@@ -159,7 +159,7 @@ public class RlRecipeTests
         double[] baseLogprobs, sftLogprobs;
         await using (var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service"))))
         {
-            using var client = new ServiceClient(new InProcessTransport(core));
+            using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
             var sft = await client.CreateTrainingClientAsync(new Whetstone.Protocol.CreateTrainingRunRequest(TestServers.ModelName) { Rank = 8, Seed = 1 });
             for (int i = 0; i < 3; i++)
             {
@@ -177,7 +177,7 @@ public class RlRecipeTests
         var options = Options(Path.Combine(output, "rl"), steps: 1) with { InitFrom = statePath, LearningRate = 0 };
         await using (var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service"))))
         {
-            using var client = new ServiceClient(new InProcessTransport(core));
+            using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
             var log = new List<string>();
             var result = await RlRecipe.RunAsync(client, new EvenTokenProblems(), options, log.Add);
             Assert.Contains($"initialised from {statePath}", log);

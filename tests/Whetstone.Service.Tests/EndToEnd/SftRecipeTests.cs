@@ -26,7 +26,7 @@ public class SftRecipeTests
     {
         output ??= TestServers.NewDataDirectory();
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var log = new List<string>();
         var result = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(TestServers.Model), new SftOptions
         {
@@ -74,7 +74,7 @@ public class SftRecipeTests
         var sft = await RunAsync(train, heldOut, steps: 12, output);
 
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var tokenizer = HuggingFaceTokenizer.Load(TestServers.Model);
         var baseSampler = await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
         var tunedSampler = await client.CreateSamplingClientAsync(modelPath: sft.Result.SamplerPath);
