@@ -1,6 +1,6 @@
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>The renderer a model's tokenizer calls for: its special tokens tell the family, and
 /// for ChatML the chat template tells Qwen3's (think blocks, tool grouping) from plain ChatML.</summary>

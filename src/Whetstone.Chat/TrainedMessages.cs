@@ -1,4 +1,4 @@
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Which messages of a conversation a <see cref="TrainOnWhat"/> trains — the same rule for
 /// every renderer.</summary>

@@ -1,6 +1,5 @@
-using Whetstone.Cookbook.Renderers;
 
-namespace Whetstone.Cookbook.Tests.Renderers;
+namespace Whetstone.Chat.Tests;
 
 /// <summary>Expected texts are what Qwen3's Hugging Face chat template (tokenizer_config.json,
 /// chat_template) produces for the same messages, written out by hand.</summary>

@@ -1,6 +1,6 @@
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Builds a token sequence from text pieces, each with its loss weight. Pieces are cut
 /// only where the template itself puts a special token or a newline after a header, where a

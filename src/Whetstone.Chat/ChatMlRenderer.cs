@@ -1,7 +1,7 @@
 using System.Text;
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Plain ChatML, the template of Whetstone's own zoo models (and of many ChatML models):
 /// <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> for every message, roles written as

@@ -1,6 +1,6 @@
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Tests.Renderers;
+namespace Whetstone.Chat.Tests;
 
 /// <summary>Tokenizers of both styles with merges learned from chat-like text, so BPE merges
 /// (also across the template's own text) are exercised.</summary>

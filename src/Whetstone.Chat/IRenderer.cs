@@ -1,4 +1,4 @@
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Turns messages into tokens the way the model's chat template does (written out in
 /// code, not Jinja, as in Tinker's cookbook), builds prompts for sampling, and parses a sampled

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Reads a ChatML completion the way Qwen models write it: an optional leading
 /// <c>&lt;think&gt;…&lt;/think&gt;</c> block (the reasoning), the answer, and

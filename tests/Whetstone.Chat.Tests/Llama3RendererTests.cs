@@ -1,6 +1,5 @@
-using Whetstone.Cookbook.Renderers;
 
-namespace Whetstone.Cookbook.Tests.Renderers;
+namespace Whetstone.Chat.Tests;
 
 /// <summary>Expected texts are what Llama 3 Instruct's Hugging Face chat template produces,
 /// written out by hand (content trimmed, begin_of_text once).</summary>

@@ -1,4 +1,4 @@
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>One turn of a conversation. Roles: system, user, assistant, tool.</summary>
 public sealed record ChatMessage(string Role, string Content)

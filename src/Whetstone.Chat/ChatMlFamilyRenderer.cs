@@ -1,6 +1,6 @@
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>What every renderer of the ChatML family shares: turns open with
 /// <c>&lt;|im_start|&gt;role\n</c> and end with <c>&lt;|im_end|&gt;</c> (the stop token), generation

@@ -1,7 +1,6 @@
-using Whetstone.Cookbook.Renderers;
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Tests.Renderers;
+namespace Whetstone.Chat.Tests;
 
 /// <summary>Expected texts are what the plain ChatML template of Whetstone's zoo models
 /// (tokenizer_config.json of models/whet-nano) produces for the same messages.</summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Qwen3's chat template (tokenizer_config.json of the Qwen3 models), written out:
 /// <list type="bullet">

@@ -1,6 +1,6 @@
 using Whetstone.Tokenization;
 
-namespace Whetstone.Cookbook.Renderers;
+namespace Whetstone.Chat;
 
 /// <summary>Llama 3 Instruct's chat template: <c>&lt;|begin_of_text|&gt;</c>, then per message
 /// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\n</c> + the trimmed content +
