@@ -4,9 +4,9 @@ using Whetstone.Service.Runs;
 
 namespace Whetstone.Service.Hosting;
 
-/// <summary>The service without its HTTP layer: metadata store, base models, schedulers and the
-/// run, sampling and checkpoint services. The web server and the in-memory server both serve
-/// the same app (<see cref="WhetstoneApp"/>) over one of these, so they behave the same.</summary>
+/// <summary>The service without its HTTP layer: metadata store, base models, planners and engine
+/// workers, and the run, sampling and checkpoint services. The web server and the in-memory
+/// server both serve the same app (<see cref="WhetstoneApp"/>) over one of these, so they behave the same.</summary>
 public sealed class ServiceCore : IAsyncDisposable
 {
     internal ServiceContext Context { get; }
@@ -55,15 +55,15 @@ public sealed class ServiceCore : IAsyncDisposable
         await store.InitializeAsync();
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger), options.AdapterCacheBytes);
+        options.Scheduling.Validate();
+        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
+            options.AdapterCacheBytes);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
-        Context.Dispose();
-        FullModels.Dispose();   // after the schedulers' threads have stopped
-        Context.Models.Dispose();
+        Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }
 }

@@ -1,7 +1,7 @@
 using Whetstone.Chat;
 using Whetstone.Engine.Sampling;
 using Whetstone.Protocol.OpenAi;
-using Whetstone.Service.Scheduling;
+using Whetstone.Engine.Worker;
 
 namespace Whetstone.Service.OpenAi;
 

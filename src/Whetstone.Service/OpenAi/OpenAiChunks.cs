@@ -1,6 +1,6 @@
 using System.Text;
+using Whetstone.Engine.Worker;
 using Whetstone.Protocol.OpenAi;
-using Whetstone.Service.Scheduling;
 using Whetstone.Tokenization;
 using ToolCall = Whetstone.Chat.ToolCall;
 

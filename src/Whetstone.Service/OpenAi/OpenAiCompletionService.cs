@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Whetstone.Chat;
 using Whetstone.Engine.Sampling;
+using Whetstone.Engine.Worker;
 using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Runs;
@@ -13,7 +14,8 @@ namespace Whetstone.Service.OpenAi;
 
 /// <summary>Serves /v1/completions and /v1/chat/completions as a pipeline of small steps:
 /// resolve the model (base, sampler checkpoint or deployment) → render (chats with the model's
-/// renderer) → validate → submit into the base model's running decode batch → stream or collect
+/// renderer) → validate → submit one live decode call to the base model's engine worker (the one decode loop
+/// every kind of sampling shares) → stream or collect
 /// → log (before the answer ends, so feedback can name it at once) → answer.</summary>
 internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver)
 {
@@ -26,11 +28,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     {
         var served = new ServedLog(request, caller);
         using var target = await resolver.ResolveAsync(caller, request.Model);
-        var scheduler = context.Scheduler(target.BaseModel);
-        var tokenizer = scheduler.Model.Tokenizer;
+        var host = context.Host(target.BaseModel);
+        var tokenizer = host.Worker.Tokenizer;
         var (prompt, renderer) = Render(request, tokenizer);
-        var engineRequest = Validate(request, prompt, renderer, target, scheduler);
-        var stream = Submit(scheduler, engineRequest, target, http.RequestAborted);
+        var engineRequest = Validate(request, prompt, renderer, host.Worker);
+        var stream = Submit(host, engineRequest, target, caller, http.RequestAborted);
 
         var chunks = new OpenAiChunks((request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), request, served.Created, tokenizer);
         var hidden = new HashSet<int>([.. tokenizer.EosTokenIds, .. renderer?.StopTokenIds ?? []]);
@@ -68,32 +70,40 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
 
     /// <summary>The engine's request, checked by the sampler against the model (context length,
     /// token ids) before anything is queued.</summary>
-    static SampleRequest Validate(OpenAiRequest request, IReadOnlyList<int> prompt, IRenderer? renderer, ServedTarget target, ClockCycleScheduler scheduler)
+    static SampleRequest Validate(OpenAiRequest request, IReadOnlyList<int> prompt, IRenderer? renderer, EngineWorker worker)
     {
-        int contextLength = scheduler.Model.Config.MaxPositionEmbeddings;
+        int contextLength = worker.Config.MaxPositionEmbeddings;
         int maxTokens = request.MaxTokens ?? (request.Chat ? Math.Clamp(contextLength - prompt.Count, 1, DefaultChatMaxTokens) : DefaultCompletionMaxTokens);
         var parameters = new SamplingParams
         {
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
         };
-        var engineRequest = new SampleRequest(prompt, request.N, parameters) { Adapter = target.Adapter, TopLogprobs = request.TopLogprobs };
-        try { scheduler.Sampler.Validate(engineRequest); }
+        var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
+        try { worker.Validate(engineRequest); }
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }
         return engineRequest;
     }
 
     /// <summary>Sends the request into its base model's running decode batch; the client going
     /// away (<paramref name="aborted"/>) takes its rows out.</summary>
-    static DecodeStream Submit(ClockCycleScheduler scheduler, SampleRequest engineRequest, ServedTarget target, CancellationToken aborted)
+    static DecodeStream Submit(BaseModelHost host, SampleRequest engineRequest, ServedTarget target, Caller caller, CancellationToken aborted)
     {
-        var stream = new DecodeStream(engineRequest, aborted) { OwnModel = target.OwnModel, ModelHold = target.HoldModel() };
-        try { scheduler.Enqueue(new DecodeItem(RequestFutures.NewRequestId(), stream)); }
+        var stream = new DecodeStream();
+        var call = new DecodeCall(RequestFutures.NewRequestId(), engineRequest)
+        {
+            AdapterKey = target.AdapterKey, ModelKey = target.ModelKey, Priority = DecodePriority.Live, Owner = caller.Tenant,
+            Stream = stream, Cancellation = aborted,
+        };
+        // The whole model stays loaded until the call is done (it may outlive this handler when cancelled).
+        var modelHold = target.HoldModel();
+        try { host.Planner.Enqueue(call); }
         catch
         {
-            stream.ModelHold?.Dispose();
+            modelHold?.Dispose();
             throw;
         }
+        if (modelHold is not null) _ = call.Completion.Task.ContinueWith(_ => modelHold.Dispose(), TaskScheduler.Default);
         return stream;
     }
 
