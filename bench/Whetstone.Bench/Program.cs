@@ -5,7 +5,8 @@ using Whetstone.Engine.Models;
 using static TorchSharp.torch;
 
 // Usage: dotnet run -c Release --project bench/Whetstone.Bench -- [presets, default 5m,30m,120m] [--quick]
-//        --serving: the OpenAI API with 16 adapters (issue #7); --service: the training service
+//        --serving: the OpenAI API with 16 adapters (issue #7); --service: the training service;
+//        --interleave: training next to sampling and serving on one base model (issue #13)
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 //        --avx2 (with any mode): as an AVX2-only CPU would run it (both engines; see Avx2Only)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -50,6 +51,22 @@ if (args.Contains("--service"))
     var serviceDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
     Console.WriteLine($"# Whetstone service benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {serviceDtype}, LoRA rank 32");
     await ServiceBenchmark.RunAsync(serviceDtype);
+    return;
+}
+if (args.Contains("--interleave"))
+{
+    // --interleave [--bf16] [--quick] [--parts=abc] [--live-chunk=N]: training and decoding on one base model (issue #13); whet-nano from models/.
+    var interleaveDtype = args.Contains("--bf16") ? ScalarType.BFloat16 : ScalarType.Float32;
+    var nano = Enumerable.Range(0, 6).Select(up => Path.Combine([Directory.GetCurrentDirectory(), .. Enumerable.Repeat("..", up), "models", "whet-nano"]))
+        .Select(Path.GetFullPath).FirstOrDefault(d => File.Exists(Path.Combine(d, "config.json")))
+        ?? throw new DirectoryNotFoundException("models/whet-nano not found above the current directory");
+    var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags")) ?? "";
+    Console.WriteLine($"# Whetstone interleaving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {interleaveDtype}, {Environment.ProcessorCount} cores, " +
+        $"avx512f {flags.Contains(" avx512f")}, avx512_bf16 {flags.Contains(" avx512_bf16")}, avx2 {flags.Contains(" avx2")}, load {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine();
+    string parts = args.FirstOrDefault(a => a.StartsWith("--parts=")) is { } p ? p["--parts=".Length..] : "abc";
+    int? liveChunk = args.FirstOrDefault(a => a.StartsWith("--live-chunk=")) is { } c ? int.Parse(c["--live-chunk=".Length..]) : null;
+    await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
 if (args.Contains("--serving"))

@@ -33,11 +33,11 @@ internal static class ServiceBenchmark
         var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
         using var http = ServiceClient.Connect(new Uri(server.Urls[0]), key);
         await using var core = await ServiceCore.CreateAsync(Options());
-        using var local = new ServiceClient(new InProcessTransport(core));
+        using var local = ServiceClient.Connect(await core.InMemoryClientAsync());
 
         double httpStep = await SecondsPerStepAsync(http, batch, steps);
         double localStep = await SecondsPerStepAsync(local, batch, steps);
-        Console.WriteLine($"| step (forward_backward + optim_step, 4×128 tokens) | HTTP {httpStep * 1000:F1} ms | in process {localStep * 1000:F1} ms | overhead {100 * (httpStep / localStep - 1):F1}% |");
+        Console.WriteLine($"| step (forward_backward + optim_step, 4×128 tokens) | HTTP {httpStep * 1000:F1} ms | in memory {localStep * 1000:F1} ms | overhead {100 * (httpStep / localStep - 1):F1}% |");
 
         // Eight runs stepping at once: their forward_backward calls share each cycle's pass.
         double single = 4 * 128 / await SecondsPerStepAsync(http, batch, steps);

@@ -52,7 +52,7 @@ internal static class ServingBenchmark
         await Task.WhenAll(adapters.Select((a, i) => StreamAsync(http, a, i)));
 
         double adapterBytes = server.Core.Adapters.LoadedBytes / (double)Streams;
-        long baseBytes = server.Core.Context.Models.Get(Model).Network.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
+        long baseBytes = server.Core.Context.Host(Model).Worker.ParameterBytes;
         Console.WriteLine($"LoRA rank {rank}, default targets: one adapter is {adapterBytes / 1e6:F1} MB as served, the base model {baseBytes / 1e6:F1} MB; 16 adapters = {Streams * adapterBytes / baseBytes:F2}× the base model's bytes");
         Console.WriteLine($"{Streams} streams × {MaxTokens} tokens, {PromptLength}-token prompts, streamed over HTTP (SSE); aggregate = sampled tokens ÷ wall time");
         Console.WriteLine();

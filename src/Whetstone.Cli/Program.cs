@@ -18,4 +18,8 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     PretrainCommand.Create(),
     ChartCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+int exitCode = parsed.Invoke();
+// The parser's refusals (a missing or unknown option, a value of the wrong type) print their
+// message and help like System.CommandLine does, but exit as the bad arguments they are (2), not 1.
+return parsed.Errors.Count > 0 ? CommandErrors.BadArguments : exitCode;

@@ -22,7 +22,7 @@ public sealed class HttpTransport : ITransport, IDisposable
     readonly HttpClient _http;
     readonly bool _ownsHttpClient;
     readonly string _baseUrl;
-    readonly AuthenticationHeaderValue _authorization;
+    readonly AuthenticationHeaderValue? _authorization;
     readonly RetryPolicy _retry;
 
     /// <summary>A transport with its own HttpClient, disposed with the transport.</summary>
@@ -39,19 +39,38 @@ public sealed class HttpTransport : ITransport, IDisposable
     {
     }
 
+    /// <summary>A transport over an HttpClient that already says where and who: its BaseAddress,
+    /// and its handler or default headers for authentication (an in-memory server's client, whose
+    /// requests are made as one tenant). Disposing the transport disposes the HttpClient.</summary>
+    public HttpTransport(HttpClient httpClient, RetryPolicy? retry = null)
+        : this(httpClient, httpClient.BaseAddress ?? throw new ArgumentException("The HttpClient needs a BaseAddress.", nameof(httpClient)),
+            authorization: null, retry, ownsHttpClient: true)
+    {
+    }
+
     HttpTransport(HttpClient httpClient, Uri baseAddress, string apiKey, RetryPolicy? retry, bool ownsHttpClient)
+        : this(httpClient, baseAddress, Bearer(apiKey), retry, ownsHttpClient)
+    {
+    }
+
+    HttpTransport(HttpClient httpClient, Uri baseAddress, AuthenticationHeaderValue? authorization, RetryPolicy? retry, bool ownsHttpClient)
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
-        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
         if (!baseAddress.IsAbsoluteUri)
             throw new ArgumentException($"The base address must be absolute, got '{baseAddress}'.", nameof(baseAddress));
         _http = httpClient;
         _ownsHttpClient = ownsHttpClient;
         // Routes start with '/'; keeping the base's own path allows a server mounted under a prefix.
         _baseUrl = baseAddress.AbsoluteUri.TrimEnd('/');
-        _authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        _authorization = authorization;
         _retry = retry ?? RetryPolicy.Default;
         _retry.Validate();
+    }
+
+    static AuthenticationHeaderValue Bearer(string apiKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        return new AuthenticationHeaderValue("Bearer", apiKey);
     }
 
     public async Task<TResponse> SendAsync<TRequest, TResponse>(HttpMethod method, string path, TRequest? body, CancellationToken cancellationToken)
@@ -128,7 +147,7 @@ public sealed class HttpTransport : ITransport, IDisposable
         if (!path.StartsWith('/'))
             throw new ArgumentException($"A transport path starts with '/', got '{path}'.", nameof(path));
         var request = new HttpRequestMessage(method, _baseUrl + path);
-        request.Headers.Authorization = _authorization;
+        if (_authorization is not null) request.Headers.Authorization = _authorization;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (body is not null)
         {

@@ -2,8 +2,8 @@ namespace Whetstone.Client;
 
 /// <summary>
 /// The seam between the SDK and a Whetstone server: one request, one typed answer.
-/// <see cref="HttpTransport"/> speaks HTTP; an in-process transport can call the service core
-/// directly, since nothing here depends on HTTP beyond the method and the path.
+/// <see cref="HttpTransport"/> speaks HTTP, to a server over the network or to the service's
+/// in-memory server (the same app and routes, without sockets); tests script their own.
 /// </summary>
 /// <remarks>
 /// <para>Paths are those of <see cref="Protocol.Routes"/>, optionally followed by a query string
@@ -11,7 +11,7 @@ namespace Whetstone.Client;
 /// (e.g. <c>/api/v1/futures/r-1?timeout_seconds=30</c>).</para>
 /// <para>Bodies and answers are protocol types; on the wire they are JSON written with
 /// <see cref="Protocol.ProtocolJson.Options"/>. A request without a body passes <c>null</c>.</para>
-/// <para>An answer that is an error (HTTP 4xx/5xx, or the service core refusing the request)
+/// <para>An answer that is an error (HTTP 4xx/5xx)
 /// throws <see cref="WhetstoneApiException"/> carrying the protocol's <see cref="Protocol.ErrorDetail"/>.</para>
 /// </remarks>
 public interface ITransport

@@ -4,7 +4,8 @@ namespace Whetstone.Client;
 
 /// <summary>
 /// The entry point of the SDK: creates training runs, sampling clients and the REST client
-/// over one transport — HTTP (<see cref="Connect"/>) or any other <see cref="ITransport"/>.
+/// over one transport — HTTP (<see cref="Connect(Uri, string, RetryPolicy?)"/>), the service's in-memory
+/// server (<see cref="Connect(HttpClient, RetryPolicy?)"/>) or any other <see cref="ITransport"/>.
 /// </summary>
 public sealed class ServiceClient : IDisposable
 {
@@ -26,6 +27,12 @@ public sealed class ServiceClient : IDisposable
     /// by <paramref name="apiKey"/>; disposing the client closes its connections.</summary>
     public static ServiceClient Connect(Uri baseAddress, string apiKey, RetryPolicy? retry = null) =>
         new(new HttpTransport(baseAddress, apiKey, retry), ownsTransport: true);
+
+    /// <summary>A client over an HttpClient that already says where and who (see
+    /// <see cref="HttpTransport(HttpClient, RetryPolicy?)"/>), e.g. a service core's in-memory
+    /// client; disposing the client disposes the HttpClient.</summary>
+    public static ServiceClient Connect(HttpClient httpClient, RetryPolicy? retry = null) =>
+        new(new HttpTransport(httpClient, retry), ownsTransport: true);
 
     /// <summary>Starts a LoRA training run on <paramref name="baseModel"/>. The adapter's A
     /// factors are drawn from <paramref name="seed"/>, its B factors are zero, so the run starts

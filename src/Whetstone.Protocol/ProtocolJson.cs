@@ -9,6 +9,16 @@ public static class ProtocolJson
 {
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>Gives another options object (a web host's) the protocol's settings.</summary>
+    public static void CopyTo(JsonSerializerOptions target)
+    {
+        target.PropertyNamingPolicy = Options.PropertyNamingPolicy;
+        target.DictionaryKeyPolicy = Options.DictionaryKeyPolicy;
+        target.DefaultIgnoreCondition = Options.DefaultIgnoreCondition;
+        target.NumberHandling = Options.NumberHandling;
+        foreach (var converter in Options.Converters) target.Converters.Add(converter);
+    }
+
     static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -16,16 +16,30 @@ internal static class CommandErrors
         {
             return action();
         }
-        catch (SamplingArgumentException e) { return Fail(BadArguments, e.Message); }
-        catch (ModelConfigException e) { return Fail(BadModel, e.Message); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
-        { return Fail(BadModel, e.Message); }
-        // A GGUF we cannot convert (quantised tensors, another architecture or tokenizer).
-        catch (NotSupportedException e) { return Fail(BadModel, e.Message); }
-        // An output path that is in the way (a non-empty directory we refuse to replace).
-        catch (IOException e) { return Fail(BadArguments, e.Message); }
-        catch (ArgumentException e) { return Fail(BadArguments, e.Message); }
+        catch (Exception e) when (ExitCode(e) is int code) { return Fail(code, e.Message); }
     }
+
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (ExitCode(e) is int code) { return Fail(code, e.Message); }
+    }
+
+    static int? ExitCode(Exception e) => e switch
+    {
+        SamplingArgumentException => BadArguments,
+        ModelConfigException => BadModel,
+        FileNotFoundException or DirectoryNotFoundException or InvalidDataException => BadModel,
+        // A GGUF we cannot convert (quantised tensors, another architecture or tokenizer).
+        NotSupportedException => BadModel,
+        // An output path that is in the way (a non-empty directory we refuse to replace).
+        IOException => BadArguments,
+        ArgumentException => BadArguments,
+        _ => null,
+    };
 
     public static int Fail(int code, string message)
     {

@@ -32,7 +32,7 @@ internal static class EvalCommand
                     DataDirectory = result.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "whet-eval-" + Guid.NewGuid().ToString("N")),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var sampler = result.GetValue(checkpoint) is string path
                     ? await client.CreateSamplingClientAsync(modelPath: path, cancellationToken: cancellationToken)
                     : await client.CreateSamplingClientAsync(baseModel: Path.GetFileName(modelDirectory.TrimEnd('/')), cancellationToken: cancellationToken);

@@ -52,7 +52,7 @@ internal static class PretrainCommand
                     DataDirectory = Path.Combine(outputDirectory, "service"),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new PretrainOptions
                 {
                     BaseModel = "init", OutputDirectory = outputDirectory, Steps = result.GetValue(steps), BatchSize = result.GetValue(batch),

@@ -45,7 +45,7 @@ internal static class TrainDistillCommand
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 await using var core = await PreferenceCommandSupport.StartAsync([studentDirectory, teacherDirectory], outputDirectory, result.GetValue(dtype)!);
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await OnPolicyDistillation.RunAsync(client, HuggingFaceTokenizer.Load(studentDirectory), new DistillationOptions
                 {
                     StudentModel = PreferenceCommandSupport.ModelName(studentDirectory), TeacherModel = PreferenceCommandSupport.ModelName(teacherDirectory),

@@ -37,7 +37,7 @@ internal static class TrainDpoCommand
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!);
-                using var client = new ServiceClient(new Whetstone.Service.Hosting.InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await DpoRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new DpoOptions
                 {
                     BaseModel = PreferenceCommandSupport.ModelName(modelDirectory), OutputDirectory = outputDirectory,

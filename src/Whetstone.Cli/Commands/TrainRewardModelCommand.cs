@@ -42,7 +42,7 @@ internal static class TrainRewardModelCommand
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 var directories = new[] { modelDirectory, judgeDirectory }.Select(Path.GetFullPath).Distinct().ToArray();
                 await using var core = await PreferenceCommandSupport.StartAsync(directories, outputDirectory, result.GetValue(dtype)!);
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new RewardModelOptions
                 {
                     BaseModel = PreferenceCommandSupport.ModelName(modelDirectory), OutputDirectory = outputDirectory, Loss = result.GetValue(loss)!,

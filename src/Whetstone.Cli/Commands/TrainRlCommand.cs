@@ -30,6 +30,9 @@ internal static class TrainRlCommand
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 128 };
         var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0 };
         var loss = new Option<string>("--loss") { Description = "importance_sampling, ppo, cispo or dro", DefaultValueFactory = _ => "importance_sampling" };
+        // Refused at parse time: otherwise a misspelt loss surfaces only at the first batch with
+        // reward spread, and a run whose batches have none finishes without ever training.
+        loss.AcceptOnlyFromAmong("importance_sampling", "ppo", "cispo", "dro");
         var lossConfig = new Option<string[]>("--loss-config") { Description = "key=value, e.g. clip_low_threshold=0.8 (repeatable)", AllowMultipleArgumentsPerToken = true };
         var kl = new Option<double>("--kl-penalty") { Description = "β of a KL penalty to the base model folded into the advantages" };
         var asyncMode = new Option<bool>("--async") { Description = "Sample the next batch while the current one trains" };
@@ -72,7 +75,7 @@ internal static class TrainRlCommand
                     DataDirectory = result.GetValue(serviceData) ?? Path.Combine(outputDirectory, "service"),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);
                 Console.WriteLine($"reward {outcome.FirstReward:F3} → {outcome.LastReward:F3} (training batches)");
                 if (outcome.InitialEval is not null || outcome.FinalEval is not null)

@@ -40,7 +40,7 @@ internal static class TrainRlhfCommand
                 var modelDirectory = result.GetValue(model)!;
                 var outputDirectory = result.GetValue(output)!;
                 await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!);
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlhfPipeline.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new RlhfOptions
                 {
                     BaseModel = PreferenceCommandSupport.ModelName(modelDirectory), OutputDirectory = outputDirectory,

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Whetstone.Client;
 using Whetstone.Cookbook.Recipes;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.Runtime;
 using Whetstone.Service.Hosting;
 using Whetstone.Tokenization;
@@ -61,7 +61,7 @@ internal static class TrainSftCommand
                     DataDirectory = Path.Combine(outputDirectory, "service"),
                     ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
                 });
-                using var client = new ServiceClient(new InProcessTransport(core));
+                using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);
                 Console.WriteLine($"loss {outcome.FirstLoss:F4} → {outcome.LastLoss:F4} per token" + (outcome.HeldOutNll is double nll ? $", held-out NLL {nll:F4}" : ""));
                 Console.WriteLine($"sampler checkpoint: {outcome.SamplerPath}");

@@ -1,5 +1,5 @@
 using System.Text;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 
 namespace Whetstone.Cookbook.Corpus;
 

@@ -1,5 +1,5 @@
 using Whetstone.Client;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Protocol;
 using Whetstone.Tokenization;
 

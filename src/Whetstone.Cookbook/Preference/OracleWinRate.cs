@@ -1,6 +1,6 @@
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Protocol;
 
 namespace Whetstone.Cookbook.Preference;

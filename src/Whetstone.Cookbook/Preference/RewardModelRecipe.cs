@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Whetstone.Client;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Protocol;
 using Whetstone.Tokenization;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Cookbook.Rl;
 using Whetstone.Tokenization;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 
 namespace Whetstone.Cookbook.Recipes;
 

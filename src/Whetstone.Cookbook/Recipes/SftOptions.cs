@@ -1,4 +1,4 @@
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 
 namespace Whetstone.Cookbook.Recipes;
 

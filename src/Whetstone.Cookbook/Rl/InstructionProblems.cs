@@ -1,5 +1,5 @@
 using Whetstone.Cookbook.Corpus;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 
 namespace Whetstone.Cookbook.Rl;
 

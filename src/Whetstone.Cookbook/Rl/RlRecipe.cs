@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Whetstone.Client;
 using Whetstone.Cookbook.Recipes;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Protocol;
 using Whetstone.Tokenization;
 

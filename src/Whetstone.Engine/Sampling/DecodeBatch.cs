@@ -36,10 +36,15 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         if (requests.Count == 0) return [];
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (prompts, _, logits) = PromptPrefill.Run(network, requests);
+        var (prompts, hidden, logits) = PromptPrefill.Run(network, requests);
         using var promptCache = prompts;
         var samples = PromptPrefill.Sequences(tokenizer, requests);
-        var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])).ToList();
+        var promptLogprobs = requests.Select((r, p) => PromptLogprobsOf(r, hidden, p)).ToArray();
+        var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])
+        {
+            PromptLogprobs = promptLogprobs[x.Request].Logprobs,
+            TopkPromptLogprobs = promptLogprobs[x.Request].Topk,
+        }).ToList();
         var source = samples.Select(x => (long)x.Request).ToList();
         Advance(logits.index_select(0, tensor(source.ToArray())), rows);
 
@@ -61,6 +66,17 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
             RowsChanged();
         }
         return rows;
+    }
+
+    // What the training API's sample asks for besides tokens: log p(prompt[t] | prompt[..t]) and the
+    // k most likely tokens at each prompt position, from the prefill's hidden states.
+    (IReadOnlyList<float?>? Logprobs, IReadOnlyList<IReadOnlyList<TokenLogprob>?>? Topk) PromptLogprobsOf(SampleRequest r, Tensor hidden, int p)
+    {
+        if (!r.IncludePromptLogprobs && r.TopkPromptLogprobs == 0) return (null, null);
+        var promptLogits = network.Logits(hidden[TensorIndex.Slice(p, p + 1), TensorIndex.Slice(0, r.Prompt.Count)],
+            AdapterBatch.For([r.Adapter]))[0];                                                   // [T, V]
+        var (logprobs, topk) = PromptLogprobs.From(promptLogits, r.Prompt, r.TopkPromptLogprobs);
+        return (r.IncludePromptLogprobs ? logprobs : null, topk);
     }
 
     /// <summary>One token for every row: a one-token forward over the whole batch (each row with

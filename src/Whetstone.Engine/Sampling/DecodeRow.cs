@@ -29,6 +29,19 @@ public sealed class DecodeRow
     /// <summary>Left the batch: stopped, reached its length, or was cancelled.</summary>
     public bool Finished => State.Finished || Cancelled;
     public bool Cancelled { get; internal set; }
+    /// <summary>The request's prompt logprobs (shared by its samples), when it asked for them.</summary>
+    public IReadOnlyList<float?>? PromptLogprobs { get; internal init; }
+    public IReadOnlyList<IReadOnlyList<TokenLogprob>?>? TopkPromptLogprobs { get; internal init; }
+
+    /// <summary>The finished sample as the training API returns it.</summary>
+    public SampledSequence ToSequence() => new(Tokens.ToArray(), Logprobs.ToArray(), StopReason ?? Sampling.StopReason.Length);
+
+    /// <summary>One request's result from its rows (in sample order).</summary>
+    public static SampleResult Result(IReadOnlyList<DecodeRow> rows) => new(rows.Select(r => r.ToSequence()).ToArray())
+    {
+        PromptLogprobs = rows[0].PromptLogprobs,
+        TopkPromptLogprobs = rows[0].TopkPromptLogprobs,
+    };
 
     internal void AddTop(IReadOnlyList<TokenLogprob> top) => _top.Add(top);
 }

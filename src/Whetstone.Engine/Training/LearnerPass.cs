@@ -19,8 +19,10 @@ public static class LearnerPass
     /// cannot run on a model of this config; checks everything Run would, computes nothing.</summary>
     public static void Validate(ModelConfig config, LearnerWork work) => DatumValidator.Check(config, work);
 
+    /// <summary><paramref name="betweenChunks"/> runs after every chunk but the last (the engine
+    /// worker decodes there, so a long pass does not hold every stream up).</summary>
     public static IReadOnlyList<LearnerResult> Run(CausalLanguageModel network, IReadOnlyList<LearnerWork> work,
-        bool backward, int? tokensPerChunk = null)
+        bool backward, int? tokensPerChunk = null, Action? betweenChunks = null)
     {
         for (int w = 0; w < work.Count; w++) DatumValidator.Check(network.Config, work[w]);
 
@@ -29,8 +31,11 @@ public static class LearnerPass
         var logprobs = work.Select(item => new float[item.Data.Count][]).ToArray();
         var losses = new double[work.Count];
 
+        bool first = true;
         foreach (var lengthChunk in Chunks(rows, tokensPerChunk ?? DefaultTokensPerChunk))
         {
+            if (!first) betweenChunks?.Invoke();
+            first = false;
             // Each run's rows side by side, so its adapter updates a contiguous slice.
             var chunk = lengthChunk.OrderBy(r => r.Work).ToList();
             using var scope = NewDisposeScope();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Whetstone.Protocol;
+using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Scheduling;
 
 namespace Whetstone.Service.Api;
@@ -24,29 +25,27 @@ internal sealed class ErrorHandling(RequestDelegate next)
             http.Response.StatusCode = (int)status;
             if (status == HttpStatusCode.TooManyRequests) http.Response.Headers.RetryAfter = "1";
             if (http.Request.Path.StartsWithSegments(Routes.OpenAiPrefix))
-                await http.Response.WriteAsJsonAsync(OpenAiError(status, detail));
+                await http.Response.WriteAsJsonAsync(OpenAiError(status, detail), ProtocolJson.Options);
             else
                 await http.Response.WriteAsJsonAsync(new ErrorResponse(detail), ProtocolJson.Options);
         }
     }
 
-    // OpenAI's shape, which its SDKs parse: {"error": {"message", "type", "param", "code"}}.
-    static System.Text.Json.Nodes.JsonObject OpenAiError(HttpStatusCode status, ErrorDetail detail) => new()
+    // OpenAI's shape, which its SDKs parse, with the problem-details members beside it.
+    static OpenAiErrorResponse OpenAiError(HttpStatusCode status, ErrorDetail detail)
     {
-        ["error"] = new System.Text.Json.Nodes.JsonObject
+        string type = status switch
         {
-            ["message"] = detail.Message,
-            ["type"] = status switch
-            {
-                HttpStatusCode.Unauthorized => "authentication_error",
-                HttpStatusCode.TooManyRequests => "rate_limit_error",
-                >= HttpStatusCode.InternalServerError => "server_error",
-                _ => "invalid_request_error",
-            },
-            ["param"] = detail.Field,
-            ["code"] = detail.Code,
-        },
-    };
+            HttpStatusCode.Unauthorized => "authentication_error",
+            HttpStatusCode.TooManyRequests => "rate_limit_error",
+            >= HttpStatusCode.InternalServerError => "server_error",
+            _ => "invalid_request_error",
+        };
+        return new OpenAiErrorResponse(new OpenAiError(detail.Message, type, detail.Field, detail.Code))
+        {
+            Title = type, Status = (int)status, Detail = detail.Message,
+        };
+    }
 
     static (HttpStatusCode, ErrorDetail) Describe(Exception error)
     {

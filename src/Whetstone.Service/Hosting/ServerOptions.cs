@@ -19,5 +19,7 @@ public sealed record ServerOptions
     public string? AdminKey { get; init; }
     /// <summary>Memory for the adapters served requests name; past it, idle adapters are evicted, least recently used first.</summary>
     public long AdapterCacheBytes { get; init; } = 1L << 30;
+    /// <summary>How training and decoding share each base model's worker, and decoding its callers.</summary>
+    public Scheduling.SchedulingOptions Scheduling { get; init; } = new();
     public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

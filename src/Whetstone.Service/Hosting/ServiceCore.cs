@@ -4,9 +4,9 @@ using Whetstone.Service.Runs;
 
 namespace Whetstone.Service.Hosting;
 
-/// <summary>The service without its HTTP layer: metadata store, base models, schedulers and the
-/// run, sampling and checkpoint services. The web server and the in-process transport both sit
-/// on one of these, so they behave the same.</summary>
+/// <summary>The service without its HTTP layer: metadata store, base models, planners and engine
+/// workers, and the run, sampling and checkpoint services. The web server and the in-memory
+/// server both serve the same app (<see cref="WhetstoneApp"/>) over one of these, so they behave the same.</summary>
 public sealed class ServiceCore : IAsyncDisposable
 {
     internal ServiceContext Context { get; }
@@ -19,6 +19,21 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
     public IMetadataStore Store => Context.Store;
+
+    readonly SemaphoreSlim _inMemoryStart = new(1, 1);
+    InMemoryServer? _inMemory;
+
+    /// <summary>This core's app served in memory, started on first use and stopped with the core.</summary>
+    public async Task<InMemoryServer> InMemoryAsync()
+    {
+        await _inMemoryStart.WaitAsync();
+        try { return _inMemory ??= await InMemoryServer.StartAsync(this); }
+        finally { _inMemoryStart.Release(); }
+    }
+
+    /// <summary>An HttpClient into this core's in-memory server, as <paramref name="tenant"/>
+    /// (trusted: no key). The SDK: <c>ServiceClient.Connect(await core.InMemoryClientAsync())</c>.</summary>
+    public async Task<HttpClient> InMemoryClientAsync(string tenant = "local") => (await InMemoryAsync()).CreateClient(tenant);
 
     ServiceCore(ServiceContext context, long adapterCacheBytes)
     {
@@ -40,14 +55,15 @@ public sealed class ServiceCore : IAsyncDisposable
         await store.InitializeAsync();
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger), options.AdapterCacheBytes);
+        options.Scheduling.Validate();
+        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
+            options.AdapterCacheBytes);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Context.Dispose();
-        FullModels.Dispose();   // after the schedulers' threads have stopped
-        Context.Models.Dispose();
+        if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
+        Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }
 }

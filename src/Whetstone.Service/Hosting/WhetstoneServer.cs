@@ -1,19 +1,14 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Whetstone.Protocol;
-using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
-using Whetstone.Service.OpenAi;
 using Whetstone.Service.Runs;
 
 namespace Whetstone.Service.Hosting;
 
-/// <summary>The training service as a web application: Kestrel, the route groups, one error
-/// shape, API-key auth, the metadata store and the model schedulers. `whet serve` runs it; tests
+/// <summary>The training service as a web application on Kestrel (the app itself, its routes and
+/// middleware, is <see cref="WhetstoneApp"/>), with the checkpoint expiry sweep. `whet serve` runs it; tests
 /// start it on a loopback port.</summary>
 public sealed class WhetstoneServer : IAsyncDisposable
 {
@@ -38,38 +33,7 @@ public sealed class WhetstoneServer : IAsyncDisposable
     public static async Task<WhetstoneServer> StartAsync(ServerOptions options)
     {
         var core = await ServiceCore.CreateAsync(options);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls([.. options.Urls]);
-        builder.Services.Configure<JsonOptions>(o =>
-        {
-            o.SerializerOptions.PropertyNamingPolicy = ProtocolJson.Options.PropertyNamingPolicy;
-            o.SerializerOptions.DefaultIgnoreCondition = ProtocolJson.Options.DefaultIgnoreCondition;
-            o.SerializerOptions.NumberHandling = ProtocolJson.Options.NumberHandling;
-            foreach (var converter in ProtocolJson.Options.Converters) o.SerializerOptions.Converters.Add(converter);
-        });
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddSingleton(core.Context);
-        builder.Services.AddSingleton(core.Context.Models);
-        builder.Services.AddSingleton(core.Store);
-        builder.Services.AddSingleton(core.Runs);
-        builder.Services.AddSingleton(core.Sessions);
-        builder.Services.AddSingleton(core.Checkpoints);
-        builder.Services.AddSingleton(core.Deployments);
-        builder.Services.AddSingleton(core.Feedback);
-        builder.Services.AddSingleton(core.Completions);
-
-        var app = builder.Build();
-        app.UseMiddleware<ErrorHandling>();
-        app.UseMiddleware<ApiKeyAuthentication>();
-        app.MapHealthApi();
-        app.MapTrainingApi();
-        app.MapSamplingApi();
-        app.MapFuturesApi();
-        app.MapCheckpointsApi();
-        app.MapDeploymentsApi();
-        app.MapOpenAiApi();
-
+        var app = WhetstoneApp.Build(core, builder => builder.WebHost.UseUrls([.. options.Urls]));
         var server = new WhetstoneServer(app, core, options);
         server.CreatedAdminKey = await AdminKeys.EnsureAsync(core.Store, options.AdminKey);
         await app.StartAsync();

@@ -1,9 +1,10 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Whetstone.Protocol;
+using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Persistence;
 using Whetstone.Service.Runs;
 using Whetstone.Service.Serving;
@@ -11,8 +12,8 @@ using static Whetstone.Service.Auth.ApiKeyAuthentication;
 
 namespace Whetstone.Service.OpenAi;
 
-/// <summary>The OpenAI-compatible routes: models, completions, chat completions, and the
-/// served-completion log and feedback that come with them. Errors here take OpenAI's shape
+/// <summary>The OpenAI-compatible routes under /v1: models, completions, chat completions, and
+/// the served-completion log and feedback that come with them. Errors here take OpenAI's shape
 /// (see <see cref="Api.ErrorHandling"/>).</summary>
 internal static class OpenAiApi
 {
@@ -20,125 +21,85 @@ internal static class OpenAiApi
 
     public static void MapOpenAiApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Routes.OpenAiModels, async (HttpContext http, ServiceContext context) =>
-            Results.Json(await ModelsAsync(http, context)));
-        app.MapPost(Routes.OpenAiCompletions, (HttpContext http, OpenAiCompletionService service) => ServeAsync(http, service, chat: false));
-        app.MapPost(Routes.OpenAiChatCompletions, (HttpContext http, OpenAiCompletionService service) => ServeAsync(http, service, chat: true));
-
-        app.MapGet(Routes.CompletionLog, async (HttpContext http, ServiceContext context) =>
+        var v1 = app.MapGroup(Routes.OpenAiPrefix);
+        v1.MapGet(Under(Routes.OpenAiModels), ModelsAsync);
+        v1.MapPost(Under(Routes.OpenAiChatCompletions), ChatCompletionAsync);
+        v1.MapPost(Under(Routes.OpenAiCompletions), CompletionAsync);
+        v1.MapGet(Under(Routes.CompletionLog), async (HttpContext http, IMetadataStore store) =>
+            List(await store.ListServedCompletionsAsync(CallerOf(http).Tenant, Limit(http), After(http)), ServedLog.ToProtocol));
+        v1.MapGet(Under(Routes.CompletionLogExport), (HttpContext http, IMetadataStore store) =>
+            ExportAsync(http, after => store.ListServedCompletionsAsync(CallerOf(http).Tenant, MaxPage, after), r => r.Id, ServedLog.ToProtocol));
+        v1.MapPost(Under(Routes.Feedback), async (HttpContext http, FeedbackService feedback) =>
         {
-            var (limit, after) = Page(http);
-            var rows = await context.Store.ListServedCompletionsAsync(CallerOf(http).Tenant, limit, after);
-            return Results.Json(List(rows.Select(Completion)));
+            var (request, _) = await OpenAiBody.ReadAsync<FeedbackRequest>(http.Request);
+            var record = ServedLog.ToProtocol(await feedback.SubmitAsync(CallerOf(http), request));
+            return TypedResults.Created($"{Routes.Feedback}/{record.Id}", record);
         });
-        app.MapGet(Routes.CompletionLogExport, (HttpContext http, ServiceContext context) =>
-            ExportAsync(http, after => context.Store.ListServedCompletionsAsync(CallerOf(http).Tenant, MaxPage, after), r => r.Id, Completion));
-
-        app.MapPost(Routes.Feedback, async (HttpContext http, FeedbackService feedback) =>
-            Results.Json(Feedback(await feedback.SubmitAsync(CallerOf(http), await BodyAsync(http))), statusCode: StatusCodes.Status201Created));
-        app.MapGet(Routes.Feedback, async (HttpContext http, ServiceContext context) =>
-        {
-            var (limit, after) = Page(http);
-            var rows = await context.Store.ListFeedbackAsync(CallerOf(http).Tenant, limit, after);
-            return Results.Json(List(rows.Select(Feedback)));
-        });
-        app.MapGet(Routes.FeedbackExport, (HttpContext http, ServiceContext context) =>
-            ExportAsync(http, after => context.Store.ListFeedbackAsync(CallerOf(http).Tenant, MaxPage, after), r => r.Id, Feedback));
+        v1.MapGet(Under(Routes.Feedback), async (HttpContext http, IMetadataStore store) =>
+            List(await store.ListFeedbackAsync(CallerOf(http).Tenant, Limit(http), After(http)), ServedLog.ToProtocol));
+        v1.MapGet(Under(Routes.FeedbackExport), (HttpContext http, IMetadataStore store) =>
+            ExportAsync(http, after => store.ListFeedbackAsync(CallerOf(http).Tenant, MaxPage, after), r => r.Id, ServedLog.ToProtocol));
     }
 
-    static async Task ServeAsync(HttpContext http, OpenAiCompletionService service, bool chat) =>
-        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.Read(await BodyAsync(http), chat));
-
-    static async Task<JsonElement> BodyAsync(HttpContext http)
+    /// <summary>POST /v1/chat/completions: read the typed request, check it, serve it.</summary>
+    static async Task ChatCompletionAsync(HttpContext http, OpenAiCompletionService service)
     {
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException e) { throw ApiError.BadRequest("body", $"is not valid JSON: {e.Message}"); }
+        var (request, body) = await OpenAiBody.ReadAsync<ChatCompletionRequest>(http.Request);
+        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body));
     }
+
+    static async Task CompletionAsync(HttpContext http, OpenAiCompletionService service)
+    {
+        var (request, body) = await OpenAiBody.ReadAsync<CompletionRequest>(http.Request);
+        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body));
+    }
+
+    static string Under(string route) => route[Routes.OpenAiPrefix.Length..];
 
     // Base models, the caller's sampler checkpoints (LoRA runs only), and the caller's deployments.
-    static async Task<JsonObject> ModelsAsync(HttpContext http, ServiceContext context)
+    static async Task<Ok<OpenAiList<ModelCard>>> ModelsAsync(HttpContext http, ServiceContext context)
     {
         var caller = CallerOf(http);
-        var data = new JsonArray();
-        JsonObject Model(string id, DateTimeOffset created, string owner) =>
-            new() { ["id"] = id, ["object"] = "model", ["created"] = created.ToUnixTimeSeconds(), ["owned_by"] = owner };
-        foreach (var name in context.Models.Names.Order()) data.Add(Model(name, DateTimeOffset.UnixEpoch, "whetstone"));
+        var data = context.Models.Names.Order().Select(name => new ModelCard(name, 0, "whetstone")).ToList();
         foreach (var run in await context.Store.ListRunsAsync(caller.Tenant))
         {
             if (run.FullFineTuning) continue;
             foreach (var c in await context.Store.ListCheckpointsAsync(run.Id))
-                if (c.Kind == CheckpointPath.SamplerWeights) data.Add(Model(c.Path, c.CreatedAt, caller.Tenant));
+                if (c.Kind == CheckpointPath.SamplerWeights) data.Add(new ModelCard(c.Path, c.CreatedAt.ToUnixTimeSeconds(), caller.Tenant));
         }
         foreach (var d in await context.Store.ListDeploymentsAsync(caller.Tenant))
         {
-            if (d.CurrentVersion > 0) data.Add(Model($"{d.Name}@latest", d.CreatedAt, caller.Tenant));
+            if (d.CurrentVersion > 0) data.Add(new ModelCard($"{d.Name}@latest", d.CreatedAt.ToUnixTimeSeconds(), caller.Tenant));
             foreach (var v in await context.Store.ListDeploymentVersionsAsync(caller.Tenant, d.Name))
-                data.Add(Model($"{d.Name}@v{v.Version}", v.CreatedAt, caller.Tenant));
+                data.Add(new ModelCard($"{d.Name}@v{v.Version}", v.CreatedAt.ToUnixTimeSeconds(), caller.Tenant));
         }
-        return new JsonObject { ["object"] = "list", ["data"] = data };
+        return TypedResults.Ok(new OpenAiList<ModelCard>(data));
     }
 
-    static (int Limit, string? After) Page(HttpContext http)
+    static int Limit(HttpContext http)
     {
         int limit = 100;
         if (http.Request.Query.TryGetValue("limit", out var l) && (!int.TryParse(l, out limit) || limit < 1 || limit > MaxPage))
             throw ApiError.BadRequest("limit", $"'{l}' must be an integer from 1 to {MaxPage}");
-        return (limit, http.Request.Query.TryGetValue("after", out var a) ? a.ToString() : null);
+        return limit;
     }
 
-    static JsonObject List(IEnumerable<JsonObject> rows) =>
-        new() { ["object"] = "list", ["data"] = new JsonArray(rows.Select(r => (JsonNode)r).ToArray()) };
+    static string? After(HttpContext http) => http.Request.Query.TryGetValue("after", out var a) ? a.ToString() : null;
+
+    static Ok<OpenAiList<TOut>> List<TIn, TOut>(IEnumerable<TIn> rows, Func<TIn, TOut> toProtocol) =>
+        TypedResults.Ok(new OpenAiList<TOut>(rows.Select(toProtocol).ToArray()));
 
     // JSON Lines, one record per line, every page of the tenant's records in order.
-    static async Task ExportAsync<T>(HttpContext http, Func<string?, Task<IReadOnlyList<T>>> page, Func<T, string> idOf, Func<T, JsonObject> toJson)
+    static async Task ExportAsync<TIn, TOut>(HttpContext http, Func<string?, Task<IReadOnlyList<TIn>>> page, Func<TIn, string> idOf, Func<TIn, TOut> toProtocol)
     {
         http.Response.ContentType = "application/x-ndjson";
         string? after = null;
         while (true)
         {
             var rows = await page(after);
-            foreach (var row in rows) await http.Response.WriteAsync(toJson(row).ToJsonString() + "\n", http.RequestAborted);
+            foreach (var row in rows) await http.Response.WriteAsync(JsonSerializer.Serialize(toProtocol(row), ProtocolJson.Options) + "\n", http.RequestAborted);
             if (rows.Count < MaxPage) break;
             after = idOf(rows[^1]);
         }
     }
-
-    /// <summary>A log entry as the API and the export show it (ready to become SFT or RL data:
-    /// the prompt as sent and as tokens, each choice's tokens, logprobs and text).</summary>
-    static JsonObject Completion(ServedCompletionRecord r) => new()
-    {
-        ["id"] = r.Id,
-        ["object"] = "served_completion",
-        ["endpoint"] = r.Endpoint,
-        ["model"] = r.Model,
-        ["base_model"] = r.BaseModel,
-        ["checkpoint_path"] = r.CheckpointPath,
-        ["deployment"] = r.Deployment,
-        ["user"] = r.User,
-        ["created_at"] = r.CreatedAt.ToString("O"),
-        [r.Endpoint == "completions" ? "prompt" : "messages"] = JsonNode.Parse(r.RequestJson),
-        ["prompt_tokens"] = JsonNode.Parse(r.PromptTokensJson),
-        ["choices"] = JsonNode.Parse(r.ChoicesJson),
-        ["params"] = JsonNode.Parse(r.ParamsJson),
-        ["latency_seconds"] = r.LatencySeconds,
-        ["time_to_first_token_seconds"] = r.TimeToFirstTokenSeconds,
-    };
-
-    static JsonObject Feedback(FeedbackRecord f) => new()
-    {
-        ["id"] = f.Id,
-        ["object"] = "feedback",
-        ["completion_id"] = f.CompletionId,
-        ["type"] = f.Kind,
-        ["choice_index"] = f.ChoiceIndex,
-        ["rating"] = f.Rating,
-        ["correction"] = f.Correction,
-        ["rejected_completion_id"] = f.RejectedCompletionId,
-        ["comment"] = f.Comment,
-        ["created_at"] = f.CreatedAt.ToString("O"),
-    };
 }

@@ -1,116 +1,80 @@
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Whetstone.Cookbook.Renderers;
-using Whetstone.Service.Scheduling;
+using Whetstone.Engine.Worker;
+using Whetstone.Protocol.OpenAi;
 using Whetstone.Tokenization;
+using ToolCall = Whetstone.Chat.ToolCall;
 
 namespace Whetstone.Service.OpenAi;
 
-/// <summary>OpenAI's response and stream-chunk shapes for one request (its id, creation time
-/// and model name on every object): text_completion, chat.completion and chat.completion.chunk,
-/// logprobs in both endpoints' forms, tool calls.</summary>
+/// <summary>OpenAI's response and stream-chunk records for one request (its id, creation time and
+/// model name on every one): logprobs in both endpoints' forms, tool calls.</summary>
 internal sealed class OpenAiChunks(string id, OpenAiRequest request, DateTimeOffset created, HuggingFaceTokenizer tokenizer)
 {
     readonly long _created = created.ToUnixTimeSeconds();
 
-    JsonObject Envelope(string kind, JsonArray choices) => new()
-    {
-        ["id"] = id, ["object"] = kind, ["created"] = _created, ["model"] = request.Model, ["choices"] = choices,
-    };
+    /// <summary>The completion's id: on every chunk, in the log, named by feedback.</summary>
+    public string Id => id;
 
-    public JsonObject ChatRole(int index) => Envelope("chat.completion.chunk", [new JsonObject
-    {
-        ["index"] = index, ["delta"] = new JsonObject { ["role"] = "assistant", ["content"] = "" }, ["finish_reason"] = null,
-    }]);
+    public ChatCompletionChunk ChatRole(int index) =>
+        new(id, _created, request.Model, [new ChatChunkChoice(index, new ChatDelta { Role = "assistant", Content = "" }, null)]);
 
-    public JsonObject ChatChunk(int index, string reasoning, string content, JsonArray? toolCalls, TokenEvent? logprob, string? finishReason)
+    public ChatCompletionChunk ChatChunk(int index, string reasoning, string content, IReadOnlyList<OpenAiToolCall>? toolCalls, TokenEvent? logprob, string? finishReason)
     {
-        var delta = new JsonObject();
-        if (reasoning.Length > 0) delta["reasoning_content"] = reasoning;
-        if (content.Length > 0 || (reasoning.Length == 0 && toolCalls is null)) delta["content"] = content;
-        if (toolCalls is not null) delta["tool_calls"] = toolCalls;
-        var choice = new JsonObject { ["index"] = index, ["delta"] = delta, ["finish_reason"] = finishReason };
-        if (logprob is not null) choice["logprobs"] = new JsonObject { ["content"] = new JsonArray(ChatLogprob(logprob)) };
-        return Envelope("chat.completion.chunk", [choice]);
+        var delta = new ChatDelta
+        {
+            ReasoningContent = reasoning.Length > 0 ? reasoning : null,
+            // An empty content is sent only when the chunk carries nothing else (a finish reason, a logprob).
+            Content = content.Length > 0 || (reasoning.Length == 0 && toolCalls is null) ? content : null,
+            ToolCalls = toolCalls,
+        };
+        var choice = new ChatChunkChoice(index, delta, finishReason) { Logprobs = logprob is null ? null : new ChatLogprobs([ChatLogprob(logprob)]) };
+        return new ChatCompletionChunk(id, _created, request.Model, [choice]);
     }
 
-    public JsonObject TextChunk(int index, string text, TokenEvent? logprob, string? finishReason) => Envelope("text_completion", [new JsonObject
-    {
-        ["index"] = index, ["text"] = text, ["finish_reason"] = finishReason,
-        ["logprobs"] = logprob is null ? null : TextLogprobs([logprob]),
-    }]);
+    public TextCompletion TextChunk(int index, string text, TokenEvent? logprob, string? finishReason) =>
+        new(id, _created, request.Model, [new TextChoice(index, text, finishReason) { Logprobs = logprob is null ? null : TextLogprobs([logprob]) }]);
 
     /// <summary>The last stream event when stream_options.include_usage: no choices, the usage.</summary>
-    public JsonObject UsageOnly(JsonObject usage)
-    {
-        var chunk = Envelope(request.Chat ? "chat.completion.chunk" : "text_completion", []);
-        chunk["usage"] = usage;
-        return chunk;
-    }
+    public object UsageOnly(Usage usage) => request.Chat
+        ? new ChatCompletionChunk(id, _created, request.Model, []) { Usage = usage }
+        : new TextCompletion(id, _created, request.Model, []) { Usage = usage };
 
-    public JsonObject ChatResponse(JsonObject[] choices, JsonObject usage)
-    {
-        var body = Envelope("chat.completion", new JsonArray(choices.Select(c => (JsonNode)c).ToArray()));
-        body["usage"] = usage;
-        return body;
-    }
+    public ChatCompletion ChatResponse(IReadOnlyList<ChatChoice> choices, Usage usage) => new(id, _created, request.Model, choices, usage);
 
-    public JsonObject TextResponse(JsonObject[] choices, JsonObject usage)
-    {
-        var body = Envelope("text_completion", new JsonArray(choices.Select(c => (JsonNode)c).ToArray()));
-        body["usage"] = usage;
-        return body;
-    }
+    public TextCompletion TextResponse(IReadOnlyList<TextChoice> choices, Usage usage) => new(id, _created, request.Model, choices) { Usage = usage };
 
-    /// <summary>Chat's form: the token's text and bytes (a token may hold part of a character:
-    /// its bytes are exact, its text has U+FFFD where the character is cut), with alternatives.</summary>
-    public JsonObject ChatLogprob(TokenEvent e)
-    {
-        var entry = TokenEntry(e.Token, e.Logprob);
-        entry["top_logprobs"] = new JsonArray(e.Top.Select(t => (JsonNode)TokenEntry(t.Token, t.Logprob)).ToArray());
-        return entry;
-    }
+    /// <summary>Chat's form: the token's text and bytes, with alternatives.</summary>
+    public ChatTokenLogprob ChatLogprob(TokenEvent e) =>
+        TokenEntry(e.Token, e.Logprob) with { TopLogprobs = e.Top.Select(t => TokenEntry(t.Token, t.Logprob)).ToArray() };
 
-    JsonObject TokenEntry(int token, float logprob)
+    ChatTokenLogprob TokenEntry(int token, float logprob)
     {
         var bytes = tokenizer.TokenBytes(token, skipSpecialTokens: false) ?? [];
-        return new JsonObject
-        {
-            ["token"] = Encoding.UTF8.GetString(bytes), ["logprob"] = logprob,
-            ["bytes"] = new JsonArray(bytes.Select(b => (JsonNode)(int)b).ToArray()),
-        };
+        return new ChatTokenLogprob(Encoding.UTF8.GetString(bytes), logprob, bytes.Select(b => (int)b).ToArray());
     }
 
     /// <summary>The completions endpoint's (legacy) form: parallel arrays, alternatives as maps.</summary>
-    public JsonObject TextLogprobs(IReadOnlyList<TokenEvent> events)
+    public TextLogprobs TextLogprobs(IReadOnlyList<TokenEvent> events)
     {
         string Text(int token) => Encoding.UTF8.GetString(tokenizer.TokenBytes(token, skipSpecialTokens: false) ?? []);
-        var offsets = new JsonArray();
+        var offsets = new List<int>();
         int offset = 0;
         foreach (var e in events) { offsets.Add(offset); offset += Text(e.Token).Length; }
-        return new JsonObject
-        {
-            ["tokens"] = new JsonArray(events.Select(e => (JsonNode)Text(e.Token)).ToArray()),
-            ["token_logprobs"] = new JsonArray(events.Select(e => (JsonNode)e.Logprob).ToArray()),
-            ["top_logprobs"] = new JsonArray(events.Select(e =>
+        return new TextLogprobs(
+            events.Select(e => Text(e.Token)).ToArray(),
+            events.Select(e => e.Logprob).ToArray(),
+            events.Select(e =>
             {
-                var map = new JsonObject();
+                var map = new Dictionary<string, float>();
                 foreach (var t in e.Top) map.TryAdd(Text(t.Token), t.Logprob);   // tokens with the same text: the likelier (first) is kept
-                return (JsonNode)map;
-            }).ToArray()),
-            ["text_offset"] = offsets,
-        };
+                return map;
+            }).ToArray(),
+            offsets);
     }
 
-    public static JsonArray ToolCalls(IReadOnlyList<ToolCall> calls, bool withIndex) => new(calls.Select((call, i) =>
-    {
-        var node = new JsonObject
+    public static OpenAiToolCall[] ToolCalls(IReadOnlyList<ToolCall> calls, bool withIndex) => calls.Select((call, i) =>
+        new OpenAiToolCall($"call_{i}_{Guid.NewGuid():N}"[..24], "function", new OpenAiFunctionCall(call.Name, call.ArgumentsJson))
         {
-            ["id"] = $"call_{i}_{Guid.NewGuid():N}"[..24], ["type"] = "function",
-            ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = call.ArgumentsJson },
-        };
-        if (withIndex) node["index"] = i;
-        return (JsonNode)node;
-    }).ToArray());
+            Index = withIndex ? i : null,
+        }).ToArray();
 }

@@ -1,12 +1,13 @@
 using System.Text.Json;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
+using Whetstone.Protocol.OpenAi;
+using static Whetstone.Engine.Sampling.Sampler;
 
 namespace Whetstone.Service.OpenAi;
 
-/// <summary>A /v1/completions or /v1/chat/completions request, read and checked field by field
-/// (bad input → 400 naming the field, before anything is queued). Fields OpenAI defines that we
-/// cannot honour are refused by name rather than ignored; fields we do not know are ignored, as
-/// OpenAI's own server does.</summary>
+/// <summary>A /v1/completions or /v1/chat/completions request after its fields were checked
+/// (bad input → 400 naming the field, before anything is queued), with OpenAI's defaults filled
+/// in. Fields OpenAI defines that we cannot honour are refused by name rather than ignored.</summary>
 internal sealed record OpenAiRequest
 {
     public const int MaxStopStrings = 4;
@@ -21,7 +22,7 @@ internal sealed record OpenAiRequest
     public string? PromptText { get; init; }
     public IReadOnlyList<int>? PromptTokens { get; init; }
     /// <summary>The prompt or messages exactly as sent, for the completion log.</summary>
-    public required string RequestJson { get; init; }
+    public required JsonElement AsSent { get; init; }
     public int? MaxTokens { get; init; }
     public double Temperature { get; init; } = 1;
     public double TopP { get; init; } = 1;
@@ -37,191 +38,87 @@ internal sealed record OpenAiRequest
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
-    public static OpenAiRequest Read(JsonElement root, bool chat)
+    public static OpenAiRequest From(ChatCompletionRequest r, JsonElement body)
     {
-        if (root.ValueKind != JsonValueKind.Object) throw Bad("body", "must be a JSON object");
-        string model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String && m.GetString()!.Length > 0
-            ? m.GetString()! : throw Bad("model", "is required (a base model, a whet:// sampler checkpoint or a deployment name@latest / name@vN)");
-
-        IReadOnlyList<ChatMessage>? messages = null;
-        string? promptText = null;
-        IReadOnlyList<int>? promptTokens = null;
-        string requestJson;
-        if (chat)
+        var common = Common(r, chat: true, r.MaxCompletionTokens ?? r.MaxTokens, r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
+        if (r.Messages is not { Count: > 0 } messages) throw Bad("messages", "is required: a non-empty array of messages");
+        if (r.Tools is { Count: > 0 }) throw Bad("tools", "is not supported: the chat renderers do not render tool definitions into the prompt yet");
+        if (r.TopLogprobs is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {r.TopLogprobs} must be between 0 and {MaxTopLogprobsChat}");
+        if (r.TopLogprobs > 0 && r.Logprobs != true) throw Bad("top_logprobs", "needs logprobs: true");
+        return common with
         {
-            if (!root.TryGetProperty("messages", out var ms) || ms.ValueKind != JsonValueKind.Array || ms.GetArrayLength() == 0)
-                throw Bad("messages", "is required: a non-empty array of messages");
-            messages = ms.EnumerateArray().Select((e, i) => ReadMessage(e, $"messages[{i}]")).ToArray();
-            requestJson = ms.GetRawText();
-        }
-        else
-        {
-            if (!root.TryGetProperty("prompt", out var p)) throw Bad("prompt", "is required");
-            (promptText, promptTokens) = ReadPrompt(p);
-            requestJson = p.GetRawText();
-        }
+            Messages = messages.Select((m, i) => Message(m, $"messages[{i}]")).ToArray(),
+            AsSent = body.GetProperty("messages").Clone(),
+            Logprobs = r.Logprobs ?? false,
+            TopLogprobs = r.TopLogprobs ?? 0,
+        };
+    }
 
-        int? maxTokens = OptionalInt(root, "max_completion_tokens") ?? OptionalInt(root, "max_tokens");
-        if (maxTokens is < 1) throw Bad(root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens", $"= {maxTokens} must be at least 1");
-        double temperature = OptionalDouble(root, "temperature") ?? 1;
-        if (temperature is < 0 or > 2) throw Bad("temperature", $"= {temperature} must be between 0 and 2");
-        double topP = OptionalDouble(root, "top_p") ?? 1;
-        if (topP is <= 0 or > 1) throw Bad("top_p", $"= {topP} must be in (0, 1]");
-        int n = OptionalInt(root, "n") ?? 1;
-        if (n is < 1 or > Engine.Sampling.Sampler.MaxSamplesPerRequest) throw Bad("n", $"= {n} must be between 1 and {Engine.Sampling.Sampler.MaxSamplesPerRequest}");
-        long? seed = OptionalLong(root, "seed");
-
-        bool logprobs;
-        int top;
-        if (chat)
+    public static OpenAiRequest From(CompletionRequest r, JsonElement body)
+    {
+        var common = Common(r, chat: false, r.MaxTokens, "max_tokens");
+        if (r.Prompt is not { } prompt) throw Bad("prompt", "is required");
+        if ((prompt.Texts?.Count ?? prompt.TokenLists!.Count) > 1)
+            throw Bad("prompt", "holds several prompts: send one prompt per request (use n for several completions)");
+        if (r.Logprobs is < 0 or > MaxLogprobsCompletions) throw Bad("logprobs", $"= {r.Logprobs} must be between 0 and {MaxLogprobsCompletions}");
+        if (r.BestOf is > 1) throw Bad("best_of", "is not supported (use n)");
+        if (r.Echo == true) throw Bad("echo", "is not supported");
+        if (!string.IsNullOrEmpty(r.Suffix)) throw Bad("suffix", "is not supported");
+        return common with
         {
-            logprobs = OptionalBool(root, "logprobs") ?? false;
-            top = OptionalInt(root, "top_logprobs") ?? 0;
-            if (top is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {top} must be between 0 and {MaxTopLogprobsChat}");
-            if (top > 0 && !logprobs) throw Bad("top_logprobs", "needs logprobs: true");
-        }
-        else
-        {
-            int? count = OptionalInt(root, "logprobs");
-            if (count is < 0 or > MaxLogprobsCompletions) throw Bad("logprobs", $"= {count} must be between 0 and {MaxLogprobsCompletions}");
-            logprobs = count is not null;
-            top = count ?? 0;
-        }
+            PromptText = prompt.Texts?[0],
+            PromptTokens = prompt.TokenLists?[0],
+            AsSent = body.GetProperty("prompt").Clone(),
+            Logprobs = r.Logprobs is not null,
+            TopLogprobs = r.Logprobs ?? 0,
+        };
+    }
 
-        bool stream = OptionalBool(root, "stream") ?? false;
-        bool includeUsage = false;
-        if (root.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object)
-        {
-            if (!stream) throw Bad("stream_options", "is only allowed with stream: true");
-            includeUsage = OptionalBool(so, "include_usage", "stream_options.") ?? false;
-        }
-
-        RefuseUnsupported(root, chat);
+    // The fields both endpoints share, checked in the order a reader of the request meets them.
+    static OpenAiRequest Common(OpenAiSamplingRequest r, bool chat, int? maxTokens, string maxTokensField)
+    {
+        if (string.IsNullOrEmpty(r.Model)) throw Bad("model", "is required (a base model, a whet:// sampler checkpoint or a deployment name@latest / name@vN)");
+        if (maxTokens is < 1) throw Bad(maxTokensField, $"= {maxTokens} must be at least 1");
+        if (r.Temperature is < 0 or > 2) throw Bad("temperature", $"= {r.Temperature} must be between 0 and 2");
+        if (r.TopP is <= 0 or > 1) throw Bad("top_p", $"= {r.TopP} must be in (0, 1]");
+        if (r.N is < 1 or > MaxSamplesPerRequest) throw Bad("n", $"= {r.N} must be between 1 and {MaxSamplesPerRequest}");
+        if (r.StreamOptions is not null && r.Stream != true) throw Bad("stream_options", "is only allowed with stream: true");
+        if (r.Stop is { Count: > MaxStopStrings } stops) throw Bad("stop", $"has {stops.Count} strings, at most {MaxStopStrings} are allowed");
+        if (r.Stop?.Any(s => s.Length == 0) == true) throw Bad("stop", "contains an empty string");
+        if (r.FrequencyPenalty is { } f && f != 0) throw Bad("frequency_penalty", "is not supported (only 0)");
+        if (r.PresencePenalty is { } p && p != 0) throw Bad("presence_penalty", "is not supported (only 0)");
+        if (r.LogitBias is { Count: > 0 }) throw Bad("logit_bias", "is not supported");
+        if (r.ResponseFormat is { } format && format.Type != "text")
+            throw Bad("response_format", $"type '{format.Type}' is not supported: constrained (JSON) decoding is not implemented; use 'text'");
         return new OpenAiRequest
         {
-            Chat = chat, Model = model, Messages = messages, PromptText = promptText, PromptTokens = promptTokens, RequestJson = requestJson,
-            MaxTokens = maxTokens, Temperature = temperature, TopP = topP, N = n, Stop = ReadStop(root),
+            Chat = chat, Model = r.Model, AsSent = default, MaxTokens = maxTokens, Temperature = r.Temperature ?? 1, TopP = r.TopP ?? 1,
+            N = r.N ?? 1, Stop = r.Stop ?? [],
             // OpenAI seeds are 64-bit; ours are 32-bit: fold the high half in so every seed is accepted and distinct ones rarely collide.
-            Seed = seed is { } s ? unchecked((int)(s ^ (s >> 32))) : null,
-            Logprobs = logprobs, TopLogprobs = top, Stream = stream, IncludeUsage = includeUsage,
-            User = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null,
+            Seed = r.Seed is { } s ? unchecked((int)(s ^ (s >> 32))) : null,
+            Stream = r.Stream ?? false, IncludeUsage = r.StreamOptions?.IncludeUsage ?? false, User = r.User,
         };
     }
 
-    // What would change the output in ways we do not implement: refused, so no caller gets a
-    // silently different answer than the one it asked for.
-    static void RefuseUnsupported(JsonElement root, bool chat)
+    static ChatMessage Message(OpenAiMessage m, string field)
     {
-        foreach (var name in new[] { "frequency_penalty", "presence_penalty" })
-            if (OptionalDouble(root, name) is { } v && v != 0) throw Bad(name, "is not supported (only 0)");
-        if (root.TryGetProperty("logit_bias", out var bias) && bias.ValueKind == JsonValueKind.Object && bias.EnumerateObject().Any())
-            throw Bad("logit_bias", "is not supported");
-        if (OptionalInt(root, "best_of") is > 1) throw Bad("best_of", "is not supported (use n)");
-        if (OptionalBool(root, "echo") == true) throw Bad("echo", "is not supported");
-        if (!string.IsNullOrEmpty(root.TryGetProperty("suffix", out var suffix) && suffix.ValueKind == JsonValueKind.String ? suffix.GetString() : null))
-            throw Bad("suffix", "is not supported");
-        if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object)
-        {
-            string type = format.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-            if (type != "text")
-                throw Bad("response_format", $"type '{type}' is not supported: constrained (JSON) decoding is not implemented; use 'text'");
-        }
-        if (chat && root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
-            throw Bad("tools", "is not supported: the chat renderers do not render tool definitions into the prompt yet");
-    }
-
-    static ChatMessage ReadMessage(JsonElement e, string field)
-    {
-        if (e.ValueKind != JsonValueKind.Object) throw Bad(field, "must be an object");
-        string role = e.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : throw Bad(field + ".role", "is required");
+        string role = m.Role ?? throw Bad(field + ".role", "is required");
         if (role == "developer") role = "system";   // OpenAI's newer name for the system role
         if (role is not ("system" or "user" or "assistant" or "tool")) throw Bad(field + ".role", $"'{role}' must be system, developer, user, assistant or tool");
-        string content = "";
-        if (e.TryGetProperty("content", out var c))
-        {
-            content = c.ValueKind switch
-            {
-                JsonValueKind.String => c.GetString()!,
-                JsonValueKind.Null => "",
-                JsonValueKind.Array => string.Concat(c.EnumerateArray().Select((part, i) =>
-                    part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.GetString() == "text"
-                        && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String
-                        ? text.GetString()
-                        : throw Bad($"{field}.content[{i}]", "only text parts are supported"))),
-                _ => throw Bad(field + ".content", "must be a string or an array of text parts"),
-            };
-        }
-        else if (role != "assistant") throw Bad(field + ".content", "is required");
-        string? reasoning = e.TryGetProperty("reasoning_content", out var rc) && rc.ValueKind == JsonValueKind.String ? rc.GetString() : null;
-        List<ToolCall>? calls = null;
-        if (e.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
-        {
-            calls = [];
-            int i = 0;
-            foreach (var call in tc.EnumerateArray())
-            {
-                string at = $"{field}.tool_calls[{i++}].function";
-                if (!call.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object) throw Bad(at, "is required");
-                string name = f.TryGetProperty("name", out var fn) && fn.ValueKind == JsonValueKind.String ? fn.GetString()! : throw Bad(at + ".name", "is required");
-                string arguments = f.TryGetProperty("arguments", out var fa) && fa.ValueKind == JsonValueKind.String ? fa.GetString()! : "{}";
-                try { using var _ = JsonDocument.Parse(arguments); }
-                catch (JsonException) { throw Bad(at + ".arguments", "must be a JSON object in a string"); }
-                calls.Add(new ToolCall(name, arguments));
-            }
-        }
-        return new ChatMessage(role, content) { Reasoning = reasoning, ToolCalls = calls is { Count: > 0 } ? calls : null };
+        if (m.Content is null && role != "assistant") throw Bad(field + ".content", "is required");
+        string content = m.Content?.Text ?? string.Concat((m.Content?.Parts ?? []).Select((part, i) =>
+            part is { Type: "text", Text: { } text } ? text : throw Bad($"{field}.content[{i}]", "only text parts are supported")));
+        var calls = (m.ToolCalls ?? []).Select((call, i) => ToolCall(call, $"{field}.tool_calls[{i}].function")).ToArray();
+        return new ChatMessage(role, content) { Reasoning = m.ReasoningContent, ToolCalls = calls.Length > 0 ? calls : null };
     }
 
-    static (string? Text, IReadOnlyList<int>? Tokens) ReadPrompt(JsonElement p)
+    static ToolCall ToolCall(OpenAiToolCall call, string field)
     {
-        switch (p.ValueKind)
-        {
-            case JsonValueKind.String:
-                return (p.GetString()!, null);
-            case JsonValueKind.Array when p.GetArrayLength() == 1 && p[0].ValueKind == JsonValueKind.String:
-                return (p[0].GetString()!, null);
-            case JsonValueKind.Array when p.GetArrayLength() == 1 && p[0].ValueKind == JsonValueKind.Array:
-                return (null, Tokens(p[0], "prompt[0]"));
-            case JsonValueKind.Array when p.GetArrayLength() > 0 && p.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number):
-                return (null, Tokens(p, "prompt"));
-            case JsonValueKind.Array when p.GetArrayLength() > 1:
-                throw Bad("prompt", "holds several prompts: send one prompt per request (use n for several completions)");
-            default:
-                throw Bad("prompt", "must be a string or an array of token ids");
-        }
+        var function = call.Function ?? throw Bad(field, "is required");
+        string name = function.Name ?? throw Bad(field + ".name", "is required");
+        string arguments = function.Arguments ?? "{}";
+        try { using var _ = JsonDocument.Parse(arguments); }
+        catch (JsonException) { throw Bad(field + ".arguments", "must be a JSON object in a string"); }
+        return new ToolCall(name, arguments);
     }
-
-    static int[] Tokens(JsonElement array, string field) =>
-        array.EnumerateArray().Select((t, i) => t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out int id)
-            ? id : throw Bad($"{field}[{i}]", "must be an integer token id")).ToArray();
-
-    static IReadOnlyList<string> ReadStop(JsonElement root)
-    {
-        if (!root.TryGetProperty("stop", out var s) || s.ValueKind == JsonValueKind.Null) return [];
-        string[] stops = s.ValueKind switch
-        {
-            JsonValueKind.String => [s.GetString()!],
-            JsonValueKind.Array => s.EnumerateArray().Select((x, i) => x.ValueKind == JsonValueKind.String ? x.GetString()! : throw Bad($"stop[{i}]", "must be a string")).ToArray(),
-            _ => throw Bad("stop", "must be a string or an array of strings"),
-        };
-        if (stops.Length > MaxStopStrings) throw Bad("stop", $"has {stops.Length} strings, at most {MaxStopStrings} are allowed");
-        if (stops.Any(x => x.Length == 0)) throw Bad("stop", "contains an empty string");
-        return stops;
-    }
-
-    static int? OptionalInt(JsonElement root, string name) =>
-        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-        : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw Bad(name, "must be an integer");
-
-    static long? OptionalLong(JsonElement root, string name) =>
-        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-        : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long i) ? i : throw Bad(name, "must be an integer");
-
-    static double? OptionalDouble(JsonElement root, string name) =>
-        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-        : v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Bad(name, "must be a number");
-
-    static bool? OptionalBool(JsonElement root, string name, string prefix = "") =>
-        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-        : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Bad(prefix + name, "must be true or false");
 }

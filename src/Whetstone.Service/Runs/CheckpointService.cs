@@ -1,6 +1,4 @@
 using System.IO.Compression;
-using Whetstone.Engine.Formats;
-using Whetstone.Engine.Models;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;
 using P = Whetstone.Protocol;
@@ -59,22 +57,10 @@ internal sealed class CheckpointService(ServiceContext context)
                 break;
             case "merged":
                 var staging = Path.Combine(context.DataDirectory, "downloads", Guid.NewGuid().ToString("N"));
-                var scheduler = context.Scheduler(run.BaseModel);
                 try
                 {
-                    await context.OnWorkerAsync(scheduler, () =>
-                    {
-                        if (run.FullFineTuning)
-                        {
-                            // Already a whole model, stored in the run's compute dtype: shipped as bf16.
-                            using var model = PretrainedModel.Load(checkpoint.Directory, TorchSharp.torch.ScalarType.BFloat16);
-                            MergedModelWriter.WriteFullModel(checkpoint.Directory, model.Network, staging, TorchSharp.torch.ScalarType.BFloat16);
-                            return true;
-                        }
-                        using var adapter = PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network);
-                        MergedModelWriter.Write(context.Models.Directory(run.BaseModel), scheduler.Model.Network, adapter, staging);
-                        return true;
-                    });
+                    // A full run's checkpoint is already a whole model (in its compute dtype): shipped as bf16.
+                    await context.Host(run.BaseModel).Worker.ExportMergedAsync(checkpoint.Directory, run.FullFineTuning, staging);
                     ZipFile.CreateFromDirectory(staging, zip);
                 }
                 catch

@@ -1,20 +1,16 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
-using Whetstone.Engine.Models;
-using Whetstone.Engine.Sampling;
-using Whetstone.Service.Scheduling;
 
 namespace Whetstone.Service.Runs;
 
 /// <summary>The whole models that sampling sessions sample from. A full fine-tuning run's sampler
 /// checkpoint is a complete network, so it is loaded into its own instance of the base
-/// architecture, in the server's compute dtype, on the base model's worker thread (where its
-/// tensor work then runs too). One instance per checkpoint (path and creation time: a name saved
+/// architecture, in the server's compute dtype, by the base model's engine worker (where its
+/// tensor work then runs too, with a decode loop of its own). One instance per checkpoint (path and creation time: a name saved
 /// again is a new model), shared by every session and queued call on it, and disposed on that
-/// thread once the last of them lets go. Each instance costs a whole model's memory, so at most
+/// worker once the last of them lets go. Each instance costs a whole model's memory, so at most
 /// <see cref="MaxLoadedPerBaseModel"/> are held per base model; past that a new session is refused
 /// until one is closed.</summary>
-internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
+internal sealed class FullModelSamplers(ServiceContext context)
 {
     /// <summary>Enough for an RL loop (the current sampler and the one before it, in use by a
     /// batch still sampling) plus an eval; small against the memory a whole model takes.</summary>
@@ -24,12 +20,10 @@ internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
     readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     readonly Dictionary<string, (string BaseModel, Task<Entry> Task)> _loading = new(StringComparer.Ordinal);
 
-    internal sealed class Entry(string key, string baseModel, PretrainedModel model)
+    internal sealed class Entry(string key, string baseModel)
     {
         public string Key { get; } = key;
         public string BaseModel { get; } = baseModel;
-        public PretrainedModel Model { get; } = model;
-        public Sampler Sampler { get; } = new(model.Network, model.Tokenizer);
         public int Holders { get; set; }
     }
 
@@ -69,14 +63,10 @@ internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
 
     async Task<Entry> LoadAsync(string baseModel, string directory, string key)
     {
-        var scheduler = context.Scheduler(baseModel);
-        return await context.OnWorkerAsync(scheduler, () =>
-        {
-            var model = PretrainedModel.Load(directory, context.Models.Dtype);
-            var entry = new Entry(key, baseModel, model);
-            lock (_lock) _entries[key] = entry;
-            return entry;
-        });
+        await context.Host(baseModel).Worker.LoadFullModelAsync(key, directory);
+        var entry = new Entry(key, baseModel);
+        lock (_lock) _entries[key] = entry;
+        return entry;
     }
 
     /// <summary>One more holder of a model someone already holds; null once it was released.</summary>
@@ -97,30 +87,8 @@ internal sealed class FullModelSamplers(ServiceContext context) : IDisposable
             if (--entry.Holders > 0) return;
             _entries.Remove(entry.Key);
         }
-        // Nothing holds it, so no queued call samples from it: dispose it at the next cycle.
-        try
-        {
-            context.Scheduler(entry.BaseModel).Enqueue(new WorkerTaskItem(RequestFutures.NewRequestId(), () =>
-            {
-                entry.Model.Dispose();
-                return true;
-            }));
-        }
-        catch (ApiError e)
-        {
-            // A full queue: the tensors are left to their finalizers rather than freed on a thread that may be using torch.
-            context.Logger.LogWarning("full model {Key} not disposed: {Reason}", entry.Key, e.Message);
-        }
-    }
-
-    /// <summary>After the schedulers have stopped: disposes what is still loaded.</summary>
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            foreach (var entry in _entries.Values) entry.Model.Dispose();
-            _entries.Clear();
-        }
+        // Nothing holds it, so no queued call samples from it: the worker disposes it at its next cycle.
+        context.Host(entry.BaseModel).Worker.ReleaseFullModel(entry.Key);
     }
 }
 
@@ -130,8 +98,8 @@ internal sealed class FullModelLease(FullModelSamplers owner, FullModelSamplers.
 {
     int _released;
 
-    public Sampler Sampler => entry.Sampler;
-    public PretrainedModel Model => entry.Model;
+    /// <summary>The model's key on its base model's engine worker.</summary>
+    public string Key => entry.Key;
 
     /// <summary>Another lease on the same model, or null if this one's model was already released.</summary>
     public FullModelLease? Share() => owner.Share(entry);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Whetstone.Engine.Formats;
-using Whetstone.Engine.Lora;
 using Whetstone.Engine.Sampling;
+using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Scheduling;
 using P = Whetstone.Protocol;
@@ -11,19 +10,24 @@ namespace Whetstone.Service.Runs;
 /// <summary>Sampling sessions: a base model, or a sampler checkpoint — a LoRA adapter loaded once
 /// per session onto the shared base, or a full fine-tuning run's whole model, loaded into a network
 /// of its own that sessions on the same checkpoint share (<see cref="FullModelSamplers"/>).
-/// Requests of all sessions on one network decode together. A closed session lets go of what it held.</summary>
+/// Requests of all sessions on one network decode together, in the engine worker's one decode
+/// loop. A closed session lets go of what it held.</summary>
 internal sealed class SamplingSessionService(ServiceContext context, FullModelSamplers fullModels)
 {
     readonly ConcurrentDictionary<string, Session> _sessions = new();
 
-    sealed record Session(string Id, string Tenant, string BaseModel, string? ModelPath, LoraAdapter? Adapter, FullModelLease? FullModel);
+    /// <summary>A session on a LoRA checkpoint holds its adapter (<see cref="Adapter"/>, released on
+    /// the worker when the session and its calls are done); one on a full run's checkpoint holds that model.</summary>
+    sealed record Session(string Id, string Tenant, string BaseModel, string? ModelPath, HeldOnWorker? Adapter, IDisposable? AdapterHold,
+        FullModelLease? FullModel);
 
     public async Task<P.SamplingSessionInfo> CreateAsync(Caller caller, P.CreateSamplingSessionRequest request)
     {
         if ((request.BaseModel is null) == (request.ModelPath is null))
             throw ApiError.BadRequest("base_model", "give exactly one of base_model and model_path");
+        string id = "samp_" + Guid.NewGuid().ToString("N")[..16];
         string baseModel;
-        LoraAdapter? adapter = null;
+        HeldOnWorker? adapter = null;
         FullModelLease? fullModel = null;
         if (request.BaseModel is not null)
         {
@@ -43,72 +47,85 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
             }
             else
             {
-                var scheduler = context.Scheduler(baseModel);
-                adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(checkpoint.Directory, scheduler.Model.Network));
+                var worker = context.Host(baseModel).Worker;
+                string key = "session:" + id;
+                await worker.LoadAdapterAsync(key, checkpoint.Directory);
+                adapter = new HeldOnWorker(key, () => worker.ReleaseAdapter(key));
             }
         }
-        var session = new Session("samp_" + Guid.NewGuid().ToString("N")[..16], caller.Tenant, baseModel, request.ModelPath, adapter, fullModel);
+        var session = new Session(id, caller.Tenant, baseModel, request.ModelPath, adapter, adapter?.Hold(), fullModel);
         _sessions[session.Id] = session;
         return new P.SamplingSessionInfo(session.Id, baseModel, request.ModelPath);
     }
 
+    /// <summary>Decodes in the base model's one decode loop, as batch traffic (live OpenAI requests
+    /// go first); the future completes when all its samples are done.</summary>
     public async Task<P.UntypedFuture> SampleAsync(Caller caller, string sessionId, P.SampleRequest request)
     {
         var session = Owned(caller, sessionId);
-        var scheduler = context.Scheduler(session.BaseModel);
+        var host = context.Host(session.BaseModel);
         var tokens = ProtocolMapping.Tokens(request.Prompt, "prompt");
         var engineRequest = new SampleRequest(tokens, request.NumSamples, ProtocolMapping.Sampling(request.SamplingParams))
         {
             IncludePromptLogprobs = request.PromptLogprobs,
             TopkPromptLogprobs = request.TopkPromptLogprobs,
-            Adapter = session.Adapter,
         };
-        scheduler.Sampler.Validate(engineRequest);
-        var lease = Hold(session);
-        var item = new SampleItem(RequestFutures.NewRequestId(), engineRequest) { Sampler = lease?.Sampler };
-        return new P.UntypedFuture(await SubmitHoldingAsync(scheduler, item, lease, caller, "sample", r => ProtocolMapping.Output((SampleResult)r)));
+        host.Worker.Validate(engineRequest);
+        var hold = Hold(session);
+        var call = new DecodeCall(RequestFutures.NewRequestId(), engineRequest)
+        {
+            AdapterKey = session.Adapter?.Key, ModelKey = session.FullModel?.Key, Priority = DecodePriority.Batch, Owner = caller.Tenant,
+        };
+        return new P.UntypedFuture(await SubmitHoldingAsync(host, call, hold, caller, "sample", r => ProtocolMapping.Output((SampleResult)r)));
     }
 
     public async Task<P.UntypedFuture> ComputeLogprobsAsync(Caller caller, string sessionId, P.ComputeLogprobsRequest request)
     {
         var session = Owned(caller, sessionId);
-        var scheduler = context.Scheduler(session.BaseModel);
+        var host = context.Host(session.BaseModel);
         var tokens = ProtocolMapping.Tokens(request.Prompt, "prompt");
         if (tokens.Length == 0) throw ApiError.BadRequest("prompt", "has no tokens");
-        int limit = scheduler.Model.Config.MaxPositionEmbeddings;
+        int limit = host.Worker.Config.MaxPositionEmbeddings;
         if (tokens.Length > limit) throw ApiError.BadRequest("prompt", $"has {tokens.Length} tokens, more than the model's maximum of {limit}");
-        scheduler.Sampler.CheckTokens("prompt", tokens);
-        var lease = Hold(session);
-        var item = new ComputeLogprobsItem(RequestFutures.NewRequestId(), tokens, session.Adapter) { Sampler = lease?.Sampler };
-        return new P.UntypedFuture(await SubmitHoldingAsync(scheduler, item, lease, caller, "compute_logprobs",
+        host.Worker.CheckTokens("prompt", tokens);
+        var hold = Hold(session);
+        var call = new LogprobsCall(RequestFutures.NewRequestId(), tokens) { AdapterKey = session.Adapter?.Key, ModelKey = session.FullModel?.Key };
+        return new P.UntypedFuture(await SubmitHoldingAsync(host, call, hold, caller, "compute_logprobs",
             r => new P.ComputeLogprobsOutput(((IReadOnlyList<float?>)r).Select(l => (double?)l).ToArray())));
     }
 
-    /// <summary>Ends a session. A whole model it held is disposed once no queued call still needs
-    /// it; a LoRA adapter is dropped with the session (its tensors go with the garbage collector,
-    /// as a queued call may still use them).</summary>
+    /// <summary>Ends a session. What it held (an adapter or a whole model) is released on the
+    /// worker once no queued call still needs it.</summary>
     public Task CloseAsync(Caller caller, string sessionId)
     {
         var session = Owned(caller, sessionId);
-        if (_sessions.TryRemove(session.Id, out _)) session.FullModel?.Dispose();
+        if (_sessions.TryRemove(session.Id, out _))
+        {
+            session.FullModel?.Dispose();
+            session.AdapterHold?.Dispose();
+        }
         return Task.CompletedTask;
     }
 
-    // A queued call keeps the session's whole model loaded until it completes, even if the session closes meanwhile.
-    FullModelLease? Hold(Session session) =>
-        session.FullModel is null ? null : session.FullModel.Share() ?? throw ApiError.NotFound("sampling session", session.Id);
+    // A queued call keeps what the session samples from loaded until it completes, even if the session closes meanwhile.
+    IDisposable? Hold(Session session)
+    {
+        if (session.FullModel is not null) return session.FullModel.Share() ?? throw ApiError.NotFound("sampling session", session.Id);
+        if (session.Adapter is not null) return session.Adapter.Hold() ?? throw ApiError.NotFound("sampling session", session.Id);
+        return null;
+    }
 
-    async Task<string> SubmitHoldingAsync(ClockCycleScheduler scheduler, WorkItem item, FullModelLease? lease, Caller caller, string kind,
+    async Task<string> SubmitHoldingAsync(BaseModelHost host, WorkerCall call, IDisposable? hold, Caller caller, string kind,
         Func<object, object> toProtocol)
     {
         string id;
-        try { id = await context.SubmitAsync(scheduler, item, caller, null, kind, toProtocol); }
+        try { id = await context.SubmitAsync(host, call, caller, null, kind, toProtocol); }
         catch
         {
-            lease?.Dispose();
+            hold?.Dispose();
             throw;
         }
-        if (lease is not null) _ = item.Completion.Task.ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
+        if (hold is not null) _ = call.Completion.Task.ContinueWith(_ => hold.Dispose(), TaskScheduler.Default);
         return id;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;
 using Whetstone.Service.Scheduling;
@@ -7,12 +8,12 @@ using Whetstone.Service.Scheduling;
 namespace Whetstone.Service.Runs;
 
 /// <summary>What the run, sampling and checkpoint services share: the base models, their
-/// schedulers, the futures, the metadata store and the data directory. Also where each finished
+/// planners and engine workers, the futures, the metadata store and the data directory. Also where each finished
 /// call is accounted and its request record completed.</summary>
-internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore store, string dataDirectory, int queueCapacity, ILogger logger)
-    : IDisposable
+internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore store, string dataDirectory, int queueCapacity, ILogger logger,
+    SchedulingOptions? scheduling = null) : IDisposable
 {
-    readonly ConcurrentDictionary<string, Lazy<ClockCycleScheduler>> _schedulers = new();
+    readonly ConcurrentDictionary<string, Lazy<BaseModelHost>> _hosts = new();
     readonly ConcurrentDictionary<string, (Caller Caller, string? RunId)> _owners = new();
 
     public BaseModelRegistry Models { get; } = models;
@@ -20,38 +21,46 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
     public string DataDirectory { get; } = dataDirectory;
     public RequestFutures Futures { get; } = new();
     public ILogger Logger { get; } = logger;
+    public SchedulingOptions Scheduling { get; } = scheduling ?? new();
 
-    // Lazy: GetOrAdd may run its factory twice under contention, and a scheduler owns a thread.
-    public ClockCycleScheduler Scheduler(string baseModel) => _schedulers.GetOrAdd(baseModel, name =>
-        new Lazy<ClockCycleScheduler>(() => new ClockCycleScheduler(name, Models.Get(name), queueCapacity)
+    /// <summary>The planner and engine worker of a served base model, started (and the model
+    /// loaded) on first use. Lazy: GetOrAdd may run its factory twice under contention, and a
+    /// worker owns a thread.</summary>
+    public BaseModelHost Host(string baseModel) => _hosts.GetOrAdd(baseModel, name => new Lazy<BaseModelHost>(() =>
+    {
+        var planner = new CyclePlanner(name, queueCapacity, Scheduling);
+        var worker = new EngineWorker(name, Models.Directory(name), Models.Dtype, planner)
         {
             Completed = OnCompleted,
             CycleFailed = e => Logger.LogError(e, "scheduler cycle of {Model}", name),
-        })).Value;
+        };
+        planner.WorkArrived = worker.Wake;
+        return new BaseModelHost(planner, worker);
+    })).Value;
 
-    IEnumerable<ClockCycleScheduler> Schedulers => _schedulers.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
+    IEnumerable<BaseModelHost> Hosts => _hosts.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
     /// <summary>Queues a call for the caller and returns its request id; the result, once done, is
     /// converted by <paramref name="toProtocol"/>. <paramref name="afterAsync"/> runs off the
-    /// scheduler thread once the work is done (metadata writes), and the future completes after it.</summary>
-    public async Task<string> SubmitAsync(ClockCycleScheduler scheduler, WorkItem item, Caller caller, string? runId, string kind,
+    /// worker's thread once the work is done (metadata writes), and the future completes after it.</summary>
+    public async Task<string> SubmitAsync(BaseModelHost host, WorkerCall call, Caller caller, string? runId, string kind,
         Func<object, object> toProtocol, Func<object, Task>? afterAsync = null)
     {
-        _owners[item.RequestId] = (caller, runId);
-        await Store.InsertRequestAsync(new RequestRecord(item.RequestId, caller.Tenant, runId, kind, "pending", DateTimeOffset.UtcNow));
+        _owners[call.RequestId] = (caller, runId);
+        await Store.InsertRequestAsync(new RequestRecord(call.RequestId, caller.Tenant, runId, kind, "pending", DateTimeOffset.UtcNow));
         try
         {
-            scheduler.Enqueue(item);
+            host.Planner.Enqueue(call);
         }
         catch (ApiError error)
         {
-            _owners.TryRemove(item.RequestId, out _);
-            await Store.CompleteRequestAsync(item.RequestId, "failed", error.Message, DateTimeOffset.UtcNow);
+            _owners.TryRemove(call.RequestId, out _);
+            await Store.CompleteRequestAsync(call.RequestId, "failed", error.Message, DateTimeOffset.UtcNow);
             throw;
         }
-        var done = afterAsync is null ? item.Completion.Task : ThenAsync(item.Completion.Task, afterAsync);
-        Futures.Track(item.RequestId, done, caller.Tenant, toProtocol);
-        return item.RequestId;
+        var done = afterAsync is null ? call.Completion.Task : ThenAsync(call.Completion.Task, afterAsync);
+        Futures.Track(call.RequestId, done, caller.Tenant, toProtocol);
+        return call.RequestId;
     }
 
     static async Task<object> ThenAsync(Task<object> work, Func<object, Task> afterAsync)
@@ -68,15 +77,7 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         catch (Exception e) { Logger.LogError(e, "{What}", what); }
     });
 
-    /// <summary>Runs tensor work on the model's worker thread and waits for it.</summary>
-    public async Task<T> OnWorkerAsync<T>(ClockCycleScheduler scheduler, Func<T> action) where T : notnull
-    {
-        var item = new WorkerTaskItem(RequestFutures.NewRequestId(), () => action());
-        scheduler.Enqueue(item);
-        return (T)await item.Completion.Task;
-    }
-
-    public Protocol.SchedulerMetrics Metrics() => new(Schedulers.Select(s =>
+    public Protocol.SchedulerMetrics Metrics() => new(Hosts.Select(h => h.Planner).Select(s =>
     {
         var cycles = s.RecentCycles;
         double window = cycles.Count == 0 ? 0 : (DateTimeOffset.UtcNow - cycles[0].StartedAt).TotalSeconds;
@@ -86,16 +87,21 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
                 c.OptimSteps, c.SampleCalls, c.SampledTokens, c.QueueDepthAfter)).ToArray());
     }).ToArray());
 
-    void OnCompleted(WorkItem item)
+    void OnCompleted(WorkerCall item)
     {
-        if (item is WorkerTaskItem || !_owners.TryRemove(item.RequestId, out var owner)) return;
+        if (!_owners.TryRemove(item.RequestId, out var owner)) return;
         var failure = item.Completion.Task.Exception?.InnerException;
+        var usage = new UsageTotals
+        {
+            PrefillTokens = item.Usage.PrefillTokens, SampledTokens = item.Usage.SampledTokens,
+            TrainedTokens = item.Usage.TrainedTokens, ComputeSeconds = item.Usage.ComputeSeconds,
+        };
         _ = Task.Run(async () =>
         {
             try
             {
                 await Store.CompleteRequestAsync(item.RequestId, failure is null ? "done" : "failed", failure?.Message, DateTimeOffset.UtcNow);
-                await Store.AddUsageAsync(owner.Caller.ApiKeyId, owner.RunId, item.Usage);
+                await Store.AddUsageAsync(owner.Caller.ApiKeyId, owner.RunId, usage);
             }
             catch (Exception e)
             {
@@ -106,6 +112,6 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
 
     public void Dispose()
     {
-        foreach (var s in Schedulers) s.Dispose();
+        foreach (var h in Hosts) h.Dispose();
     }
 }

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Whetstone.Engine.Formats;
 using Whetstone.Engine.Lora;
-using Whetstone.Engine.Models;
 using Whetstone.Engine.Training;
+using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Persistence;
 using Whetstone.Service.Scheduling;
@@ -19,8 +18,8 @@ internal sealed class TrainingRunService(ServiceContext context)
     readonly ConcurrentDictionary<string, LiveRun> _live = new();
     readonly SemaphoreSlim _loading = new(1);
 
-    /// <summary>A run in memory: its record, its scheduler and its place in that scheduler.</summary>
-    sealed record LiveRun(RunRecord Record, ClockCycleScheduler Scheduler, ScheduledRun Scheduled, PretrainedModel? OwnedModel)
+    /// <summary>A run in memory: its record, and the base model whose worker holds it.</summary>
+    sealed record LiveRun(RunRecord Record, BaseModelHost Host, RunInfo Engine)
     {
         public RunRecord Record { get; set; } = Record;
         public SemaphoreSlim StoreWrites { get; } = new(1);
@@ -49,7 +48,7 @@ internal sealed class TrainingRunService(ServiceContext context)
             LoraConfigJson = request.FullFineTuning ? null : JsonSerializer.Serialize(lora),
             UserMetadataJson = request.UserMetadata is null ? null : JsonSerializer.Serialize(request.UserMetadata),
         };
-        var live = await StartAsync(record, network => request.FullFineTuning ? TrainingRun.CreateFull(network) : TrainingRun.CreateLora(network, lora));
+        var live = await StartAsync(record, request.FullFineTuning ? new RunSource.NewFull() : new RunSource.NewLora(lora));
         await context.Store.InsertRunAsync(record);
         return Info(live.Record, live);
     }
@@ -66,8 +65,8 @@ internal sealed class TrainingRunService(ServiceContext context)
             UserMetadataJson = request.UserMetadata is not null ? JsonSerializer.Serialize(request.UserMetadata)
                 : source.Tenant == caller.Tenant ? source.UserMetadataJson : null,
         };
-        var live = await StartAsync(record, network => Restore(network, record, checkpoint.Directory, request.WithOptimizer));
-        live.Record = live.Record with { Step = live.Scheduled.Engine!.Step };
+        var live = await StartAsync(record, new RunSource.SavedState(checkpoint.Directory, record.FullFineTuning, request.WithOptimizer));
+        live.Record = live.Record with { Step = live.Engine.Step };
         await context.Store.InsertRunAsync(live.Record);
         return Info(live.Record, live);
     }
@@ -85,18 +84,16 @@ internal sealed class TrainingRunService(ServiceContext context)
             try { System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(archive), directory); }
             catch (Exception e) when (e is InvalidDataException or IOException)
             { throw ApiError.BadRequest("archive_base64", $"is not a usable zip archive ({e.Message})"); }
-            var scheduler = context.Scheduler(request.BaseModel);
-            LoraAdapter adapter;
-            try { adapter = await context.OnWorkerAsync(scheduler, () => PeftAdapter.Load(directory, scheduler.Model.Network)); }
-            catch (Exception e) when (e is InvalidDataException or IOException)
-            { throw ApiError.BadRequest("archive_base64", e.Message); }
             var record = new RunRecord(NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
             {
-                LoraConfigJson = JsonSerializer.Serialize(adapter.Config),
                 UserMetadataJson = request.UserMetadata is null ? null : JsonSerializer.Serialize(request.UserMetadata),
             };
-            var live = await StartAsync(record, _ => TrainingRun.FromAdapter(scheduler.Model.Network, adapter));
-            await context.Store.InsertRunAsync(record);
+            LiveRun live;
+            try { live = await StartAsync(record, new RunSource.PeftDirectory(directory)); }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            { throw ApiError.BadRequest("archive_base64", e.Message); }
+            live.Record = live.Record with { LoraConfigJson = JsonSerializer.Serialize(live.Engine.LoraConfig) };
+            await context.Store.InsertRunAsync(live.Record);
             return Info(live.Record, live);
         }
         finally
@@ -130,13 +127,12 @@ internal sealed class TrainingRunService(ServiceContext context)
             if (g is not null) gradients.Add(g);
             return datum;
         }).ToList();
-        var work = new LearnerWork(live.Scheduled.Engine!.Adapter, data) { Loss = loss, LogprobGradients = custom ? gradients : null };
-        LearnerPass.Validate(live.Scheduler.Model.Config, work);
-        var item = new LearnerItem(RequestFutures.NewRequestId(), live.Scheduled, work, backward);
+        var item = new LearnerCall(RequestFutures.NewRequestId(), runId, data, backward) { Loss = loss, LogprobGradients = custom ? gradients : null };
+        live.Host.Worker.Validate(item);
         return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((LearnerResult)r));
     }
 
-    /// <summary>bradley_terry / binary_logistic on a value_head run. Runs on the scheduler thread
+    /// <summary>bradley_terry / binary_logistic on a value_head run. Runs on the worker's thread
     /// in the run's order, as its own pass (not batched with other runs' learner work).</summary>
     async Task<P.UntypedFuture> ValuesAsync(Caller caller, LiveRun live, P.ForwardBackwardRequest request, bool backward)
     {
@@ -144,15 +140,8 @@ internal sealed class TrainingRunService(ServiceContext context)
             throw ApiError.BadRequest($"loss_fn_config.{config.Keys.First()}", $"is not a setting of {request.LossFn}");
         var loss = ValueLoss.Parse(request.LossFn);
         var work = ProtocolMapping.ValueWork(request.Data, loss);
-        ValuePass.Validate(live.Scheduler.Model.Config, live.Scheduled.Engine!.Adapter, work);
-        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
-        {
-            if (!backward) return run.ForwardValues(work);
-            // A failure halfway through the backward chunks must not leave part of a gradient behind.
-            var saved = run.CaptureGradients();
-            try { return run.ForwardBackwardValues(work); }
-            catch { run.RestoreGradients(saved); throw; }
-        });
+        live.Host.Worker.Validate(live.Record.Id, work);
+        var item = new RunOperationCall(RequestFutures.NewRequestId(), live.Record.Id, new RunOperation.Values(work, backward));
         return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((ValueResult)r));
     }
 
@@ -161,8 +150,8 @@ internal sealed class TrainingRunService(ServiceContext context)
         var live = await LoadedAsync(caller, runId);
         if (request?.Inputs is null || request.Inputs.Count == 0) throw ApiError.BadRequest("inputs", "is empty");
         var work = new ValueWork(request.Inputs.Select((input, i) => (IReadOnlyList<int>)ProtocolMapping.Tokens(input, $"inputs[{i}]")).ToArray());
-        ValuePass.Validate(live.Scheduler.Model.Config, live.Scheduled.Engine!.Adapter, work, "inputs");
-        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run => run.ForwardValues(work));
+        live.Host.Worker.Validate(live.Record.Id, work, "inputs");
+        var item = new RunOperationCall(RequestFutures.NewRequestId(), live.Record.Id, new RunOperation.Values(work, Backward: false));
         return await SubmitAsync(caller, live, item, "score", r => new P.ScoreOutput(((ValueResult)r).Values));
     }
 
@@ -171,7 +160,7 @@ internal sealed class TrainingRunService(ServiceContext context)
         var live = await LoadedAsync(caller, runId);
         var adam = ProtocolMapping.Adam(request?.AdamParams);
         adam.Validate();
-        var item = new OptimStepItem(RequestFutures.NewRequestId(), live.Scheduled, adam);
+        var item = new OptimStepCall(RequestFutures.NewRequestId(), runId, adam);
         return await SubmitAsync(caller, live, item, "optim_step", r =>
         {
             var result = (OptimStepResult)r;
@@ -187,22 +176,15 @@ internal sealed class TrainingRunService(ServiceContext context)
         CheckpointPath.CheckName(request?.Name ?? "");
         var path = new CheckpointPath(runId, kind, request!.Name);
         var directory = path.Directory(context.DataDirectory);
-        // The scheduler thread writes the files; the records are written after, off that thread,
+        // The worker's thread writes the files; the records are written after, off that thread,
         // and the future completes once both are done.
-        long step = 0;
-        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
+        RunOperation operation = kind == CheckpointPath.Weights ? new RunOperation.SaveState(directory)
+            : new RunOperation.SaveSamplerWeights(directory, live.Record.BaseModel, context.Models.Directory(live.Record.BaseModel));
+        var item = new RunOperationCall(RequestFutures.NewRequestId(), runId, operation);
+        return await SubmitAsync(caller, live, item, kind == CheckpointPath.Weights ? "save_state" : "save_weights_for_sampler",
+            _ => new P.SaveStateOutput(path.ToString()), async r =>
         {
-            if (kind == CheckpointPath.Weights) TrainingCheckpoint.Save(run, directory);
-            else if (run.Adapter is { } adapter) PeftAdapter.Save(adapter, directory, live.Record.BaseModel);
-            // A full fine-tuning run's sampler weights are a whole Hugging Face model, stored in the
-            // dtype the network computes in, so a sampling session on them samples exactly the
-            // trained weights (the merged download rounds to bf16 for shipping).
-            else MergedModelWriter.WriteFullModel(context.Models.Directory(live.Record.BaseModel), run.Network, directory, run.Network.Dtype);
-            step = run.Step;
-            return new P.SaveStateOutput(path.ToString());
-        });
-        return await SubmitAsync(caller, live, item, kind == CheckpointPath.Weights ? "save_state" : "save_weights_for_sampler", r => r, async _ =>
-        {
+            long step = ((RunStep)r).Step;
             await context.Store.UpsertCheckpointAsync(new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
             {
                 SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
@@ -220,14 +202,9 @@ internal sealed class TrainingRunService(ServiceContext context)
         if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is not a weights (training state) checkpoint");
         if (source.BaseModel != live.Record.BaseModel || source.FullFineTuning != live.Record.FullFineTuning || !SameAdapterShape(source, live.Record))
             throw ApiError.BadRequest("path", "was saved by a run of another base model or adapter shape");
-        long step = 0;
-        var item = new RunOperationItem(RequestFutures.NewRequestId(), live.Scheduled, run =>
-        {
-            TrainingCheckpoint.LoadInto(run, checkpoint.Directory, request!.WithOptimizer);
-            step = run.Step;
-            return new P.SaveStateOutput(checkpoint.Path);
-        });
-        return await SubmitAsync(caller, live, item, "load_state", r => r, _ => UpdateRecordAsync(live, record => record with { Step = step }));
+        var item = new RunOperationCall(RequestFutures.NewRequestId(), runId, new RunOperation.LoadState(checkpoint.Directory, request!.WithOptimizer));
+        return await SubmitAsync(caller, live, item, "load_state", _ => new P.SaveStateOutput(checkpoint.Path),
+            r => UpdateRecordAsync(live, record => record with { Step = ((RunStep)r).Step }));
     }
 
     // Rank, alpha and targets decide the shapes; the init seed does not.
@@ -239,10 +216,10 @@ internal sealed class TrainingRunService(ServiceContext context)
         return x == y;
     }
 
-    async Task<P.UntypedFuture> SubmitAsync(Caller caller, LiveRun live, WorkItem item, string kind, Func<object, object> toProtocol,
+    async Task<P.UntypedFuture> SubmitAsync(Caller caller, LiveRun live, WorkerCall item, string kind, Func<object, object> toProtocol,
         Func<object, Task>? afterAsync = null)
     {
-        var id = await context.SubmitAsync(live.Scheduler, item, caller, live.Record.Id, kind, toProtocol, afterAsync);
+        var id = await context.SubmitAsync(live.Host, item, caller, live.Record.Id, kind, toProtocol, afterAsync);
         // Accepted is accepted: a failure to note the time must not turn it into an error a client would retry.
         context.InBackground(() => UpdateRecordAsync(live, record => record with { LastRequestAt = DateTimeOffset.UtcNow }), $"last request of {live.Record.Id}");
         return new P.UntypedFuture(id);
@@ -286,9 +263,9 @@ internal sealed class TrainingRunService(ServiceContext context)
                 throw ApiError.Conflict($"training run '{runId}' is not in memory (the server restarted) and has no saved state to resume from");
             var checkpoint = await context.Store.GetCheckpointAsync(record.LastCheckpoint)
                 ?? throw ApiError.Conflict($"training run '{runId}': its last state {record.LastCheckpoint} was deleted");
-            live = await StartAsync(record, network => Restore(network, record, checkpoint.Directory, withOptimizer: true));
+            live = await StartAsync(record, new RunSource.SavedState(checkpoint.Directory, record.FullFineTuning, WithOptimizer: true));
             // The record may have counted steps after that state was saved: the restored run is at the state's step.
-            long restored = live.Scheduled.Engine!.Step;
+            long restored = live.Engine.Step;
             await UpdateRecordAsync(live, r => r with { Step = restored });
             return live;
         }
@@ -298,29 +275,12 @@ internal sealed class TrainingRunService(ServiceContext context)
         }
     }
 
-    TrainingRun Restore(CausalLanguageModel network, RunRecord record, string directory, bool withOptimizer)
+    async Task<LiveRun> StartAsync(RunRecord record, RunSource source)
     {
-        if (!record.FullFineTuning) return TrainingCheckpoint.LoadLora(network, directory, withOptimizer);
-        var run = TrainingRun.CreateFull(network);
-        TrainingCheckpoint.LoadInto(run, directory, withOptimizer);
-        return run;
-    }
-
-    async Task<LiveRun> StartAsync(RunRecord record, Func<CausalLanguageModel, TrainingRun> create)
-    {
-        var scheduler = context.Scheduler(record.BaseModel);
-        var owned = record.FullFineTuning ? context.Models.LoadCopy(record.BaseModel) : null;
-        var scheduled = scheduler.Register(record.Id);
-        try
-        {
-            scheduled.Engine = await context.OnWorkerAsync(scheduler, () => create(owned?.Network ?? scheduler.Model.Network));
-        }
-        catch
-        {
-            owned?.Dispose();
-            throw;
-        }
-        var live = new LiveRun(record, scheduler, scheduled, owned);
+        var host = context.Host(record.BaseModel);
+        host.Planner.Register(record.Id, ownNetwork: record.FullFineTuning);
+        var info = await host.Worker.CreateRunAsync(record.Id, source);
+        var live = new LiveRun(record, host, info);
         _live[record.Id] = live;
         return live;
     }
@@ -328,7 +288,7 @@ internal sealed class TrainingRunService(ServiceContext context)
     P.TrainingRunInfo Info(RunRecord record, LiveRun? live)
     {
         var lora = record.LoraConfigJson is null ? null : JsonSerializer.Deserialize<LoraConfig>(record.LoraConfigJson);
-        var tokenizer = context.Models.Contains(record.BaseModel) && live is not null ? live.Scheduler.Model.Tokenizer : null;
+        var tokenizer = context.Models.Contains(record.BaseModel) && live is not null ? live.Host.Worker.Tokenizer : null;
         return new P.TrainingRunInfo(record.Id, record.BaseModel)
         {
             Rank = lora?.Rank, Alpha = lora?.Alpha, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,

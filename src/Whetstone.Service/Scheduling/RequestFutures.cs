@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Whetstone.Engine.Sampling;
 using Whetstone.Engine.Training;
+using Whetstone.Engine.Worker;
 using Whetstone.Protocol;
 using Whetstone.Service.Auth;
 
@@ -55,6 +56,7 @@ internal sealed class RequestFutures
     public static ErrorDetail Describe(Exception error) => error switch
     {
         ApiError api => new ErrorDetail(api.Code, api.Message) { Field = api.Field },
+        RunNotLoadedException r => new ErrorDetail("conflict", r.Message),
         TrainingArgumentException t => new ErrorDetail("invalid_request", t.Message) { Field = t.Field },
         SamplingArgumentException s => new ErrorDetail("invalid_request", s.Message) { Field = s.Field },
         NonFiniteGradientException n => new ErrorDetail("non_finite_gradient", n.Message),
@@ -65,6 +67,7 @@ internal sealed class RequestFutures
     public static HttpStatusCode StatusOf(Exception error) => error switch
     {
         ApiError api => api.Status,
+        RunNotLoadedException => HttpStatusCode.Conflict,
         TrainingArgumentException or SamplingArgumentException or InvalidDataException => HttpStatusCode.BadRequest,
         NonFiniteGradientException => HttpStatusCode.UnprocessableEntity,
         _ => HttpStatusCode.InternalServerError,

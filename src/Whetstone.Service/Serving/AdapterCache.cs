@@ -1,12 +1,9 @@
-using Whetstone.Engine.Formats;
-using Whetstone.Engine.Lora;
 using Whetstone.Service.Runs;
-using Whetstone.Service.Scheduling;
 
 namespace Whetstone.Service.Serving;
 
 /// <summary>The LoRA adapters of sampler checkpoints that served requests name, loaded on first
-/// use onto their base model and kept under a memory budget: when a load would go over it, the
+/// use onto their base model's engine worker and kept under a memory budget: when a load would go over it, the
 /// least recently used adapters that no request is decoding with are disposed (the one just
 /// loaded stays even if it alone is over the budget). Keyed by the
 /// checkpoint's path and creation time, so a checkpoint saved again under its name is loaded
@@ -18,11 +15,10 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
     readonly Dictionary<string, Task<Entry>> _loading = new(StringComparer.Ordinal);
     long _clock;
 
-    sealed class Entry(string key, string baseModel, LoraAdapter adapter, long bytes)
+    sealed class Entry(string key, string baseModel, long bytes)
     {
         public string Key { get; } = key;
         public string BaseModel { get; } = baseModel;
-        public LoraAdapter Adapter { get; } = adapter;
         public long Bytes { get; } = bytes;
         public int Users { get; set; }
         public long LastUsed { get; set; }
@@ -49,7 +45,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
                 {
                     entry.Users++;
                     entry.LastUsed = ++_clock;
-                    return new AdapterLease(entry.Adapter, () => Release(entry));
+                    return new AdapterLease(entry.Key, () => Release(entry));
                 }
                 if (!_loading.TryGetValue(key, out loading!))
                     _loading[key] = loading = LoadAsync(baseModel, checkpointDirectory, key);
@@ -61,24 +57,20 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
 
     async Task<Entry> LoadAsync(string baseModel, string directory, string key)
     {
-        var scheduler = context.Scheduler(baseModel);
-        // Loading and disposing adapters is tensor work: both happen on the model's thread.
-        return await context.OnWorkerAsync(scheduler, () =>
+        // Loading and disposing adapters is tensor work: both happen on the model's engine worker,
+        // which keys the adapter by the same key. Served adapters compute in the network's dtype.
+        long bytes = await context.Host(baseModel).Worker.LoadAdapterAsync(key, directory, computeDtype: true);
+        var entry = new Entry(key, baseModel, bytes);
+        lock (_lock)
         {
-            var adapter = PeftAdapter.Load(directory, scheduler.Model.Network, factorDtype: scheduler.Model.Network.Dtype);
-            long bytes = adapter.Weights.Sum(w => w.A.NumberOfElements * w.A.ElementSize + w.B.NumberOfElements * w.B.ElementSize);
-            var entry = new Entry(key, baseModel, adapter, bytes);
-            lock (_lock)
-            {
-                _entries[key] = entry;
-                entry.LastUsed = ++_clock;
-                EvictOverBudget(baseModel, key);
-            }
-            return entry;
-        });
+            _entries[key] = entry;
+            entry.LastUsed = ++_clock;
+            EvictOverBudget(baseModel, key);
+        }
+        return entry;
     }
 
-    // Under the lock, on the base model's thread: idle adapters of this base model, oldest use first.
+    // Under the lock: idle adapters of this base model, oldest use first (disposed at the worker's next cycle).
     void EvictOverBudget(string baseModel, string keep)
     {
         long total = _entries.Values.Sum(e => e.Bytes);
@@ -86,7 +78,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
         {
             if (total <= budgetBytes) break;
             _entries.Remove(victim.Key);
-            victim.Adapter.Dispose();
+            context.Host(baseModel).Worker.ReleaseAdapter(victim.Key);
             total -= victim.Bytes;
         }
     }
@@ -102,10 +94,11 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
 }
 
 /// <summary>A held adapter; dispose when the request no longer decodes with it.</summary>
-internal sealed class AdapterLease(LoraAdapter adapter, Action release) : IDisposable
+internal sealed class AdapterLease(string key, Action release) : IDisposable
 {
     int _released;
-    public LoraAdapter Adapter { get; } = adapter;
+    /// <summary>The adapter's key on its base model's engine worker.</summary>
+    public string Key { get; } = key;
 
     public void Dispose()
     {

@@ -14,11 +14,12 @@ internal sealed class ServedTarget(string baseModel, string? checkpointPath, str
     public string? CheckpointPath { get; } = checkpointPath;
     /// <summary>name@vN when the request named a deployment (name@latest resolves to its version).</summary>
     public string? Deployment { get; } = deployment;
-    public Engine.Lora.LoraAdapter? Adapter => lease?.Adapter;
-    /// <summary>The whole model of a full fine-tuning checkpoint; null: the base model (with <see cref="Adapter"/>).</summary>
-    public Engine.Models.PretrainedModel? OwnModel => fullModel?.Model;
+    /// <summary>The sampler checkpoint's adapter, by its key on the base model's engine worker; null: none.</summary>
+    public string? AdapterKey => lease?.Key;
+    /// <summary>The whole model of a full fine-tuning checkpoint, by its key on the worker; null: the base model (with <see cref="AdapterKey"/>).</summary>
+    public string? ModelKey => fullModel?.Key;
 
-    /// <summary>Another hold on <see cref="OwnModel"/> for the decode stream, which may outlive this request's handler.</summary>
+    /// <summary>Another hold on the whole model for the decode call, which may outlive this request's handler.</summary>
     public IDisposable? HoldModel() => fullModel?.Share();
 
     public void Dispose()

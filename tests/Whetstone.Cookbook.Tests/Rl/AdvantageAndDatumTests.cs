@@ -1,6 +1,5 @@
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Cookbook.Rl;
-using Whetstone.Cookbook.Tests.Renderers;
 using Whetstone.Protocol;
 
 namespace Whetstone.Cookbook.Tests.Rl;

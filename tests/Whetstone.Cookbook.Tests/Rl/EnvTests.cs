@@ -1,6 +1,6 @@
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat.Tests;
+using Whetstone.Chat;
 using Whetstone.Cookbook.Rl;
-using Whetstone.Cookbook.Tests.Renderers;
 
 namespace Whetstone.Cookbook.Tests.Rl;
 

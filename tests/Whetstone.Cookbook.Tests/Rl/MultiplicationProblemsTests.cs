@@ -1,7 +1,7 @@
+using Whetstone.Chat.Tests;
 using Whetstone.Cookbook.Corpus;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Cookbook.Rl;
-using Whetstone.Cookbook.Tests.Renderers;
 
 namespace Whetstone.Cookbook.Tests.Rl;
 

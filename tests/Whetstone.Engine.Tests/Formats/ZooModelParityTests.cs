@@ -2,7 +2,7 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 using Whetstone.Cookbook.Corpus;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.Formats;
 using Whetstone.Engine.Formats.Gguf;
 using Whetstone.Engine.Lora;

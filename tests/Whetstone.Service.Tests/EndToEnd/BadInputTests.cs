@@ -10,12 +10,12 @@ public class BadInputTests
 {
     static IReadOnlyList<Datum> Batch() => [Datums.ForCrossEntropy([10, 20, 30, 40, 50, 60])];
 
-    [Fact]
-    public async Task EveryBadRequestGetsA4xxNamingTheFieldAndChangesNothing()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task EveryBadRequestGetsA4xxNamingTheFieldAndChangesNothing(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         var key = await TestServers.KeyAsync(server, "dave");
-        using var client = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        using var client = server.Client(key);
         var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 5);
         var reference = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 5);
         foreach (var r in new[] { run, reference })
@@ -59,7 +59,7 @@ public class BadInputTests
         var malformed = await raw.PostAsync(fb, new StringContent("{\"data\": [{\"model_input\": 5}]}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.NotNull((await malformed.Content.ReadFromJsonAsync<ErrorResponse>(ProtocolJson.Options))!.Error.Field);
-        var unauthorized = await new HttpClient { BaseAddress = new Uri(server.Urls[0]) }.GetAsync(Routes.TrainingRuns);
+        var unauthorized = await server.Raw(null).GetAsync(Routes.TrainingRuns);
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
 
         // Nothing changed: the next step of the run equals the next step of its twin, and its

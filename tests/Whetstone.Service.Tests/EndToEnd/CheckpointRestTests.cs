@@ -10,10 +10,10 @@ public class CheckpointRestTests
 {
     static IReadOnlyList<Datum> Batch() => [Datums.ForCrossEntropy([40, 41, 42, 43, 44, 45, 46, 47])];
 
-    [Fact]
-    public async Task PeftDownloadImportsAsANewRunWithTheSameWeightsAndMergedDownloadIsAFullModel()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task PeftDownloadImportsAsANewRunWithTheSameWeightsAndMergedDownloadIsAFullModel(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await TestServers.ClientAsync(server, "erin");
         var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 2);
         for (int i = 0; i < 3; i++)
@@ -67,10 +67,10 @@ public class CheckpointRestTests
         Assert.True(Directory.Exists(Path.Combine(options.DataDirectory, "checkpoints", run.RunId, "weights", "keep")));
     }
 
-    [Fact]
-    public async Task UsageCountsTrainedPrefillAndSampledTokensAndCyclesAreReported()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task UsageCountsTrainedPrefillAndSampledTokensAndCyclesAreReported(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await TestServers.ClientAsync(server, "grace");
         var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2);
         await (await run.ForwardBackwardAsync(Batch(), "cross_entropy")).ResultAsync();
@@ -88,7 +88,7 @@ public class CheckpointRestTests
         Assert.Equal(sample.Sequences.Sum(s => s.Tokens.Count), key.SampledTokens);
         // Scheduler metrics span all tenants: admins only.
         Assert.Equal(HttpStatusCode.Forbidden, (await Assert.ThrowsAsync<WhetstoneApiException>(() => rest.GetMetricsAsync())).StatusCode);
-        using var admin = ServiceClient.Connect(new Uri(server.Urls[0]), TestServers.AdminKey);
+        using var admin = server.Client(TestServers.AdminKey);
         var metrics = await admin.CreateRestClient().GetMetricsAsync();
         var model = Assert.Single(metrics.BaseModels);
         Assert.Contains(model.RecentCycles, c => c.LearnerCalls == 1 && c.TrainedTokens == 7);

@@ -1,6 +1,6 @@
 using Whetstone.Client;
 using Whetstone.Cookbook.Distillation;
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Engine.ModelMaker;
 using Whetstone.Protocol;
 using Whetstone.Service.Hosting;
@@ -29,7 +29,7 @@ public class DistillationRecipeTests
     public async Task AdvantagesAreTheNegativeReverseKlAndVanishWhenTheTeacherIsTheStudent()
     {
         await using var core = await StartAsync();
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var renderer = RendererFactory.For(HuggingFaceTokenizer.Load(TestServers.Model));
         var prompts = new[] { renderer.BuildGenerationPrompt([ChatMessage.User("What is 12 + 30?")]) };
         var student = await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
@@ -61,7 +61,7 @@ public class DistillationRecipeTests
     public async Task DistillationBringsTheStudentCloserToTheTeacher()
     {
         await using var core = await StartAsync();
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var output = TestServers.NewDataDirectory();
         var result = await OnPolicyDistillation.RunAsync(client, HuggingFaceTokenizer.Load(TestServers.Model), new DistillationOptions
         {

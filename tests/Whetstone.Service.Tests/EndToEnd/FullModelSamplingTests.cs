@@ -30,7 +30,7 @@ public class FullModelSamplingTests
     public async Task ASessionOnAFullFineTuningCheckpointSamplesExactlyItsWeights()
     {
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(TestServers.NewDataDirectory()));
-        using var client = new ServiceClient(new InProcessTransport(core, "owner"));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync("owner"));
         var run = await TrainedFullRunAsync(client);
         var path = (await (await run.SaveWeightsForSamplerAsync("ft")).ResultAsync()).Path;
 
@@ -58,8 +58,8 @@ public class FullModelSamplingTests
     public async Task OnlyTheOwnerSamplesAFullModelAndBadPathsAreRefusedByName()
     {
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(TestServers.NewDataDirectory()));
-        using var owner = new ServiceClient(new InProcessTransport(core, "owner"));
-        using var stranger = new ServiceClient(new InProcessTransport(core, "stranger"));
+        using var owner = ServiceClient.Connect(await core.InMemoryClientAsync("owner"));
+        using var stranger = ServiceClient.Connect(await core.InMemoryClientAsync("stranger"));
         var run = await TrainedFullRunAsync(owner, steps: 1);
         var path = (await (await run.SaveWeightsForSamplerAsync("ft")).ResultAsync()).Path;
         var state = (await (await run.SaveStateAsync("state")).ResultAsync()).Path;
@@ -85,7 +85,7 @@ public class FullModelSamplingTests
     public async Task SessionsShareOneModelPerCheckpointWhichTheLastCloseReleases()
     {
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(TestServers.NewDataDirectory()));
-        using var client = new ServiceClient(new InProcessTransport(core, "owner"));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync("owner"));
         var run = await TrainedFullRunAsync(client, steps: 1);
         var paths = new List<string>();
         for (int i = 0; i <= FullModelSamplers.MaxLoadedPerBaseModel; i++)

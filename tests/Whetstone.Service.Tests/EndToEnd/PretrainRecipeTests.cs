@@ -21,7 +21,7 @@ public class PretrainRecipeTests
     static async Task<(PretrainResult Result, ServiceCore Core)> RunAsync(string output, int steps, int? stopAfter = null)
     {
         var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var result = await PretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(TestServers.Model), Options(output, steps, stopAfter), _ => { });
         return (result, core);
     }
@@ -39,7 +39,7 @@ public class PretrainRecipeTests
             Assert.Equal(4, lines.Length);                                   // logged at steps 2, 4, 6, 8
             Assert.True(Loss(lines[^1]) < Loss(lines[0]), $"{Loss(lines[0])} → {Loss(lines[^1])}");
 
-            using var client = new ServiceClient(new InProcessTransport(core));
+            using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
             var zip = Path.Combine(output, "model.zip");
             await client.CreateRestClient().DownloadCheckpointToFileAsync(whole.SamplerPath, CheckpointDownloadFormat.Merged, zip);
             var model = Path.Combine(output, "model");

@@ -17,11 +17,11 @@ public class RestartTests
         return loss;
     }
 
-    [Fact]
-    public async Task ServerRestartedMidTrainingResumesFromTheLastStateWithTheSameLosses()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task ServerRestartedMidTrainingResumesFromTheLastStateWithTheSameLosses(Transport transport)
     {
         double[] uninterrupted = new double[4];
-        await using (var server = await TestServers.StartAsync())
+        await using (var server = await TestServers.StartAsync(transport: transport))
         {
             using var client = await TestServers.ClientAsync(server, "carol");
             var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 11);
@@ -31,19 +31,19 @@ public class RestartTests
         var data = TestServers.NewDataDirectory();
         string key, runId, state;
         var resumed = new double[4];
-        await using (var first = await TestServers.StartAsync(data))
+        await using (var first = await TestServers.StartAsync(data, transport))
         {
             key = await TestServers.KeyAsync(first, "carol");
-            using var client = ServiceClient.Connect(new Uri(first.Urls[0]), key);
+            using var client = first.Client(key);
             var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 11);
             runId = run.RunId;
             for (int s = 0; s < 2; s++) resumed[s] = await StepAsync(run, s);
             state = (await (await run.SaveStateAsync("step-2")).ResultAsync()).Path;
         }   // the server stops here, mid-training
 
-        await using (var second = await TestServers.StartAsync(data))
+        await using (var second = await TestServers.StartAsync(data, transport))
         {
-            using var client = ServiceClient.Connect(new Uri(second.Urls[0]), key);   // keys survive the restart
+            using var client = second.Client(key);   // keys survive the restart
             var info = await client.CreateRestClient().GetTrainingRunAsync(runId);
             Assert.Equal(state, info.LastCheckpoint);
             Assert.Equal(2, info.Step);

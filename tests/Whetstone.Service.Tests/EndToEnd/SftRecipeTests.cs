@@ -22,16 +22,16 @@ public class SftRecipeTests
         return path;
     }
 
-    static async Task<(SftResult Result, List<string> Log, string Output)> RunAsync(string train, string heldOut, int steps, string? output = null)
+    static async Task<(SftResult Result, List<string> Log, string Output)> RunAsync(string train, string heldOut, int steps, string? output = null, double learningRate = 5e-3)
     {
         output ??= TestServers.NewDataDirectory();
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var log = new List<string>();
         var result = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(TestServers.Model), new SftOptions
         {
             BaseModel = TestServers.ModelName, TrainData = train, HeldOutData = heldOut, OutputDirectory = output,
-            Rank = 8, LearningRate = 5e-3, BatchSize = 4, Steps = steps, CheckpointEvery = 3, EvaluateEvery = 3, Seed = 1,
+            Rank = 8, LearningRate = learningRate, BatchSize = 4, Steps = steps, CheckpointEvery = 3, EvaluateEvery = 3, Seed = 1,
         }, log.Add);
         return (result, log, output);
     }
@@ -45,7 +45,11 @@ public class SftRecipeTests
         var whole = await RunAsync(train, heldOut, steps: 6);
         Assert.Contains(whole.Log, l => l.Contains(":4:") && l.Contains("wizard"));   // line 4 is the bad one
         Assert.True(whole.Result.LastLoss < whole.Result.FirstLoss, $"{whole.Result.FirstLoss} → {whole.Result.LastLoss}");
-        Assert.NotNull(whole.Result.HeldOutNll);
+        // Six steps of 4 examples lower the held-out NLL by a stated factor. Measured (seed 1):
+        // 5.760 → 5.321 per token, × 0.924 (the base model is near uniform: ln 320 = 5.768).
+        // The base model's figure is the recipe's own after one step at learning rate 0.
+        double baseNll = (await RunAsync(train, heldOut, steps: 1, learningRate: 0)).Result.HeldOutNll!.Value;
+        Assert.True(whole.Result.HeldOutNll <= 0.95 * baseNll, $"held-out NLL {baseNll:F4} → {whole.Result.HeldOutNll:F4}");
         Assert.EndsWith("/sampler_weights/final", whole.Result.SamplerPath);
         var metrics = File.ReadAllLines(Path.Combine(whole.Output, "metrics.jsonl"));
         Assert.Equal(6, metrics.Length);
@@ -70,18 +74,30 @@ public class SftRecipeTests
         var sft = await RunAsync(train, heldOut, steps: 12, output);
 
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(Path.Combine(output, "service")));
-        using var client = new ServiceClient(new InProcessTransport(core));
+        using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
         var tokenizer = HuggingFaceTokenizer.Load(TestServers.Model);
         var baseSampler = await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
         var tunedSampler = await client.CreateSamplingClientAsync(modelPath: sft.Result.SamplerPath);
 
         var baseNll = await Evaluator.RunAsync(baseSampler, tokenizer, "nll", 20);
         var tunedNll = await Evaluator.RunAsync(tunedSampler, tokenizer, "nll", 20);
+        // Measured (seed 1, 12 steps): 5.751 → 4.765 per answer token.
         Assert.True(tunedNll.Nll < baseNll.Nll - 0.5, $"NLL base {baseNll.Nll:F3}, tuned {tunedNll.Nll:F3}");
         var accuracy = await Evaluator.RunAsync(tunedSampler, tokenizer, "instruction", 10);
         Assert.Equal(10, accuracy.Examples);
-        Assert.InRange(accuracy.Accuracy!.Value, 0, 1);
         Assert.Equal(3, accuracy.Samples.Count);
+        // The harness grades the held-out examples in order: the samples are the first three, each
+        // marked right or with its expected answer, and the accuracy counts the right ones. (This
+        // tiny model answers none: measured 0 of 10, replies that repeat one letter.)
+        var examples = CorpusGenerator.Generate(0, heldOut: true, [InstructionTask.Name]).Take(3).ToList();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.StartsWith(examples[i].Messages[0].Content + " → ", accuracy.Samples[i]);
+            Assert.True(accuracy.Samples[i].EndsWith("(right)") || accuracy.Samples[i].EndsWith($"(expected {examples[i].Answer})"), accuracy.Samples[i]);
+        }
+        int rightShown = accuracy.Samples.Count(s => s.EndsWith("(right)"));
+        Assert.InRange(accuracy.Accuracy!.Value * 10, rightShown - 1e-9, rightShown + 7 + 1e-9);
+        Assert.Equal(Math.Round(accuracy.Accuracy.Value * 10), accuracy.Accuracy.Value * 10, 9);
         await Assert.ThrowsAsync<ArgumentException>(() => Evaluator.RunAsync(tunedSampler, tokenizer, "poetry", 1));
         await Assert.ThrowsAsync<ArgumentException>(() => Evaluator.RunAsync(tunedSampler, tokenizer, "instruction", 1, maxTokens: 0));
     }

@@ -6,13 +6,13 @@ namespace Whetstone.Service.Tests.EndToEnd;
 
 public class TenantIsolationTests
 {
-    [Fact]
-    public async Task AnotherTenantSeesNothingUntilPublished()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task AnotherTenantSeesNothingUntilPublished(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var owner = await TestServers.ClientAsync(server, "owner");
         var strangerKey = await TestServers.KeyAsync(server, "stranger");
-        using var stranger = ServiceClient.Connect(new Uri(server.Urls[0]), strangerKey);
+        using var stranger = server.Client(strangerKey);
         var run = await owner.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4);
         await (await run.ForwardBackwardAsync([Datums.ForCrossEntropy([1, 2, 3, 4])], "cross_entropy")).ResultAsync();
         var state = (await (await run.SaveStateAsync("s1")).ResultAsync()).Path;

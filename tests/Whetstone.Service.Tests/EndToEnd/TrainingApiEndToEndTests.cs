@@ -35,15 +35,15 @@ public class TrainingApiEndToEndTests
     }
 
     [Fact]
-    public async Task TrainSaveAndSampleOverHttpEqualsTheInProcessTransport()
+    public async Task TrainSaveAndSampleOverHttpEqualsTheInMemoryServer()
     {
         await using var server = await TestServers.StartAsync();
         using var http = await TestServers.ClientAsync(server, "alice");
         var overHttp = await TrainAndSampleAsync(http);
 
         await using var core = await ServiceCore.CreateAsync(TestServers.Options(TestServers.NewDataDirectory()));
-        using var inProcess = new ServiceClient(new InProcessTransport(core));
-        var local = await TrainAndSampleAsync(inProcess);
+        using var inMemory = ServiceClient.Connect(await core.InMemoryClientAsync());
+        var local = await TrainAndSampleAsync(inMemory);
 
         Assert.Equal(local.Losses, overHttp.Losses);
         Assert.True(overHttp.Losses[2] < overHttp.Losses[0], $"loss did not fall: {string.Join(", ", overHttp.Losses)}");

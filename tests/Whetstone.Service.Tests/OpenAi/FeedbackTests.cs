@@ -8,12 +8,12 @@ public class FeedbackTests
 {
     static object Ask(int seed) => new { model = TestServers.ModelName, prompt = "Once upon a time", max_tokens = 8, seed, user = "end-user-7" };
 
-    [Fact]
-    public async Task FeedbackOnAnotherTenantsCompletionIsRefusedAndFeedbackSurvivesARestart()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task FeedbackOnAnotherTenantsCompletionIsRefusedAndFeedbackSurvivesARestart(Transport transport)
     {
         var data = TestServers.NewDataDirectory();
         string key, first, second;
-        await using (var server = await TestServers.StartAsync(data))
+        await using (var server = await TestServers.StartAsync(data, transport))
         {
             using var owner = await OpenAiTestClient.CreateAsync(server, "olivia");
             key = owner.Key;
@@ -53,7 +53,7 @@ public class FeedbackTests
             await owner.PostAsync(Routes.Feedback, new { completion_id = second, type = "preference", rejected_completion_id = first });
         }
 
-        await using (var restarted = await TestServers.StartAsync(data))
+        await using (var restarted = await TestServers.StartAsync(data, transport))
         {
             using var http = TestServers.Raw(restarted, key);
             var feedback = JsonNode.Parse(await http.GetStringAsync(Routes.Feedback))!["data"]!.AsArray();

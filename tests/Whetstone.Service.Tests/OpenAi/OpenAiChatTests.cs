@@ -24,10 +24,10 @@ public class OpenAiChatTests
         Seed = seed, Temperature = 1f, MaxOutputTokenCount = maxTokens, IncludeLogProbabilities = true, TopLogProbabilityCount = 3,
     };
 
-    [Fact]
-    public async Task StreamingAndNonStreamingGiveTheSameTokensForTheSameSeed()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task StreamingAndNonStreamingGiveTheSameTokensForTheSameSeed(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "alice");
         var chat = client.OpenAi.GetChatClient(TestServers.ModelName);
 
@@ -74,10 +74,10 @@ public class OpenAiChatTests
             tokenizer.Decode(prompt));
     }
 
-    [Fact]
-    public async Task StreamOfMultiByteCharactersSplitAcrossTokensIsWellFormedForTheOpenAiClient()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task StreamOfMultiByteCharactersSplitAcrossTokensIsWellFormedForTheOpenAiClient(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "bob");
         var chat = client.OpenAi.GetChatClient(TestServers.ModelName);
         var tokenizer = HuggingFaceTokenizer.Load(TestServers.Model);
@@ -125,10 +125,10 @@ public class OpenAiChatTests
         return false;
     }
 
-    [Fact]
-    public async Task ErrorsComeInOpenAisShapeAndTheClientSurfacesThem()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task ErrorsComeInOpenAisShapeAndTheClientSurfacesThem(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "carol");
 
         var missing = await Assert.ThrowsAsync<ClientResultException>(() => client.OpenAi.GetChatClient("no-such-model").CompleteChatAsync(Conversation));
@@ -155,16 +155,16 @@ public class OpenAiChatTests
         // Nothing was served, so nothing was logged.
         Assert.Empty(JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray());
 
-        using var anonymous = new HttpClient { BaseAddress = new Uri(server.Urls[0]) };
+        using var anonymous = server.Raw(null);
         var unauthorised = await anonymous.GetAsync(Routes.OpenAiModels);
         Assert.Equal(401, (int)unauthorised.StatusCode);
         Assert.Equal("authentication_error", (string?)JsonNode.Parse(await unauthorised.Content.ReadAsStringAsync())!["error"]!["type"]);
     }
 
-    [Fact]
-    public async Task MicrosoftExtensionsAiChatClientGetsTheSameAnswerStreamedOrNot()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task MicrosoftExtensionsAiChatClientGetsTheSameAnswerStreamedOrNot(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "dave");
         IChatClient chat = client.OpenAi.GetChatClient(TestServers.ModelName).AsIChatClient();
         var options = new ChatOptions { Temperature = 0f, MaxOutputTokens = 16 };

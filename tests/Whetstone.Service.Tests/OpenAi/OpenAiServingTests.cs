@@ -98,10 +98,10 @@ public class OpenAiServingTests
         Assert.Empty(server.Core.FullModels.Loaded);
     }
 
-    [Fact]
-    public async Task NChoicesShareThePromptAndEachDrawsTheSamplersStreamStreamedOrNot()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task NChoicesShareThePromptAndEachDrawsTheSamplersStreamStreamedOrNot(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "frank");
         var adapter = await client.TrainedAdapterAsync(seed: 5);
         var response = await client.PostAsync(Routes.OpenAiCompletions, Completion(adapter, seed: 3, n: 3));
@@ -174,18 +174,20 @@ public class OpenAiServingTests
         Assert.Equal(1, (int)JsonNode.Parse(await client.Http.GetStringAsync(Routes.Deployment("helper")))!["current_version"]!);
     }
 
-    [Fact]
-    public async Task AClientThatLeavesMidStreamIsCancelledAndLogged()
+    [Theory, InlineData(Transport.Http), InlineData(Transport.InMemory)]
+    public async Task AClientThatLeavesMidStreamIsCancelledAndLogged(Transport transport)
     {
-        await using var server = await TestServers.StartAsync();
+        await using var server = await TestServers.StartAsync(transport: transport);
         using var client = await OpenAiTestClient.CreateAsync(server, "heidi");
         var body = System.Text.Json.JsonSerializer.Serialize(new
         {
             // 64 samples × 240 tokens: far more decoding than the client waits for.
             model = TestServers.ModelName, prompt = Prompt, max_tokens = 240, temperature = 1.0, seed = 1, stream = true, n = 64,
         });
-        // A connection of its own that is not drained for reuse: disposing it closes the socket.
-        using (var leaving = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = client.Http.BaseAddress })
+        // A connection of its own that is not drained for reuse: disposing it closes the socket
+        // (in memory, disposing the response aborts the request).
+        using (var leaving = transport == Transport.InMemory ? server.Raw(null)
+            : new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = client.Http.BaseAddress })
         using (var request = new HttpRequestMessage(HttpMethod.Post, Routes.OpenAiCompletions) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") })
         {
             request.Headers.Authorization = client.Http.DefaultRequestHeaders.Authorization;

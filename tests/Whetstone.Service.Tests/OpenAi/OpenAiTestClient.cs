@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -6,7 +7,6 @@ using System.Text.Json.Nodes;
 using OpenAI;
 using Whetstone.Client;
 using Whetstone.Protocol;
-using Whetstone.Service.Hosting;
 using Whetstone.Service.Tests.EndToEnd;
 
 namespace Whetstone.Service.Tests.OpenAi;
@@ -20,15 +20,20 @@ internal sealed class OpenAiTestClient : IDisposable
     public HttpClient Http { get; }
     public ServiceClient Sdk { get; }
 
-    OpenAiTestClient(WhetstoneServer server, string key)
+    OpenAiTestClient(TestHost server, string key)
     {
         Key = key;
-        OpenAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(server.Urls[0] + "/v1") });
+        // The OpenAI client's own pipeline over an HttpClient into the server (Kestrel or in memory).
+        OpenAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(server.BaseAddress, "v1"),
+            Transport = new HttpClientPipelineTransport(server.Raw(null)),
+        });
         Http = TestServers.Raw(server, key);
-        Sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        Sdk = server.Client(key);
     }
 
-    public static async Task<OpenAiTestClient> CreateAsync(WhetstoneServer server, string tenant) =>
+    public static async Task<OpenAiTestClient> CreateAsync(TestHost server, string tenant) =>
         new(server, await TestServers.KeyAsync(server, tenant));
 
     public async Task<JsonObject> PostAsync(string path, object body)

@@ -1,4 +1,4 @@
-using Whetstone.Cookbook.Renderers;
+using Whetstone.Chat;
 using Whetstone.Service.OpenAi;
 using Whetstone.Service.Tests.EndToEnd;
 using Whetstone.Tokenization;

@@ -1,0 +1,42 @@
+using Whetstone.Engine.Sampling;
+
+namespace Whetstone.Engine.Worker;
+
+/// <summary>Which decode traffic goes first when the decode loop's rows or time are scarce.</summary>
+public enum DecodePriority
+{
+    /// <summary>A user waiting on an answer (the OpenAI API).</summary>
+    Live,
+    /// <summary>Training-API samples, RL rollouts, evals: throughput matters, not each token's latency.</summary>
+    Batch,
+}
+
+/// <summary>Every kind of sampling: one prompt, n samples, decoded in the worker's running decode
+/// batch. Completes with the <see cref="SampleResult"/> when all its samples finished (the
+/// training API's sample); with a <see cref="Stream"/> its tokens are also published as they come
+/// (the OpenAI API). <see cref="Request"/> carries no adapter: the worker attaches the one
+/// loaded under <see cref="AdapterKey"/>.</summary>
+public sealed class DecodeCall(string requestId, SampleRequest request) : WorkerCall(requestId)
+{
+    public SampleRequest Request { get; } = request;
+    /// <summary>A LoRA adapter loaded with <see cref="EngineWorker.LoadAdapterAsync"/>; null: none.</summary>
+    public string? AdapterKey { get; init; }
+    /// <summary>A whole model loaded with <see cref="EngineWorker.LoadFullModelAsync"/>; null: the base model.</summary>
+    public string? ModelKey { get; init; }
+    public DecodePriority Priority { get; init; } = DecodePriority.Batch;
+    /// <summary>Who the tokens are for (a tenant or a run): the unit of fairness.</summary>
+    public string Owner { get; init; } = "";
+    public DecodeStream? Stream { get; init; }
+    /// <summary>The caller going away: the call's rows leave before the next step.</summary>
+    public CancellationToken Cancellation { get; init; }
+    /// <summary>Tokens this call may still cost: prefill once, then every sample's maximum.</summary>
+    public long TokenCost => Request.Prompt.Count + (long)Request.NumSamples * Request.Params.MaxTokens;
+}
+
+/// <summary>compute_logprobs: one full forward pass without cache (the learner's path).</summary>
+public sealed class LogprobsCall(string requestId, IReadOnlyList<int> tokens) : WorkerCall(requestId)
+{
+    public IReadOnlyList<int> Tokens { get; } = tokens;
+    public string? AdapterKey { get; init; }
+    public string? ModelKey { get; init; }
+}

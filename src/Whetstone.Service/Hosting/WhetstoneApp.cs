@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Whetstone.Protocol;
+using Whetstone.Service.Api;
+using Whetstone.Service.Auth;
+using Whetstone.Service.OpenAi;
+
+namespace Whetstone.Service.Hosting;
+
+/// <summary>The one route table and middleware of the service, over one <see cref="ServiceCore"/>.
+/// Kestrel (<see cref="WhetstoneServer"/>) and the in-memory server (<see cref="InMemoryServer"/>)
+/// both build their app here, so a route added once is served by both.</summary>
+internal static class WhetstoneApp
+{
+    public static WebApplication Build(ServiceCore core, Action<WebApplicationBuilder> host)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        host(builder);
+        builder.Services.Configure<JsonOptions>(o => ProtocolJson.CopyTo(o.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddSingleton(core.Context);
+        builder.Services.AddSingleton(core.Context.Models);
+        builder.Services.AddSingleton(core.Store);
+        builder.Services.AddSingleton(core.Runs);
+        builder.Services.AddSingleton(core.Sessions);
+        builder.Services.AddSingleton(core.Checkpoints);
+        builder.Services.AddSingleton(core.Deployments);
+        builder.Services.AddSingleton(core.Feedback);
+        builder.Services.AddSingleton(core.Completions);
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorHandling>();
+        app.UseMiddleware<ApiKeyAuthentication>();
+        app.MapHealthApi();
+        app.MapTrainingApi();
+        app.MapSamplingApi();
+        app.MapFuturesApi();
+        app.MapCheckpointsApi();
+        app.MapDeploymentsApi();
+        app.MapOpenAiApi();
+        return app;
+    }
+}
