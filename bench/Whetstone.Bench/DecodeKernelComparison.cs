@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Whetstone.Bench;
 
-/// <summary>Decode tokens/s with the AVX-512 decode kernels against libtorch's path on the same
+/// <summary>Decode tokens/s with the decode kernels (at the start-up SIMD width) against libtorch's path on the same
 /// model, alternating A and B in one process so that load on the machine hits both alike.</summary>
 internal static class DecodeKernelComparison
 {

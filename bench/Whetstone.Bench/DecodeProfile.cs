@@ -55,7 +55,7 @@ internal static class DecodeProfile
             if (c.TieWordEmbeddings) Linear(x, network.named_parameters().First(p => p.name.Contains("embed")).parameter);
         }
         double matmulsOnly = clock.Elapsed.TotalMilliseconds / steps;
-        string path = DecodeMatmul.Applies(x, weights[0]) ? "AVX-512 kernel" : "torch";
+        string path = DecodeMatmul.Applies(x, weights[0]) ? $"{DecodeInstructionSet.Current} kernel" : "torch";
         Console.WriteLine($"decode step {perStep:F2} ms, its matmuls alone ({path}) {matmulsOnly:F2} ms ({weights.Count} weight matrices), overhead {perStep - matmulsOnly:F2} ms");
     }
 

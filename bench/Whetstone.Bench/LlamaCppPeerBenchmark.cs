@@ -16,7 +16,7 @@ internal static class LlamaCppPeerBenchmark
 {
     const int PrefillLength = 256, Prompt = 16, DecodeTokens = 48, Streams = 16;
 
-    public static void Run(IEnumerable<string> presets)
+    public static void Run(IEnumerable<string> presets, bool avx2)
     {
         Console.WriteLine($"| model | weights | prefill tok/s ours / llama.cpp | ratio | decode b=1 tok/s ours / llama.cpp | ratio | 16 streams tok/s ours / llama.cpp | ratio |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -33,7 +33,7 @@ internal static class LlamaCppPeerBenchmark
                 double ourPrefill = Best(() => engine.PrefillTokensPerSecond(1, PrefillLength));
                 double ourDecode = Best(() => engine.DecodeTokensPerSecond(1, DecodeTokens, Prompt));
                 double ourStreams = Best(() => engine.DecodeTokensPerSecond(Streams, DecodeTokens, Prompt));
-                var (peerPrefill, peerDecode, peerStreams) = PeerInItsOwnProcess(file);
+                var (peerPrefill, peerDecode, peerStreams) = PeerInItsOwnProcess(file, avx2);
                 Console.WriteLine($"| {preset} | {label} | {ourPrefill:F0} / {peerPrefill:F0} | {ourPrefill / peerPrefill:F2}x | {ourDecode:F1} / {peerDecode:F1} | {ourDecode / peerDecode:F2}x | {ourStreams:F0} / {peerStreams:F0} | {ourStreams / peerStreams:F2}x |");
             }
         }
@@ -42,26 +42,35 @@ internal static class LlamaCppPeerBenchmark
     /// <summary>llama.cpp runs in a child process (this program with --llama-peer FILE), so that
     /// neither engine's runtime state — libtorch's OpenMP workers and their spin setting
     /// (Engine/Runtime/TorchProcessSettings), ggml's threads, allocators — can help or hinder the other.</summary>
-    static (double Prefill, double Decode, double Streams) PeerInItsOwnProcess(string gguf)
+    static (double Prefill, double Decode, double Streams) PeerInItsOwnProcess(string gguf, bool avx2)
     {
         var self = Environment.ProcessPath!;
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LlamaCppPeerBenchmark).Assembly.Location);
         start.ArgumentList.Add("--llama-peer");
         start.ArgumentList.Add(gguf);
+        if (avx2) start.ArgumentList.Add("--avx2");
         using var child = Process.Start(start)!;
         var errors = child.StandardError.ReadToEndAsync();
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         var result = output.Split('\n').LastOrDefault(l => l.StartsWith("peer ", StringComparison.Ordinal));
         if (child.ExitCode != 0 || result is null) throw new InvalidOperationException($"llama.cpp peer failed ({child.ExitCode}): {errors.Result[^Math.Min(2000, errors.Result.Length)..]}");
+        // The child logs LLamaSharp's library choice: make sure the AVX2 run really ran the avx2 build.
+        if (avx2 && !errors.Result.Contains("native/avx2/libllama.so' from local", StringComparison.Ordinal))
+            throw new InvalidOperationException("llama.cpp peer did not load LLamaSharp's avx2 build");
         var figures = result.Split(' ')[1..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         return (figures[0], figures[1], figures[2]);
     }
 
-    /// <summary>The child's side: prints "peer PREFILL DECODE STREAMS" (tok/s).</summary>
-    public static void RunPeer(string gguf)
+    /// <summary>The child's side: prints "peer PREFILL DECODE STREAMS" (tok/s). With avx2, LLamaSharp
+    /// loads its avx2 build of llama.cpp (else the best its CPU check finds: avx512 here).</summary>
+    public static void RunPeer(string gguf, bool avx2)
     {
+        // No fallback: an AVX2 figure must come from the avx2 build (its choice is logged to stderr).
+        if (avx2)
+            NativeLibraryConfig.All.WithCuda(false).WithVulkan(false).WithAvx(AvxLevel.Avx2).WithAutoFallback(false)
+                .WithLogCallback((level, message) => Console.Error.Write(message));
         var (prefill, decode, streams) = Peer(gguf);
         Console.WriteLine(FormattableString.Invariant($"peer {prefill} {decode} {streams}"));
     }

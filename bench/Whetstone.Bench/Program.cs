@@ -8,17 +8,42 @@ using static TorchSharp.torch;
 //        --serving: the OpenAI API with 16 adapters (issue #7); --service: the training service;
 //        --interleave: training next to sampling and serving on one base model (issue #13)
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
+//        --avx2 (with any mode): as an AVX2-only CPU would run it (both engines; see Avx2Only)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
+if (args.Contains("--avx2") && !Avx2Only.InEffect)
+{
+    Environment.ExitCode = Avx2Only.Relaunch(args);
+    return;
+}
 if (args.Contains("--llama-peer"))
 {
-    LlamaCppPeerBenchmark.RunPeer(args[Array.IndexOf(args, "--llama-peer") + 1]);
+    LlamaCppPeerBenchmark.RunPeer(args[Array.IndexOf(args, "--llama-peer") + 1], args.Contains("--avx2"));
     return;
 }
 if (args.Contains("--peer"))
 {
     Console.WriteLine($"# Whetstone vs llama.cpp (LLamaSharp CPU) — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 2 threads each, same weights");
-    LlamaCppPeerBenchmark.Run(args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m,120m").First().Split(','));
+    Console.WriteLine($"ours: {Avx2Only.Describe()}; llama.cpp: {(args.Contains("--avx2") ? "avx2" : "best")} build");
+    LlamaCppPeerBenchmark.Run(args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m,120m").First().Split(','), args.Contains("--avx2"));
+    return;
+}
+if (args.Contains("--isa-ab"))
+{
+    // --isa-ab [preset] [--streams=1,16]: the decode kernels at each SIMD width this CPU runs, and torch, same run.
+    var preset = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m").First();
+    var streams = (args.FirstOrDefault(a => a.StartsWith("--streams=")) is { } s ? s["--streams=".Length..] : "1,16").Split(',').Select(int.Parse).ToArray();
+    Console.WriteLine($"# Decode kernels by SIMD width — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Avx2Only.Describe()}");
+    DecodeIsaComparison.Run(preset, streams);
+    return;
+}
+if (args.Contains("--lora-decode"))
+{
+    // --lora-decode [preset] [--ranks=8,32]: 16 streams decoding on 16 adapters vs one adapter vs none, engine only.
+    var preset = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("30m").First();
+    var ranks = (args.FirstOrDefault(a => a.StartsWith("--ranks=")) is { } r ? r["--ranks=".Length..] : "8,32").Split(',').Select(int.Parse).ToArray();
+    Console.WriteLine($"# Decode with LoRA adapters — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Avx2Only.Describe()}");
+    LoraDecodeBenchmark.Run(preset, ranks);
     return;
 }
 if (args.Contains("--service"))
@@ -48,7 +73,7 @@ if (args.Contains("--serving"))
 {
     var servingDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;
     int rank = args.FirstOrDefault(a => a.StartsWith("--rank=")) is { } r ? int.Parse(r["--rank=".Length..]) : 8;
-    Console.WriteLine($"# Whetstone OpenAI-compatible serving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {servingDtype}");
+    Console.WriteLine($"# Whetstone OpenAI-compatible serving benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, 30m model, {servingDtype}; {Avx2Only.Describe()}");
     await ServingBenchmark.RunAsync(servingDtype, rank, rounds: quick ? 1 : 3);
     return;
 }

@@ -10,6 +10,7 @@ namespace Whetstone.Engine.Lora;
 public sealed class AdapterBatch : IDisposable
 {
     readonly List<Group> _groups = [];
+    readonly LoraAdapter?[] _rowAdapters;
     readonly Dictionary<string, (Tensor A, Tensor B, Tensor Scales)> _stacked = new(StringComparer.Ordinal);
     readonly Dictionary<string, (Tensor A, Tensor B, Tensor Mask)> _sideBySide = new(StringComparer.Ordinal);
 
@@ -29,9 +30,16 @@ public sealed class AdapterBatch : IDisposable
             _groups.Add(new Group(group.Key, rows[0], rows.Length, contiguous ? null : tensor(rows)));
         }
         BatchSize = rowAdapters.Count;
+        _rowAdapters = rowAdapters.ToArray();
     }
 
     public int BatchSize { get; }
+
+    /// <summary>The adapter of one batch row (null = base model): what the decode kernel adds per row.</summary>
+    internal LoraAdapter? AdapterOf(int row) => _rowAdapters[row];
+
+    /// <summary>The distinct adapters of the batch.</summary>
+    internal IEnumerable<LoraAdapter> Adapters => _groups.Select(g => g.Adapter);
 
     /// <summary>Keep each projection's stacked factors for the next forward over this same batch
     /// (a decode batch whose rows have not changed steps many times): the stacking copy is then

@@ -10,14 +10,15 @@ namespace Whetstone.Engine.Tests.Models;
 /// bf16 forward.</summary>
 public class DecodeLayerKernelTests
 {
-    public static IEnumerable<object[]> VariantsAndRows() =>
-        KvCacheTests.Variants().SelectMany(variant => new[] { 3, 8 }.Select(rows => variant.Append(rows).ToArray()));
+    public static IEnumerable<object[]> VariantsAndRows() => DecodeIsas.Cross(
+        KvCacheTests.Variants().SelectMany(variant => new[] { 3, 8 }.Select(rows => variant.Append(rows).ToArray())), DecodeIsas.Kernels);
 
     /// <summary>3 rows take the kernel's streaming products, 8 its 4×4 tiles.</summary>
     [Theory]
     [MemberData(nameof(VariantsAndRows))]
-    public void Bf16DecodeIsAsCloseToExactAsTorchsBf16Forward(ModelFamily family, bool tied, bool llama3Scaling, int rows)
+    public void Bf16DecodeIsAsCloseToExactAsTorchsBf16Forward(string isa, ModelFamily family, bool tied, bool llama3Scaling, int rows)
     {
+        using var width = DecodeIsas.Use(isa);
         var config = TestModels.Config(family, tied, llama3Scaling ? TestModels.Llama3Scaling : null, hidden: 64, headDim: family == ModelFamily.Qwen3 ? 40 : null);
         var directory = TestModels.WriteCheckpoint(config, seed: 3, dtype: ScalarType.BFloat16);
         using var bf16 = TestModels.LoadNetwork(directory, ScalarType.BFloat16);

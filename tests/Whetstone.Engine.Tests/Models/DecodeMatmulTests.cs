@@ -5,39 +5,52 @@ namespace Whetstone.Engine.Tests.Models;
 
 /// <summary>The decode-time matrix kernel against torch's matmul in double precision, for fp32 and
 /// bf16: row counts on and off its 4-row blocks, both the streaming path (≤ 4 rows, or widths off
-/// its vectors) and the 4×4 tiles (more rows; output counts off the tile repeat a weight row).</summary>
+/// its vectors) and the 4×4 tiles (more rows; output counts off the tile repeat a weight row), at
+/// every SIMD width (AVX-512, AVX2, portable 128-bit) this CPU runs.</summary>
 public class DecodeMatmulTests
 {
+    static readonly object[][] Shapes =
+    [
+        [ScalarType.Float32, 1, 768, 2304, false],
+        [ScalarType.Float32, 1, 37, 53, true],
+        [ScalarType.Float32, 3, 100, 129, true],
+        [ScalarType.Float32, 16, 161, 70, false],
+        [ScalarType.Float32, 16, 512, 70, true],
+        [ScalarType.Float32, 13, 96, 9, false],
+        [ScalarType.Float32, 4, 64, 33, true],
+        [ScalarType.Float32, 5, 1536, 64, true],
+        [ScalarType.Float32, 150, 256, 70, true],
+        [ScalarType.BFloat16, 1, 768, 2304, false],
+        [ScalarType.BFloat16, 1, 47, 65, true],
+        [ScalarType.BFloat16, 2, 200, 31, true],
+        [ScalarType.BFloat16, 7, 1, 3, false],
+        [ScalarType.BFloat16, 16, 161, 70, false],
+        [ScalarType.BFloat16, 16, 512, 70, true],
+        [ScalarType.BFloat16, 13, 1536, 36, false],
+        [ScalarType.BFloat16, 5, 64, 3, true],
+        [ScalarType.BFloat16, 4, 96, 40, true],
+        [ScalarType.BFloat16, 150, 128, 70, true],
+    ];
+
+    public static IEnumerable<object[]> IsasAndShapes() => DecodeIsas.Cross(Shapes, DecodeIsas.Kernels);
+
     [Theory]
-    [InlineData(ScalarType.Float32, 1, 768, 2304, false)]
-    [InlineData(ScalarType.Float32, 1, 37, 53, true)]
-    [InlineData(ScalarType.Float32, 3, 100, 129, true)]
-    [InlineData(ScalarType.Float32, 16, 161, 70, false)]
-    [InlineData(ScalarType.Float32, 16, 512, 70, true)]
-    [InlineData(ScalarType.Float32, 13, 96, 9, false)]
-    [InlineData(ScalarType.Float32, 5, 1536, 64, true)]
-    [InlineData(ScalarType.Float32, 150, 256, 70, true)]
-    [InlineData(ScalarType.BFloat16, 1, 768, 2304, false)]
-    [InlineData(ScalarType.BFloat16, 1, 47, 65, true)]
-    [InlineData(ScalarType.BFloat16, 2, 200, 31, true)]
-    [InlineData(ScalarType.BFloat16, 7, 1, 3, false)]
-    [InlineData(ScalarType.BFloat16, 16, 161, 70, false)]
-    [InlineData(ScalarType.BFloat16, 16, 512, 70, true)]
-    [InlineData(ScalarType.BFloat16, 13, 1536, 36, false)]
-    [InlineData(ScalarType.BFloat16, 5, 64, 3, true)]
-    public void KernelEqualsTorchMatmul(ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
+    [MemberData(nameof(IsasAndShapes))]
+    public void KernelEqualsTorchMatmul(string isa, ScalarType dtype, int rows, int inFeatures, int outFeatures, bool bias)
     {
-        Assert.SkipUnless(DecodeMatmul.IsSupported, "no AVX-512 on this CPU: the layers use torch, there is no kernel to compare");
+        using var width = DecodeIsas.Use(isa);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator(17);
         var x = randn([rows, 1, inFeatures], generator: generator).to(dtype);
         var w = randn([outFeatures, inFeatures], generator: generator).to(dtype);
         var b = bias ? randn([outFeatures], generator: generator).to(dtype) : null;
-        // Past 4 rows only rows 16 (fp32) or 32 (bf16) wide take the kernel's tiles; other widths are
-        // torch's, but a decode layer may still hand them to the kernel, which must then be right too.
-        int limit = dtype == ScalarType.Float32 ? Math.Max(DecodeMatmul.MaxRows, DecodeMatmul.MaxFp32Rows) : DecodeMatmul.MaxRows;
-        bool takes = rows <= 4 || (rows <= limit && inFeatures % (dtype == ScalarType.Float32 ? 16 : 32) == 0);
+        // Past 4 rows only rows of whole vectors (fp32) or vector pairs (bf16) take the kernel's tiles;
+        // other widths are torch's, but a decode layer may still hand them to the kernel, which must
+        // then be right too.
+        int limit = DecodeMatmul.MaxRowsAt(DecodeInstructionSet.Current, dtype == ScalarType.BFloat16);
+        int tileWidth = DecodeMatmul.TileWidth(DecodeInstructionSet.Current, dtype == ScalarType.BFloat16);
+        bool takes = rows <= 4 || (rows <= limit && inFeatures % tileWidth == 0);
         Assert.Equal(takes, DecodeMatmul.Applies(x, w));
 
         var actual = DecodeMatmul.Linear(x, w, b);
@@ -54,14 +67,18 @@ public class DecodeMatmulTests
         Assert.True(ours <= tolerance, $"|kernel − exact| = {ours:E3}, torch's = {theirs:E3}, tolerance {tolerance:E3}");
     }
 
-    [Fact]
-    public void TorchTakesOverWithGradientsOrMoreRows()
+    public static IEnumerable<object[]> Isas() => DecodeIsas.Kernels.Select(isa => new object[] { isa });
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void TorchTakesOverWithGradientsOrMoreRows(string isa)
     {
-        Assert.SkipUnless(DecodeMatmul.IsSupported, "no AVX-512 on this CPU: there is no kernel to hand work to");
+        using var width = DecodeIsas.Use(isa);
         using var scope = NewDisposeScope();
         var w = randn(8, 8);
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxFp32Rows + 1, 16), randn(8, 16)));
-        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(DecodeMatmul.MaxRows + 1, 32).to(ScalarType.BFloat16), randn(8, 32).to(ScalarType.BFloat16)));
+        int bf16Limit = DecodeMatmul.MaxRowsAt(DecodeInstructionSet.Current, bf16: true);
+        using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(bf16Limit + 1, 32).to(ScalarType.BFloat16), randn(8, 32).to(ScalarType.BFloat16)));
         Assert.False(DecodeMatmul.Applies(randn(1, 8), w));   // autograd on: the learner's path
         using (no_grad()) Assert.False(DecodeMatmul.Applies(randn(1, 8).to(ScalarType.Float64), w.to(ScalarType.Float64)));
     }

@@ -13,10 +13,14 @@ public class KvCacheTests
         [ModelFamily.Qwen3, true, false],   // q/k norm, head_dim independent of hidden/heads
     ];
 
+    /// <summary>Each variant through every decode kernel width this CPU runs, and through torch.</summary>
+    public static IEnumerable<object[]> IsasAndVariants() => DecodeIsas.Cross(Variants(), DecodeIsas.KernelsAndTorch);
+
     [Theory]
-    [MemberData(nameof(Variants))]
-    public void KvCacheDecodeEqualsFullForward(ModelFamily family, bool tied, bool llama3Scaling)
+    [MemberData(nameof(IsasAndVariants))]
+    public void KvCacheDecodeEqualsFullForward(string isa, ModelFamily family, bool tied, bool llama3Scaling)
     {
+        using var width = DecodeIsas.Use(isa);
         var config = TestModels.Config(family, tied, llama3Scaling ? TestModels.Llama3Scaling : null);
         using var network = TestModels.Network(config);
         using var scope = NewDisposeScope();
@@ -49,9 +53,10 @@ public class KvCacheTests
     /// <summary>Sixteen rows decode through the kernel's 4×4 tiles (more than its streaming rows),
     /// each with its own prompt length, and must still match the full forward.</summary>
     [Theory]
-    [MemberData(nameof(Variants))]
-    public void SixteenRowDecodeEqualsFullForward(ModelFamily family, bool tied, bool llama3Scaling)
+    [MemberData(nameof(IsasAndVariants))]
+    public void SixteenRowDecodeEqualsFullForward(string isa, ModelFamily family, bool tied, bool llama3Scaling)
     {
+        using var width = DecodeIsas.Use(isa);
         var config = TestModels.Config(family, tied, llama3Scaling ? TestModels.Llama3Scaling : null, hidden: 64);
         using var network = TestModels.Network(config);
         using var scope = NewDisposeScope();
