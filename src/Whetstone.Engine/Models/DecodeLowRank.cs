@@ -85,13 +85,13 @@ internal static unsafe class DecodeLowRank
             // The rank-r intermediate, scaled (r ≪ out): A·x_r.
             for (int j = 0; j < rank; j++)
             {
-                if (aBf16) DecodeMatmul.DotBf16<TIsa, TVector>((ushort*)a + (long)j * inFeatures, row, inFeatures, 1, low);
-                else DecodeMatmul.DotF32<TIsa, TVector>((float*)a + (long)j * inFeatures, row, inFeatures, 1, low);
+                if (aBf16) DecodeMatmul.Dot<TIsa, TVector, Bf16Weights, ushort>((ushort*)a + (long)j * inFeatures, row, inFeatures, 1, low);
+                else DecodeMatmul.Dot<TIsa, TVector, Fp32Weights, float>((float*)a + (long)j * inFeatures, row, inFeatures, 1, low);
                 lowRank[j] = low[0] * scale;
             }
             // y_r += B·(the intermediate): B is [out, rank], one short dot product per output.
-            if (bBf16) AddProduct<TIsa, TVector>((ushort*)b, lowRank, rank, y, outFeatures);
-            else AddProduct<TIsa, TVector>((float*)b, lowRank, rank, y, outFeatures);
+            if (bBf16) AddProduct<TIsa, TVector, Bf16Weights, ushort>((ushort*)b, lowRank, rank, y, outFeatures);
+            else AddProduct<TIsa, TVector, Fp32Weights, float>((float*)b, lowRank, rank, y, outFeatures);
         }
         GC.KeepAlive(adapter);
     }
@@ -101,68 +101,35 @@ internal static unsafe class DecodeLowRank
     // 8–32 a dot product is one to a few vectors, and summing each one alone would cost more than
     // its multiply-adds. A rank narrower than the vectors runs at 128 bits.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void AddProduct<TIsa, TVector>(float* b, float* low, int rank, float* y, int outFeatures)
+    static void AddProduct<TIsa, TVector, TWeights, TElement>(TElement* b, float* low, int rank, float* y, int outFeatures)
         where TIsa : IDecodeVectors<TVector> where TVector : struct
+        where TWeights : IWeightElement<TElement> where TElement : unmanaged
     {
         int o = 0;
         if (rank % TIsa.Count == 0)
             for (; o + 4 <= outFeatures; o += 4)
             {
                 TVector c0 = default, c1 = default, c2 = default, c3 = default;
-                float* b0 = b + (long)o * rank;
+                TElement* b0 = b + (long)o * rank;
                 for (int j = 0; j < rank; j += TIsa.Count)
                 {
                     var l = TIsa.Load(low + j);
-                    c0 = TIsa.MultiplyAdd(TIsa.Load(b0 + j), l, c0);
-                    c1 = TIsa.MultiplyAdd(TIsa.Load(b0 + rank + j), l, c1);
-                    c2 = TIsa.MultiplyAdd(TIsa.Load(b0 + 2 * rank + j), l, c2);
-                    c3 = TIsa.MultiplyAdd(TIsa.Load(b0 + 3 * rank + j), l, c3);
+                    c0 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(b0 + j), l, c0);
+                    c1 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(b0 + rank + j), l, c1);
+                    c2 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(b0 + 2 * rank + j), l, c2);
+                    c3 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(b0 + 3 * rank + j), l, c3);
                 }
                 (Vector128.Load(y + o) + TIsa.Sum4(c0, c1, c2, c3)).Store(y + o);
             }
         else if (TIsa.Count > 4 && rank % 4 == 0)
         {
-            AddProduct<PortableVector128, Vector128<float>>(b, low, rank, y, outFeatures);
+            AddProduct<PortableVector128, Vector128<float>, TWeights, TElement>(b, low, rank, y, outFeatures);
             return;
         }
         for (; o < outFeatures; o++)
         {
             float sum = 0;
-            for (int j = 0; j < rank; j++) sum += b[(long)o * rank + j] * low[j];
-            y[o] += sum;
-        }
-    }
-
-    // The same over bf16 B.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void AddProduct<TIsa, TVector>(ushort* b, float* low, int rank, float* y, int outFeatures)
-        where TIsa : IDecodeVectors<TVector> where TVector : struct
-    {
-        int o = 0;
-        if (rank % TIsa.Count == 0)
-            for (; o + 4 <= outFeatures; o += 4)
-            {
-                TVector c0 = default, c1 = default, c2 = default, c3 = default;
-                ushort* b0 = b + (long)o * rank;
-                for (int j = 0; j < rank; j += TIsa.Count)
-                {
-                    var l = TIsa.Load(low + j);
-                    c0 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + j), l, c0);
-                    c1 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + rank + j), l, c1);
-                    c2 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + 2 * rank + j), l, c2);
-                    c3 = TIsa.MultiplyAdd(TIsa.LoadBf16(b0 + 3 * rank + j), l, c3);
-                }
-                (Vector128.Load(y + o) + TIsa.Sum4(c0, c1, c2, c3)).Store(y + o);
-            }
-        else if (TIsa.Count > 4 && rank % 4 == 0)
-        {
-            AddProduct<PortableVector128, Vector128<float>>(b, low, rank, y, outFeatures);
-            return;
-        }
-        for (; o < outFeatures; o++)
-        {
-            float sum = 0;
-            for (int j = 0; j < rank; j++) sum += DecodeMatmul.Bf16ToFloat(b[(long)o * rank + j]) * low[j];
+            for (int j = 0; j < rank; j++) sum += TWeights.ToFloat(b[(long)o * rank + j]) * low[j];
             y[o] += sum;
         }
     }

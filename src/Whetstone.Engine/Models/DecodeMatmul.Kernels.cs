@@ -189,10 +189,11 @@ internal static unsafe partial class DecodeMatmul
         rows23 = TIsa.Sum4(c02, c12, c03, c13);
     }
 
-    // w · x_r for r < block (x rows n apart).
+    // w · x_r for r < block (x rows n apart); w fp32 or bf16 (TWeights says how to load it).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void DotF32<TIsa, TVector>(float* w, float* x, int n, int block, float* sums)
+    internal static void Dot<TIsa, TVector, TWeights, TElement>(TElement* w, float* x, int n, int block, float* sums)
         where TIsa : IDecodeVectors<TVector> where TVector : struct
+        where TWeights : IWeightElement<TElement> where TElement : unmanaged
     {
         int width = TIsa.Count, vectorEnd = n - n % width;
         if (block == 1)
@@ -202,14 +203,14 @@ internal static unsafe partial class DecodeMatmul
             int i = 0;
             for (; i + 4 * width <= n; i += 4 * width)
             {
-                a0 = TIsa.MultiplyAdd(TIsa.Load(w + i), TIsa.Load(x + i), a0);
-                a1 = TIsa.MultiplyAdd(TIsa.Load(w + i + width), TIsa.Load(x + i + width), a1);
-                a2 = TIsa.MultiplyAdd(TIsa.Load(w + i + 2 * width), TIsa.Load(x + i + 2 * width), a2);
-                a3 = TIsa.MultiplyAdd(TIsa.Load(w + i + 3 * width), TIsa.Load(x + i + 3 * width), a3);
+                a0 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(w + i), TIsa.Load(x + i), a0);
+                a1 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(w + i + width), TIsa.Load(x + i + width), a1);
+                a2 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(w + i + 2 * width), TIsa.Load(x + i + 2 * width), a2);
+                a3 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(w + i + 3 * width), TIsa.Load(x + i + 3 * width), a3);
             }
-            for (; i < vectorEnd; i += width) a0 = TIsa.MultiplyAdd(TIsa.Load(w + i), TIsa.Load(x + i), a0);
+            for (; i < vectorEnd; i += width) a0 = TIsa.MultiplyAdd(TWeights.Load<TIsa, TVector>(w + i), TIsa.Load(x + i), a0);
             float s = TIsa.Sum(TIsa.Add(TIsa.Add(a0, a1), TIsa.Add(a2, a3)));
-            for (; i < n; i++) s += w[i] * x[i];
+            for (; i < n; i++) s += TWeights.ToFloat(w[i]) * x[i];
             sums[0] = s;
             return;
         }
@@ -217,7 +218,7 @@ internal static unsafe partial class DecodeMatmul
         int j = 0;
         for (; j < vectorEnd; j += width)
         {
-            var wv = TIsa.Load(w + j);
+            var wv = TWeights.Load<TIsa, TVector>(w + j);
             s0 = TIsa.MultiplyAdd(wv, TIsa.Load(x + j), s0);
             s1 = TIsa.MultiplyAdd(wv, TIsa.Load(x + n + j), s1);
             if (block > 2) s2 = TIsa.MultiplyAdd(wv, TIsa.Load(x + 2 * n + j), s2);
@@ -225,43 +226,6 @@ internal static unsafe partial class DecodeMatmul
         }
         sums[0] = TIsa.Sum(s0); sums[1] = TIsa.Sum(s1); sums[2] = TIsa.Sum(s2); sums[3] = TIsa.Sum(s3);
         for (; j < n; j++)
-            for (int r = 0; r < block; r++) sums[r] += w[j] * x[r * n + j];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void DotBf16<TIsa, TVector>(ushort* w, float* x, int n, int block, float* sums)
-        where TIsa : IDecodeVectors<TVector> where TVector : struct
-    {
-        int width = TIsa.Count, vectorEnd = n - n % width;
-        if (block == 1)
-        {
-            TVector a0 = default, a1 = default, a2 = default, a3 = default;
-            int i = 0;
-            for (; i + 4 * width <= n; i += 4 * width)
-            {
-                a0 = TIsa.MultiplyAdd(TIsa.LoadBf16(w + i), TIsa.Load(x + i), a0);
-                a1 = TIsa.MultiplyAdd(TIsa.LoadBf16(w + i + width), TIsa.Load(x + i + width), a1);
-                a2 = TIsa.MultiplyAdd(TIsa.LoadBf16(w + i + 2 * width), TIsa.Load(x + i + 2 * width), a2);
-                a3 = TIsa.MultiplyAdd(TIsa.LoadBf16(w + i + 3 * width), TIsa.Load(x + i + 3 * width), a3);
-            }
-            for (; i < vectorEnd; i += width) a0 = TIsa.MultiplyAdd(TIsa.LoadBf16(w + i), TIsa.Load(x + i), a0);
-            float s = TIsa.Sum(TIsa.Add(TIsa.Add(a0, a1), TIsa.Add(a2, a3)));
-            for (; i < n; i++) s += Bf16ToFloat(w[i]) * x[i];
-            sums[0] = s;
-            return;
-        }
-        TVector s0 = default, s1 = default, s2 = default, s3 = default;
-        int j = 0;
-        for (; j < vectorEnd; j += width)
-        {
-            var wv = TIsa.LoadBf16(w + j);
-            s0 = TIsa.MultiplyAdd(wv, TIsa.Load(x + j), s0);
-            s1 = TIsa.MultiplyAdd(wv, TIsa.Load(x + n + j), s1);
-            if (block > 2) s2 = TIsa.MultiplyAdd(wv, TIsa.Load(x + 2 * n + j), s2);
-            if (block > 3) s3 = TIsa.MultiplyAdd(wv, TIsa.Load(x + 3 * n + j), s3);
-        }
-        sums[0] = TIsa.Sum(s0); sums[1] = TIsa.Sum(s1); sums[2] = TIsa.Sum(s2); sums[3] = TIsa.Sum(s3);
-        for (; j < n; j++)
-            for (int r = 0; r < block; r++) sums[r] += Bf16ToFloat(w[j]) * x[r * n + j];
+            for (int r = 0; r < block; r++) sums[r] += TWeights.ToFloat(w[j]) * x[r * n + j];
     }
 }

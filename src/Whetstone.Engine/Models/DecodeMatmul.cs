@@ -191,8 +191,8 @@ internal static unsafe partial class DecodeMatmul
             for (int r0 = 0; r0 < rows; r0 += 4)
             {
                 int block = Math.Min(4, rows - r0);
-                if (bf16) DotBf16<TIsa, TVector>((ushort*)t.Weight + (long)o * n, x + (long)r0 * n, n, block, sums);
-                else DotF32<TIsa, TVector>((float*)t.Weight + (long)o * n, x + (long)r0 * n, n, block, sums);
+                if (bf16) Dot<TIsa, TVector, Bf16Weights, ushort>((ushort*)t.Weight + (long)o * n, x + (long)r0 * n, n, block, sums);
+                else Dot<TIsa, TVector, Fp32Weights, float>((float*)t.Weight + (long)o * n, x + (long)r0 * n, n, block, sums);
                 for (int r = 0; r < block; r++) t.Y[(long)(r0 + r) * t.Out + o] = sums[r] + b;
             }
         }
