@@ -19,6 +19,7 @@ public static class Routes
     public static string SaveWeightsForSampler(string runId) => $"{TrainingRun(runId)}/save_weights_for_sampler";
     public static string RunCheckpoints(string runId) => $"{TrainingRun(runId)}/checkpoints";
     public static string RunUsage(string runId) => $"{TrainingRun(runId)}/usage";
+    public static string RunMetrics(string runId) => $"{TrainingRun(runId)}/metrics";   // GET ?after=, POST client metrics
 
     public const string SamplingSessions = Prefix + "/sampling_sessions";                 // POST create
     public static string SamplingSession(string sessionId) => $"{SamplingSessions}/{sessionId}";  // DELETE close

@@ -7,6 +7,7 @@ using Whetstone.Protocol;
 using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
 using Whetstone.Service.OpenAi;
+using Whetstone.Service.WebConsole;
 
 namespace Whetstone.Service.Hosting;
 
@@ -34,6 +35,7 @@ internal static class WhetstoneApp
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
+        app.UseWebConsole();
         app.UseMiddleware<ApiKeyAuthentication>();
         app.MapHealthApi();
         app.MapTrainingApi();
@@ -41,6 +43,7 @@ internal static class WhetstoneApp
         app.MapFuturesApi();
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
+        app.MapRunMetricsApi();
         app.MapOpenAiApi();
         return app;
     }
