@@ -33,7 +33,7 @@ public static class Routes
     public const string CheckpointPublish = Checkpoints + "/publish";                      // POST ?path=
     public const string CheckpointUnpublish = Checkpoints + "/unpublish";                  // POST ?path=
     public const string CheckpointTtl = Checkpoints + "/ttl";                              // POST ?path=
-    public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged
+    public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged|gguf
 
     public const string Deployments = Prefix + "/deployments";                             // POST create, GET list
     public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions

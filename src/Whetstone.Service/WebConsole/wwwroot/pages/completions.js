@@ -59,7 +59,7 @@ function describe(f) {
 }
 
 function feedbackCell(c, given, reload) {
-  const send = type => action(type === "thumbs_up" ? "👍" : "👎", async () => {
+  const send = type => action(type === "thumbs_up" ? "Good" : "Bad", async () => {
     await post("/v1/feedback", { completion_id: c.id, type });
     await reload();
   }, { title: type.replace("_", " "), class: type });
