@@ -27,6 +27,7 @@ public class DeploymentConsoleTests
     {
         var sampler = await sdk.CreateSamplingClientAsync(modelPath: checkpoint);
         var output = await (await sampler.SampleAsync(ModelInput.FromTokens(Prompt), 1, new SamplingParams { MaxTokens = 6, Temperature = 0 })).ResultAsync();
+        await sampler.CloseAsync();
         return output.Sequences[0].Tokens.ToArray();
     }
 
