@@ -58,5 +58,6 @@ public class CheckpointsConsoleTests
         Assert.True(trained > 0);
         await Expect(page.Locator("[data-field=trained_tokens]")).ToHaveTextAsync(trained.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         await browser.ScreenshotAsync("usage");
+        browser.AssertNoPageErrors();
     }
 }

@@ -12,6 +12,7 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
 
     readonly IPlaywright _playwright;
     readonly IBrowser _browser;
+    readonly List<string> _pageErrors = [];
     public IPage Page { get; }
 
     ConsoleBrowser(IPlaywright playwright, IBrowser browser, IPage page)
@@ -19,6 +20,18 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
         _playwright = playwright;
         _browser = browser;
         Page = page;
+        // Uncaught script errors, and anything the Content-Security-Policy blocked.
+        page.PageError += (_, error) => { lock (_pageErrors) _pageErrors.Add(error); };
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (_pageErrors) _pageErrors.Add(message.Text);
+        };
+    }
+
+    /// <summary>Fails the test if a script threw or the policy blocked something while it ran.</summary>
+    public void AssertNoPageErrors()
+    {
+        lock (_pageErrors) Assert.True(_pageErrors.Count == 0, string.Join("\n", _pageErrors));
     }
 
     static string? Chromium() =>

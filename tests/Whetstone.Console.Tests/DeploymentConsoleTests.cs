@@ -90,5 +90,6 @@ public class DeploymentConsoleTests
         Assert.Equal("thumbs_up", (string)feedback.Single()!["type"]!);
         Assert.Equal((string)newest["id"]!, (string)feedback.Single()!["completion_id"]!);
         await browser.ScreenshotAsync("completions");
+        browser.AssertNoPageErrors();
     }
 }

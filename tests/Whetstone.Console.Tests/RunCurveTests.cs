@@ -45,5 +45,6 @@ public class RunCurveTests
         await Expect(page.Locator("svg.chart[data-metric='reward'] .chart-title")).ToHaveTextAsync("reward — 0.5 at step 5");
         await Expect(page.Locator("#run-status")).ToHaveTextAsync("training");
         await browser.ScreenshotAsync("run");
+        browser.AssertNoPageErrors();
     }
 }

@@ -39,5 +39,6 @@ public class SignInTests
         await page.ClickAsync("#sign-out");
         await Expect(page.Locator("#api-key")).ToBeVisibleAsync();
         Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('whetstone.apiKey')"));
+        browser.AssertNoPageErrors();
     }
 }
