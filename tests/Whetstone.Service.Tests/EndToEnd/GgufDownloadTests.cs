@@ -17,7 +17,6 @@ public class GgufDownloadTests
     {
         await using var server = await TestServers.StartAsync();
         string key = await TestServers.KeyAsync(server, "gwen");
-        using var http = TestServers.Raw(server, key);
         using var sdk = server.Client(key);
         var run = await sdk.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 4);
         for (int i = 0; i < 2; i++)
@@ -29,10 +28,11 @@ public class GgufDownloadTests
         string directory = Path.Combine(TestServers.NewDataDirectory(), "downloads");
 
         string Download(string format) => Path.Combine(directory, format);
-        foreach (var format in new[] { "gguf", "merged" })
+        var rest = sdk.CreateRestClient();
+        foreach (var (format, name) in new[] { (CheckpointDownloadFormat.Gguf, "gguf"), (CheckpointDownloadFormat.Merged, "merged") })
         {
-            var bytes = await http.GetByteArrayAsync($"{Routes.CheckpointDownload}?path={Uri.EscapeDataString(path)}&format={format}");
-            ZipFile.ExtractToDirectory(new MemoryStream(bytes), Download(format));
+            await using var zip = await rest.DownloadCheckpointAsync(path, format);
+            ZipFile.ExtractToDirectory(zip, Download(name));
         }
         var gguf = Assert.Single(Directory.GetFiles(Download("gguf")));
         Assert.EndsWith(".gguf", gguf);
