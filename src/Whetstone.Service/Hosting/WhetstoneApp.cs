@@ -31,6 +31,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
+        builder.Services.AddSingleton(core.Memories);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -42,6 +43,7 @@ internal static class WhetstoneApp
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
         app.MapOpenAiApi();
+        Memory.MemoriesApi.MapMemoriesApi(app);
         return app;
     }
 }
