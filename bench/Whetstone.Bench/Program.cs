@@ -69,6 +69,15 @@ if (args.Contains("--interleave"))
     await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
+if (args.Contains("--memory"))
+{
+    // --memory [--max-history=100000] [--seconds=100]: Memory Diffusion's per-turn cost against history length (issue #16).
+    long maxHistory = args.FirstOrDefault(a => a.StartsWith("--max-history=")) is { } h ? long.Parse(h["--max-history=".Length..]) : 100_000;
+    double seconds = args.FirstOrDefault(a => a.StartsWith("--seconds=")) is { } sec ? double.Parse(sec["--seconds=".Length..]) : 100;
+    Console.WriteLine($"# Memory Diffusion per-turn cost vs history — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+    await MemoryBenchmark.RunAsync(maxHistory, seconds);
+    return;
+}
 if (args.Contains("--serving"))
 {
     var servingDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;

@@ -120,8 +120,12 @@ internal sealed class MemoryService(ServiceContext context)
             catch (Exception) { }
     }
 
+    /// <summary>The memory after every turn answered so far (waits for a pending update; a failed one left it unchanged).</summary>
     public async Task<MemoryInfo> GetAsync(Caller caller, string id)
     {
+        _ = await context.Store.GetMemoryAsync(caller.Tenant, id) ?? throw ApiError.NotFound("memory", id);
+        try { await FlushAsync(id); }
+        catch (Exception) { }   // logged where it failed
         var record = await context.Store.GetMemoryAsync(caller.Tenant, id) ?? throw ApiError.NotFound("memory", id);
         var state = MemoryStateJson.FromRecord(record);
         var tokenizer = context.Host(state.BaseModel).Worker.Tokenizer;
