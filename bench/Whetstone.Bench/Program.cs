@@ -69,6 +69,16 @@ if (args.Contains("--interleave"))
     await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
+if (args.Contains("--memory-recall"))
+{
+    // --memory-recall [--histories=1000,10000,100000] [--md-history=1000] [--seeds=2]: evidence kept at equal budget (issue #16).
+    int[] histories = (args.FirstOrDefault(a => a.StartsWith("--histories=")) is { } hs ? hs["--histories=".Length..] : "1000,10000,100000").Split(',').Select(int.Parse).ToArray();
+    int mdHistory = args.FirstOrDefault(a => a.StartsWith("--md-history=")) is { } md ? int.Parse(md["--md-history=".Length..]) : 1000;
+    int seeds = args.FirstOrDefault(a => a.StartsWith("--seeds=")) is { } sd ? int.Parse(sd["--seeds=".Length..]) : 2;
+    Console.WriteLine($"# Long-memory evidence at equal budget — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+    await MemoryRecallBenchmark.RunAsync(256, histories, mdHistory, seeds);
+    return;
+}
 if (args.Contains("--memory"))
 {
     // --memory [--max-history=100000] [--seconds=100]: Memory Diffusion's per-turn cost against history length (issue #16).
