@@ -44,10 +44,10 @@ internal sealed class MemoryService(ServiceContext context)
             CheckTurnFits(budget, newMessageTokens);
             var now = DateTimeOffset.UtcNow;
             state = new MemoryState("mem_" + Guid.NewGuid().ToString("N"), caller.Tenant, baseModel, budget, requestSeed ?? Random.Shared.Next(), now) { UpdatedAt = now };
-            await context.Store.InsertMemoryAsync(MemoryStateJson.ToRecord(state), cancellationToken);
+            // Stored only when the turn is answered (CommitTurnAsync): a refused or abandoned request leaves nothing behind.
             var gate = _turns.GetOrAdd(state.Id, _ => new SemaphoreSlim(1, 1));
             await gate.WaitAsync(cancellationToken);
-            return new MemoryLease(state, keys, () => gate.Release());
+            return new MemoryLease(state, keys, () => gate.Release()) { IsNew = true };
         }
 
         var turn = _turns.GetOrAdd(options.Id, _ => new SemaphoreSlim(1, 1));
@@ -80,9 +80,11 @@ internal sealed class MemoryService(ServiceContext context)
     public static string TurnText(IReadOnlyList<ChatMessage> newMessages, string answer) =>
         string.Concat(newMessages.Select(m => $"{m.Role}: {m.Content}\n")) + $"assistant: {answer}\n";
 
-    /// <summary>Folds the turn in after the answer, in the background; the lease is released when the update is stored.</summary>
-    public Task ScheduleUpdate(MemoryLease lease, string turnText, int answerPromptTokens)
+    /// <summary>After the answer: stores a new memory, then folds the turn in, in the background
+    /// (the returned task); the lease is released when the update is stored.</summary>
+    public async Task<Task> CommitTurnAsync(MemoryLease lease, string turnText, int answerPromptTokens)
     {
+        if (lease.IsNew) await context.Store.InsertMemoryAsync(MemoryStateJson.ToRecord(lease.State));
         var release = lease.TakeRelease();
         var update = Task.Run(async () =>
         {

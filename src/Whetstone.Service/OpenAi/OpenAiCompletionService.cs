@@ -45,7 +45,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         await served.WriteAsync(context, chunks.Id, target, prompt, choices, engineRequest.Params);
         if (!completed) return;   // the client left; its rows were cancelled and logged
         if (memory is not null)   // folded in off the response path; the next turn on this memory waits for it
-            _ = memories.ScheduleUpdate(memory, Memory.MemoryService.TurnText(request.Messages!, choices[0].Message?.Content ?? choices[0].Text.Text), prompt.Count);
+            _ = await memories.CommitTurnAsync(memory, Memory.MemoryService.TurnText(request.Messages!, choices[0].Message?.Content ?? choices[0].Text.Text), prompt.Count);
         var usage = new Usage(prompt.Count, choices.Sum(c => c.Events.Count));
         if (events is not null)
         {

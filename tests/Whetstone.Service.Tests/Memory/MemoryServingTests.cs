@@ -158,6 +158,27 @@ public class MemoryServingTests
     }
 
     [Fact]
+    public async Task ARequestRefusedAfterTheMemoryFieldCreatesNoMemory()
+    {
+        string data = TestServers.NewDataDirectory();
+        await using var server = await TestServers.StartAsync(data, Transport.InMemory);
+        var chat = await MemoryChat.ForAsync(server, "alice");
+        // Budget and turn are fine, but max_tokens does not fit the context: refused by the sampler's check, after the memory was opened.
+        var (status, body) = await chat.PostAsync(new
+        {
+            model = TestServers.ModelName, messages = new[] { new { role = "user", content = "Hi." } }, max_tokens = 10_000,
+            memory = new { budget_tokens = Budget },
+        });
+        Assert.Equal(400, status);
+        Assert.Equal("max_tokens", (string)body["error"]!["param"]!);
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "whetstone.db")}");
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM memories";
+        Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task UnknownMemoryIdAndSeveralChoicesAreRefusedByName()
     {
         await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
@@ -184,6 +205,25 @@ public class MemoryServingTests
         Assert.Equal(replays[0].Spans.Select(s => (s.Id, s.Form, s.Retention)), replays[1].Spans.Select(s => (s.Id, s.Form, s.Retention)));
         Assert.Equal(replays[0].Spans.Select(s => s.Tokens), replays[1].Spans.Select(s => s.Tokens));
         Assert.Equal(replays[0].Operations.Select(o => (o.Turn, o.Operation, o.SpanId, o.Detail)), replays[1].Operations.Select(o => (o.Turn, o.Operation, o.SpanId, o.Detail)));
+    }
+
+    [Fact]
+    public async Task TheSdksMemoryChatClientCreatesReadsAndDeletesAMemory()
+    {
+        await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
+        using var sdk = await TestServers.ClientAsync(server, "alice");
+        var memories = sdk.CreateMemoryChatClient();
+        var first = await memories.ChatAsync(TestServers.ModelName, "My cat is Miso.", null, Budget, maxTokens: 4, seed: 1, factKeys: ["user.cat"]);
+        Assert.Equal((Budget, 0, 0), (first.Memory!.BudgetTokens, first.Memory.Turn, first.Memory.MemoryTokens));   // answered from the empty memory
+        var second = await memories.ChatAsync(TestServers.ModelName, "Hello again.", first.Memory.Id, null, maxTokens: 4, seed: 1);
+        Assert.Equal(1, second.Memory!.Turn);
+        Assert.True(second.Memory.MemoryTokens > 0);
+        var memory = await memories.GetMemoryAsync(first.Memory.Id);   // waits for the second turn's update
+        Assert.Equal(2, memory.Turn);
+        Assert.Equal(["user.cat"], memory.Spans[0].FactKeys);
+        await memories.DeleteMemoryAsync(memory.Id);
+        var gone = await Assert.ThrowsAsync<Whetstone.Client.WhetstoneApiException>(() => memories.GetMemoryAsync(memory.Id));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
     }
 
     static async Task<string> LoggedPromptAsync(MemoryChat chat, string completionId)
