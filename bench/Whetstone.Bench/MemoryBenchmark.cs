@@ -8,7 +8,7 @@ using Whetstone.Tokenization;
 namespace Whetstone.Bench;
 
 /// <summary>--memory: Memory Diffusion's per-turn cost against history length (issue #16). One
-/// memory of budget B on a small random model, fed user turns of ~0.4·B tokens through the SDK
+/// memory of budget B on a small random model, fed user turns of ~0.7·B tokens (the turn text, with its "user: " and answer lines, must stay ≤ B) through the SDK
 /// over HTTP; every turn's wall time (answer + the background update, which the following GET
 /// waits for) and the tokens the update made the model process (the server's count). Reported
 /// per window of turns after the history passes 1k, 10k, 100k, … tokens, as ratios to the first
@@ -35,7 +35,7 @@ internal static class MemoryBenchmark
         var memories = sdk.CreateMemoryChatClient();
         var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
 
-        Console.WriteLine($"B = {Budget} tokens, user turns of ~{Budget * 4 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
+        Console.WriteLine($"B = {Budget} tokens, user turns of ~{Budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
         Console.WriteLine();
         Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens processed per turn (mean) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -48,7 +48,7 @@ internal static class MemoryBenchmark
         while (history < maxHistory && clock.Elapsed.TotalSeconds < maxSeconds)
         {
             turn++;
-            string message = UserTurn(tokenizer, turn, Budget * 4 / 10);
+            string message = UserTurn(tokenizer, turn, Budget * 7 / 10);
             var started = Stopwatch.GetTimestamp();
             var answer = await memories.ChatAsync(Model, message, id, Budget, maxTokens: 8, seed: 1);
             id = answer.Memory!.Id;
