@@ -83,6 +83,9 @@ public sealed class ServiceClient : IDisposable
     /// <summary>Runs, checkpoints, downloads and usage.</summary>
     public RestClient CreateRestClient() => new(_transport);
 
+    /// <summary>Chat with a Memory Diffusion memory (/v1/chat/completions' memory field) and read or delete memories.</summary>
+    public MemoryChatClient CreateMemoryChatClient() => new(_transport);
+
     /// <summary>A client for an existing run of the caller's (by id) — after a server restart the
     /// server brings the run back from its last saved training state on the first call.</summary>
     public async Task<TrainingClient> GetTrainingClientAsync(string runId, CancellationToken cancellationToken = default) =>

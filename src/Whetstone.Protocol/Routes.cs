@@ -40,6 +40,9 @@ public static class Routes
     public static string DeploymentPromote(string name) => $"{Deployment(name)}/promote";   // POST
     public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
 
+    /// <summary>Memory Diffusion memories (created through /v1/chat/completions' memory field).</summary>
+    public static string Memory(string id) => $"{Prefix}/memories/{id}";                  // GET, DELETE
+
     /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
     public const string OpenAiPrefix = "/v1";
     public const string OpenAiModels = OpenAiPrefix + "/models";

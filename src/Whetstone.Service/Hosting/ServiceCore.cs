@@ -18,6 +18,7 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.DeploymentService Deployments { get; }
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
+    internal Memory.MemoryService Memories { get; }
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -45,7 +46,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
+        Memories = new Memory.MemoryService(context);
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -63,6 +65,7 @@ public sealed class ServiceCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
+        await Memories.FlushAllAsync();   // memory updates still need the engine workers
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }

@@ -32,6 +32,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
+        builder.Services.AddSingleton(core.Memories);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -45,6 +46,7 @@ internal static class WhetstoneApp
         app.MapDeploymentsApi();
         app.MapRunMetricsApi();
         app.MapOpenAiApi();
+        Memory.MemoriesApi.MapMemoriesApi(app);
         return app;
     }
 }
