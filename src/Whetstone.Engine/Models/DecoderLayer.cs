@@ -42,9 +42,10 @@ internal sealed class DecoderLayer : nn.Module
     /// <summary>The attention's projections, whichever kind it is.</summary>
     public IEnumerable<LinearProjection> AttentionProjections => _attention?.Projections ?? _latentAttention!.Projections;
 
-    /// <summary>The projections of the dense MLP, or of an MoE layer's shared experts (routed
-    /// experts are not LoRA targets: their rows mix sequences, see <see cref="MoeFeedForward"/>).</summary>
-    public IEnumerable<LinearProjection> MlpProjections => _mlp?.Projections ?? _experts!.SharedExperts?.Projections ?? [];
+    /// <summary>The projections of the dense MLP, or of an MoE layer's shared experts and every
+    /// routed expert (each expert its own LoRA target, see <see cref="MoeFeedForward"/>).</summary>
+    public IEnumerable<LinearProjection> MlpProjections => _mlp?.Projections
+        ?? (_experts!.SharedExperts?.Projections ?? []).Concat(_experts.Experts.SelectMany(e => e.Projections));
 
     public Tensor Forward(Tensor x, ForwardContext context)
     {

@@ -11,7 +11,11 @@ namespace Whetstone.Engine.Models;
 /// Experts run grouped: the (token, slot) pairs are sorted by expert, each expert multiplies its
 /// contiguous run of tokens in one product per projection, and the outputs are scaled by the gate
 /// weights and summed back into their tokens with one index_add. There is no loop over tokens;
-/// the loop is over experts that received any token (plain torch ops, no decode kernel).</summary>
+/// the loop is over experts that received any token (plain torch ops, no decode kernel).
+/// LoRA: each routed expert's projections are targets of their own (per-expert A and B, under
+/// train_mlp). An expert's run of tokens mixes sequences, so its adapters are looked up per token
+/// from its sequence row (slots are sorted by expert, then by token, so a row's tokens stay
+/// together and each adapter's tokens form one slice where rows are grouped by adapter).</summary>
 internal sealed class MoeFeedForward : nn.Module
 {
     [ComponentName(Name = "gate")] readonly MoeGate _gate;
@@ -42,26 +46,34 @@ internal sealed class MoeFeedForward : nn.Module
         var flat = x.reshape(batch * time, hidden);                                        // [N, hidden]
         var (experts, weights) = _gate.Route(flat, context.Routing?.Replayed(_layer, batch, time));   // [N, k] each
         context.Routing?.Record(_layer, experts, batch, time);
-        var routed = Grouped(flat, experts, weights).view(batch, time, hidden);
+        var routed = Grouped(flat, experts, weights, context.Adapters, time).view(batch, time, hidden);
         return _sharedExperts is null ? routed : routed + _sharedExperts.Forward(x, context);
     }
 
     /// <summary>Σ_slots weight · expert(x) per token. x [N, hidden], experts/weights [N, k].</summary>
-    Tensor Grouped(Tensor x, Tensor experts, Tensor weights)
+    Tensor Grouped(Tensor x, Tensor experts, Tensor weights, Lora.AdapterBatch? adapters, long time)
     {
         long tokens = x.shape[0], k = experts.shape[1];
         var slotExperts = experts.flatten();                                               // [N·k]
-        var order = slotExperts.argsort();                                                 // slots grouped by expert
+        // Sort key expert·(N·k) + slot: slots grouped by expert, in token order within an expert.
+        var order = (slotExperts * (tokens * k) + arange(tokens * k, dtype: ScalarType.Int64)).argsort();
         var tokenOfSlot = order.div(k, rounding_mode: RoundingMode.floor);                  // [N·k]
         var counts = bincount(slotExperts, minlength: _shape.RoutedExperts).data<long>().ToArray();
         var input = x.index_select(0, tokenOfSlot);                                        // [N·k, hidden], sorted by expert
+        long[]? rowOfSlot = adapters is null ? null : tokenOfSlot.div(time, rounding_mode: RoundingMode.floor).data<long>().ToArray();
         var pieces = new List<Tensor>();
         long start = 0;
         for (int e = 0; e < counts.Length; e++)
         {
             if (counts[e] == 0) continue;
-            // Routed experts carry no LoRA here: an adapter batch is per sequence row, and these rows mix sequences.
-            pieces.Add(_experts[e].Forward(input.narrow(0, start, counts[e]), adapters: null));
+            var slice = input.narrow(0, start, counts[e]);                                 // [n_e, hidden]
+            if (rowOfSlot is null) pieces.Add(_experts[e].Forward(slice, adapters: null));
+            else
+            {
+                // One "row" per token of this expert, carrying its sequence's adapter.
+                using var tokenAdapters = new Lora.AdapterBatch(rowOfSlot.AsSpan((int)start, (int)counts[e]).ToArray().Select(r => adapters!.AdapterOf((int)r)).ToList());
+                pieces.Add(_experts[e].Forward(slice, tokenAdapters));
+            }
             start += counts[e];
         }
         var output = cat(pieces, 0);                                                        // [N·k, hidden]
