@@ -80,6 +80,8 @@ public sealed record RandomModelSpec
         {
             Family = ModelFamily.Qwen3Moe, HiddenSize = 64, NumHiddenLayers = 3, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 16, IntermediateSize = 128,
             Moe = new MoeShape { Scoring = RouterScoring.Softmax, RoutedExperts = 8, ExpertsPerToken = 2, MoeIntermediateSize = 32, NormTopkProb = true, MlpOnlyLayers = [1] },
+            // Qwen's YaRN: no mscale keys, so cos/sin carry 0.1·ln(factor) + 1.
+            RopeScaling = new RopeScaling { Type = "yarn", Factor = 4, OriginalMaxPositionEmbeddings = 512 },
         },
         _ => throw new ArgumentException($"unknown preset '{name}' (tiny, nano, micro, 5m, 30m, 120m, kimi-tiny, deepseek-tiny, deepseek-tiny-qproj, qwen3moe-tiny)"),
     };

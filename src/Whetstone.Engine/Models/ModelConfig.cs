@@ -150,8 +150,8 @@ public sealed record ModelConfig
             {
                 Type = "yarn",
                 Factor = Number("factor", 1.0),
-                OriginalMaxPositionEmbeddings = (int)Number("original_max_position_embeddings",
-                    (OptionalInt(json, "max_position_embeddings") ?? 4096) / Math.Max(1.0, Number("factor", 1.0))),
+                // Hugging Face's fallback when the key is absent: max_position_embeddings.
+                OriginalMaxPositionEmbeddings = (int)Number("original_max_position_embeddings", OptionalInt(json, "max_position_embeddings") ?? 2048),
                 BetaFast = Number("beta_fast", 32),
                 BetaSlow = Number("beta_slow", 1),
                 Mscale = Number("mscale", 1),

@@ -127,14 +127,16 @@ internal sealed class MoeReferenceTransformer
     {
         int T = h.Length, D = _c.HeadDim, nH = _c.NumAttentionHeads, nKv = _c.NumKeyValueHeads;
         var inv = InverseFrequencies(D, _c.RopeTheta, _c.RopeScaling);
+        var sc = _c.RopeScaling;
+        double factor = sc.Type == "yarn" ? Mscale(sc.Factor, sc.Mscale) / Mscale(sc.Factor, sc.MscaleAllDim) : 1;
         var q = new double[T][][]; var k = new double[T][][]; var v = new double[T][][];
         for (int t = 0; t < T; t++)
         {
             var qa = Linear(h[t], $"{p}.self_attn.q_proj", nH * D);
             var ka = Linear(h[t], $"{p}.self_attn.k_proj", nKv * D);
             var va = Linear(h[t], $"{p}.self_attn.v_proj", nKv * D);
-            q[t] = Enumerable.Range(0, nH).Select(i => RotateHalves(Norm(qa[(i * D)..((i + 1) * D)], _w[$"{p}.self_attn.q_norm.weight"], _c.RmsNormEps), t, inv)).ToArray();
-            k[t] = Enumerable.Range(0, nKv).Select(i => RotateHalves(Norm(ka[(i * D)..((i + 1) * D)], _w[$"{p}.self_attn.k_norm.weight"], _c.RmsNormEps), t, inv)).ToArray();
+            q[t] = Enumerable.Range(0, nH).Select(i => RotateHalves(Norm(qa[(i * D)..((i + 1) * D)], _w[$"{p}.self_attn.q_norm.weight"], _c.RmsNormEps), t, inv, factor)).ToArray();
+            k[t] = Enumerable.Range(0, nKv).Select(i => RotateHalves(Norm(ka[(i * D)..((i + 1) * D)], _w[$"{p}.self_attn.k_norm.weight"], _c.RmsNormEps), t, inv, factor)).ToArray();
             v[t] = Enumerable.Range(0, nKv).Select(i => va[(i * D)..((i + 1) * D)]).ToArray();
         }
         var result = new double[T][];
@@ -209,13 +211,13 @@ internal sealed class MoeReferenceTransformer
         return y;
     }
 
-    static double[] RotateHalves(double[] x, int position, double[] inv)
+    static double[] RotateHalves(double[] x, int position, double[] inv, double factor)
     {
         int half = x.Length / 2;
         var y = new double[x.Length];
         for (int i = 0; i < half; i++)
         {
-            double c = Math.Cos(position * inv[i]), s = Math.Sin(position * inv[i]);
+            double c = Math.Cos(position * inv[i]) * factor, s = Math.Sin(position * inv[i]) * factor;
             y[i] = x[i] * c - x[i + half] * s;
             y[i + half] = x[i + half] * c + x[i] * s;
         }
