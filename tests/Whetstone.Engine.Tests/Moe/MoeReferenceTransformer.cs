@@ -14,6 +14,7 @@ internal sealed class MoeReferenceTransformer
 {
     readonly ModelConfig _c;
     readonly Dictionary<string, double[]> _w = new();
+    int _length;
 
     public MoeReferenceTransformer(string directory, ModelConfig config)
     {
@@ -61,6 +62,8 @@ internal sealed class MoeReferenceTransformer
     public double[][] Logits(int[] tokens)
     {
         int T = tokens.Length, H = _c.HiddenSize;
+        _length = T;
+        Choices.Clear();
         var x = new double[T][];
         for (int t = 0; t < T; t++) x[t] = _w["model.embed_tokens.weight"].Skip(tokens[t] * H).Take(H).ToArray();
         for (int l = 0; l < _c.NumHiddenLayers; l++)
@@ -173,7 +176,7 @@ internal sealed class MoeReferenceTransformer
             for (int e = 0; e < E; e++) if (!kept.Contains(e / size)) choice[e] = 0.0;
         }
         var chosen = Enumerable.Range(0, E).OrderByDescending(e => choice[e]).Take(k).ToArray();
-        if (!Choices.TryGetValue(layer, out var perToken)) Choices[layer] = perToken = new int[100][];
+        if (!Choices.TryGetValue(layer, out var perToken)) Choices[layer] = perToken = new int[_length][];
         perToken[t] = chosen;
         var gates = chosen.Select(e => scores[e]).ToArray();
         if (m.NormTopkProb && (m.Scoring == RouterScoring.Softmax || k > 1))
