@@ -46,6 +46,13 @@ if (args.Contains("--lora-decode"))
     LoraDecodeBenchmark.Run(preset, ranks);
     return;
 }
+if (args.Contains("--moe"))
+{
+    // --moe [--bf16]: a K2-shaped MoE vs a dense model of equal active parameters (issue #18).
+    Console.WriteLine($"# MoE vs dense of equal active parameters — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Avx2Only.Describe()}");
+    MoeBenchmark.Run(args.Contains("--bf16") ? ScalarType.BFloat16 : ScalarType.Float32);
+    return;
+}
 if (args.Contains("--service"))
 {
     var serviceDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;

@@ -34,17 +34,17 @@ public sealed class CausalLanguageModel : nn.Module
 
     /// <summary>Final hidden states for whole sequences, no cache (the learner's path).
     /// tokens, positions: [B, T] int64 → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor? positions = null, AdapterBatch? adapters = null)
+    public Tensor Forward(Tensor tokens, Tensor? positions = null, AdapterBatch? adapters = null, ExpertRouting? routing = null)
     {
         positions ??= arange(tokens.shape[1], dtype: ScalarType.Int64).unsqueeze(0).expand(tokens.shape[0], -1);
         CheckPositions(positions);
         var (cos, sin) = _rotary.Angles(positions, Dtype);
-        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters });
+        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters, Routing = routing });
     }
 
     /// <summary>Hidden states for new tokens at the given positions, reading and extending the
     /// cache (the sampler's path). tokens, positions: [B, T] → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null)
+    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null, ExpertRouting? routing = null)
     {
         CheckPositions(positions);
         long keyLength = positions.max().item<long>() + 1;
@@ -55,7 +55,7 @@ public sealed class CausalLanguageModel : nn.Module
         var mask = (keyPositions.view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1));   // [B, 1, T, L]
         return _body.Forward(tokens, new ForwardContext
         {
-            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters,
+            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters, Routing = routing,
         });
     }
 
@@ -78,8 +78,8 @@ public sealed class CausalLanguageModel : nn.Module
         var targets = new List<LoraTarget>();
         foreach (var layer in _body.Layers)
         {
-            targets.AddRange(layer.Attention.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Attention)));
-            targets.AddRange(layer.Mlp.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
+            targets.AddRange(layer.AttentionProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Attention)));
+            targets.AddRange(layer.MlpProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
         }
         targets.Add(new LoraTarget(UnembeddingName, Config.HiddenSize, Config.VocabSize, LoraTargetGroup.Unembed));
         return targets;
