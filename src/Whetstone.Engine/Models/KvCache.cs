@@ -15,7 +15,7 @@ public sealed class KvCache : IDisposable
     public int BatchSize { get; }
     public int Capacity { get; }
 
-    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype)
+    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype, Device device)
     {
         BatchSize = batchSize;
         Capacity = capacity;
@@ -23,8 +23,8 @@ public sealed class KvCache : IDisposable
         _values = new Tensor[config.NumHiddenLayers];
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
-            _values[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
+            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
+            _values[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
         }
     }
 
@@ -56,7 +56,7 @@ public sealed class KvCache : IDisposable
     public KvCache SelectRows(long[] rows)
     {
         using var scope = NewDisposeScope();
-        var index = tensor(rows);
+        var index = tensor(rows, device: _keys[0].device);
         var keys = _keys.Select(k => k.index_select(0, index).DetachFromDisposeScope()).ToArray();
         var values = _values.Select(v => v.index_select(0, index).DetachFromDisposeScope()).ToArray();
         return new KvCache(keys, values, Capacity);
