@@ -90,11 +90,11 @@ public sealed class AdapterBatch : IDisposable
         long next = 0;
         foreach (var group in active.OrderBy(g => g.Start))
         {
-            if (group.Start > next) pieces.Add(zeros(Shape(y, group.Start - next), y.dtype, y.device));
+            if (group.Start > next) pieces.Add(zeros(Shape(y, group.Start - next), y.dtype, device: y.device));
             pieces.Add(Delta(group, moduleName, x.narrow(0, group.Start, group.Count)));
             next = group.Start + group.Count;
         }
-        if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype, y.device));
+        if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype, device: y.device));
         return cat(pieces, 0);
     }
 

@@ -44,7 +44,7 @@ public sealed class LoraAdapter : IDisposable
             double bound = 1.0 / Math.Sqrt(target.InFeatures);
             using var raw = rand([config.Rank, target.InFeatures], generator: generator, dtype: ScalarType.Float64, device: CPU);
             var a = ((raw * 2 - 1) * bound).to(dtype, device).DetachFromDisposeScope();
-            var b = zeros([target.OutFeatures, config.Rank], dtype, device).DetachFromDisposeScope();
+            var b = zeros([target.OutFeatures, config.Rank], dtype, device: device).DetachFromDisposeScope();
             weights[target.Name] = new LoraWeights(target, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
         }
         return new LoraAdapter(config, weights, config.ValueHead ? Lora.ValueHead.Create(hiddenSize, config.Seed, dtype, device) : null);

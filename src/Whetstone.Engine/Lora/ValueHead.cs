@@ -29,7 +29,7 @@ public sealed class ValueHead : IDisposable
         double bound = 1.0 / Math.Sqrt(hiddenSize);
         device ??= CPU;
         using var raw = rand([hiddenSize], generator: generator, dtype: ScalarType.Float64, device: CPU);   // drawn on the CPU: one seed, one head on every device
-        return new ValueHead(((raw * 2 - 1) * bound).to(dtype, device), zeros([1], dtype, device));
+        return new ValueHead(((raw * 2 - 1) * bound).to(dtype, device), zeros([1], dtype, device: device));
     }
 
     public static ValueHead FromTensors(Tensor weight, Tensor bias, long hiddenSize, Device? device = null)
