@@ -100,7 +100,7 @@ public sealed class SafetensorsFile : IDisposable
     public unsafe Tensor Read(string name)
     {
         var entry = Get(name);
-        var tensor = empty(entry.Shape, entry.Dtype);
+        var tensor = empty(entry.Shape, entry.Dtype, device: CPU);   // checkpoints are read into host memory, then placed
         long length = entry.End - entry.Begin;
         if (length == 0) return tensor;
         byte* basePointer = null;

@@ -14,8 +14,8 @@ public static class RandomWeights
         var generator = new Generator((ulong)seed);
         var weights = new List<KeyValuePair<string, Tensor>>();
         void Normal(string name, params long[] shape) =>
-            weights.Add(new(name, (normal(0, 0.02, shape, generator: generator)).to(dtype)));
-        void Ones(string name, long size) => weights.Add(new(name, ones(size, dtype)));
+            weights.Add(new(name, (normal(0, 0.02, shape, generator: generator, device: CPU)).to(dtype)));
+        void Ones(string name, long size) => weights.Add(new(name, ones(size, dtype, device: CPU)));   // written to a checkpoint file
 
         void SwiGlu(string p, long hiddenSize, long width)
         {

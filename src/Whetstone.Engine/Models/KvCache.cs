@@ -18,7 +18,7 @@ public sealed class KvCache : IDisposable
     public int BatchSize { get; }
     public int Capacity { get; }
 
-    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype)
+    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype, Device device)
     {
         BatchSize = batchSize;
         Capacity = capacity;
@@ -28,8 +28,8 @@ public sealed class KvCache : IDisposable
         long[] valueShape = config.Mla is MlaShape m ? [batchSize, 1, capacity, m.QkRopeHeadDim] : keyShape;
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            _keys[i] = zeros(keyShape, dtype).DetachFromDisposeScope();
-            _values[i] = zeros(valueShape, dtype).DetachFromDisposeScope();
+            _keys[i] = zeros(keyShape, dtype, device: device).DetachFromDisposeScope();
+            _values[i] = zeros(valueShape, dtype, device: device).DetachFromDisposeScope();
         }
     }
 
@@ -69,7 +69,7 @@ public sealed class KvCache : IDisposable
     public KvCache SelectRows(long[] rows)
     {
         using var scope = NewDisposeScope();
-        var index = tensor(rows);
+        var index = tensor(rows, device: _keys[0].device);
         var keys = _keys.Select(k => k.index_select(0, index).DetachFromDisposeScope()).ToArray();
         var values = _values.Select(v => v.index_select(0, index).DetachFromDisposeScope()).ToArray();
         return new KvCache(keys, values, Capacity);

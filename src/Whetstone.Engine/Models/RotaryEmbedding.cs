@@ -71,7 +71,7 @@ internal sealed class RotaryEmbedding
     /// <summary>cos and sin for each position: [B, T] → two [B, T, 1, D] tensors in <paramref name="dtype"/>.</summary>
     public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype)
     {
-        var inv = tensor(_inverseFrequencies);                                   // [D/2]
+        var inv = tensor(_inverseFrequencies, device: positions.device);         // [D/2]
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * inv;        // [B, T, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(2);                          // [B, T, 1, D]
         if (_attentionFactor != 1.0) return ((emb.cos() * _attentionFactor).to(dtype), (emb.sin() * _attentionFactor).to(dtype));
