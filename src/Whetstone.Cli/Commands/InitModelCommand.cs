@@ -11,7 +11,7 @@ internal static class InitModelCommand
     public static Command Create()
     {
         var output = new Option<string>("--out", "-o") { Description = "Directory to write", Required = true };
-        var family = new Option<string>("--family") { Description = "llama, qwen2 or qwen3", DefaultValueFactory = _ => "qwen3" };
+        var family = new Option<string>("--family") { Description = "llama, qwen2, qwen3 or qwen2_5_vl", DefaultValueFactory = _ => "qwen3" };
         var preset = new Option<string?>("--preset") { Description = "Shape preset: tiny, 5m, 30m, 120m (other options override it)" };
         var hidden = new Option<int?>("--hidden-size");
         var layers = new Option<int?>("--layers");
@@ -37,7 +37,9 @@ internal static class InitModelCommand
             var storedDtype = ComputeDtype.Parse(result.GetValue(dtype)!);
             spec = spec with
             {
-                Family = ModelFamilyNames.Parse(result.GetValue(family)!),
+                // qwen2_5_vl: a Qwen2 LM with a tiny random Qwen2.5-VL vision tower.
+                Family = result.GetValue(family) is "qwen2_5_vl" ? ModelFamily.Qwen2 : ModelFamilyNames.Parse(result.GetValue(family)!),
+                Vision = result.GetValue(family) is "qwen2_5_vl" ? new RandomVisionSpec() : null,
                 HiddenSize = result.GetValue(hidden) ?? spec.HiddenSize,
                 NumHiddenLayers = result.GetValue(layers) ?? spec.NumHiddenLayers,
                 NumAttentionHeads = result.GetValue(heads) ?? spec.NumAttentionHeads,

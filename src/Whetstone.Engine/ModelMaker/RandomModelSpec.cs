@@ -29,9 +29,12 @@ public sealed record RandomModelSpec
     public ScalarType StoredDtype { get; init; } = ScalarType.Float32;
     /// <summary>Split weights into shards of at most this many bytes (null: one file).</summary>
     public long? MaxShardBytes { get; init; }
+    /// <summary>A Qwen2.5-VL vision tower on a Qwen2 LM (null: text only).</summary>
+    public RandomVisionSpec? Vision { get; init; }
 
     public ByteLevelTokenizerStyle EffectiveTokenizerStyle =>
-        TokenizerStyle ?? (Family == ModelFamily.Llama ? ByteLevelTokenizerStyle.Llama3 : ByteLevelTokenizerStyle.ChatMl);
+        TokenizerStyle ?? (Vision is not null ? ByteLevelTokenizerStyle.ChatMlVision
+            : Family == ModelFamily.Llama ? ByteLevelTokenizerStyle.Llama3 : ByteLevelTokenizerStyle.ChatMl);
 
     /// <summary>Qwen3-shaped presets used by tests and benchmarks; the name is the rough
     /// parameter count with an 8192-row vocabulary.</summary>
