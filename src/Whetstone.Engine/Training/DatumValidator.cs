@@ -22,7 +22,8 @@ internal static class DatumValidator
             if (d.Length > config.MaxPositionEmbeddings)
                 throw new TrainingArgumentException($"{at}.model_input", $"has {d.Length} tokens, more than the model's maximum of {config.MaxPositionEmbeddings}");
             CheckTokens($"{at}.model_input", d.InputTokens, config.VocabSize);
-            if (d.Images.Count > 0) CheckImages($"{at}.model_input", d, config);
+            if (Models.Vision.PlacedImageCheck.Problem(config, d.InputTokens, d.Images) is { } problem)
+                throw new TrainingArgumentException($"{at}.model_input{problem.Field}", problem.Message);
             CheckLength($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens.Count, d.Length);
             CheckTokens($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens, config.VocabSize);
             if (work.Loss is LossSpec spec)
@@ -36,22 +37,6 @@ internal static class DatumValidator
             {
                 CheckFloats($"logprob_gradients[{i}]", work.LogprobGradients![i], d.Length, "a custom loss");
             }
-        }
-    }
-
-    // Each image must cover image pad tokens inside the input; the Service places them so, this
-    // guards direct engine callers.
-    static void CheckImages(string field, Datum d, ModelConfig config)
-    {
-        var vision = config.Vision ?? throw new TrainingArgumentException(field, "has images, but this base model has no vision encoder");
-        foreach (var image in d.Images)
-        {
-            int tokens = image.Patches.Tokens(vision.SpatialMergeSize);
-            if (image.Offset < 0 || image.Offset + tokens > d.Length)
-                throw new TrainingArgumentException(field, $"an image at token {image.Offset} spans {tokens} tokens, past the input's {d.Length}");
-            for (int t = image.Offset; t < image.Offset + tokens; t++)
-                if (d.InputTokens[t] != vision.ImageTokenId)
-                    throw new TrainingArgumentException($"{field}[{t}]", $"= {d.InputTokens[t]} lies under an image but is not the image pad token {vision.ImageTokenId}");
         }
     }
 
