@@ -31,7 +31,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var host = context.Host(target.BaseModel);
         var tokenizer = host.Worker.Tokenizer;
         var (prompt, renderer) = Render(request, tokenizer);
-        var engineRequest = Validate(request, prompt, renderer, host.Worker);
+        IReadOnlyList<Engine.Models.Vision.PlacedImage> images = [];
+        if (request.Images.Count > 0)
+            (prompt, images) = Images.ChatImage.Expand(prompt, request.Images, Images.ImageInputRules.For(host.Worker.Config.Vision, context.DataDirectory));
+        var engineRequest = Validate(request, prompt, renderer, host.Worker) with { Images = images };
+        if (images.Count > 0) host.Worker.Validate(engineRequest);
         var stream = Submit(host, engineRequest, target, caller, http.RequestAborted);
 
         var chunks = new OpenAiChunks((request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), request, served.Created, tokenizer);
