@@ -65,7 +65,7 @@ internal static class InitModelCommand
             };
             var directory = result.GetValue(output)!;
             var config = RandomModelWriter.Write(directory, spec);
-            Console.WriteLine($"wrote {config.Family.Architecture()} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}) to {Path.GetFullPath(directory)}");
+            Console.WriteLine($"wrote {(config.Vision is null ? config.Family.Architecture() : "Qwen2_5_VLForConditionalGeneration")} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}) to {Path.GetFullPath(directory)}");
             return 0;
         }));
         return command;
