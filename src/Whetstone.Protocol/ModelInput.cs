@@ -15,6 +15,7 @@ public sealed record ModelInput(IReadOnlyList<ModelInputChunk> Chunks)
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(EncodedTextChunk), "encoded_text")]
 [JsonDerivedType(typeof(ImageChunk), "image")]
+[JsonDerivedType(typeof(ImageAssetPointerChunk), "image_asset_pointer")]
 public abstract record ModelInputChunk;
 
 public sealed record EncodedTextChunk(IReadOnlyList<int> Tokens) : ModelInputChunk;
@@ -22,3 +23,7 @@ public sealed record EncodedTextChunk(IReadOnlyList<int> Tokens) : ModelInputChu
 /// <summary>An image as base64 bytes, "png" or "jpeg"; expected_tokens optionally states how
 /// many positions it occupies.</summary>
 public sealed record ImageChunk(string Data, string Format, int? ExpectedTokens = null) : ModelInputChunk;
+
+/// <summary>An image stored on the server: <paramref name="Location"/> is a path relative to the
+/// server's asset folder (&lt;data directory&gt;/assets), never a URL; "png" or "jpeg".</summary>
+public sealed record ImageAssetPointerChunk(string Location, string Format, int? ExpectedTokens = null) : ModelInputChunk;

@@ -16,6 +16,7 @@ internal sealed record ByteLevelStyleConventions(
     {
         ByteLevelTokenizerStyle.ChatMl => ChatMl,
         ByteLevelTokenizerStyle.Llama3 => Llama3,
+        ByteLevelTokenizerStyle.ChatMlVision => ChatMl with { SpecialTokens = [.. ChatMl.SpecialTokens, "<|vision_start|>", "<|vision_end|>", "<|image_pad|>"] },
         _ => throw new ArgumentOutOfRangeException(nameof(style), style, "Unknown tokenizer style."),
     };
 

@@ -15,4 +15,10 @@ public enum ByteLevelTokenizerStyle
     /// &lt;|end_of_text|&gt; for generation), no pad.
     /// </summary>
     Llama3,
+
+    /// <summary>
+    /// Qwen2.5-VL: ChatML plus &lt;|vision_start|&gt;, &lt;|vision_end|&gt; and &lt;|image_pad|&gt;
+    /// (the image placeholder), appended after the ChatML tokens.
+    /// </summary>
+    ChatMlVision,
 }

@@ -13,6 +13,9 @@ public sealed record LoraConfig
     public bool TrainMlp { get; init; } = true;
     /// <summary>lm_head (the unembedding; also when tied to the embedding).</summary>
     public bool TrainUnembed { get; init; } = true;
+    /// <summary>The vision tower's blocks (attn.qkv, attn.proj, mlp.*) of a vision-language
+    /// model; its projector (visual.merger.mlp.*) follows <see cref="TrainMlp"/>. Off by default.</summary>
+    public bool TrainVisionTower { get; init; }
     /// <summary>Seeds the random initialisation of the A matrices.</summary>
     public long Seed { get; init; }
 
@@ -39,11 +42,12 @@ public sealed record LoraConfig
         LoraTargetGroup.Attention => TrainAttention,
         LoraTargetGroup.Mlp => TrainMlp,
         LoraTargetGroup.Unembed => TrainUnembed,
+        LoraTargetGroup.VisionTower => TrainVisionTower,
         _ => false,
     };
 }
 
-public enum LoraTargetGroup { Attention, Mlp, Unembed }
+public enum LoraTargetGroup { Attention, Mlp, Unembed, VisionTower }
 
 /// <summary>One projection LoRA can attach to, by its Hugging Face module path.</summary>
 public sealed record LoraTarget(string Name, long InFeatures, long OutFeatures, LoraTargetGroup Group);

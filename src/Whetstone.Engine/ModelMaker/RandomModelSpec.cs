@@ -44,9 +44,12 @@ public sealed record RandomModelSpec
         Scoring = RouterScoring.Sigmoid, RoutedExperts = 16, ExpertsPerToken = 4, MoeIntermediateSize = 32, SharedExperts = 1,
         FirstKDenseReplace = 1, NGroup = 4, TopkGroup = 2, NormTopkProb = true, RoutedScalingFactor = 2.5,
     };
+    /// <summary>A Qwen2.5-VL vision tower on a Qwen2 LM (null: text only).</summary>
+    public RandomVisionSpec? Vision { get; init; }
 
     public ByteLevelTokenizerStyle EffectiveTokenizerStyle =>
-        TokenizerStyle ?? (Family == ModelFamily.Llama ? ByteLevelTokenizerStyle.Llama3 : ByteLevelTokenizerStyle.ChatMl);
+        TokenizerStyle ?? (Vision is not null ? ByteLevelTokenizerStyle.ChatMlVision
+            : Family == ModelFamily.Llama ? ByteLevelTokenizerStyle.Llama3 : ByteLevelTokenizerStyle.ChatMl);
 
     /// <summary>Qwen3-shaped presets used by tests and benchmarks; the name is the rough
     /// parameter count with an 8192-row vocabulary.</summary>

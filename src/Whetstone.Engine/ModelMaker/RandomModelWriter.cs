@@ -48,6 +48,24 @@ public static class RandomModelWriter
                 _ => "float32",
             },
         };
+        if (spec.Vision is { } v)
+        {
+            if (spec.Family != ModelFamily.Qwen2) throw new ArgumentException("a vision tower goes on a Qwen2 LM (Qwen2.5-VL)");
+            int half = headDim / 2, temporal = half / 4, height = (half - temporal) / 2;
+            config = config with
+            {
+                Vision = new Models.Vision.VisionConfig
+                {
+                    Depth = v.Depth, HiddenSize = v.HiddenSize, NumHeads = v.NumHeads, IntermediateSize = v.IntermediateSize,
+                    OutHiddenSize = spec.HiddenSize, PatchSize = v.PatchSize, WindowSize = v.WindowSize, FullAttBlockIndexes = v.FullAttBlockIndexes,
+                    ImageTokenId = tokenizer.SpecialTokenIds["<|image_pad|>"],
+                    VisionStartTokenId = tokenizer.SpecialTokenIds["<|vision_start|>"],
+                    VisionEndTokenId = tokenizer.SpecialTokenIds["<|vision_end|>"],
+                },
+                // Qwen2.5-VL splits its 64 frequency pairs 16/24/24; the same proportions here.
+                MropeSection = [temporal, height, half - temporal - height],
+            };
+        }
         // Parse what we write: a shape the loader would refuse is refused here, before any weights.
         var json = config.ToJson();
         if (spec.Fp8Weights)

@@ -46,6 +46,33 @@ public static class RandomWeights
         }
         Ones("model.norm.weight", hidden);
         if (!config.TieWordEmbeddings) Normal("lm_head.weight", config.VocabSize, hidden);
+        if (config.Vision is { } v)
+        {
+            // Qwen2.5-VL's "visual.*" tensors, shapes as in its checkpoints.
+            long w = v.HiddenSize, vi = v.IntermediateSize, group = w * v.SpatialMergeSize * v.SpatialMergeSize;
+            Normal("visual.patch_embed.proj.weight", w, v.InChannels, v.TemporalPatchSize, v.PatchSize, v.PatchSize);
+            for (int i = 0; i < v.Depth; i++)
+            {
+                string p = $"visual.blocks.{i}";
+                Ones($"{p}.norm1.weight", w);
+                Ones($"{p}.norm2.weight", w);
+                Normal($"{p}.attn.qkv.weight", 3 * w, w);
+                Normal($"{p}.attn.qkv.bias", 3 * w);
+                Normal($"{p}.attn.proj.weight", w, w);
+                Normal($"{p}.attn.proj.bias", w);
+                Normal($"{p}.mlp.gate_proj.weight", vi, w);
+                Normal($"{p}.mlp.gate_proj.bias", vi);
+                Normal($"{p}.mlp.up_proj.weight", vi, w);
+                Normal($"{p}.mlp.up_proj.bias", vi);
+                Normal($"{p}.mlp.down_proj.weight", w, vi);
+                Normal($"{p}.mlp.down_proj.bias", w);
+            }
+            Ones("visual.merger.ln_q.weight", w);
+            Normal("visual.merger.mlp.0.weight", group, group);
+            Normal("visual.merger.mlp.0.bias", group);
+            Normal("visual.merger.mlp.2.weight", hidden, group);
+            Normal("visual.merger.mlp.2.bias", hidden);
+        }
         return weights;
 
         void LatentAttention(string p, MlaShape mla)

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Utils;
 using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models.Vision;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Models;
@@ -16,6 +17,7 @@ public sealed class CausalLanguageModel : nn.Module
 
     [ComponentName(Name = "model")] readonly DecoderStack _body;
     [ComponentName(Name = "lm_head")] readonly LinearProjection? _lmHead;
+    [ComponentName(Name = VisionTower.Prefix)] readonly VisionTower? _visual;
     readonly RotaryEmbedding _rotary;
 
     public ModelConfig Config { get; }
@@ -31,6 +33,7 @@ public sealed class CausalLanguageModel : nn.Module
         _body = new DecoderStack(weights, "model", config);
         if (!config.TieWordEmbeddings)
             _lmHead = new LinearProjection(weights, UnembeddingName, config.HiddenSize, config.VocabSize, false);
+        if (config.Vision is not null) _visual = new VisionTower(weights, config.Vision);
         _rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }
@@ -49,21 +52,66 @@ public sealed class CausalLanguageModel : nn.Module
         return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters, Routing = routing });
     }
 
+    /// <summary>Whole sequences whose rows may hold images (the learner's path for a
+    /// vision-language model): each row's images go through the tower into the positions of their
+    /// pad tokens, and the rows get M-RoPE positions. images: one list per row (empty = text).</summary>
+    public Tensor ForwardWithImages(Tensor tokens, IReadOnlyList<IReadOnlyList<PlacedImage>> images, AdapterBatch? adapters = null)
+    {
+        if (images.All(i => i.Count == 0)) return Forward(tokens, null, adapters);
+        long length = tokens.shape[1];
+        var slots = arange(length, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
+        var rope = VisionLanguageInputs.RopePositions(images, length, 0, Config.Vision!);           // [3, B, T]
+        CheckPosition(rope.max().item<long>());
+        var (cos, sin) = _rotary.Angles(rope, Dtype, Config.MropeSection!);
+        return _body.ForwardEmbeddings(Embed(tokens, images, adapters), new ForwardContext { Cos = cos, Sin = sin, Positions = slots, Adapters = adapters });
+    }
+
+    /// <summary>Token embeddings with each image's tower output written over its pad positions.</summary>
+    internal Tensor Embed(Tensor tokens, IReadOnlyList<IReadOnlyList<PlacedImage>> images, AdapterBatch? adapters)
+    {
+        var x = _body.Embed(tokens);                                                              // [B, T, hidden]
+        if (images.All(i => i.Count == 0)) return x;
+        var visual = _visual ?? throw new ArgumentException("images were given, but this model has no vision tower");
+        var rows = new Tensor[images.Count];
+        for (int b = 0; b < images.Count; b++)
+        {
+            rows[b] = x[b];
+            if (images[b].Count == 0) continue;
+            var adapter = adapters?.AdapterOf(b);
+            using var rowAdapters = adapter is null ? null : new AdapterBatch([adapter]);
+            var features = visual.Forward(images[b].Select(i => i.Patches).ToArray(), rowAdapters, Dtype);   // [n, hidden]
+            var index = VisionLanguageInputs.ImagePositions(images[b], Config.Vision!.SpatialMergeSize);
+            if (index.Max() >= tokens.shape[1]) throw new ArgumentException($"row {b}: an image reaches position {index.Max()}, past the sequence's end");
+            rows[b] = x[b].index_copy(0, tensor(index, device: Device), features.to(x.dtype));
+        }
+        return stack(rows);
+    }
+
     /// <summary>Hidden states for new tokens at the given positions, reading and extending the
     /// cache (the sampler's path). tokens, positions: [B, T] → [B, T, hidden].
     /// <paramref name="maxPosition"/>: the largest entry of positions, where the caller knows it
     /// (the sampler builds them from its own arrays), which saves reading it back from the device.</summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null, long? maxPosition = null, ExpertRouting? routing = null)
+    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null, long? maxPosition = null, ExpertRouting? routing = null) =>
+        Forward(tokens, positions, cache, adapters, images: null, ropePositions: null, maxPosition: maxPosition, routing: routing);
+
+    /// <summary>The cached path with images: <paramref name="ropePositions"/> ([B, T], or [3, B, T]
+    /// M-RoPE) turn the rotary angles while <paramref name="positions"/> stay the cache slots;
+    /// <paramref name="images"/> (one list per row, or null) are spliced into the embeddings.</summary>
+    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters,
+        IReadOnlyList<IReadOnlyList<PlacedImage>>? images, Tensor? ropePositions, long? maxPosition = null, ExpertRouting? routing = null)
     {
         long lastPosition = maxPosition ?? positions.max().item<long>();
         CheckPosition(lastPosition);
+        if (ropePositions is not null) CheckPosition(ropePositions.max().item<long>());
         long keyLength = lastPosition + 1;
         if (keyLength > cache.Capacity)
             throw new ArgumentException($"position {keyLength - 1} does not fit the KV cache's capacity of {cache.Capacity}");
-        var (cos, sin) = _rotary.Angles(positions, Dtype);
+        var (cos, sin) = ropePositions is null ? _rotary.Angles(positions, Dtype)
+            : Config.MropeSection is { } section ? _rotary.Angles(ropePositions, Dtype, section) : _rotary.Angles(ropePositions, Dtype);
         var keyPositions = arange(keyLength, dtype: ScalarType.Int64, device: Device);
         var mask = (keyPositions.view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1));   // [B, 1, T, L]
-        return _body.Forward(tokens, new ForwardContext
+        var embeddings = images is null ? _body.Embed(tokens) : Embed(tokens, images, adapters);
+        return _body.ForwardEmbeddings(embeddings, new ForwardContext
         {
             Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters, Routing = routing,
         });
@@ -80,6 +128,9 @@ public sealed class CausalLanguageModel : nn.Module
         return logits.dtype == ScalarType.Float64 ? logits : logits.to(ScalarType.Float32);
     }
 
+    /// <summary>The vision tower of a vision-language model; null for text-only models.</summary>
+    internal VisionTower? Visual => _visual;
+
     public KvCache CreateCache(int batchSize, int capacity) => new(Config, batchSize, capacity, Dtype, Device);
 
     /// <summary>The projections a LoRA adapter can attach to, in model order.</summary>
@@ -92,6 +143,12 @@ public sealed class CausalLanguageModel : nn.Module
             targets.AddRange(layer.MlpProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
         }
         targets.Add(new LoraTarget(UnembeddingName, Config.HiddenSize, Config.VocabSize, LoraTargetGroup.Unembed));
+        if (_visual is not null)
+        {
+            // The projector counts as MLP (train_mlp); the tower's own blocks only on request.
+            targets.AddRange(_visual.ProjectorProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
+            targets.AddRange(_visual.TowerProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.VisionTower)));
+        }
         return targets;
     }
 

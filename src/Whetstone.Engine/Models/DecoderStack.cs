@@ -25,9 +25,13 @@ internal sealed class DecoderStack : nn.Module
     public Tensor EmbeddingWeight => _embedTokens.Weight;
     public IEnumerable<DecoderLayer> Layers => _layers;
 
-    public Tensor Forward(Tensor tokens, ForwardContext context)
+    public Tensor Forward(Tensor tokens, ForwardContext context) => ForwardEmbeddings(Embed(tokens), context);
+
+    public Tensor Embed(Tensor tokens) => _embedTokens.Forward(tokens);              // [B, T] → [B, T, hidden]
+
+    /// <summary>The layers and the final norm over given input embeddings (image positions spliced in).</summary>
+    public Tensor ForwardEmbeddings(Tensor x, ForwardContext context)
     {
-        var x = _embedTokens.Forward(tokens);                                        // [B, T, hidden]
         foreach (var layer in _layers) x = layer.Forward(x, context);
         return _norm.Forward(x);
     }

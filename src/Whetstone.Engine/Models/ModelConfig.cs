@@ -36,6 +36,11 @@ public sealed record ModelConfig
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
     /// <summary>The dtype the weights were stored in according to the config ("float32", "bfloat16", …).</summary>
     public string TorchDtype { get; init; } = "float32";
+    /// <summary>The vision tower of a Qwen2.5-VL checkpoint (its LM is Qwen2's); null for text-only models.</summary>
+    public Vision.VisionConfig? Vision { get; init; }
+    /// <summary>M-RoPE: how many rotary frequency pairs follow the temporal, height and width
+    /// position (rope_scaling.mrope_section, e.g. [16, 24, 24]); null = 1-D positions.</summary>
+    public IReadOnlyList<int>? MropeSection { get; init; }
 
     public int GroupSize => NumAttentionHeads / NumKeyValueHeads;
 
@@ -71,6 +76,11 @@ public sealed record ModelConfig
             throw new ModelConfigException("use_sliding_window", "= true is not supported");
 
         var (theta, scaling) = ReadRope(json);
+        bool vision = IsVisionLanguage(json);
+        var mrope = ((json["rope_parameters"] ?? json["rope_scaling"]) as JsonObject)?["mrope_section"] as JsonArray;
+        int[]? mropeSection = mrope?.Select(n => n!.GetValue<int>()).ToArray();
+        if (mropeSection is not null && (mropeSection.Length != 3 || mropeSection.Sum() * 2 != headDim))
+            throw new ModelConfigException("rope_scaling.mrope_section", $"= [{string.Join(", ", mropeSection)}] must be three sections summing to head_dim / 2 = {headDim / 2}");
         bool attentionBias = family == ModelFamily.Qwen2 || (json["attention_bias"]?.GetValue<bool>() ?? false);
         if (attentionBias && family is ModelFamily.DeepseekV3 or ModelFamily.Qwen3Moe)
             throw new ModelConfigException("attention_bias", $"= true is not supported for {family.Architecture()}");
@@ -98,6 +108,8 @@ public sealed record ModelConfig
             Mla = mla,
             Moe = family is ModelFamily.DeepseekV3 or ModelFamily.Qwen3Moe ? MoeShape.Parse(json, family) : null,
             ModelTypeName = modelType is not null && modelType != family.ModelType() ? modelType : null,
+            Vision = vision ? Models.Vision.VisionConfig.Parse(json) : null,
+            MropeSection = mropeSection,
         };
         return config;
     }
@@ -112,6 +124,7 @@ public sealed record ModelConfig
         {
             "LlamaForCausalLM" or "llama" => ModelFamily.Llama,
             "Qwen2ForCausalLM" or "qwen2" => ModelFamily.Qwen2,
+            VisionLanguageArchitecture or VisionLanguageModelType => ModelFamily.Qwen2,   // its LM is Qwen2's
             "Qwen3ForCausalLM" or "qwen3" => ModelFamily.Qwen3,
             // Kimi K2 ships DeepseekV3ForCausalLM weights under model_type kimi_k2.
             "DeepseekV3ForCausalLM" or "deepseek_v3" or "kimi_k2" => ModelFamily.DeepseekV3,
@@ -120,6 +133,12 @@ public sealed record ModelConfig
                 $"= '{name}' is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, DeepseekV3ForCausalLM, Qwen3MoeForCausalLM)"),
         };
     }
+
+    const string VisionLanguageArchitecture = "Qwen2_5_VLForConditionalGeneration", VisionLanguageModelType = "qwen2_5_vl";
+
+    static bool IsVisionLanguage(JsonObject json) =>
+        (json["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() == VisionLanguageArchitecture
+        || json["model_type"]?.GetValue<string>() == VisionLanguageModelType;
 
     /// <summary>RoPE settings come either as rope_theta + rope_scaling (classic) or inside a
     /// rope_parameters object (transformers ≥ 4.56); both spell the same fields.</summary>
@@ -136,7 +155,7 @@ public sealed record ModelConfig
         double Number(string key, double fallback) => AsDouble(scalingJson[key]) ?? fallback;
         return type switch
         {
-            "default" => (theta, RopeScaling.None),
+            "default" or "mrope" => (theta, RopeScaling.None),   // mrope: M-RoPE sections, read apart
             "linear" => (theta, new RopeScaling { Type = "linear", Factor = Number("factor", 1.0) }),
             "llama3" => (theta, new RopeScaling
             {
@@ -242,6 +261,17 @@ public sealed record ModelConfig
             }
             json["rope_scaling"] = scaling;
         }
+        if (Vision is not null)
+        {
+            json["architectures"] = new JsonArray(VisionLanguageArchitecture);
+            json["model_type"] = VisionLanguageModelType;
+            json["vision_config"] = Vision.ToJson();
+            json["image_token_id"] = Vision.ImageTokenId;
+            json["vision_start_token_id"] = Vision.VisionStartTokenId;
+            json["vision_end_token_id"] = Vision.VisionEndTokenId;
+        }
+        if (MropeSection is not null)
+            json["rope_scaling"] = new JsonObject { ["type"] = "mrope", ["mrope_section"] = new JsonArray(MropeSection.Select(i => (JsonNode)i).ToArray()) };
         if (BosTokenId is int bos) json["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) json["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) json["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)i).ToArray());

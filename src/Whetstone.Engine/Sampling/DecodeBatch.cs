@@ -39,7 +39,7 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         using var _ = no_grad();
         var (prompts, hidden, logits) = PromptPrefill.Run(network, requests);
         using var promptCache = prompts;
-        var samples = PromptPrefill.Sequences(tokenizer, requests);
+        var samples = PromptPrefill.Sequences(network, tokenizer, requests);
         var promptLogprobs = requests.Select((r, p) => PromptLogprobsOf(r, hidden, p)).ToArray();
         var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])
         {
@@ -100,7 +100,10 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
                 : new AdapterBatch(rows.Select(r => r.Request.Adapter).ToArray()) { KeepStackedFactors = true };
             _adaptersCurrent = true;
         }
-        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters, maxPosition: positions.Max()), _adapters).squeeze(1);   // [A, V]
+        var rope = rows.Any(r => r.State.RopeDelta != 0)
+            ? tensor(rows.Select(r => r.State.NextPosition - 1 + r.State.RopeDelta).ToArray(), device: network.Device).unsqueeze(1) : null;
+        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters,
+            images: null, ropePositions: rope, maxPosition: positions.Max()), _adapters).squeeze(1);   // [A, V]
         Advance(logits, rows);
         DropFinished();
         return rows;

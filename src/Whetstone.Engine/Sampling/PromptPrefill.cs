@@ -26,14 +26,17 @@ internal static class PromptPrefill
         var positions = arange(longest, dtype: ScalarType.Int64, device: network.Device).unsqueeze(0).expand(promptCount, -1);
         var cache = network.CreateCache(promptCount, capacity);
         var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
-        var hidden = network.Forward(tokens, positions, cache, adapters, maxPosition: longest - 1);   // [P, T, h]
+        bool images = requests.Any(r => r.Images.Count > 0);
+        var imagesPerRow = images ? requests.Select(r => r.Images).ToArray() : null;
+        var rope = images ? Models.Vision.VisionLanguageInputs.RopePositions(imagesPerRow!, longest, 0, network.Config.Vision!) : null;   // [3, P, T]
+        var hidden = network.Forward(tokens, positions, cache, adapters, imagesPerRow, rope, maxPosition: longest - 1);   // [P, T, h]
         var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray(), device: network.Device);
         var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]
         return (cache, hidden, network.Logits(lastHidden, adapters));                        // [P, V]
     }
 
     /// <summary>One state per sample, in request then sample order.</summary>
-    public static List<(int Request, int Sample, SequenceState State)> Sequences(HuggingFaceTokenizer tokenizer, IReadOnlyList<SampleRequest> requests)
+    public static List<(int Request, int Sample, SequenceState State)> Sequences(CausalLanguageModel network, HuggingFaceTokenizer tokenizer, IReadOnlyList<SampleRequest> requests)
     {
         var sequences = new List<(int, int, SequenceState)>();
         for (int p = 0; p < requests.Count; p++)
@@ -42,7 +45,11 @@ internal static class PromptPrefill
             int seed = r.Params.Seed ?? Random.Shared.Next();
             for (int s = 0; s < r.NumSamples; s++)
                 sequences.Add((p, s, new SequenceState(p, r.Prompt.Count, r.Params, SampleSeed(seed, s),
-                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds)));
+                    tokenizer.CreateStreamingDecoder(), r.Params.IgnoreEos ? [] : tokenizer.EosTokenIds)
+                {
+                    RopeDelta = r.Images.Count == 0 ? 0
+                        : Models.Vision.MropePositions.For(r.Prompt.Count, r.Images, network.Config.Vision!.SpatialMergeSize).Delta,
+                }));
         }
         return sequences;
     }

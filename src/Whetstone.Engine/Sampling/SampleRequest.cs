@@ -14,6 +14,9 @@ public sealed record SampleRequest(IReadOnlyList<int> Prompt, int NumSamples, Sa
     /// <summary>Also report the k most likely tokens at every sampled position (0 = none). Only
     /// the running <see cref="DecodeBatch"/> reports them (the OpenAI API's top_logprobs).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>Images over image pad tokens of the prompt (vision-language models): the prefill
+    /// runs them through the tower; decoding continues with the prompt's M-RoPE offset.</summary>
+    public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
 }
 
 public enum StopReason { Stop, Length }

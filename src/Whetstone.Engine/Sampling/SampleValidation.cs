@@ -16,6 +16,8 @@ public static class SampleValidation
             throw new SamplingArgumentException("num_samples", $"= {r.NumSamples} must be between 1 and {MaxSamplesPerRequest}");
         if (r.TopkPromptLogprobs < 0) throw new SamplingArgumentException("topk_prompt_logprobs", $"= {r.TopkPromptLogprobs} must be ≥ 0");
         CheckTokens(config, "prompt", r.Prompt);
+        if (Models.Vision.PlacedImageCheck.Problem(config, r.Prompt, r.Images) is { } problem)
+            throw new SamplingArgumentException("prompt" + problem.Field, problem.Message);
         r.Params.Validate(config.VocabSize);
         int limit = config.MaxPositionEmbeddings;
         if (r.Prompt.Count + r.Params.MaxTokens > limit)

@@ -33,15 +33,19 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
 
     /// <summary>log p(tokens[t] | tokens[..t]) for every token (first null), computed by a full
     /// forward pass without cache — the learner's path.</summary>
-    public IReadOnlyList<float?> ComputeLogprobs(IReadOnlyList<int> tokens, LoraAdapter? adapter = null)
+    public IReadOnlyList<float?> ComputeLogprobs(IReadOnlyList<int> tokens, LoraAdapter? adapter = null,
+        IReadOnlyList<Models.Vision.PlacedImage>? images = null)
     {
         if (tokens.Count == 0) throw new SamplingArgumentException("tokens", "must not be empty");
         CheckTokens("tokens", tokens);
+        if (images is not null && Models.Vision.PlacedImageCheck.Problem(network.Config, tokens, images) is { } problem)
+            throw new SamplingArgumentException("tokens" + problem.Field, problem.Message);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = tensor(tokens.Select(t => (long)t).ToArray(), device: network.Device).unsqueeze(0);
         var adapters = AdapterBatch.For([adapter]);
-        var logits = network.Logits(network.Forward(input, adapters: adapters), adapters)[0];
+        var hidden = images is { Count: > 0 } ? network.ForwardWithImages(input, [images], adapters) : network.Forward(input, adapters: adapters);
+        var logits = network.Logits(hidden, adapters)[0];
         return PromptLogprobs.From(logits, tokens, 0).Logprobs;
     }
 

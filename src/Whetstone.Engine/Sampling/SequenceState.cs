@@ -18,6 +18,9 @@ internal sealed class SequenceState : TokenChooser.IRow
     public List<float> Logprobs { get; } = [];
     /// <summary>Position of the next token fed to the model.</summary>
     public int NextPosition { get; private set; }
+    /// <summary>Rotary position minus cache slot for the generated tokens: negative after an image
+    /// prompt, whose M-RoPE positions advance by the image's larger side only (0 for text).</summary>
+    public long RopeDelta { get; init; }
     public StopReason? StopReason { get; private set; }
     public bool Finished => StopReason is not null;
 

@@ -15,6 +15,8 @@ public sealed record Datum
     public IReadOnlyList<float>? Logprobs { get; init; }
     /// <summary>loss_fn_inputs["advantages"] (RL losses).</summary>
     public IReadOnlyList<float>? Advantages { get; init; }
+    /// <summary>Images placed over image pad tokens of <see cref="InputTokens"/> (vision-language models).</summary>
+    public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
 
     public int Length => InputTokens.Count;
 

@@ -22,6 +22,8 @@ internal static class DatumValidator
             if (d.Length > config.MaxPositionEmbeddings)
                 throw new TrainingArgumentException($"{at}.model_input", $"has {d.Length} tokens, more than the model's maximum of {config.MaxPositionEmbeddings}");
             CheckTokens($"{at}.model_input", d.InputTokens, config.VocabSize);
+            if (Models.Vision.PlacedImageCheck.Problem(config, d.InputTokens, d.Images) is { } problem)
+                throw new TrainingArgumentException($"{at}.model_input{problem.Field}", problem.Message);
             CheckLength($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens.Count, d.Length);
             CheckTokens($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens, config.VocabSize);
             if (work.Loss is LossSpec spec)

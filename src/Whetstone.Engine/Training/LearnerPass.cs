@@ -51,7 +51,10 @@ public static class LearnerPass
                     targets[r * length + t] = chunk[r].Datum.TargetTokens[t];
                 }
             var adapters = AdapterBatch.For(chunk.Select(r => work[r.Work].Adapter).ToArray());
-            var hidden = network.Forward(tensor(inputs, [chunk.Count, length], device: network.Device), adapters: adapters);
+            var tokens = tensor(inputs, [chunk.Count, length], device: network.Device);
+            var hidden = chunk.Any(r => r.Datum.Images.Count > 0)
+                ? network.ForwardWithImages(tokens, chunk.Select(r => r.Datum.Images).ToArray(), adapters)
+                : network.Forward(tokens, adapters: adapters);
             var logits = network.Logits(hidden, adapters);                                           // [n, L, V]
             var targetTensor = tensor(targets, [chunk.Count, length], device: network.Device).unsqueeze(-1);
             // log p(target) = logit(target) − logsumexp(logits): avoids a second [n, L, V] tensor.

@@ -37,6 +37,8 @@ public sealed class DecodeCall(string requestId, SampleRequest request) : Worker
 public sealed class LogprobsCall(string requestId, IReadOnlyList<int> tokens) : WorkerCall(requestId)
 {
     public IReadOnlyList<int> Tokens { get; } = tokens;
+    /// <summary>Images over image pad tokens of <see cref="Tokens"/> (vision-language models).</summary>
+    public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
     public string? AdapterKey { get; init; }
     public string? ModelKey { get; init; }
 }

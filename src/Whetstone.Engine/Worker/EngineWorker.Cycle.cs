@@ -34,7 +34,7 @@ public sealed partial class EngineWorker
             {
                 call.Usage = new CallUsage { PrefillTokens = call.Tokens.Count };
                 var sampler = call.ModelKey is null ? _baseSampler : FullModelOf(call.ModelKey).Sampler;
-                return sampler.ComputeLogprobs(call.Tokens, AdapterOf(call.AdapterKey));
+                return sampler.ComputeLogprobs(call.Tokens, AdapterOf(call.AdapterKey), call.Images);
             });
         Join(plan.Joining);
         Decode(plan.Decode, afterLearner: true);

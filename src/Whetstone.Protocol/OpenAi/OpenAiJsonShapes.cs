@@ -28,8 +28,9 @@ internal sealed class StopSequencesJson : JsonConverter<IReadOnlyList<string>>
     }
 }
 
-/// <summary>content: a string or an array of parts ({"type": "text", "text"}; other parts are
-/// kept with their type so the refusal can name them).</summary>
+/// <summary>content: a string or an array of parts ({"type": "text", "text"}, {"type": "image_url",
+/// "image_url": {"url"}} or "image_url": "url"; other parts are kept with their type so the
+/// refusal can name them).</summary>
 internal sealed class MessageContentJson : JsonConverter<MessageContent>
 {
     public override MessageContent Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -38,9 +39,14 @@ internal sealed class MessageContentJson : JsonConverter<MessageContent>
         using var value = JsonDocument.ParseValue(ref reader);
         if (value.RootElement.ValueKind != JsonValueKind.Array) throw new JsonException("must be a string or an array of text parts");
         return new MessageContent(null, value.RootElement.EnumerateArray().Select(part => part.ValueKind == JsonValueKind.Object
-            ? new ContentPart(String(part, "type"), String(part, "text"))
+            ? new ContentPart(String(part, "type"), String(part, "text")) { ImageUrl = ImageUrl(part) }
             : new ContentPart(null, null)).ToArray());
     }
+
+    static string? ImageUrl(JsonElement part) =>
+        !part.TryGetProperty("image_url", out var image) ? null
+        : image.ValueKind == JsonValueKind.String ? image.GetString()
+        : image.ValueKind == JsonValueKind.Object ? String(image, "url") : null;
 
     static string? String(JsonElement part, string name) =>
         part.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -53,7 +59,13 @@ internal sealed class MessageContentJson : JsonConverter<MessageContent>
         {
             writer.WriteStartObject();
             writer.WriteString("type", part.Type);
-            writer.WriteString("text", part.Text);
+            if (part.ImageUrl is not null)
+            {
+                writer.WriteStartObject("image_url");
+                writer.WriteString("url", part.ImageUrl);
+                writer.WriteEndObject();
+            }
+            else writer.WriteString("text", part.Text);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

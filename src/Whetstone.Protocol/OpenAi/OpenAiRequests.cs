@@ -70,7 +70,11 @@ public sealed record OpenAiMessage
 [JsonConverter(typeof(MessageContentJson))]
 public sealed record MessageContent(string? Text, IReadOnlyList<ContentPart>? Parts);
 
-public sealed record ContentPart(string? Type, string? Text);
+public sealed record ContentPart(string? Type, string? Text)
+{
+    /// <summary>An "image_url" part's url (only data: URLs are accepted).</summary>
+    public string? ImageUrl { get; init; }
+}
 
 /// <summary>A completions prompt as sent: text(s) or token-id list(s). More than one is refused.</summary>
 [JsonConverter(typeof(CompletionPromptJson))]

@@ -32,7 +32,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var tokenizer = host.Worker.Tokenizer;
         using var memory = await OpenMemoryAsync(request, caller, target.BaseModel, host, http);
         var (prompt, renderer) = Render(memory is null ? request : request with { Messages = memory.Messages(request.Messages!, tokenizer) }, tokenizer);
-        var engineRequest = Validate(request, prompt, renderer, host.Worker);
+        IReadOnlyList<Engine.Models.Vision.PlacedImage> images = [];
+        if (request.Images.Count > 0)
+            (prompt, images) = Images.ChatImage.Expand(prompt, request.Images, Images.ImageInputRules.For(host.Worker.Config.Vision, context.DataDirectory));
+        var engineRequest = Validate(request, prompt, renderer, host.Worker) with { Images = images };
+        if (images.Count > 0) host.Worker.Validate(engineRequest);
         var stream = Submit(host, engineRequest, target, caller, http.RequestAborted);
 
         var chunks = new OpenAiChunks((request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), request, served.Created, tokenizer);

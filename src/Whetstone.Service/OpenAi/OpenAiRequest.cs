@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Whetstone.Chat;
+using Whetstone.Service.Images;
 using Whetstone.Protocol.OpenAi;
 using static Whetstone.Engine.Sampling.Sampler;
 
@@ -18,6 +19,8 @@ internal sealed record OpenAiRequest
     public required string Model { get; init; }
     /// <summary>Chat: the conversation.</summary>
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
+    /// <summary>Chat: the image_url parts, in order; each message holds a placeholder where its image was.</summary>
+    public IReadOnlyList<ChatImage> Images { get; init; } = [];
     /// <summary>Completions: the prompt as text, or as token ids.</summary>
     public string? PromptText { get; init; }
     public IReadOnlyList<int>? PromptTokens { get; init; }
@@ -48,10 +51,12 @@ internal sealed record OpenAiRequest
         if (r.TopLogprobs is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {r.TopLogprobs} must be between 0 and {MaxTopLogprobsChat}");
         if (r.TopLogprobs > 0 && r.Logprobs != true) throw Bad("top_logprobs", "needs logprobs: true");
         if (r.Memory is not null && r.N is > 1) throw Bad("n", $"= {r.N} must be 1 with memory (one answer is folded into the memory)");
+        var images = new List<ChatImage>();
         return common with
         {
             Memory = r.Memory,
-            Messages = messages.Select((m, i) => Message(m, $"messages[{i}]")).ToArray(),
+            Messages = messages.Select((m, i) => Message(m, $"messages[{i}]", images)).ToArray(),
+            Images = images,
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,
             TopLogprobs = r.TopLogprobs ?? 0,
@@ -104,16 +109,29 @@ internal sealed record OpenAiRequest
         };
     }
 
-    static ChatMessage Message(OpenAiMessage m, string field)
+    static ChatMessage Message(OpenAiMessage m, string field, List<ChatImage> images)
     {
         string role = m.Role ?? throw Bad(field + ".role", "is required");
         if (role == "developer") role = "system";   // OpenAI's newer name for the system role
         if (role is not ("system" or "user" or "assistant" or "tool")) throw Bad(field + ".role", $"'{role}' must be system, developer, user, assistant or tool");
         if (m.Content is null && role != "assistant") throw Bad(field + ".content", "is required");
-        string content = m.Content?.Text ?? string.Concat((m.Content?.Parts ?? []).Select((part, i) =>
-            part is { Type: "text", Text: { } text } ? text : throw Bad($"{field}.content[{i}]", "only text parts are supported")));
+        string content = m.Content?.Text ?? string.Concat((m.Content?.Parts ?? []).Select((part, i) => part switch
+        {
+            { Type: "text", Text: { } text } => text,
+            { Type: "image_url" } when role == "user" => ImagePart(part, $"{field}.content[{i}].image_url.url", images),
+            { Type: "image_url" } => throw Bad($"{field}.content[{i}]", "image parts are accepted in user messages only"),
+            _ => throw Bad($"{field}.content[{i}]", "only text and image_url parts are supported"),
+        }));
         var calls = (m.ToolCalls ?? []).Select((call, i) => ToolCall(call, $"{field}.tool_calls[{i}].function")).ToArray();
         return new ChatMessage(role, content) { Reasoning = m.ReasoningContent, ToolCalls = calls.Length > 0 ? calls : null };
+    }
+
+    // The image is read now (bad data: URLs are refused before anything else) and decoded once
+    // the model's tower is known; the message keeps the family's placeholder in its place.
+    static string ImagePart(ContentPart part, string field, List<ChatImage> images)
+    {
+        images.Add(ChatImage.FromDataUrl(part.ImageUrl, field, ImageLimits.Default));
+        return ChatImage.Placeholder;
     }
 
     static ToolCall ToolCall(OpenAiToolCall call, string field)

@@ -1,4 +1,5 @@
 using Whetstone.Engine.Training;
+using Whetstone.Service.Images;
 using P = Whetstone.Protocol;
 
 namespace Whetstone.Service.Runs;
@@ -7,38 +8,13 @@ namespace Whetstone.Service.Runs;
 /// malformed base64) are refused here, naming the field; the engine's validator checks the rest.</summary>
 internal static class ProtocolMapping
 {
-    public static int[] Tokens(P.ModelInput? input, string field)
-    {
-        if (input?.Chunks is null) throw ApiError.BadRequest(field, "is missing");
-        var tokens = new List<int>();
-        for (int i = 0; i < input.Chunks.Count; i++)
-        {
-            switch (input.Chunks[i])
-            {
-                case P.EncodedTextChunk text:
-                    tokens.AddRange(text.Tokens ?? throw ApiError.BadRequest($"{field}.chunks[{i}].tokens", "is missing"));
-                    break;
-                case P.ImageChunk image:
-                    if (image.Format is not ("png" or "jpeg"))
-                        throw ApiError.BadRequest($"{field}.chunks[{i}].format", $"'{image.Format}' is not png or jpeg");
-                    if (!IsBase64(image.Data))
-                        throw ApiError.BadRequest($"{field}.chunks[{i}].data", "is not valid base64");
-                    throw ApiError.BadRequest($"{field}.chunks[{i}]", "is an image, but this base model has no vision encoder");
-                default:
-                    throw ApiError.BadRequest($"{field}.chunks[{i}]", "has an unknown type");
-            }
-        }
-        return [.. tokens];
-    }
+    /// <summary>Tokens only: images are refused (value heads and other text-only paths).</summary>
+    public static int[] Tokens(P.ModelInput? input, string field) => ModelInputReader.Read(input, field, null).Tokens;
 
-    static bool IsBase64(string? data)
-    {
-        if (string.IsNullOrEmpty(data)) return false;
-        var buffer = new byte[data.Length];
-        return Convert.TryFromBase64String(data, buffer, out _);
-    }
+    /// <summary>Tokens and images, each image decoded and checked against the model's tower.</summary>
+    public static ReadModelInput Read(P.ModelInput? input, string field, ImageInputRules? images) => ModelInputReader.Read(input, field, images);
 
-    public static Datum Datum(P.Datum datum, int index, bool custom, out IReadOnlyList<float>? logprobGradients)
+    public static Datum Datum(P.Datum datum, int index, bool custom, out IReadOnlyList<float>? logprobGradients, ImageInputRules? images = null)
     {
         string at = $"data[{index}]";
         var inputs = datum.LossFnInputs ?? new Dictionary<string, P.TensorData>();
@@ -46,9 +22,11 @@ internal static class ProtocolMapping
         foreach (var key in inputs.Keys)
             if (!known.Contains(key)) throw ApiError.BadRequest($"{at}.loss_fn_inputs.{key}", "is not a known loss input (target_tokens, weights, logprobs, advantages, logprob_gradients)");
         logprobGradients = custom ? Floats(inputs, "logprob_gradients", at) ?? throw ApiError.BadRequest($"{at}.loss_fn_inputs.logprob_gradients", "is required by the custom loss") : null;
+        var input = Read(datum.ModelInput, $"{at}.model_input", images);
         return new Datum
         {
-            InputTokens = Tokens(datum.ModelInput, $"{at}.model_input"),
+            InputTokens = input.Tokens,
+            Images = input.Images,
             TargetTokens = Ints(inputs, "target_tokens", at) ?? throw ApiError.BadRequest($"{at}.loss_fn_inputs.target_tokens", "is missing"),
             Weights = Floats(inputs, "weights", at),
             Logprobs = Floats(inputs, "logprobs", at),

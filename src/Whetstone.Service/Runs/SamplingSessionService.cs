@@ -64,9 +64,10 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
     {
         var session = Owned(caller, sessionId);
         var host = context.Host(session.BaseModel);
-        var tokens = ProtocolMapping.Tokens(request.Prompt, "prompt");
-        var engineRequest = new SampleRequest(tokens, request.NumSamples, ProtocolMapping.Sampling(request.SamplingParams))
+        var prompt = ProtocolMapping.Read(request.Prompt, "prompt", Images.ImageInputRules.For(host.Worker.Config.Vision, context.DataDirectory));
+        var engineRequest = new SampleRequest(prompt.Tokens, request.NumSamples, ProtocolMapping.Sampling(request.SamplingParams))
         {
+            Images = prompt.Images,
             IncludePromptLogprobs = request.PromptLogprobs,
             TopkPromptLogprobs = request.TopkPromptLogprobs,
         };
@@ -83,13 +84,19 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
     {
         var session = Owned(caller, sessionId);
         var host = context.Host(session.BaseModel);
-        var tokens = ProtocolMapping.Tokens(request.Prompt, "prompt");
+        var prompt = ProtocolMapping.Read(request.Prompt, "prompt", Images.ImageInputRules.For(host.Worker.Config.Vision, context.DataDirectory));
+        var tokens = prompt.Tokens;
         if (tokens.Length == 0) throw ApiError.BadRequest("prompt", "has no tokens");
         int limit = host.Worker.Config.MaxPositionEmbeddings;
         if (tokens.Length > limit) throw ApiError.BadRequest("prompt", $"has {tokens.Length} tokens, more than the model's maximum of {limit}");
         host.Worker.CheckTokens("prompt", tokens);
         var hold = Hold(session);
-        var call = new LogprobsCall(RequestFutures.NewRequestId(), tokens) { AdapterKey = session.Adapter?.Key, ModelKey = session.FullModel?.Key };
+        if (Engine.Models.Vision.PlacedImageCheck.Problem(host.Worker.Config, tokens, prompt.Images) is { } problem)
+            throw ApiError.BadRequest("prompt" + problem.Field, problem.Message);
+        var call = new LogprobsCall(RequestFutures.NewRequestId(), tokens)
+        {
+            AdapterKey = session.Adapter?.Key, ModelKey = session.FullModel?.Key, Images = prompt.Images,
+        };
         return new P.UntypedFuture(await SubmitHoldingAsync(host, call, hold, caller, "compute_logprobs",
             r => new P.ComputeLogprobsOutput(((IReadOnlyList<float?>)r).Select(l => (double?)l).ToArray())));
     }

@@ -127,9 +127,10 @@ internal sealed class TrainingRunService(ServiceContext context)
         LossSpec? loss = custom ? null : LossSpec.Parse(request.LossFn ?? "", request.LossFnConfig);
         if (request.Data is null || request.Data.Count == 0) throw ApiError.BadRequest("data", "is empty");
         var gradients = new List<IReadOnlyList<float>>();
+        var images = Images.ImageInputRules.For(live.Host.Worker.Config.Vision, context.DataDirectory);
         var data = request.Data.Select((d, i) =>
         {
-            var datum = ProtocolMapping.Datum(d, i, custom, out var g);
+            var datum = ProtocolMapping.Datum(d, i, custom, out var g, images);
             if (g is not null) gradients.Add(g);
             return datum;
         }).ToList();
