@@ -42,7 +42,7 @@ public static class Fp8BlockDequantizer
         if (scaleInverse.dim() != 2 || scaleInverse.shape[0] != blockRows || scaleInverse.shape[1] != blockColumns)
             throw new InvalidDataException($"weight_scale_inv has shape [{string.Join(", ", scaleInverse.shape)}], expected [{blockRows}, {blockColumns}] for a [{rows}, {columns}] weight in {blockSize}×{blockSize} blocks");
         using var scope = NewDisposeScope();
-        var values = tensor(Table).index_select(0, bits.flatten().to(ScalarType.Int64)).view(rows, columns);
+        var values = tensor(Table, device: bits.device).index_select(0, bits.flatten().to(ScalarType.Int64)).view(rows, columns);
         var scales = scaleInverse.to(ScalarType.Float32)
             .repeat_interleave(blockSize, 0).narrow(0, 0, rows)
             .repeat_interleave(blockSize, 1).narrow(1, 0, columns);
@@ -70,7 +70,7 @@ public static class Fp8BlockDequantizer
                 for (long r = br * blockSize; r < r1; r++)
                     for (long c = bc * blockSize; c < c1; c++) bits[r * columns + c] = Encode(w[r * columns + c] / scale);
             }
-        return (tensor(bits, [rows, columns]), tensor(scales, [blockRows, blockColumns]));
+        return (tensor(bits, [rows, columns], device: CPU), tensor(scales, [blockRows, blockColumns], device: CPU));   // written to a checkpoint
     }
 
     /// <summary>The nearest e4m3fn to v (clamped to ±448). Codes 0x00–0x7E increase monotonically.</summary>

@@ -38,7 +38,7 @@ public static class RandomWeights
             {
                 Normal($"{p}.mlp.gate.weight", moe.RoutedExperts, hidden);
                 // Zero in a fresh DeepSeek model; random here so that tests see it steer choices.
-                if (moe.ScoreCorrectionBias) weights.Add(new($"{p}.mlp.gate.e_score_correction_bias", normal(0, 0.02, [moe.RoutedExperts], generator: generator)));
+                if (moe.ScoreCorrectionBias) weights.Add(new($"{p}.mlp.gate.e_score_correction_bias", normal(0, 0.02, [moe.RoutedExperts], generator: generator, device: CPU)));
                 for (int e = 0; e < moe.RoutedExperts; e++) SwiGlu($"{p}.mlp.experts.{e}", hidden, moe.MoeIntermediateSize);
                 if (moe.SharedExperts > 0) SwiGlu($"{p}.mlp.shared_experts", hidden, (long)moe.SharedExperts * moe.MoeIntermediateSize);
             }

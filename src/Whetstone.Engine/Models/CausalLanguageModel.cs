@@ -60,7 +60,7 @@ public sealed class CausalLanguageModel : nn.Module
         if (images.All(i => i.Count == 0)) return Forward(tokens, null, adapters);
         long length = tokens.shape[1];
         var slots = arange(length, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
-        var rope = VisionLanguageInputs.RopePositions(images, length, 0, Config.Vision!);           // [3, B, T]
+        var rope = VisionLanguageInputs.RopePositions(images, length, 0, Config.Vision!, Device);           // [3, B, T]
         CheckPosition(rope.max().item<long>());
         var (cos, sin) = _rotary.Angles(rope, Dtype, Config.MropeSection!);
         return _body.ForwardEmbeddings(Embed(tokens, images, adapters), new ForwardContext { Cos = cos, Sin = sin, Positions = slots, Adapters = adapters });

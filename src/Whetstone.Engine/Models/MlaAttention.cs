@@ -70,7 +70,7 @@ internal sealed class MlaAttention : nn.Module
         Tensor mask;
         if (context.Cache is null)
         {
-            mask = ones(time, time, ScalarType.Bool).tril().view(1, 1, time, time);
+            mask = ones(time, time, ScalarType.Bool, device: x.device).tril().view(1, 1, time, time);
         }
         else
         {

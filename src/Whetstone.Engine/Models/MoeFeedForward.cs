@@ -56,7 +56,7 @@ internal sealed class MoeFeedForward : nn.Module
         long tokens = x.shape[0], k = experts.shape[1];
         var slotExperts = experts.flatten();                                               // [N·k]
         // Sort key expert·(N·k) + slot: slots grouped by expert, in token order within an expert.
-        var order = (slotExperts * (tokens * k) + arange(tokens * k, dtype: ScalarType.Int64)).argsort();
+        var order = (slotExperts * (tokens * k) + arange(tokens * k, dtype: ScalarType.Int64, device: experts.device)).argsort();
         var tokenOfSlot = order.div(k, rounding_mode: RoundingMode.floor);                  // [N·k]
         var counts = bincount(slotExperts, minlength: _shape.RoutedExperts).data<long>().ToArray();
         var input = x.index_select(0, tokenOfSlot);                                        // [N·k, hidden], sorted by expert
@@ -79,7 +79,7 @@ internal sealed class MoeFeedForward : nn.Module
         var output = cat(pieces, 0);                                                        // [N·k, hidden]
         // Weighted sum in the router's precision (fp32), as the reference code does, then back.
         var gate = weights.flatten().index_select(0, order).unsqueeze(-1);                 // [N·k, 1]
-        var sum = zeros([tokens, x.shape[1]], gate.dtype).index_add(0, tokenOfSlot, output.to(gate.dtype) * gate, 1.0);
+        var sum = zeros([tokens, x.shape[1]], gate.dtype, device: x.device).index_add(0, tokenOfSlot, output.to(gate.dtype) * gate, 1.0);
         return sum.to(x.dtype);
     }
 }

@@ -84,13 +84,13 @@ internal sealed class RotaryEmbedding
     public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype, IReadOnlyList<int> mropeSection)
     {
         if (positions.dim() == 2) return Angles(positions, dtype);
-        var inv = tensor(_inverseFrequencies);                                    // [D/2]
+        var inv = tensor(_inverseFrequencies, device: positions.device);                                    // [D/2]
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * inv;         // [3, B, T, D/2]
         var axis = new long[_inverseFrequencies.Length];
         for (int i = 0; i < axis.Length; i++) axis[i] = i < mropeSection[0] ? 0 : i < mropeSection[0] + mropeSection[1] ? 1 : 2;
         long b = positions.shape[1], t = positions.shape[2], half = axis.Length;
         var chosen = freqs.permute(1, 2, 3, 0)                                    // [B, T, D/2, 3]
-            .gather(-1, tensor(axis).view(1, 1, half, 1).expand(b, t, half, 1)).squeeze(-1);   // [B, T, D/2]
+            .gather(-1, tensor(axis, device: positions.device).view(1, 1, half, 1).expand(b, t, half, 1)).squeeze(-1);   // [B, T, D/2]
         var emb = cat([chosen, chosen], -1).unsqueeze(2);                         // [B, T, 1, D]
         return (emb.cos().to(dtype), emb.sin().to(dtype));
     }

@@ -28,7 +28,7 @@ internal static class PromptPrefill
         var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
         bool images = requests.Any(r => r.Images.Count > 0);
         var imagesPerRow = images ? requests.Select(r => r.Images).ToArray() : null;
-        var rope = images ? Models.Vision.VisionLanguageInputs.RopePositions(imagesPerRow!, longest, 0, network.Config.Vision!) : null;   // [3, P, T]
+        var rope = images ? Models.Vision.VisionLanguageInputs.RopePositions(imagesPerRow!, longest, 0, network.Config.Vision!, network.Device) : null;   // [3, P, T]
         var hidden = network.Forward(tokens, positions, cache, adapters, imagesPerRow, rope, maxPosition: longest - 1);   // [P, T, h]
         var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray(), device: network.Device);
         var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]

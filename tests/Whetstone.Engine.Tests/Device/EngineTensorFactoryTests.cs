@@ -19,6 +19,7 @@ public class EngineTensorFactoryTests
         ["Lora/LoraAdapter.cs"] = "fresh factors drawn on the CPU (one seed, one adapter on every device), then placed",
         ["Lora/ValueHead.cs"] = "a fresh head drawn on the CPU, then placed",
         ["Training/ValuePass.cs"] = "the value loss over a handful of values is computed on the host",
+        ["Formats/Fp8BlockDequantizer.cs"] = "fp8 blocks quantized for a checkpoint being written (the dequantizer itself follows its input's device)",
     };
 
     [Fact]

@@ -84,10 +84,10 @@ public class MetaDeviceTests
         var norm = network.named_modules().Select(m => m.module).OfType<RmsNorm>().First();
         var normed = norm.Forward(x);
         OnMeta(normed, batch, time, hidden);
-        var q = layer.Attention.Projections.First().Forward(normed, context);
+        var q = layer.Attention!.Projections.First().Forward(normed, context);
         OnMeta(q, batch, time, Config.NumAttentionHeads * Config.HeadDim);
         OnMeta(RotaryEmbedding.Apply(q.view(batch, time, Config.NumAttentionHeads, Config.HeadDim), cos, sin), batch, time, Config.NumAttentionHeads, Config.HeadDim);
-        var mlp = layer.Mlp.Forward(normed, context);
+        var mlp = layer.Mlp!.Forward(normed, context);
         OnMeta(mlp, batch, time, hidden);
         var logits = network.Logits(mlp, one);
         OnMeta(logits, batch, time, Config.VocabSize);

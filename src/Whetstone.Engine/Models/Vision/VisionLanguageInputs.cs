@@ -12,7 +12,7 @@ public static class VisionLanguageInputs
 
     /// <summary>[3, B, T]: each row's M-RoPE positions over <paramref name="length"/> tokens
     /// (pads after a row's end continue as text, harmless as they come after every real query).</summary>
-    public static Tensor RopePositions(IReadOnlyList<IReadOnlyList<PlacedImage>> images, long length, long first, VisionConfig vision)
+    public static Tensor RopePositions(IReadOnlyList<IReadOnlyList<PlacedImage>> images, long length, long first, VisionConfig vision, Device device)
     {
         var all = new long[3 * images.Count * length];
         for (int b = 0; b < images.Count; b++)
@@ -25,6 +25,6 @@ public static class VisionLanguageInputs
                 all[(2 * images.Count + b) * length + t] = p.Width[first + t];
             }
         }
-        return tensor(all).view(3, images.Count, length);
+        return tensor(all, device: device).view(3, images.Count, length);
     }
 }

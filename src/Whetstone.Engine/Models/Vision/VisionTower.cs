@@ -20,10 +20,12 @@ internal sealed class VisionTower : nn.Module
     [ComponentName(Name = "merger")] readonly PatchMerger _merger;
     readonly VisionConfig _config;
     readonly float[] _inverseFrequencies;
+    readonly Device _device;
 
     public VisionTower(WeightLoader weights, VisionConfig config) : base(Prefix)
     {
         _config = config;
+        _device = weights.Device;
         _patchEmbed = new PatchEmbedding(weights, $"{Prefix}.patch_embed", config);
         _blocks = new ModuleList<VisionBlock>();
         for (int i = 0; i < config.Depth; i++) _blocks.Add(new VisionBlock(weights, $"{Prefix}.blocks.{i}", config));
@@ -52,9 +54,9 @@ internal sealed class VisionTower : nn.Module
             at += image.Values.Length;
         }
         long n = flat.Length / values;
-        var x = _patchEmbed.Forward(tensor(flat).view(1, n, values).to(dtype));    // [1, N, hidden]
+        var x = _patchEmbed.Forward(tensor(flat, device: _device).view(1, n, values).to(dtype));    // [1, N, hidden]
         var (cos, sin) = Angles(images, dtype);                                     // [N, 1, D]
-        var context = new ForwardContext { Cos = cos, Sin = sin, Positions = empty(0, dtype: ScalarType.Int64), Adapters = adapters };
+        var context = new ForwardContext { Cos = cos, Sin = sin, Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters };
         var (windowMask, imageMask) = Masks(images);
         for (int i = 0; i < _blocks.Count; i++)
             x = _blocks[i].Forward(x, cos, sin, _config.FullAttBlockIndexes.Contains(i) ? imageMask : windowMask, context);
@@ -73,7 +75,7 @@ internal sealed class VisionTower : nn.Module
             for (int i = 0; i < quarter; i++) { one[i] = row * _inverseFrequencies[i]; one[quarter + i] = column * _inverseFrequencies[i]; }
             angles.AddRange(one);
         }
-        var freqs = tensor(angles.ToArray()).view(-1, half);                        // [N, D/2]
+        var freqs = tensor(angles.ToArray(), device: _device).view(-1, half);                        // [N, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [N, 1, D]
         return (emb.cos().to(dtype), emb.sin().to(dtype));
     }
@@ -91,8 +93,8 @@ internal sealed class VisionTower : nn.Module
             windows.Add(image * 1_000_000L + row / m / unitsPerWindow * windowsPerRow + column / m / unitsPerWindow);
             owners.Add(image);
         }
-        var w = tensor(windows.ToArray());
-        var o = tensor(owners.ToArray());
+        var w = tensor(windows.ToArray(), device: _device);
+        var o = tensor(owners.ToArray(), device: _device);
         return (w.unsqueeze(1) == w.unsqueeze(0), o.unsqueeze(1) == o.unsqueeze(0));
     }
 

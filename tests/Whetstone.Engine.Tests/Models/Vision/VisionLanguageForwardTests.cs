@@ -72,7 +72,7 @@ public class VisionLanguageForwardTests
         using var scope = NewDisposeScope();
         var cache = network.CreateCache(1, 64);
         long t = prompt.Length;
-        var rope = VisionLanguageInputs.RopePositions([[placed]], t, 0, v);
+        var rope = VisionLanguageInputs.RopePositions([[placed]], t, 0, v, CPU);
         network.Forward(tensor(prompt.Select(x => (long)x).ToArray(), [1, t]), arange(t, dtype: ScalarType.Int64).unsqueeze(0), cache, null, [[placed]], rope);
         long delta = MropePositions.For(prompt.Length, [placed], v.SpatialMergeSize).Delta;
         Assert.True(delta < 0);   // 6 image tokens on a 2 × 3 grid advance positions by 3 only
