@@ -18,6 +18,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.DeploymentService Deployments { get; }
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
+    internal Experience.RewardModels.RewardModelService RewardModels { get; }
+    readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -46,6 +48,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
+        RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
+        _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -63,6 +67,7 @@ public sealed class ServiceCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
+        await _rewardModelUpdates.DisposeAsync();                     // nor an update
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }
