@@ -20,6 +20,7 @@ public sealed class ServiceCore : IAsyncDisposable
     internal OpenAi.OpenAiCompletionService Completions { get; }
     internal Experience.RewardModels.RewardModelService RewardModels { get; }
     readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
+    internal Memory.MemoryService Memories { get; }
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -47,7 +48,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
+        Memories = new Memory.MemoryService(context);
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
         RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
         _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
     }
@@ -68,6 +70,7 @@ public sealed class ServiceCore : IAsyncDisposable
     {
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
         await _rewardModelUpdates.DisposeAsync();                     // nor an update
+        await Memories.FlushAllAsync();   // memory updates still need the engine workers
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }

@@ -7,6 +7,7 @@ using Whetstone.Protocol;
 using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
 using Whetstone.Service.OpenAi;
+using Whetstone.Service.WebConsole;
 
 namespace Whetstone.Service.Hosting;
 
@@ -32,9 +33,11 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
         builder.Services.AddSingleton(core.RewardModels);
+        builder.Services.AddSingleton(core.Memories);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
+        app.UseWebConsole();
         app.UseMiddleware<ApiKeyAuthentication>();
         app.MapHealthApi();
         app.MapTrainingApi();
@@ -43,7 +46,9 @@ internal static class WhetstoneApp
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
         app.MapRewardModelsApi();
+        app.MapRunMetricsApi();
         app.MapOpenAiApi();
+        Memory.MemoriesApi.MapMemoriesApi(app);
         return app;
     }
 }

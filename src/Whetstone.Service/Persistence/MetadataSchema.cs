@@ -135,8 +135,34 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, name, version))
             """,
         ]),
-        // Streaming reward models of deployments (Experience/RewardModels).
         new(3,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS memories (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                budget_tokens INTEGER NOT NULL,
+                seed INTEGER NOT NULL,
+                turn INTEGER NOT NULL,
+                created_at {timestamp} NOT NULL,
+                updated_at {timestamp} NOT NULL,
+                state_json TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS memory_operations (
+                memory_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                turn INTEGER NOT NULL,
+                operation TEXT NOT NULL,
+                span_id TEXT,
+                detail TEXT NOT NULL,
+                at {timestamp} NOT NULL,
+                PRIMARY KEY (memory_id, sequence))
+            """,
+        ]),
+        // Streaming reward models of deployments (Experience/RewardModels).
+        new(4,
         [
             """
             CREATE TABLE IF NOT EXISTS reward_models (
