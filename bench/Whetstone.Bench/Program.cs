@@ -5,12 +5,21 @@ using Whetstone.Engine.Models;
 using static TorchSharp.torch;
 
 // Usage: dotnet run -c Release --project bench/Whetstone.Bench -- [presets, default 5m,30m,120m] [--quick]
+//        --device=auto|cpu|cuda[:N] (default cpu): the table on that device; --device-check: GPU parity and speed (scripts/gpu-check.sh)
 //        --serving: the OpenAI API with 16 adapters (issue #7); --service: the training service;
 //        --interleave: training next to sampling and serving on one base model (issue #13)
 // Prints a markdown table of prefill and decode speed next to this machine's measured peaks.
 //        --avx2 (with any mode): as an AVX2-only CPU would run it (both engines; see Avx2Only)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
+// --device=auto|cpu|cuda[:N] (default cpu): where the inference table and --device-check run.
+var device = Whetstone.Engine.Runtime.ComputeDevice.Parse(args.FirstOrDefault(a => a.StartsWith("--device=")) is { } d ? d["--device=".Length..] : "cpu");
+if (args.Contains("--device-check"))
+{
+    // --device-check --device=cuda [preset, default 120m] [--quick]: GPU parity and speed in one run (scripts/gpu-check.sh).
+    Environment.ExitCode = DeviceCheck.Run(args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("120m").First(), device, quick);
+    return;
+}
 if (args.Contains("--avx2") && !Avx2Only.InEffect)
 {
     Environment.ExitCode = Avx2Only.Relaunch(args);
@@ -44,6 +53,13 @@ if (args.Contains("--lora-decode"))
     var ranks = (args.FirstOrDefault(a => a.StartsWith("--ranks=")) is { } r ? r["--ranks=".Length..] : "8,32").Split(',').Select(int.Parse).ToArray();
     Console.WriteLine($"# Decode with LoRA adapters — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Avx2Only.Describe()}");
     LoraDecodeBenchmark.Run(preset, ranks);
+    return;
+}
+if (args.Contains("--moe"))
+{
+    // --moe [--bf16]: a K2-shaped MoE vs a dense model of equal active parameters (issue #18).
+    Console.WriteLine($"# MoE vs dense of equal active parameters — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Avx2Only.Describe()}");
+    MoeBenchmark.Run(args.Contains("--bf16") ? ScalarType.BFloat16 : ScalarType.Float32);
     return;
 }
 if (args.Contains("--service"))
@@ -123,13 +139,13 @@ var presets = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("5m,30m,120m")
 int threads = get_num_threads();
 
 Console.WriteLine($"# Whetstone inference benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, torch threads {threads}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, torch threads {threads}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {Whetstone.Engine.Runtime.ComputeDevice.Name(device)}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 var peak = new Dictionary<ScalarType, double>
 {
-    [ScalarType.Float32] = HardwarePeak.MatmulFlops(ScalarType.Float32),
-    [ScalarType.BFloat16] = HardwarePeak.MatmulFlops(ScalarType.BFloat16),
+    [ScalarType.Float32] = HardwarePeak.MatmulFlops(ScalarType.Float32, device),
+    [ScalarType.BFloat16] = HardwarePeak.MatmulFlops(ScalarType.BFloat16, device),
 };
-double bandwidth = HardwarePeak.ReadBandwidth();
+double bandwidth = HardwarePeak.ReadBandwidth(device: device);
 Console.WriteLine($"measured peaks: fp32 matmul {peak[ScalarType.Float32] / 1e9:F1} GFLOP/s, bf16 matmul {peak[ScalarType.BFloat16] / 1e9:F1} GFLOP/s, read bandwidth {bandwidth / 1e9:F1} GB/s");
 Console.WriteLine();
 if (args.Contains("--training"))
@@ -152,7 +168,7 @@ foreach (var preset in presets)
         RandomModelWriter.Write(directory, RandomModelSpec.Preset(preset));
     foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
     {
-        using var model = PretrainedModel.Load(directory, dtype);
+        using var model = PretrainedModel.Load(directory, dtype, device);
         var bench = new InferenceBenchmark(model);
         long parameters = model.Network.parameters().Sum(p => p.numel());
         int decodeTokens = quick ? 16 : 64;

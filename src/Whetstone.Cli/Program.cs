@@ -17,6 +17,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     EvalCommand.Create(),
     PretrainCommand.Create(),
     ChartCommand.Create(),
+    PlanCommand.Create(),
 };
 var parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

@@ -11,8 +11,9 @@ internal static class InitModelCommand
     public static Command Create()
     {
         var output = new Option<string>("--out", "-o") { Description = "Directory to write", Required = true };
-        var family = new Option<string>("--family") { Description = "llama, qwen2 or qwen3", DefaultValueFactory = _ => "qwen3" };
-        var preset = new Option<string?>("--preset") { Description = "Shape preset: tiny, 5m, 30m, 120m (other options override it)" };
+        var family = new Option<string?>("--family") { Description = "llama, qwen2, qwen3 (default), deepseek_v3, kimi_k2 or qwen3_moe (MoE/MLA shapes come from the presets)" };
+        var preset = new Option<string?>("--preset") { Description = "Shape preset: tiny, 5m, 30m, 120m, kimi-tiny, deepseek-tiny, deepseek-tiny-qproj, qwen3moe-tiny (other options override it)" };
+        var fp8 = new Option<bool>("--fp8") { Description = "Store projection weights as block-scaled float8_e4m3fn (weight_scale_inv), as DeepSeek-V3/Kimi K2 are released" };
         var hidden = new Option<int?>("--hidden-size");
         var layers = new Option<int?>("--layers");
         var heads = new Option<int?>("--heads");
@@ -29,7 +30,7 @@ internal static class InitModelCommand
         var shard = new Option<long?>("--shard-mb") { Description = "Split weights into shards of at most this many MB" };
 
         var command = new Command("init-model", "Write a random-weight model as a complete Hugging Face directory.");
-        foreach (var option in new Option[] { output, family, preset, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, maxPositions, untied, llama3Rope, tokenizer, dtype, seed, shard })
+        foreach (var option in new Option[] { output, family, preset, fp8, hidden, layers, heads, kvHeads, headDim, intermediate, vocab, maxPositions, untied, llama3Rope, tokenizer, dtype, seed, shard })
             command.Options.Add(option);
         command.SetAction(result => CommandErrors.Run(() =>
         {
@@ -37,7 +38,9 @@ internal static class InitModelCommand
             var storedDtype = ComputeDtype.Parse(result.GetValue(dtype)!);
             spec = spec with
             {
-                Family = ModelFamilyNames.Parse(result.GetValue(family)!),
+                Family = result.GetValue(family) is string familyName ? ModelFamilyNames.Parse(familyName) : spec.Family,
+                ModelTypeName = result.GetValue(family) is "kimi_k2" ? "kimi_k2" : spec.ModelTypeName,
+                Fp8Weights = result.GetValue(fp8),
                 HiddenSize = result.GetValue(hidden) ?? spec.HiddenSize,
                 NumHiddenLayers = result.GetValue(layers) ?? spec.NumHiddenLayers,
                 NumAttentionHeads = result.GetValue(heads) ?? spec.NumAttentionHeads,
@@ -46,10 +49,10 @@ internal static class InitModelCommand
                 IntermediateSize = result.GetValue(intermediate) ?? spec.IntermediateSize,
                 VocabSize = result.GetValue(vocab) ?? spec.VocabSize,
                 MaxPositionEmbeddings = result.GetValue(maxPositions) ?? spec.MaxPositionEmbeddings,
-                TieWordEmbeddings = !result.GetValue(untied),
+                TieWordEmbeddings = !result.GetValue(untied) && spec.TieWordEmbeddings,
                 RopeScaling = result.GetValue(llama3Rope)
                     ? new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = Math.Max(1, (result.GetValue(maxPositions) ?? spec.MaxPositionEmbeddings) / 4) }
-                    : RopeScaling.None,
+                    : spec.RopeScaling,
                 TokenizerStyle = result.GetValue(tokenizer) switch
                 {
                     null => null,

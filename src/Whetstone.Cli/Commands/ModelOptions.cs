@@ -21,6 +21,8 @@ internal sealed class ModelOptions
         DefaultValueFactory = _ => "auto",
     };
 
+    public Option<string> Device { get; } = DeviceOption.Create();
+
     public Option<string?> Adapter { get; } = new("--adapter", "-a")
     {
         Description = "PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) to apply",
@@ -30,6 +32,7 @@ internal sealed class ModelOptions
     {
         command.Options.Add(Model);
         command.Options.Add(Dtype);
+        command.Options.Add(Device);
         if (withAdapter) command.Options.Add(Adapter);
     }
 
@@ -37,6 +40,11 @@ internal sealed class ModelOptions
     public LoraAdapter? LoadAdapter(ParseResult result, PretrainedModel model) =>
         result.GetValue(Adapter) is string directory ? PeftAdapter.Load(directory, model.Network) : null;
 
-    public PretrainedModel Load(ParseResult result) =>
-        PretrainedModel.Load(result.GetValue(Model)!, ComputeDtype.Parse(result.GetValue(Dtype)!));
+    /// <summary>Loads --model on --device (checked first: a refused device loads nothing) in --dtype
+    /// (auto: bf16 on a GPU).</summary>
+    public PretrainedModel Load(ParseResult result)
+    {
+        var device = DeviceOption.Resolve(result, Device);
+        return PretrainedModel.Load(result.GetValue(Model)!, ComputeDtype.Parse(result.GetValue(Dtype)!, device), device);
+    }
 }

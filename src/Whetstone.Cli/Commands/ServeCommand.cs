@@ -12,12 +12,13 @@ internal static class ServeCommand
         var data = new Option<string>("--data") { Description = "Data directory: checkpoints and the SQLite database", DefaultValueFactory = _ => ".data" };
         var db = new Option<string?>("--db") { Description = "Metadata database: omit for SQLite under --data; or a PostgreSQL connection string" };
         var urls = new Option<string>("--urls") { Description = "Listen address(es), ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:8000" };
-        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto (bf16 on a GPU)", DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var queue = new Option<int>("--queue-capacity") { Description = "Queued calls per base model before 429", DefaultValueFactory = _ => 1024 };
         var adapterCache = new Option<int>("--adapter-cache-mb") { Description = "Memory for adapters loaded by /v1 requests; idle ones past it are evicted, least recently used first", DefaultValueFactory = _ => 1024 };
         var command = new Command("serve", "Run the training API (Tinker-style) and the OpenAI-compatible API (/v1) on the given base models.")
         {
-            models, data, db, urls, dtype, queue, adapterCache,
+            models, data, db, urls, dtype, device, queue, adapterCache,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -27,13 +28,15 @@ internal static class ServeCommand
             ServerOptions options;
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 options = new ServerOptions
                 {
+                    Device = computeDevice,
                     ModelDirectories = directories,
                     DataDirectory = result.GetValue(data)!,
                     Database = result.GetValue(db),
                     Urls = result.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
                     QueueCapacity = result.GetValue(queue),
                     AdapterCacheBytes = result.GetValue(adapterCache) >= 1 ? result.GetValue(adapterCache) * (1L << 20)
                         : throw new ArgumentException($"--adapter-cache-mb: {result.GetValue(adapterCache)} must be at least 1"),

@@ -41,19 +41,21 @@ internal static class TrainRlCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Greedy held-out eval every N steps (0: never)", DefaultValueFactory = _ => 10 };
         var evalCount = new Option<int>("--eval-count") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var initFrom = new Option<string?>("--init-from") { Description = "Start from a saved training state (whet://…/weights/…, e.g. an SFT run's) with a fresh optimizer; same rank" };
         var serviceData = new Option<string?>("--service-data") { Description = "Service data directory (default OUT/service); for --init-from, the one holding that state (e.g. SFT_OUT/service)" };
         var command = new Command("rl", "Reinforcement learning on a verifiable env through the SDK (GRPO-style groups).")
         {
             model, output, env, minDigits, maxDigits, guessUpper, guessTurns, formatPenalty, rank, full, lr, groupSize, groups, steps, maxTokens,
-            temperature, loss, lossConfig, kl, asyncMode, offPolicy, checkpointEvery, evalEvery, evalCount, dtype, seed,
+            temperature, loss, lossConfig, kl, asyncMode, offPolicy, checkpointEvery, evalEvery, evalCount, dtype, device, seed,
             initFrom, serviceData,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = Path.GetFullPath(result.GetValue(model)!);
                 var outputDirectory = result.GetValue(output)!;
                 var options = new RlOptions
@@ -73,7 +75,8 @@ internal static class TrainRlCommand
                 {
                     ModelDirectories = [modelDirectory],
                     DataDirectory = result.GetValue(serviceData) ?? Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
+                    Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);

@@ -27,15 +27,17 @@ internal static class TrainSftCommand
         var trainOn = new Option<string>("--train-on") { Description = "last_assistant, all_assistant or all", DefaultValueFactory = _ => "all_assistant" };
         var strict = new Option<bool>("--strict") { Description = "Refuse the data on the first bad line instead of skipping it" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var command = new Command("sft", "Supervised fine-tuning on chat JSONL through the SDK.")
         {
-            model, data, heldOut, output, rank, full, lr, batch, steps, checkpointEvery, evalEvery, trainOn, strict, dtype, seed,
+            model, data, heldOut, output, rank, full, lr, batch, steps, checkpointEvery, evalEvery, trainOn, strict, dtype, device, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = Path.GetFullPath(result.GetValue(model)!);
                 var outputDirectory = result.GetValue(output)!;
                 var options = new SftOptions
@@ -59,7 +61,8 @@ internal static class TrainSftCommand
                 {
                     ModelDirectories = [modelDirectory],
                     DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
+                    Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);

@@ -78,11 +78,40 @@ public sealed class CheckpointTensors : IDisposable
         if (!shape.SequenceEqual(expectedShape))
             throw new InvalidDataException($"checkpoint '{Directory}': tensor '{name}' has shape [{string.Join(", ", shape)}], expected [{string.Join(", ", expectedShape)}]");
         _consumed.Add(name);
+        if (file.IsFloat8(name)) return ReadFloat8(name, dtype);
         var stored = file.Read(name);
         if (stored.dtype == dtype) return stored;
         var converted = stored.to(dtype);
         stored.Dispose();
         return converted;
+    }
+
+    // Block-scaled fp8 (DeepSeek-V3 / Kimi K2 releases): dequantized with its "<name>_scale_inv"
+    // at the block size config.json's quantization_config names (128 when it names none).
+    Tensor ReadFloat8(string name, ScalarType dtype)
+    {
+        string scaleName = name + "_scale_inv";
+        if (!_byName.TryGetValue(scaleName, out var scaleFile))
+            throw new InvalidDataException($"checkpoint '{Directory}': fp8 tensor '{name}' has no '{scaleName}'");
+        _consumed.Add(scaleName);
+        using var bits = _byName[name].Read(name);
+        using var scales = scaleFile.Read(scaleName);
+        var weight = Fp8BlockDequantizer.Dequantize(bits, scales, Fp8BlockSize());   // fp32
+        if (dtype == ScalarType.Float32) return weight;
+        var converted = weight.to(dtype);
+        weight.Dispose();
+        return converted;
+    }
+
+    int Fp8BlockSize()
+    {
+        var config = Path.Combine(Directory, "config.json");
+        if (!File.Exists(config)) return Fp8BlockDequantizer.DefaultBlockSize;
+        var sizes = JsonNode.Parse(File.ReadAllText(config))?["quantization_config"]?["weight_block_size"] as JsonArray;
+        if (sizes is null) return Fp8BlockDequantizer.DefaultBlockSize;
+        int rows = sizes[0]!.GetValue<int>(), columns = sizes[1]!.GetValue<int>();
+        if (rows != columns) throw new InvalidDataException($"config.json quantization_config.weight_block_size = [{rows}, {columns}] is not square (only square blocks are supported)");
+        return rows;
     }
 
     /// <summary>Names present in the files that no module asked for (e.g. a rotary inv_freq

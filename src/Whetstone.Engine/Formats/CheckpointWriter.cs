@@ -9,7 +9,8 @@ namespace Whetstone.Engine.Formats;
 /// model-0000i-of-0000n.safetensors with a model.safetensors.index.json weight map.</summary>
 public static class CheckpointWriter
 {
-    public static void Write(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long? maxShardBytes = null)
+    public static void Write(string directory, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, long? maxShardBytes = null,
+        IReadOnlySet<string>? float8Names = null)
     {
         Directory.CreateDirectory(directory);
         var shards = new List<List<KeyValuePair<string, Tensor>>> { new() };
@@ -29,14 +30,14 @@ public static class CheckpointWriter
 
         if (shards.Count == 1)
         {
-            SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), shards[0]);
+            SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), shards[0], float8Names: float8Names);
             return;
         }
         var weightMap = new JsonObject();
         for (int i = 0; i < shards.Count; i++)
         {
             string file = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-            SafetensorsWriter.Write(Path.Combine(directory, file), shards[i]);
+            SafetensorsWriter.Write(Path.Combine(directory, file), shards[i], float8Names: float8Names);
             foreach (var (name, _) in shards[i]) weightMap[name] = file;
         }
         var index = new JsonObject

@@ -120,7 +120,7 @@ public static class MergedModelWriter
         if (!baseShape.SequenceEqual(shape))
             throw new InvalidDataException($"base model '{tensors.Directory}': tensor '{source}' has shape [{string.Join(", ", baseShape)}], the adapter's '{weights.Target.Name}' expects [{string.Join(", ", shape)}]");
         var w = tensors.Read(source, shape, compute);                                   // [out, in]
-        var delta = weights.B.detach().to(compute).matmul(weights.A.detach().to(compute)); // [out, r]·[r, in]
+        var delta = weights.B.detach().to(compute).matmul(weights.A.detach().to(compute)).to(w.device);   // [out, r]·[r, in], on the adapter's device, then to the host with the file's weights
         return (w + delta * scale).to(storedDtype ?? stored);
     }
 

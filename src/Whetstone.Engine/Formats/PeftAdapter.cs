@@ -93,7 +93,7 @@ public static partial class PeftAdapter
             if (stored.dtype == dtype) return stored;
             using (stored) return stored.to(dtype);
         }
-        return LoraAdapter.FromTensors(present, lora, target => (Read(keys[target.Name].A), Read(keys[target.Name].B)));
+        return LoraAdapter.FromTensors(present, lora, target => (Read(keys[target.Name].A), Read(keys[target.Name].B)), device: network.Device);
     }
 
     static PeftAdapterConfig ReadConfig(string directory)

@@ -5,6 +5,9 @@ namespace Whetstone.Engine.Formats;
 /// <summary>The dtype strings of the safetensors header and their element sizes.</summary>
 internal static class SafetensorsDtype
 {
+    /// <summary>float8_e4m3fn, as DeepSeek-V3 / Kimi K2 weights are released.</summary>
+    public const string Float8E4M3 = "F8_E4M3";
+
     public static ScalarType ToScalarType(string dtype, string tensorName) => dtype switch
     {
         "F32" => ScalarType.Float32,

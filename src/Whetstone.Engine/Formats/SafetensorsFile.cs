@@ -19,7 +19,8 @@ public sealed class SafetensorsFile : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
     public IEnumerable<string> TensorNames => _entries.Keys;
 
-    readonly record struct Entry(ScalarType Dtype, long[] Shape, long Begin, long End);
+    // Float8: stored as F8_E4M3, read as its raw bits (uint8); see Fp8BlockDequantizer.
+    readonly record struct Entry(ScalarType Dtype, long[] Shape, long Begin, long End, bool Float8 = false);
 
     public SafetensorsFile(string path)
     {
@@ -64,7 +65,9 @@ public sealed class SafetensorsFile : IDisposable
     {
         try
         {
-            var dtype = SafetensorsDtype.ToScalarType(node!["dtype"]!.GetValue<string>(), name);
+            string dtypeName = node!["dtype"]!.GetValue<string>();
+            bool float8 = dtypeName == SafetensorsDtype.Float8E4M3;
+            var dtype = float8 ? ScalarType.Byte : SafetensorsDtype.ToScalarType(dtypeName, name);
             var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             var offsets = node["data_offsets"]!.AsArray();
             long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
@@ -73,7 +76,7 @@ public sealed class SafetensorsFile : IDisposable
                 throw new InvalidDataException($"{Path}: tensor '{name}': data_offsets [{begin}, {end}] lie outside the {dataLength} data bytes");
             if (end - begin != expected)
                 throw new InvalidDataException($"{Path}: tensor '{name}': {end - begin} bytes do not match shape [{string.Join(", ", shape)}] of {dtype} ({expected} bytes)");
-            return new Entry(dtype, shape, begin, end);
+            return new Entry(dtype, shape, begin, end, float8);
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -87,6 +90,9 @@ public sealed class SafetensorsFile : IDisposable
 
     public ScalarType Dtype(string name) => Get(name).Dtype;
 
+    /// <summary>Whether the tensor is float8_e4m3fn (its <see cref="Read"/> gives the raw bits).</summary>
+    public bool IsFloat8(string name) => Get(name).Float8;
+
     Entry Get(string name) => _entries.TryGetValue(name, out var e) ? e
         : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
 
@@ -94,7 +100,7 @@ public sealed class SafetensorsFile : IDisposable
     public unsafe Tensor Read(string name)
     {
         var entry = Get(name);
-        var tensor = empty(entry.Shape, entry.Dtype);
+        var tensor = empty(entry.Shape, entry.Dtype, device: CPU);   // checkpoints are read into host memory, then placed
         long length = entry.End - entry.Begin;
         if (length == 0) return tensor;
         byte* basePointer = null;

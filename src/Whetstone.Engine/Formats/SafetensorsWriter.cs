@@ -9,8 +9,9 @@ namespace Whetstone.Engine.Formats;
 /// a half-written file under the real name.</summary>
 public static class SafetensorsWriter
 {
+    /// <param name="float8Names">uint8 tensors holding float8_e4m3fn bits, labelled F8_E4M3.</param>
     public static void Write(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, IReadOnlySet<string>? float8Names = null)
     {
         var header = new JsonObject();
         var meta = new JsonObject { ["format"] = "pt" };
@@ -25,7 +26,8 @@ public static class SafetensorsWriter
             long bytes = cpu.numel() * SafetensorsDtype.ElementSize(cpu.dtype);
             header[name] = new JsonObject
             {
-                ["dtype"] = SafetensorsDtype.FromScalarType(cpu.dtype),
+                ["dtype"] = float8Names?.Contains(name) == true && cpu.dtype == ScalarType.Byte
+                    ? SafetensorsDtype.Float8E4M3 : SafetensorsDtype.FromScalarType(cpu.dtype),
                 ["shape"] = new JsonArray(cpu.shape.Select(d => (JsonNode)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };

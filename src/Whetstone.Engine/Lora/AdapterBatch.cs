@@ -18,7 +18,9 @@ public sealed class AdapterBatch : IDisposable
     /// product against all their factors side by side (see <see cref="SideBySideDeltas"/>).</summary>
     const long SideBySideRowLimit = 64;
 
-    readonly record struct Group(LoraAdapter Adapter, long Start, long Count, Tensor? Rows);
+    // Rows: the batch rows of a scattered group on the adapter's device (null when contiguous);
+    // RowIds: the same on the host, for masks built there.
+    readonly record struct Group(LoraAdapter Adapter, long Start, long Count, Tensor? Rows, long[] RowIds);
 
     /// <param name="rowAdapters">One entry per batch row.</param>
     public AdapterBatch(IReadOnlyList<LoraAdapter?> rowAdapters)
@@ -27,7 +29,7 @@ public sealed class AdapterBatch : IDisposable
         {
             var rows = group.Select(x => (long)x.i).ToArray();
             bool contiguous = rows[^1] - rows[0] + 1 == rows.Length;
-            _groups.Add(new Group(group.Key, rows[0], rows.Length, contiguous ? null : tensor(rows)));
+            _groups.Add(new Group(group.Key, rows[0], rows.Length, contiguous ? null : tensor(rows, device: group.Key.Device), rows));
         }
         BatchSize = rowAdapters.Count;
         _rowAdapters = rowAdapters.ToArray();
@@ -67,7 +69,7 @@ public sealed class AdapterBatch : IDisposable
         }
         foreach (var group in active)
         {
-            var rows = group.Rows ?? arange(group.Start, group.Start + group.Count, dtype: ScalarType.Int64);
+            var rows = group.Rows ?? arange(group.Start, group.Start + group.Count, dtype: ScalarType.Int64, device: y.device);
             y = y.index_add(0, rows, Delta(group, moduleName, x.index_select(0, rows)), 1.0);
         }
         return y;
@@ -88,11 +90,11 @@ public sealed class AdapterBatch : IDisposable
         long next = 0;
         foreach (var group in active.OrderBy(g => g.Start))
         {
-            if (group.Start > next) pieces.Add(zeros(Shape(y, group.Start - next), y.dtype));
+            if (group.Start > next) pieces.Add(zeros(Shape(y, group.Start - next), y.dtype, device: y.device));
             pieces.Add(Delta(group, moduleName, x.narrow(0, group.Start, group.Count)));
             next = group.Start + group.Count;
         }
-        if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype));
+        if (next < BatchSize) pieces.Add(zeros(Shape(y, BatchSize - next), y.dtype, device: y.device));
         return cat(pieces, 0);
     }
 
@@ -113,7 +115,7 @@ public sealed class AdapterBatch : IDisposable
             var factors = ordered.Select(g => { g.Adapter.TryGet(moduleName, out var w); return w; }).ToList();
             stacked = (stack(factors.Select(w => (Tensor)w.A).ToArray()).to(x.dtype),              // [G, r, in]
                 stack(factors.Select(w => (Tensor)w.B).ToArray()).to(x.dtype),                     // [G, out, r]
-                tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype).view(groups, 1, 1));
+                tensor(ordered.Select(g => g.Adapter.Scale).ToArray(), dtype: x.dtype, device: x.device).view(groups, 1, 1));
             if (KeepStackedFactors)
             {
                 stacked = (stacked.A.detach().DetachFromDisposeScope(), stacked.B.detach().DetachFromDisposeScope(), stacked.Scales.DetachFromDisposeScope());
@@ -155,14 +157,13 @@ public sealed class AdapterBatch : IDisposable
             foreach (var (group, weights) in factors)
             {
                 long rank = weights.A.shape[0];
-                var rows = group.Rows is { } scattered ? scattered.data<long>().ToArray() : Enumerable.Range(0, (int)group.Count).Select(i => group.Start + i).ToArray();
-                foreach (long row in rows)
+                foreach (long row in group.RowIds)
                     for (long j = 0; j < rank; j++) mask[row * width + offset + j] = (float)group.Adapter.Scale;
                 offset += rank;
             }
             sideBySide = (cat(factors.Select(f => (Tensor)f.Weights.A).ToArray(), 0).to(x.dtype).t().contiguous(),   // [in, Σr]
                 cat(factors.Select(f => (Tensor)f.Weights.B).ToArray(), 1).to(x.dtype).t().contiguous(),              // [Σr, out]
-                tensor(mask, [BatchSize, width]).to(x.dtype, x.device));
+                tensor(mask, [BatchSize, width], device: x.device).to(x.dtype));
             if (KeepStackedFactors)
             {
                 sideBySide = (sideBySide.A.DetachFromDisposeScope(), sideBySide.B.DetachFromDisposeScope(), sideBySide.Mask.DetachFromDisposeScope());

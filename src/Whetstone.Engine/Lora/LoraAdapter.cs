@@ -13,6 +13,8 @@ public sealed class LoraAdapter : IDisposable
     public LoraConfig Config { get; }
     public double Scale => Config.Scale;
     public IReadOnlyCollection<LoraWeights> Weights => _weights.Values;
+    /// <summary>Where the factors live: the base network's device.</summary>
+    public Device Device => _weights.Values.First().A.device;
     /// <summary>The scalar head of a reward model (<see cref="LoraConfig.ValueHead"/>); null otherwise.</summary>
     public ValueHead? ValueHead { get; }
 
@@ -28,8 +30,11 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>A fresh adapter: A ~ U(−1/√in, 1/√in) (PEFT's Kaiming-uniform with a = √5),
     /// B = 0, so it leaves the base model's outputs unchanged until trained.</summary>
     /// <param name="hiddenSize">The model's hidden size: needed for a value head.</param>
-    public static LoraAdapter Create(IEnumerable<LoraTarget> targets, LoraConfig config, ScalarType dtype = ScalarType.Float32, long hiddenSize = 0)
+    /// <param name="device">Where the factors live (the base network's device; default the CPU).
+    /// They are drawn on the CPU, so a seed gives the same adapter on every device.</param>
+    public static LoraAdapter Create(IEnumerable<LoraTarget> targets, LoraConfig config, ScalarType dtype = ScalarType.Float32, long hiddenSize = 0, Device? device = null)
     {
+        device ??= CPU;
         if (config.ValueHead && hiddenSize <= 0) throw new ArgumentException("a value head needs the model's hidden size");
         config.Validate();
         var generator = new Generator((ulong)config.Seed);
@@ -37,17 +42,18 @@ public sealed class LoraAdapter : IDisposable
         foreach (var target in targets.Where(t => config.Targets(t.Group)))
         {
             double bound = 1.0 / Math.Sqrt(target.InFeatures);
-            using var raw = rand([config.Rank, target.InFeatures], generator: generator, dtype: ScalarType.Float64);
-            var a = ((raw * 2 - 1) * bound).to(dtype).DetachFromDisposeScope();
-            var b = zeros([target.OutFeatures, config.Rank], dtype).DetachFromDisposeScope();
+            using var raw = rand([config.Rank, target.InFeatures], generator: generator, dtype: ScalarType.Float64, device: CPU);
+            var a = ((raw * 2 - 1) * bound).to(dtype, device).DetachFromDisposeScope();
+            var b = zeros([target.OutFeatures, config.Rank], dtype, device: device).DetachFromDisposeScope();
             weights[target.Name] = new LoraWeights(target, new Parameter(a, requires_grad: true), new Parameter(b, requires_grad: true));
         }
-        return new LoraAdapter(config, weights, config.ValueHead ? Lora.ValueHead.Create(hiddenSize, config.Seed, dtype) : null);
+        return new LoraAdapter(config, weights, config.ValueHead ? Lora.ValueHead.Create(hiddenSize, config.Seed, dtype, device) : null);
     }
 
-    /// <summary>An adapter from given factors (a checkpoint or an imported PEFT adapter).</summary>
+    /// <summary>An adapter from given factors (a checkpoint or an imported PEFT adapter), moved
+    /// to <paramref name="device"/> (default: where they are).</summary>
     public static LoraAdapter FromTensors(IEnumerable<LoraTarget> targets, LoraConfig config,
-        Func<LoraTarget, (Tensor A, Tensor B)?> factors, ValueHead? valueHead = null)
+        Func<LoraTarget, (Tensor A, Tensor B)?> factors, ValueHead? valueHead = null, Device? device = null)
     {
         config.Validate();
         var weights = new Dictionary<string, LoraWeights>(StringComparer.Ordinal);
@@ -57,10 +63,20 @@ public sealed class LoraAdapter : IDisposable
             if (!a.shape.SequenceEqual(new[] { (long)config.Rank, target.InFeatures }) || !b.shape.SequenceEqual(new[] { target.OutFeatures, (long)config.Rank }))
                 throw new InvalidDataException($"{target.Name}: LoRA factors have shapes A [{string.Join(", ", a.shape)}], B [{string.Join(", ", b.shape)}], expected A [{config.Rank}, {target.InFeatures}], B [{target.OutFeatures}, {config.Rank}]");
             weights[target.Name] = new LoraWeights(target,
-                new Parameter(a.DetachFromDisposeScope(), requires_grad: true), new Parameter(b.DetachFromDisposeScope(), requires_grad: true));
+                new Parameter(Place(a, device).DetachFromDisposeScope(), requires_grad: true), new Parameter(Place(b, device).DetachFromDisposeScope(), requires_grad: true));
         }
         if (weights.Count == 0) throw new InvalidDataException("the adapter has no factors for any projection of this model");
         return new LoraAdapter(config, weights, valueHead);
+    }
+
+    /// <summary>The tensor on <paramref name="device"/>: itself when it is there already (or no
+    /// device is asked for), else a copy there, the original freed.</summary>
+    internal static Tensor Place(Tensor tensor, Device? device)
+    {
+        if (device is null || (tensor.device_type == device.type && (device.index < 0 || tensor.device_index == device.index))) return tensor;
+        var placed = tensor.to(device);
+        tensor.Dispose();
+        return placed;
     }
 
     public bool TryGet(string moduleName, out LoraWeights weights) => _weights.TryGetValue(moduleName, out weights!);

@@ -23,19 +23,20 @@ public sealed class ValueHead : IDisposable
 
     /// <summary>w ~ U(−1/√hidden, 1/√hidden) as nn.Linear initialises, b = 0: a zero w would
     /// leave the adapter without gradient on the first step (dL/dh = dL/dv · w).</summary>
-    public static ValueHead Create(long hiddenSize, long seed, ScalarType dtype)
+    public static ValueHead Create(long hiddenSize, long seed, ScalarType dtype, Device? device = null)
     {
         var generator = new Generator((ulong)seed ^ 0x5eed_0f_7a1e);
         double bound = 1.0 / Math.Sqrt(hiddenSize);
-        using var raw = rand([hiddenSize], generator: generator, dtype: ScalarType.Float64);
-        return new ValueHead(((raw * 2 - 1) * bound).to(dtype), zeros([1], dtype));
+        device ??= CPU;
+        using var raw = rand([hiddenSize], generator: generator, dtype: ScalarType.Float64, device: CPU);   // drawn on the CPU: one seed, one head on every device
+        return new ValueHead(((raw * 2 - 1) * bound).to(dtype, device), zeros([1], dtype, device: device));
     }
 
-    public static ValueHead FromTensors(Tensor weight, Tensor bias, long hiddenSize)
+    public static ValueHead FromTensors(Tensor weight, Tensor bias, long hiddenSize, Device? device = null)
     {
         if (!weight.shape.SequenceEqual([hiddenSize]) || !bias.shape.SequenceEqual([1L]))
             throw new InvalidDataException($"value head has shapes weight [{string.Join(", ", weight.shape)}], bias [{string.Join(", ", bias.shape)}], expected weight [{hiddenSize}], bias [1]");
-        return new ValueHead(weight, bias);
+        return new ValueHead(LoraAdapter.Place(weight, device), LoraAdapter.Place(bias, device));
     }
 
     /// <summary>[n, hidden] → [n]; computed in the head's dtype (fp32, or fp64 for gradient checks).</summary>

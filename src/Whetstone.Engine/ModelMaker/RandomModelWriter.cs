@@ -18,7 +18,7 @@ public static class RandomModelWriter
         int vocab = spec.VocabSize ?? (tokenizer.TokenCount + 63) / 64 * 64;
         if (vocab < tokenizer.TokenCount)
             throw new ArgumentException($"vocab_size {vocab} is smaller than the tokenizer's {tokenizer.TokenCount} tokens");
-        int headDim = spec.HeadDim ?? spec.HiddenSize / spec.NumAttentionHeads;
+        int headDim = spec.Mla?.QkRopeHeadDim ?? spec.HeadDim ?? spec.HiddenSize / spec.NumAttentionHeads;
 
         var config = new ModelConfig
         {
@@ -36,6 +36,9 @@ public static class RandomModelWriter
             RopeScaling = spec.RopeScaling,
             TieWordEmbeddings = spec.TieWordEmbeddings,
             AttentionBias = spec.Family == ModelFamily.Qwen2,
+            Mla = spec.Mla,
+            Moe = spec.Moe,
+            ModelTypeName = spec.ModelTypeName,
             BosTokenId = tokenizer.BosTokenId,
             EosTokenIds = tokenizer.EosTokenIds,
             TorchDtype = spec.StoredDtype switch
@@ -47,12 +50,24 @@ public static class RandomModelWriter
         };
         // Parse what we write: a shape the loader would refuse is refused here, before any weights.
         var json = config.ToJson();
+        if (spec.Fp8Weights)
+            json["quantization_config"] = new JsonObject
+            {
+                ["quant_method"] = "fp8", ["fmt"] = "e4m3", ["activation_scheme"] = "dynamic",
+                ["weight_block_size"] = new JsonArray(Fp8BlockDequantizer.DefaultBlockSize, Fp8BlockDequantizer.DefaultBlockSize),
+            };
         ModelConfig.Parse(json);
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString(ModelConfig.Indented));
         AtomicFile.WriteAllText(Path.Combine(directory, "generation_config.json"), GenerationConfig(tokenizer).ToJsonString(ModelConfig.Indented));
 
         using var scope = NewDisposeScope();
-        CheckpointWriter.Write(directory, RandomWeights.Create(config, spec.Seed, spec.StoredDtype), spec.MaxShardBytes);
+        var weights = RandomWeights.Create(config, spec.Seed, spec.StoredDtype);
+        if (spec.Fp8Weights)
+        {
+            var (quantized, float8Names) = RandomWeights.ToFloat8(weights);
+            CheckpointWriter.Write(directory, quantized, spec.MaxShardBytes, float8Names);
+        }
+        else CheckpointWriter.Write(directory, weights, spec.MaxShardBytes);
         return config;
     }
 

@@ -20,11 +20,14 @@ public sealed class CausalLanguageModel : nn.Module
 
     public ModelConfig Config { get; }
     public ScalarType Dtype { get; }
+    /// <summary>Where every weight lives; every tensor the engine makes for this network goes here too.</summary>
+    public Device Device { get; }
 
     internal CausalLanguageModel(WeightLoader weights, ModelConfig config) : base("causal_lm")
     {
         Config = config;
         Dtype = weights.Dtype;
+        Device = weights.Device;
         _body = new DecoderStack(weights, "model", config);
         if (!config.TieWordEmbeddings)
             _lmHead = new LinearProjection(weights, UnembeddingName, config.HiddenSize, config.VocabSize, false);
@@ -34,28 +37,35 @@ public sealed class CausalLanguageModel : nn.Module
 
     /// <summary>Final hidden states for whole sequences, no cache (the learner's path).
     /// tokens, positions: [B, T] int64 → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor? positions = null, AdapterBatch? adapters = null)
+    public Tensor Forward(Tensor tokens, Tensor? positions = null, AdapterBatch? adapters = null, ExpertRouting? routing = null)
     {
-        positions ??= arange(tokens.shape[1], dtype: ScalarType.Int64).unsqueeze(0).expand(tokens.shape[0], -1);
-        CheckPositions(positions);
+        if (positions is null)
+        {
+            CheckPosition(tokens.shape[1] - 1);
+            positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
+        }
+        else CheckPosition(positions.max().item<long>());
         var (cos, sin) = _rotary.Angles(positions, Dtype);
-        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters });
+        return _body.Forward(tokens, new ForwardContext { Cos = cos, Sin = sin, Positions = positions, Adapters = adapters, Routing = routing });
     }
 
     /// <summary>Hidden states for new tokens at the given positions, reading and extending the
-    /// cache (the sampler's path). tokens, positions: [B, T] → [B, T, hidden].</summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null)
+    /// cache (the sampler's path). tokens, positions: [B, T] → [B, T, hidden].
+    /// <paramref name="maxPosition"/>: the largest entry of positions, where the caller knows it
+    /// (the sampler builds them from its own arrays), which saves reading it back from the device.</summary>
+    public Tensor Forward(Tensor tokens, Tensor positions, KvCache cache, AdapterBatch? adapters = null, long? maxPosition = null, ExpertRouting? routing = null)
     {
-        CheckPositions(positions);
-        long keyLength = positions.max().item<long>() + 1;
+        long lastPosition = maxPosition ?? positions.max().item<long>();
+        CheckPosition(lastPosition);
+        long keyLength = lastPosition + 1;
         if (keyLength > cache.Capacity)
             throw new ArgumentException($"position {keyLength - 1} does not fit the KV cache's capacity of {cache.Capacity}");
         var (cos, sin) = _rotary.Angles(positions, Dtype);
-        var keyPositions = arange(keyLength, dtype: ScalarType.Int64);
+        var keyPositions = arange(keyLength, dtype: ScalarType.Int64, device: Device);
         var mask = (keyPositions.view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1));   // [B, 1, T, L]
         return _body.Forward(tokens, new ForwardContext
         {
-            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters,
+            Cos = cos, Sin = sin, Positions = positions, Cache = cache, Mask = mask, KeyLength = keyLength, Adapters = adapters, Routing = routing,
         });
     }
 
@@ -70,7 +80,7 @@ public sealed class CausalLanguageModel : nn.Module
         return logits.dtype == ScalarType.Float64 ? logits : logits.to(ScalarType.Float32);
     }
 
-    public KvCache CreateCache(int batchSize, int capacity) => new(Config, batchSize, capacity, Dtype);
+    public KvCache CreateCache(int batchSize, int capacity) => new(Config, batchSize, capacity, Dtype, Device);
 
     /// <summary>The projections a LoRA adapter can attach to, in model order.</summary>
     public IReadOnlyList<LoraTarget> LoraTargets()
@@ -78,8 +88,8 @@ public sealed class CausalLanguageModel : nn.Module
         var targets = new List<LoraTarget>();
         foreach (var layer in _body.Layers)
         {
-            targets.AddRange(layer.Attention.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Attention)));
-            targets.AddRange(layer.Mlp.Projections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
+            targets.AddRange(layer.AttentionProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Attention)));
+            targets.AddRange(layer.MlpProjections.Select(p => new LoraTarget(p.Path, p.InFeatures, p.OutFeatures, LoraTargetGroup.Mlp)));
         }
         targets.Add(new LoraTarget(UnembeddingName, Config.HiddenSize, Config.VocabSize, LoraTargetGroup.Unembed));
         return targets;
@@ -92,9 +102,8 @@ public sealed class CausalLanguageModel : nn.Module
 
     Tensor UnembeddingWeight => _lmHead?.Weight ?? _body.EmbeddingWeight;
 
-    void CheckPositions(Tensor positions)
+    void CheckPosition(long maxPosition)
     {
-        long maxPosition = positions.max().item<long>();
         if (maxPosition >= Config.MaxPositionEmbeddings)
             throw new ArgumentException($"sequence position {maxPosition} exceeds the model's max_position_embeddings ({Config.MaxPositionEmbeddings})");
     }

@@ -98,7 +98,7 @@ internal sealed unsafe class DecodeLayerKernel(
         if (adapters is not null) DecodeLowRank.Add<TIsa, TVector>(adapters, rows, gate, _intermediate, [(mlpProjections[2].Path, (IntPtr)projected, _hidden)]);
         Add(residual, projected, rows * _hidden);
 
-        var output = empty(x.shape, x.dtype);
+        var output = empty(x.shape, x.dtype, device: x.device);   // the CPU: the kernel runs only there
         DecodeMatmul.Store(residual, (void*)TensorMemory.DataPointer(output), rows * _hidden, bf16);
         GC.KeepAlive(cosCopy);
         GC.KeepAlive(sinCopy);

@@ -92,7 +92,7 @@ internal static unsafe partial class DecodeMatmul
         int rows = (int)(input.numel() / inFeatures);
         var shape = x.shape.ToArray();
         shape[^1] = outFeatures;
-        var y = empty(shape, weight.dtype);
+        var y = empty(shape, weight.dtype, device: weight.device);   // the CPU: Applies takes only CPU tensors
         bool bf16 = weight.dtype == ScalarType.BFloat16;
 
         void* xPointer = (void*)TensorMemory.DataPointer(input), yPointer = (void*)TensorMemory.DataPointer(y);

@@ -12,6 +12,8 @@ internal sealed class ForwardContext
     public KvCache? Cache { get; init; }
     /// <summary>LoRA adapters per batch row; null = base model only.</summary>
     public Lora.AdapterBatch? Adapters { get; init; }
+    /// <summary>MoE layers record their experts here, or replay them from here; null = neither.</summary>
+    public ExpertRouting? Routing { get; init; }
     /// <summary>Keys visible to the queries: [B, 1, T, L] bool, true = attend. Set with a cache.</summary>
     public Tensor? Mask { get; init; }
     /// <summary>Cache entries [0, L) that the attention reads. Set with a cache.</summary>

@@ -6,7 +6,10 @@ namespace Whetstone.Engine.Models;
 /// capacity: [B, kv_heads, capacity, head_dim] per layer. Each step writes its new entries in
 /// place at the sequences' own positions (no concatenation, no reallocation).
 /// Entries past a sequence's length may hold garbage from padding; attention masks them by
-/// position, and the next real token overwrites them.</summary>
+/// position, and the next real token overwrites them.
+/// With multi-head latent attention the two slots per layer hold what MLA caches instead:
+/// the normed latent c_kv [B, 1, capacity, kv_lora_rank] and the shared, already rotated rope key
+/// [B, 1, capacity, qk_rope_head_dim] (see <see cref="MlaAttention"/>).</summary>
 public sealed class KvCache : IDisposable
 {
     readonly Tensor[] _keys;
@@ -15,18 +18,28 @@ public sealed class KvCache : IDisposable
     public int BatchSize { get; }
     public int Capacity { get; }
 
-    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype)
+    internal KvCache(ModelConfig config, int batchSize, int capacity, ScalarType dtype, Device device)
     {
         BatchSize = batchSize;
         Capacity = capacity;
         _keys = new Tensor[config.NumHiddenLayers];
         _values = new Tensor[config.NumHiddenLayers];
+        long[] keyShape = config.Mla is MlaShape mla ? [batchSize, 1, capacity, mla.KvLoraRank] : [batchSize, config.NumKeyValueHeads, capacity, config.HeadDim];
+        long[] valueShape = config.Mla is MlaShape m ? [batchSize, 1, capacity, m.QkRopeHeadDim] : keyShape;
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            _keys[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
-            _values[i] = zeros([batchSize, config.NumKeyValueHeads, capacity, config.HeadDim], dtype).DetachFromDisposeScope();
+            _keys[i] = zeros(keyShape, dtype, device: device).DetachFromDisposeScope();
+            _values[i] = zeros(valueShape, dtype, device: device).DetachFromDisposeScope();
         }
     }
+
+    /// <summary>Bytes one token takes in the cache across all layers: L·(kv_lora_rank + rope)·size
+    /// with MLA, L·2·kv_heads·head_dim·size with grouped-query attention.</summary>
+    public static long BytesPerToken(ModelConfig config, int elementSize) =>
+        (long)config.NumHiddenLayers * elementSize * (config.Mla is MlaShape mla ? mla.CachedWidth : 2L * config.NumKeyValueHeads * config.HeadDim);
+
+    /// <summary>What this cache actually allocates per token of capacity per sequence.</summary>
+    public long AllocatedBytesPerToken => _keys.Sum(k => k.shape[1] * k.shape[3] * k.ElementSize) + _values.Sum(v => v.shape[1] * v.shape[3] * v.ElementSize);
 
     KvCache(Tensor[] keys, Tensor[] values, int capacity)
     {
@@ -36,13 +49,13 @@ public sealed class KvCache : IDisposable
         Capacity = capacity;
     }
 
-    /// <summary>Writes k, v ([B, kv_heads, T, D]) at the positions [B, T] and returns the cache's
+    /// <summary>Writes k, v ([B, kv_heads, T, D]; MLA: latent and rope key, [B, 1, T, ·]) at the positions [B, T] and returns the cache's
     /// keys and values up to <paramref name="length"/>.</summary>
     internal (Tensor Keys, Tensor Values) Update(int layer, Tensor k, Tensor v, Tensor positions, long length)
     {
-        var index = positions.unsqueeze(1).unsqueeze(-1).expand(k.shape).contiguous();  // [B, kvH, T, D]
-        _keys[layer].scatter_(2, index, k);
-        _values[layer].scatter_(2, index, v);
+        var index = positions.unsqueeze(1).unsqueeze(-1);                                 // [B, 1, T, 1]
+        _keys[layer].scatter_(2, index.expand(k.shape).contiguous(), k);
+        _values[layer].scatter_(2, index.expand(v.shape).contiguous(), v);
         var range = TensorIndex.Slice(0, length);
         return (_keys[layer][TensorIndex.Colon, TensorIndex.Colon, range], _values[layer][TensorIndex.Colon, TensorIndex.Colon, range]);
     }
@@ -56,7 +69,7 @@ public sealed class KvCache : IDisposable
     public KvCache SelectRows(long[] rows)
     {
         using var scope = NewDisposeScope();
-        var index = tensor(rows);
+        var index = tensor(rows, device: _keys[0].device);
         var keys = _keys.Select(k => k.index_select(0, index).DetachFromDisposeScope()).ToArray();
         var values = _values.Select(v => v.index_select(0, index).DetachFromDisposeScope()).ToArray();
         return new KvCache(keys, values, Capacity);

@@ -30,9 +30,11 @@ internal sealed class LinearProjection : nn.Module
     public Tensor? Bias => _bias;
 
     // [.., in] -> [.., out], plus the low-rank updates of the adapters of the rows.
-    public Tensor Forward(Tensor x, ForwardContext context)
+    public Tensor Forward(Tensor x, ForwardContext context) => Forward(x, context.Adapters);
+
+    public Tensor Forward(Tensor x, Lora.AdapterBatch? adapters)
     {
         var y = DecodeMatmul.Applies(x, _weight) ? DecodeMatmul.Linear(x, _weight, _bias) : nn.functional.linear(x, _weight, _bias);
-        return context.Adapters is null ? y : context.Adapters.Apply(Path, x, y);
+        return adapters is null ? y : adapters.Apply(Path, x, y);
     }
 }

@@ -24,7 +24,14 @@ public sealed record ModelConfig
     /// <summary>Bias on q/k/v projections (Qwen2 always; Llama when attention_bias is set).</summary>
     public required bool AttentionBias { get; init; }
     /// <summary>Per-head RMSNorm on queries and keys before RoPE (Qwen3).</summary>
-    public bool QkNorm => Family == ModelFamily.Qwen3;
+    public bool QkNorm => Family is ModelFamily.Qwen3 or ModelFamily.Qwen3Moe;
+    /// <summary>Multi-head latent attention (DeepSeek-V3 family); null = grouped-query attention.
+    /// With MLA, <see cref="HeadDim"/> is qk_rope_head_dim: the width RoPE rotates.</summary>
+    public MlaShape? Mla { get; init; }
+    /// <summary>Routed experts; null = every layer is a dense SwiGLU of <see cref="IntermediateSize"/>.</summary>
+    public MoeShape? Moe { get; init; }
+    /// <summary>config.json's model_type when it differs from the family's own (kimi_k2).</summary>
+    public string? ModelTypeName { get; init; }
     public int? BosTokenId { get; init; }
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
     /// <summary>The dtype the weights were stored in according to the config ("float32", "bfloat16", …).</summary>
@@ -51,7 +58,8 @@ public sealed record ModelConfig
         int kvHeads = OptionalInt(json, "num_key_value_heads") ?? heads;
         if (kvHeads <= 0 || heads % kvHeads != 0)
             throw new ModelConfigException("num_key_value_heads", $"= {kvHeads} must divide num_attention_heads = {heads}");
-        int headDim = OptionalInt(json, "head_dim") ?? (hidden % heads == 0 ? hidden / heads
+        var mla = family == ModelFamily.DeepseekV3 ? MlaShape.Parse(json) : null;
+        int headDim = mla?.QkRopeHeadDim ?? OptionalInt(json, "head_dim") ?? (hidden % heads == 0 ? hidden / heads
             : throw new ModelConfigException("head_dim", $"is missing and hidden_size {hidden} is not divisible by num_attention_heads {heads}"));
         if (headDim % 2 != 0) throw new ModelConfigException("head_dim", $"= {headDim} must be even for rotary embeddings");
 
@@ -64,6 +72,9 @@ public sealed record ModelConfig
 
         var (theta, scaling) = ReadRope(json);
         bool attentionBias = family == ModelFamily.Qwen2 || (json["attention_bias"]?.GetValue<bool>() ?? false);
+        if (attentionBias && family is ModelFamily.DeepseekV3 or ModelFamily.Qwen3Moe)
+            throw new ModelConfigException("attention_bias", $"= true is not supported for {family.Architecture()}");
+        string? modelType = json["model_type"]?.GetValue<string>();
 
         var config = new ModelConfig
         {
@@ -84,6 +95,9 @@ public sealed record ModelConfig
             BosTokenId = OptionalInt(json, "bos_token_id"),
             EosTokenIds = ReadIds(json["eos_token_id"]),
             TorchDtype = json["torch_dtype"]?.GetValue<string>() ?? json["dtype"]?.GetValue<string>() ?? "float32",
+            Mla = mla,
+            Moe = family is ModelFamily.DeepseekV3 or ModelFamily.Qwen3Moe ? MoeShape.Parse(json, family) : null,
+            ModelTypeName = modelType is not null && modelType != family.ModelType() ? modelType : null,
         };
         return config;
     }
@@ -99,8 +113,11 @@ public sealed record ModelConfig
             "LlamaForCausalLM" or "llama" => ModelFamily.Llama,
             "Qwen2ForCausalLM" or "qwen2" => ModelFamily.Qwen2,
             "Qwen3ForCausalLM" or "qwen3" => ModelFamily.Qwen3,
+            // Kimi K2 ships DeepseekV3ForCausalLM weights under model_type kimi_k2.
+            "DeepseekV3ForCausalLM" or "deepseek_v3" or "kimi_k2" => ModelFamily.DeepseekV3,
+            "Qwen3MoeForCausalLM" or "qwen3_moe" => ModelFamily.Qwen3Moe,
             _ => throw new ModelConfigException(architecture is null ? "model_type" : "architectures",
-                $"= '{name}' is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"),
+                $"= '{name}' is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, DeepseekV3ForCausalLM, Qwen3MoeForCausalLM)"),
         };
     }
 
@@ -129,13 +146,24 @@ public sealed record ModelConfig
                 HighFreqFactor = Number("high_freq_factor", 4.0),
                 OriginalMaxPositionEmbeddings = (int)Number("original_max_position_embeddings", 8192),
             }),
+            "yarn" => (theta, new RopeScaling
+            {
+                Type = "yarn",
+                Factor = Number("factor", 1.0),
+                // Hugging Face's fallback when the key is absent: max_position_embeddings.
+                OriginalMaxPositionEmbeddings = (int)Number("original_max_position_embeddings", OptionalInt(json, "max_position_embeddings") ?? 2048),
+                BetaFast = Number("beta_fast", 32),
+                BetaSlow = Number("beta_slow", 1),
+                Mscale = Number("mscale", 1),
+                MscaleAllDim = Number("mscale_all_dim", 0),
+            }),
             _ => throw new ModelConfigException($"{scalingField}.rope_type",
-                $"= '{type}' is not supported (supported: default, linear, llama3)"),
+                $"= '{type}' is not supported (supported: default, linear, llama3, yarn)"),
         };
     }
 
     /// <summary>A JSON number as double, whether it was written as 10000 or 10000.0.</summary>
-    static double? AsDouble(JsonNode? node)
+    internal static double? AsDouble(JsonNode? node)
     {
         if (node is not JsonValue value) return null;
         if (value.TryGetValue<double>(out var d)) return d;
@@ -145,14 +173,14 @@ public sealed record ModelConfig
         return null;
     }
 
-    static int RequiredInt(JsonObject json, string key)
+    internal static int RequiredInt(JsonObject json, string key)
     {
         int value = OptionalInt(json, key) ?? throw new ModelConfigException(key, "is missing");
         if (value <= 0) throw new ModelConfigException(key, $"= {value} must be positive");
         return value;
     }
 
-    static int? OptionalInt(JsonObject json, string key)
+    internal static int? OptionalInt(JsonObject json, string key)
     {
         var node = json[key];
         if (node is null) return null;
@@ -174,7 +202,7 @@ public sealed record ModelConfig
         var json = new JsonObject
         {
             ["architectures"] = new JsonArray(Family.Architecture()),
-            ["model_type"] = Family.ModelType(),
+            ["model_type"] = ModelTypeName ?? Family.ModelType(),
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
             ["intermediate_size"] = IntermediateSize,
@@ -192,7 +220,9 @@ public sealed record ModelConfig
         };
         if (Family == ModelFamily.Llama) { json["attention_bias"] = AttentionBias; json["mlp_bias"] = false; }
         if (Family == ModelFamily.Qwen2) json["use_sliding_window"] = false;
-        if (Family == ModelFamily.Qwen3) json["attention_bias"] = false;
+        if (Family is ModelFamily.Qwen3 or ModelFamily.Qwen3Moe or ModelFamily.DeepseekV3) json["attention_bias"] = false;
+        if (Mla is not null) { json.Remove("head_dim"); Mla.WriteTo(json); }
+        Moe?.WriteTo(json, Family);
         if (RopeScaling.Type != "default")
         {
             var scaling = new JsonObject { ["rope_type"] = RopeScaling.Type, ["factor"] = RopeScaling.Factor };
@@ -201,6 +231,14 @@ public sealed record ModelConfig
                 scaling["low_freq_factor"] = RopeScaling.LowFreqFactor;
                 scaling["high_freq_factor"] = RopeScaling.HighFreqFactor;
                 scaling["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings;
+            }
+            if (RopeScaling.Type == "yarn")
+            {
+                scaling["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings;
+                scaling["beta_fast"] = RopeScaling.BetaFast;
+                scaling["beta_slow"] = RopeScaling.BetaSlow;
+                scaling["mscale"] = RopeScaling.Mscale;
+                scaling["mscale_all_dim"] = RopeScaling.MscaleAllDim;
             }
             json["rope_scaling"] = scaling;
         }

@@ -7,10 +7,12 @@ namespace Whetstone.Engine.Models;
 internal sealed class RotaryEmbedding
 {
     readonly float[] _inverseFrequencies;
+    readonly double _attentionFactor;
 
     public RotaryEmbedding(ModelConfig config)
     {
         _inverseFrequencies = InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+        _attentionFactor = config.RopeScaling.RotaryAttentionFactor;
     }
 
     public IReadOnlyList<float> InverseFrequenciesForTest => _inverseFrequencies;
@@ -20,6 +22,7 @@ internal sealed class RotaryEmbedding
     {
         int half = headDim / 2;
         var result = new float[half];
+        var (rampLow, rampHigh) = scaling.Type == "yarn" ? YarnCorrectionRange(headDim, theta, scaling) : (0, 0);
         for (int i = 0; i < half; i++)
         {
             double inv = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
@@ -27,6 +30,7 @@ internal sealed class RotaryEmbedding
             {
                 "linear" => inv / scaling.Factor,
                 "llama3" => Llama3Scale(inv, scaling),
+                "yarn" => YarnScale(inv, i, rampLow, rampHigh, scaling.Factor),
                 _ => inv,
             });
         }
@@ -46,12 +50,31 @@ internal sealed class RotaryEmbedding
         return (1 - smooth) * inv / s.Factor + smooth * inv;
     }
 
+    // YaRN: dimension pairs below `low` rotate fast enough over the original context to be kept
+    // (extrapolated), those above `high` are interpolated (divided by factor), a linear ramp between.
+    static double YarnScale(double inv, int i, double low, double high, double factor)
+    {
+        if (low == high) high += 0.001;
+        double ramp = Math.Clamp((i - low) / (high - low), 0, 1);
+        return inv / factor * ramp + inv * (1 - ramp);
+    }
+
+    // The dimension index at which a frequency turns `rotations` times over the original context,
+    // floored (beta_fast) and ceiled (beta_slow), clamped to the valid range.
+    static (double Low, double High) YarnCorrectionRange(int dim, double theta, RopeScaling s)
+    {
+        double Dimension(double rotations) =>
+            dim * Math.Log(s.OriginalMaxPositionEmbeddings / (rotations * 2 * Math.PI)) / (2 * Math.Log(theta));
+        return (Math.Max(Math.Floor(Dimension(s.BetaFast)), 0), Math.Min(Math.Ceiling(Dimension(s.BetaSlow)), dim - 1));
+    }
+
     /// <summary>cos and sin for each position: [B, T] → two [B, T, 1, D] tensors in <paramref name="dtype"/>.</summary>
     public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype)
     {
-        var inv = tensor(_inverseFrequencies);                                   // [D/2]
+        var inv = tensor(_inverseFrequencies, device: positions.device);         // [D/2]
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * inv;        // [B, T, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(2);                          // [B, T, 1, D]
+        if (_attentionFactor != 1.0) return ((emb.cos() * _attentionFactor).to(dtype), (emb.sin() * _attentionFactor).to(dtype));
         return (emb.cos().to(dtype), emb.sin().to(dtype));
     }
 

@@ -21,6 +21,11 @@ public static class ComputeDtype
         _ => throw new ArgumentException($"dtype '{name}' is not one of fp32, bf16, fp16, fp64, auto"),
     };
 
+    /// <summary>Same, for a model on <paramref name="device"/>: "auto" is bf16 on a GPU (every CUDA GPU
+    /// this engine targets has bf16 tensor cores, and the CPU probe says nothing about it).</summary>
+    public static ScalarType Parse(string name, Device device) =>
+        !ComputeDevice.IsCpu(device) && name.Equals("auto", StringComparison.OrdinalIgnoreCase) ? ScalarType.BFloat16 : Parse(name);
+
     /// <summary>How much faster bf16 was than fp32 in the probe (>1 = faster).</summary>
     public static double MeasuredBf16Speedup => Probe.Value.Speedup;
 
@@ -36,8 +41,8 @@ public static class ComputeDtype
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var a = randn(256, 512).to(dtype);
-        var b = randn(512, 512).to(dtype);
+        var a = randn(256, 512, device: CPU).to(dtype);   // the probe measures the CPU's kernels
+        var b = randn(512, 512, device: CPU).to(dtype);
         matmul(a, b);  // warm-up: first call picks kernels
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < 8; i++) matmul(a, b).Dispose();

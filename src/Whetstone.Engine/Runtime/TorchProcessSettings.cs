@@ -40,7 +40,7 @@ internal static partial class TorchProcessSettings
         try
         {
             TorchSharp.torch.get_num_threads();          // loads libtorch and, with it, its libgomp
-            TorchSharp.torch.empty(1 << 20).Dispose();   // c10 reads THP_MEM_ALLOC_ENABLE at its first allocation of 2 MB or more
+            TorchSharp.torch.empty(1 << 20, device: TorchSharp.torch.CPU).Dispose();   // c10 reads THP_MEM_ALLOC_ENABLE at its first allocation of 2 MB or more
         }
         catch (Exception)
         {

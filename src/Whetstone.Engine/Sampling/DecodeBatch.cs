@@ -1,5 +1,6 @@
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
+using Whetstone.Engine.Runtime;
 using Whetstone.Tokenization;
 using static TorchSharp.torch;
 
@@ -46,7 +47,7 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
             TopkPromptLogprobs = promptLogprobs[x.Request].Topk,
         }).ToList();
         var source = samples.Select(x => (long)x.Request).ToList();
-        Advance(logits.index_select(0, tensor(source.ToArray())), rows);
+        Advance(logits.index_select(0, tensor(source.ToArray(), device: logits.device)), rows);
 
         // Samples of one prompt share its prefill: copy its cache to each unfinished sample's slot.
         var joining = rows.Select((row, i) => (row, i)).Where(x => !x.row.Finished).ToList();
@@ -89,15 +90,17 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var rows = _rows.ToArray();
-        var stepTokens = tensor(rows.Select(r => (long)r.State.Tokens[^1]).ToArray()).unsqueeze(1);       // [A, 1]
-        var stepPositions = tensor(rows.Select(r => (long)r.State.NextPosition - 1).ToArray()).unsqueeze(1);
+        // The step's only host-to-device traffic: each row's last token and its position.
+        var positions = rows.Select(r => (long)r.State.NextPosition - 1).ToArray();
+        var stepTokens = tensor(rows.Select(r => (long)r.State.Tokens[^1]).ToArray(), device: network.Device).unsqueeze(1);   // [A, 1]
+        var stepPositions = tensor(positions, device: network.Device).unsqueeze(1);
         if (!_adaptersCurrent)
         {
             _adapters = rows.All(r => r.Request.Adapter is null) ? null
                 : new AdapterBatch(rows.Select(r => r.Request.Adapter).ToArray()) { KeepStackedFactors = true };
             _adaptersCurrent = true;
         }
-        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters), _adapters).squeeze(1);   // [A, V]
+        var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters, maxPosition: positions.Max()), _adapters).squeeze(1);   // [A, V]
         Advance(logits, rows);
         DropFinished();
         return rows;
@@ -115,7 +118,7 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         if (k > 0)
         {
             var (values, ids) = logits.log_softmax(-1).topk(Math.Min(k, (int)logits.shape[1]), -1);   // [R, k]
-            top = (ids.data<long>().ToArray(), values.to(ScalarType.Float32).data<float>().ToArray());
+            top = (HostCopy.ToArray<long>(ids), HostCopy.ToArray<float>(values.to(ScalarType.Float32)));
         }
         int width = top is null ? 0 : top.Value.Ids.Length / rows.Count;
         for (int i = 0; i < rows.Count; i++)

@@ -22,13 +22,13 @@ internal static class PromptPrefill
         var padded = new long[promptCount * longest];
         for (int p = 0; p < promptCount; p++)
             for (int t = 0; t < requests[p].Prompt.Count; t++) padded[p * longest + t] = requests[p].Prompt[t];
-        var tokens = tensor(padded, [promptCount, longest]);
-        var positions = arange(longest, dtype: ScalarType.Int64).unsqueeze(0).expand(promptCount, -1);
+        var tokens = tensor(padded, [promptCount, longest], device: network.Device);
+        var positions = arange(longest, dtype: ScalarType.Int64, device: network.Device).unsqueeze(0).expand(promptCount, -1);
         var cache = network.CreateCache(promptCount, capacity);
         var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
-        var hidden = network.Forward(tokens, positions, cache, adapters);                    // [P, T, h]
-        var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray());
-        var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64), lastIndex];   // [P, h]
+        var hidden = network.Forward(tokens, positions, cache, adapters, maxPosition: longest - 1);   // [P, T, h]
+        var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray(), device: network.Device);
+        var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]
         return (cache, hidden, network.Logits(lastHidden, adapters));                        // [P, V]
     }
 

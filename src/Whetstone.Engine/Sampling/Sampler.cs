@@ -39,7 +39,7 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
         CheckTokens("tokens", tokens);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var input = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
+        var input = tensor(tokens.Select(t => (long)t).ToArray(), device: network.Device).unsqueeze(0);
         var adapters = AdapterBatch.For([adapter]);
         var logits = network.Logits(network.Forward(input, adapters: adapters), adapters)[0];
         return PromptLogprobs.From(logits, tokens, 0).Logprobs;

@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Sampling;
@@ -19,6 +20,7 @@ internal static class TokenChooser
     {
         using var scope = NewDisposeScope();
         long vocab = logits.shape[1];
+        var device = logits.device;
         var logprobs = logits.log_softmax(-1);
         var greedy = logits.argmax(-1);
         Tensor chosen;
@@ -28,18 +30,18 @@ internal static class TokenChooser
         }
         else
         {
-            var temperatures = tensor(rows.Select(r => r.Params.Temperature == 0 ? 1f : (float)r.Params.Temperature).ToArray()).unsqueeze(1);
+            var temperatures = tensor(rows.Select(r => r.Params.Temperature == 0 ? 1f : (float)r.Params.Temperature).ToArray(), device: device).unsqueeze(1);
             var scaled = logits / temperatures;
-            var uniforms = tensor(rows.Select(r => (float)(1.0 - r.Random.NextDouble())).ToArray()).unsqueeze(1);  // (0, 1]
+            var uniforms = tensor(rows.Select(r => (float)(1.0 - r.Random.NextDouble())).ToArray(), device: device).unsqueeze(1);  // (0, 1]
             bool truncate = rows.Any(r => r.Params.TopK > 0 || r.Params.TopP < 1);
             Tensor drawn;
             if (truncate)
             {
                 var (sorted, order) = scaled.sort(-1, descending: true);
                 var probs = sorted.softmax(-1);
-                var topK = tensor(rows.Select(r => r.Params.TopK > 0 ? (long)r.Params.TopK : vocab).ToArray()).unsqueeze(1);
-                var topP = tensor(rows.Select(r => (float)r.Params.TopP).ToArray()).unsqueeze(1);
-                var rank = arange(vocab, dtype: ScalarType.Int64).unsqueeze(0);
+                var topK = tensor(rows.Select(r => r.Params.TopK > 0 ? (long)r.Params.TopK : vocab).ToArray(), device: device).unsqueeze(1);
+                var topP = tensor(rows.Select(r => (float)r.Params.TopP).ToArray(), device: device).unsqueeze(1);
+                var rank = arange(vocab, dtype: ScalarType.Int64, device: device).unsqueeze(0);
                 // A token stays if it is among the k best and the mass before it is below top_p;
                 // the most likely token always stays.
                 var keep = (rank < topK).logical_and((probs.cumsum(-1) - probs) < topP);
@@ -50,11 +52,17 @@ internal static class TokenChooser
             {
                 drawn = InverseCdf(scaled.softmax(-1), uniforms);
             }
-            var isGreedy = tensor(rows.Select(r => r.Params.Temperature == 0).ToArray());
+            var isGreedy = tensor(rows.Select(r => r.Params.Temperature == 0).ToArray(), device: device);
             chosen = where(isGreedy, greedy, drawn);
         }
         var chosenLogprobs = logprobs.gather(1, chosen.unsqueeze(1)).squeeze(1);
-        return (chosen.data<long>().ToArray(), chosenLogprobs.to(ScalarType.Float32).data<float>().ToArray());
+        // The step's one device-to-host copy: tokens and logprobs side by side (token ids are exact
+        // in fp64). On the CPU the two are read in place instead.
+        if (device.type == TorchSharp.DeviceType.CPU)
+            return (chosen.data<long>().ToArray(), chosenLogprobs.to(ScalarType.Float32).data<float>().ToArray());
+        var both = HostCopy.ToArray<double>(stack([chosen.to(ScalarType.Float64), chosenLogprobs.to(ScalarType.Float64)]));   // [2, R]
+        int count = rows.Count;
+        return (both.Take(count).Select(t => (long)t).ToArray(), both.Skip(count).Select(l => (float)l).ToArray());
     }
 
     // probs: [R, V] (not necessarily normalised), u: [R, 1] in (0, 1] → index of the first

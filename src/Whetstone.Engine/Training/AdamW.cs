@@ -46,14 +46,14 @@ internal sealed class AdamW : IDisposable
         _parameters[index].Parameter.copy_(stored);
     }
 
-    /// <summary>√Σ‖g‖² over all parameters with a gradient (0 if none).</summary>
+    /// <summary>√Σ‖g‖² over all parameters with a gradient (0 if none), summed in fp64 on the
+    /// parameters' device and read back once (not once per parameter: each read waits for a GPU).</summary>
     public double GradientNorm()
     {
         using var scope = NewDisposeScope();
-        double sum = 0;
-        foreach (var (_, p) in _parameters)
-            if (p.grad is Tensor g) sum += g.to(ScalarType.Float64).pow(2).sum().item<double>();
-        return Math.Sqrt(sum);
+        var squares = _parameters.Where(p => p.Parameter.grad is not null)
+            .Select(p => p.Parameter.grad!.to(ScalarType.Float64).pow(2).sum()).ToArray();
+        return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<double>());
     }
 
     /// <summary>One step; the caller has checked the gradients are finite.</summary>

@@ -1,5 +1,6 @@
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
+using Whetstone.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Training;
@@ -50,13 +51,14 @@ public static class LearnerPass
                     targets[r * length + t] = chunk[r].Datum.TargetTokens[t];
                 }
             var adapters = AdapterBatch.For(chunk.Select(r => work[r.Work].Adapter).ToArray());
-            var hidden = network.Forward(tensor(inputs, [chunk.Count, length]), adapters: adapters);
+            var hidden = network.Forward(tensor(inputs, [chunk.Count, length], device: network.Device), adapters: adapters);
             var logits = network.Logits(hidden, adapters);                                           // [n, L, V]
-            var targetTensor = tensor(targets, [chunk.Count, length]).unsqueeze(-1);
+            var targetTensor = tensor(targets, [chunk.Count, length], device: network.Device).unsqueeze(-1);
             // log p(target) = logit(target) − logsumexp(logits): avoids a second [n, L, V] tensor.
             var tokenLogprobs = logits.gather(-1, targetTensor).squeeze(-1) - logits.logsumexp(-1);  // [n, L]
 
             Tensor? total = null;
+            var groupLosses = new List<(int Work, Tensor Loss)>();
             foreach (var group in chunk.Select((row, r) => (row, r)).GroupBy(x => x.row.Work))
             {
                 var item = work[group.Key];
@@ -64,16 +66,19 @@ public static class LearnerPass
                 var flat = cat(pieces, 0);
                 var loss = item.Loss is LossSpec spec
                     ? spec.Compute(flat,
-                        spec.Needs.Weights ? Flat(group.Select(x => x.row.Datum.Weights!)) : null,
-                        spec.Needs.Logprobs ? Flat(group.Select(x => x.row.Datum.Logprobs!)) : null,
-                        spec.Needs.Advantages ? Flat(group.Select(x => x.row.Datum.Advantages!)) : null)
-                    : (flat * Flat(group.Select(x => item.LogprobGradients![x.row.Index]))).sum();
-                losses[group.Key] += loss.to(ScalarType.Float64).item<double>();
+                        spec.Needs.Weights ? Flat(group.Select(x => x.row.Datum.Weights!), network.Device) : null,
+                        spec.Needs.Logprobs ? Flat(group.Select(x => x.row.Datum.Logprobs!), network.Device) : null,
+                        spec.Needs.Advantages ? Flat(group.Select(x => x.row.Datum.Advantages!), network.Device) : null)
+                    : (flat * Flat(group.Select(x => item.LogprobGradients![x.row.Index]), network.Device)).sum();
+                groupLosses.Add((group.Key, loss));
                 total = total is null ? loss : total + loss;
             }
             if (backward) total!.backward();
 
-            var values = tokenLogprobs.detach().to(ScalarType.Float32).data<float>().ToArray();
+            // The chunk's results leave the device in two copies: the losses, then the logprobs.
+            var lossValues = HostCopy.ToArray<double>(stack(groupLosses.Select(g => g.Loss.detach().to(ScalarType.Float64)).ToArray()));
+            for (int g = 0; g < groupLosses.Count; g++) losses[groupLosses[g].Work] += lossValues[g];
+            var values = HostCopy.ToArray<float>(tokenLogprobs.detach().to(ScalarType.Float32));
             for (int r = 0; r < chunk.Count; r++)
                 logprobs[chunk[r].Work][chunk[r].Index] = values.AsSpan(r * length, chunk[r].Datum.Length).ToArray();
         }
@@ -81,7 +86,7 @@ public static class LearnerPass
         return work.Select((item, w) => new LearnerResult(logprobs[w], losses[w], item.Data.Sum(d => (long)d.Length))).ToArray();
     }
 
-    static Tensor Flat(IEnumerable<IReadOnlyList<float>> lists) => tensor(lists.SelectMany(l => l).ToArray());
+    static Tensor Flat(IEnumerable<IReadOnlyList<float>> lists, Device device) => tensor(lists.SelectMany(l => l).ToArray(), device: device);
 
     static IEnumerable<List<(int Work, int Index, Datum Datum)>> Chunks(List<(int Work, int Index, Datum Datum)> sortedRows, int tokensPerChunk)
     {

@@ -8,7 +8,9 @@ public enum LossFunction
 {
     /// <summary>−Σ logp · w</summary>
     CrossEntropy,
-    /// <summary>−Σ r · A</summary>
+    /// <summary>−Σ r · A; with a tis_cap C, truncated importance sampling: −Σ min(r, C) · A
+    /// with gradient min(r, C) · ∇logp · A (the cap bounds what a sampler/learner mismatch —
+    /// e.g. a token whose experts differ between sampler and learner — can weigh).</summary>
     ImportanceSampling,
     /// <summary>−Σ min(r·A, clip(r, lo, hi)·A)</summary>
     Ppo,
@@ -24,6 +26,8 @@ public sealed record LossSpec(LossFunction Function)
     public double ClipLowThreshold { get; init; } = 0.8;
     public double ClipHighThreshold { get; init; } = 1.2;
     public double Beta { get; init; } = 0.05;
+    /// <summary>Truncated importance sampling cap (loss_fn_config.tis_cap); null = none.</summary>
+    public double? TisCap { get; init; }
 
     public static LossSpec Parse(string name, IReadOnlyDictionary<string, double>? config = null)
     {
@@ -44,12 +48,15 @@ public sealed record LossSpec(LossFunction Function)
                 "clip_low_threshold" when function is LossFunction.Ppo or LossFunction.Cispo => spec with { ClipLowThreshold = value },
                 "clip_high_threshold" when function is LossFunction.Ppo or LossFunction.Cispo => spec with { ClipHighThreshold = value },
                 "beta" when function is LossFunction.Dro => spec with { Beta = value },
+                "tis_cap" when function is LossFunction.ImportanceSampling => spec with { TisCap = value },
                 _ => throw new TrainingArgumentException($"loss_fn_config.{key}", $"is not a setting of {name}"),
             };
         }
         if (!(spec.ClipLowThreshold > 0 && spec.ClipLowThreshold <= 1 && spec.ClipHighThreshold >= 1))
             throw new TrainingArgumentException("loss_fn_config", $"clip thresholds ({spec.ClipLowThreshold}, {spec.ClipHighThreshold}) must satisfy 0 < low ≤ 1 ≤ high");
         if (!(spec.Beta >= 0)) throw new TrainingArgumentException("loss_fn_config.beta", $"= {spec.Beta} must be ≥ 0");
+        if (spec.TisCap is double cap && !(cap > 0 && double.IsFinite(cap)))
+            throw new TrainingArgumentException("loss_fn_config.tis_cap", $"= {cap} must be a positive finite number");
         return spec;
     }
 
@@ -79,7 +86,13 @@ public sealed record LossSpec(LossFunction Function)
             case LossFunction.CrossEntropy:
                 return -(logp * weights!).sum();
             case LossFunction.ImportanceSampling:
-                return -((logp - samplerLogprobs!).exp() * advantages!).sum();
+            {
+                var ratio = (logp - samplerLogprobs!).exp();
+                if (TisCap is not double cap) return -(ratio * advantages!).sum();
+                // stopgrad(min(r, C) / r) · r: the value is min(r, C), the gradient min(r, C)·∇logp.
+                var truncation = (ratio.clamp_max(cap) / ratio).detach();
+                return -(truncation * ratio * advantages!).sum();
+            }
             case LossFunction.Ppo:
             {
                 var ratio = (logp - samplerLogprobs!).exp();

@@ -46,7 +46,8 @@ public static class TrainingCheckpoint
             file.Contains($"{target.Name}.lora_A.weight")
                 ? (file.Read($"{target.Name}.lora_A.weight"), file.Read($"{target.Name}.lora_B.weight"))
                 : null,
-            config.ValueHead ? ValueHead.FromTensors(file.Read(ValueHead.WeightName), file.Read(ValueHead.BiasName), network.Config.HiddenSize) : null);
+            config.ValueHead ? ValueHead.FromTensors(file.Read(ValueHead.WeightName), file.Read(ValueHead.BiasName), network.Config.HiddenSize, network.Device) : null,
+            network.Device);
         var run = TrainingRun.FromAdapter(network, adapter);
         if (withOptimizer) run.Optimizer.Restore(state["step"]!.GetValue<long>(), file.Read);
         return run;

@@ -30,7 +30,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>A LoRA run on a network that other runs may share; the network stays frozen.</summary>
     public static TrainingRun CreateLora(CausalLanguageModel network, LoraConfig config)
     {
-        var adapter = LoraAdapter.Create(network.LoraTargets(), config, AdapterDtype(network), network.Config.HiddenSize);
+        var adapter = LoraAdapter.Create(network.LoraTargets(), config, AdapterDtype(network), network.Config.HiddenSize, network.Device);
         return new TrainingRun(network, adapter, adapter.NamedParameters().ToList());
     }
 

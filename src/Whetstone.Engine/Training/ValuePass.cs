@@ -1,5 +1,6 @@
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
+using Whetstone.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Training;
@@ -46,7 +47,7 @@ public static class ValuePass
             foreach (var chunk in chunks)
             {
                 using var scope = NewDisposeScope();
-                var chunkValues = Values(network, adapter, head, work.Sequences, chunk).to(ScalarType.Float64).data<double>().ToArray();
+                var chunkValues = HostCopy.ToArray<double>(Values(network, adapter, head, work.Sequences, chunk).to(ScalarType.Float64));
                 for (int r = 0; r < chunk.Count; r++) values[chunk[r]] = chunkValues[r];
             }
 
@@ -57,9 +58,10 @@ public static class ValuePass
             using (var scope = NewDisposeScope())
             using (enable_grad())
             {
-                var v = tensor(values, dtype: ScalarType.Float64).requires_grad_(true);
-                var labels = work.Labels is null ? null : tensor(work.Labels.Select(l => (double)l).ToArray(), dtype: ScalarType.Float64);
-                var weights = work.Weights is null ? null : tensor(work.Weights.Select(w => (double)w).ToArray(), dtype: ScalarType.Float64);
+                // The loss over a handful of values is computed on the host whatever the model's device.
+                var v = tensor(values, dtype: ScalarType.Float64, device: CPU).requires_grad_(true);
+                var labels = work.Labels is null ? null : tensor(work.Labels.Select(l => (double)l).ToArray(), dtype: ScalarType.Float64, device: CPU);
+                var weights = work.Weights is null ? null : tensor(work.Weights.Select(w => (double)w).ToArray(), dtype: ScalarType.Float64, device: CPU);
                 var total = valueLoss.Compute(v, labels, weights);
                 loss = total.item<double>();
                 total.backward();
@@ -72,7 +74,7 @@ public static class ValuePass
                     using var scope = NewDisposeScope();
                     using var grad = enable_grad();
                     var chunkValues = Values(network, adapter, head, work.Sequences, chunk);
-                    var dLdv = tensor(chunk.Select(i => gradient[i]).ToArray(), dtype: ScalarType.Float64).to(chunkValues.dtype);
+                    var dLdv = tensor(chunk.Select(i => gradient[i]).ToArray(), dtype: ScalarType.Float64, device: chunkValues.device).to(chunkValues.dtype);
                     (chunkValues * dLdv).sum().backward();
                 }
         }
@@ -93,8 +95,8 @@ public static class ValuePass
             last[r] = sequence.Count - 1;
         }
         var adapters = AdapterBatch.For(Enumerable.Repeat<LoraAdapter?>(adapter, chunk.Count).ToArray());
-        var hidden = network.Forward(tensor(tokens, [chunk.Count, length]), adapters: adapters);             // [n, L, H]
-        var index = tensor(last).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
+        var hidden = network.Forward(tensor(tokens, [chunk.Count, length], device: network.Device), adapters: adapters);   // [n, L, H]
+        var index = tensor(last, device: network.Device).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
         var lastHidden = hidden.gather(1, index).squeeze(1);                                                 // [n, H]
         return head.Score(lastHidden);                                                                       // [n]
     }

@@ -49,6 +49,8 @@ public sealed partial class EngineWorker : IDisposable
     public string ModelName { get; }
     public string ModelDirectory { get; }
     public ScalarType Dtype { get; }
+    /// <summary>Where the base model, and every run, adapter and cache on it, lives.</summary>
+    public Device Device { get; }
     public ModelConfig Config => _base.Config;
     public HuggingFaceTokenizer Tokenizer => _base.Tokenizer;
     /// <summary>Bytes the base network's parameters hold.</summary>
@@ -57,14 +59,16 @@ public sealed partial class EngineWorker : IDisposable
     public Action<WorkerCall>? Completed { get; set; }
     public Action<Exception>? CycleFailed { get; set; }
 
-    /// <summary>Loads the base model from <paramref name="directory"/> (on the calling thread) and starts the compute thread.</summary>
-    public EngineWorker(string modelName, string directory, ScalarType dtype, ICyclePlanSource planner)
+    /// <summary>Loads the base model from <paramref name="directory"/> onto <paramref name="device"/>
+    /// (default the CPU; on the calling thread) and starts the compute thread.</summary>
+    public EngineWorker(string modelName, string directory, ScalarType dtype, ICyclePlanSource planner, Device? device = null)
     {
         ModelName = modelName;
         ModelDirectory = directory;
         Dtype = dtype;
+        Device = device ?? CPU;
         _planner = planner;
-        _base = PretrainedModel.Load(directory, dtype);
+        _base = PretrainedModel.Load(directory, dtype, Device);
         _baseSampler = new Sampler(_base.Network, _base.Tokenizer);
         ParameterBytes = _base.Network.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
         _decode = new DecodeLoop(_base.Network, _base.Tokenizer, Complete);
@@ -82,7 +86,7 @@ public sealed partial class EngineWorker : IDisposable
     public Task<RunInfo> CreateRunAsync(string runId, RunSource source) => OnThreadAsync(() =>
     {
         PretrainedModel? own = source is RunSource.NewFull or RunSource.SavedState { FullFineTuning: true }
-            ? PretrainedModel.Load(ModelDirectory, Dtype) : null;
+            ? PretrainedModel.Load(ModelDirectory, Dtype, Device) : null;
         try
         {
             var network = own?.Network ?? _base.Network;
@@ -154,7 +158,7 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Loads a whole model (a full fine-tuning run's sampler checkpoint) under <paramref name="key"/>, with its own decode loop.</summary>
     public Task LoadFullModelAsync(string key, string directory) => OnThreadAsync(() =>
     {
-        var model = PretrainedModel.Load(directory, Dtype);
+        var model = PretrainedModel.Load(directory, Dtype, Device);
         _fullModels[key] = new FullModel(model, new DecodeLoop(model.Network, model.Tokenizer, Complete));
         return true;
     });
@@ -174,7 +178,7 @@ public sealed partial class EngineWorker : IDisposable
     {
         if (fullModel)
         {
-            using var model = PretrainedModel.Load(checkpointDirectory, ScalarType.BFloat16);
+            using var model = PretrainedModel.Load(checkpointDirectory, ScalarType.BFloat16, CPU);   // converted for writing: host memory
             MergedModelWriter.WriteFullModel(checkpointDirectory, model.Network, outputDirectory, ScalarType.BFloat16);
             return true;
         }

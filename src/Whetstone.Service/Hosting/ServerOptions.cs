@@ -13,6 +13,9 @@ public sealed record ServerOptions
     public string? Database { get; init; }
     public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:8000"];
     public ScalarType ComputeDtype { get; init; } = ScalarType.Float32;
+    /// <summary>Where the base models and everything on them live (<c>--device</c>, resolved by
+    /// Whetstone.Engine.Runtime.ComputeDevice.Parse, which refuses an absent CUDA).</summary>
+    public Device Device { get; init; } = CPU;
     /// <summary>Queued calls per base model before new ones get 429.</summary>
     public int QueueCapacity { get; init; } = 1024;
     /// <summary>The admin key to accept (WHET_ADMIN_KEY); when null and none exists, one is made and printed once.</summary>

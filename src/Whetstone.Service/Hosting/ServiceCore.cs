@@ -59,7 +59,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var store = MetadataStoreFactory.Create(options.Database, options.DataDirectory);
         await store.InitializeAsync();
-        var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
+        var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype, options.Device);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
         options.Scheduling.Validate();
         return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),

@@ -9,9 +9,10 @@ public sealed class BaseModelRegistry
 {
     readonly Dictionary<string, string> _directories;
 
-    public BaseModelRegistry(IEnumerable<string> modelDirectories, ScalarType dtype)
+    public BaseModelRegistry(IEnumerable<string> modelDirectories, ScalarType dtype, Device? device = null)
     {
         Dtype = dtype;
+        Device = device ?? CPU;
         _directories = new(StringComparer.Ordinal);
         foreach (var directory in modelDirectories)
         {
@@ -24,6 +25,7 @@ public sealed class BaseModelRegistry
 
     public IReadOnlyCollection<string> Names => _directories.Keys;
     public ScalarType Dtype { get; }
+    public Device Device { get; }
 
     public bool Contains(string name) => _directories.ContainsKey(name);
 

@@ -29,7 +29,7 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
     public BaseModelHost Host(string baseModel) => _hosts.GetOrAdd(baseModel, name => new Lazy<BaseModelHost>(() =>
     {
         var planner = new CyclePlanner(name, queueCapacity, Scheduling);
-        var worker = new EngineWorker(name, Models.Directory(name), Models.Dtype, planner)
+        var worker = new EngineWorker(name, Models.Directory(name), Models.Dtype, planner, Models.Device)
         {
             Completed = OnCompleted,
             CycleFailed = e => Logger.LogError(e, "scheduler cycle of {Model}", name),

@@ -81,7 +81,7 @@ public sealed class GgufFile
     {
         var entry = Find(name);
         var type = Type(name);
-        var tensor = empty(entry.Shape, type.ToScalarType());
+        var tensor = empty(entry.Shape, type.ToScalarType(), device: CPU);
         long bytes = tensor.numel() * type.ElementSize();
         if (bytes == 0) return tensor;
         byte* pointer = (byte*)TensorMemory.DataPointer(tensor);

@@ -8,7 +8,7 @@ namespace Whetstone.Engine.Formats.Gguf;
 /// each base frequency by. Same formula as Meta's apply_scaling and <see cref="RopeScaling"/>.</summary>
 internal static class Llama3RopeFactors
 {
-    public static Tensor Compute(ModelConfig config) => tensor(Factors(config.RopeScaling, config.RopeTheta, config.HeadDim));
+    public static Tensor Compute(ModelConfig config) => tensor(Factors(config.RopeScaling, config.RopeTheta, config.HeadDim), device: CPU);   // written to a file
 
     public static float[] Factors(RopeScaling s, double theta, int headDim)
     {
