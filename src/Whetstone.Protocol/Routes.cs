@@ -39,6 +39,12 @@ public static class Routes
     public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions
     public static string DeploymentPromote(string name) => $"{Deployment(name)}/promote";   // POST
     public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
+    /// <summary>A deployment's streaming reward model: POST create, GET status; then score, update, versions, corrections.</summary>
+    public static string RewardModel(string name) => $"{Deployment(name)}/reward_model";
+    public static string RewardModelScore(string name) => $"{RewardModel(name)}/score";                // POST
+    public static string RewardModelUpdate(string name) => $"{RewardModel(name)}/update";              // POST
+    public static string RewardModelVersions(string name) => $"{RewardModel(name)}/versions";          // GET (lineage)
+    public static string RewardModelCorrections(string name) => $"{RewardModel(name)}/corrections";    // GET (SFT data)
 
     /// <summary>Memory Diffusion memories (created through /v1/chat/completions' memory field).</summary>
     public static string Memory(string id) => $"{Prefix}/memories/{id}";                  // GET, DELETE

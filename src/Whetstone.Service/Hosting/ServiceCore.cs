@@ -18,6 +18,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.DeploymentService Deployments { get; }
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
+    internal Experience.RewardModels.RewardModelService RewardModels { get; }
+    readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
     internal Memory.MemoryService Memories { get; }
     public IMetadataStore Store => Context.Store;
 
@@ -48,6 +50,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Feedback = new Serving.FeedbackService(context);
         Memories = new Memory.MemoryService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
+        RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
+        _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -65,6 +69,7 @@ public sealed class ServiceCore : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
+        await _rewardModelUpdates.DisposeAsync();                     // nor an update
         await Memories.FlushAllAsync();   // memory updates still need the engine workers
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();

@@ -161,5 +161,46 @@ internal static class MetadataSchema
                 PRIMARY KEY (memory_id, sequence))
             """,
         ]),
+        // Streaming reward models of deployments (Experience/RewardModels).
+        new(4,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS reward_models (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                config_json TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                version INTEGER NOT NULL,
+                cursor_id TEXT,
+                events_seen BIGINT NOT NULL,
+                PRIMARY KEY (tenant, deployment))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS reward_model_versions (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                state_path TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                feedback_ids_json TEXT NOT NULL,
+                replay_ids_json TEXT NOT NULL,
+                metrics_json TEXT NOT NULL,
+                PRIMARY KEY (tenant, deployment, version))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS reward_model_predictions (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                feedback_id TEXT NOT NULL,
+                predicted_by INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                margin DOUBLE PRECISION NOT NULL,
+                correct BOOLEAN NOT NULL,
+                created_at {timestamp} NOT NULL,
+                PRIMARY KEY (tenant, deployment, feedback_id))
+            """,
+        ]),
     ];
 }
