@@ -38,6 +38,7 @@ public static class Routes
     public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions
     public static string DeploymentPromote(string name) => $"{Deployment(name)}/promote";   // POST
     public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
+    public static string DeploymentTraffic(string name) => $"{Deployment(name)}/traffic";   // POST canary split
 
     /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
     public const string OpenAiPrefix = "/v1";

@@ -62,4 +62,10 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>Points name@latest at an existing version (roll back or forward).</summary>
     Task<bool> SetDeploymentVersionAsync(string tenant, string name, int version, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<DeploymentVersionRecord>> ListDeploymentVersionsAsync(string tenant, string name, CancellationToken cancellationToken = default);
+    /// <summary>Adds the next version without making it current (a canary candidate); returns its number.</summary>
+    Task<int> AddDeploymentVersionAsync(string tenant, string name, string checkpointPath, DateTimeOffset at, CancellationToken cancellationToken = default);
+    /// <summary>Sets (or, with a null version, clears) the canary split of name@latest; false if no such deployment.</summary>
+    Task<bool> SetDeploymentTrafficAsync(string tenant, string name, int? candidateVersion, double percent, CancellationToken cancellationToken = default);
+    /// <summary>Makes the candidate of the split current and clears the split, in one statement; false if no split.</summary>
+    Task<bool> PromoteDeploymentCandidateAsync(string tenant, string name, CancellationToken cancellationToken = default);
 }

@@ -135,5 +135,12 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, name, version))
             """,
         ]),
+        // 3: canary traffic splits on deployments, and which arm of a split answered each request.
+        new(3,
+        [
+            "ALTER TABLE deployments ADD COLUMN candidate_version INTEGER",
+            "ALTER TABLE deployments ADD COLUMN candidate_percent DOUBLE PRECISION",
+            "ALTER TABLE served_completions ADD COLUMN arm TEXT",
+        ]),
     ];
 }
