@@ -40,6 +40,10 @@ public static class Routes
     public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
     public static string DeploymentTraffic(string name) => $"{Deployment(name)}/traffic";   // POST canary split
 
+    public const string Loops = Prefix + "/loops";                                         // POST create, GET list
+    public static string Loop(string id) => $"{Loops}/{id}";                               // GET, PATCH, DELETE
+    public static string LoopLineage(string id) => $"{Loop(id)}/lineage";                  // GET
+
     /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
     public const string OpenAiPrefix = "/v1";
     public const string OpenAiModels = OpenAiPrefix + "/models";

@@ -18,6 +18,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.DeploymentService Deployments { get; }
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
+    internal Loops.LoopService Loops { get; }
+    Loops.LoopRunner? _loopRunner;
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -46,6 +48,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
+        Loops = new Loops.LoopService(context);
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -56,12 +59,25 @@ public sealed class ServiceCore : IAsyncDisposable
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
         options.Scheduling.Validate();
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
+        var core = new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
             options.AdapterCacheBytes);
+        core.StartLoops(options.LoopTickInterval);
+        return core;
+    }
+
+    /// <summary>The background job that advances loops (see Loops/LoopRunner), with the reward
+    /// model loops score with; <see cref="TimeSpan.Zero"/> leaves loops stopped.</summary>
+    void StartLoops(TimeSpan tick)
+    {
+        if (tick <= TimeSpan.Zero) return;
+        var job = new Loops.LoopIterationJob(Context, Runs, Sessions, Deployments, new Loops.NoRewardModel());
+        _loopRunner = new Loops.LoopRunner(Context, job, tick);
+        _loopRunner.Start();
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_loopRunner is not null) await _loopRunner.DisposeAsync();   // before the workers stop: loop jobs wait on them
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();

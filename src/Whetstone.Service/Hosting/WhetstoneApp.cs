@@ -31,6 +31,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
+        builder.Services.AddSingleton(core.Loops);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -41,6 +42,7 @@ internal static class WhetstoneApp
         app.MapFuturesApi();
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
+        app.MapLoopsApi();
         app.MapOpenAiApi();
         return app;
     }
