@@ -177,7 +177,13 @@ public sealed class HttpTransport : ITransport, IDisposable
         try
         {
             if (JsonSerializer.Deserialize<ErrorResponse>(text, ProtocolJson.Options) is { Error: { } error })
+            {
+                // The /v1 (OpenAI-shaped) routes name the field "param".
+                if (error.Field is null && JsonDocument.Parse(text).RootElement.GetProperty("error").TryGetProperty("param", out var param)
+                    && param.ValueKind == JsonValueKind.String)
+                    error = error with { Field = param.GetString() };
                 return new WhetstoneApiException(response.StatusCode, error);
+            }
         }
         catch (JsonException)
         {

@@ -83,6 +83,15 @@ public sealed class ServiceClient : IDisposable
     /// <summary>Runs, checkpoints, downloads and usage.</summary>
     public RestClient CreateRestClient() => new(_transport);
 
+    /// <summary>Deployment aliases: create, promote, roll back, versions.</summary>
+    public DeploymentsClient Deployments => new(_transport);
+    /// <summary>The served-completion log: pages, filtered listing, JSONL export.</summary>
+    public CompletionLogClient CompletionLog => new(_transport);
+    /// <summary>Feedback on served completions: the five kinds, list, export.</summary>
+    public FeedbackClient Feedback => new(_transport);
+    /// <summary>Deployments' streaming reward models: status, scores, updates, lineage.</summary>
+    public RewardModelsClient RewardModels => new(_transport);
+
     /// <summary>A client for an existing run of the caller's (by id) — after a server restart the
     /// server brings the run back from its last saved training state on the first call.</summary>
     public async Task<TrainingClient> GetTrainingClientAsync(string runId, CancellationToken cancellationToken = default) =>

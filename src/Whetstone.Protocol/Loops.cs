@@ -49,6 +49,9 @@ public sealed record LoopRlSettings
     /// <summary>How many of the newest served prompts the iteration draws from.</summary>
     public int PromptWindow { get; init; } = 200;
     public int Seed { get; init; }
+    /// <summary>Before training, bring the deployment's reward model up to date on the feedback
+    /// waiting for it (false: score with it as it is, e.g. a reward model frozen after a first window).</summary>
+    public bool UpdateRewardModel { get; init; } = true;
 }
 
 /// <summary>An owner-supplied reward computed on the answer's text: +Weight when every given

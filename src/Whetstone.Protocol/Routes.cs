@@ -43,6 +43,12 @@ public static class Routes
     public const string Loops = Prefix + "/loops";                                         // POST create, GET list
     public static string Loop(string id) => $"{Loops}/{id}";                               // GET, PATCH, DELETE
     public static string LoopLineage(string id) => $"{Loop(id)}/lineage";                  // GET
+    /// <summary>A deployment's streaming reward model: POST create, GET status; then score, update, versions, corrections.</summary>
+    public static string RewardModel(string name) => $"{Deployment(name)}/reward_model";
+    public static string RewardModelScore(string name) => $"{RewardModel(name)}/score";                // POST
+    public static string RewardModelUpdate(string name) => $"{RewardModel(name)}/update";              // POST
+    public static string RewardModelVersions(string name) => $"{RewardModel(name)}/versions";          // GET (lineage)
+    public static string RewardModelCorrections(string name) => $"{RewardModel(name)}/corrections";    // GET (SFT data)
 
     /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
     public const string OpenAiPrefix = "/v1";

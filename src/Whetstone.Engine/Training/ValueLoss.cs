@@ -5,7 +5,10 @@ namespace Whetstone.Engine.Training;
 /// <summary>The losses of a reward model's scalar values v (one per sequence), summed like the
 /// token losses: "bradley_terry" over pairs laid out [chosen, rejected, chosen, rejected, …],
 /// Σ −log σ(v_c − v_r); "binary_logistic" over thumbs up (label 1) / down (label 0), Σ
-/// −[y log σ(v) + (1 − y) log(1 − σ(v))] = Σ softplus(v) − y·v (labels in [0, 1]).</summary>
+/// −[y log σ(v) + (1 − y) log(1 − σ(v))] = Σ softplus(v) − y·v (labels in [0, 1]; a fractional
+/// label such as a scaled rating makes it a regression of σ(v) onto the label). Optional
+/// non-negative weights scale each term (a Bradley-Terry pair takes its chosen entry's weight),
+/// so a caller can cap how much any one source contributes to a step.</summary>
 public sealed record ValueLoss(ValueLoss.Kind Function)
 {
     public enum Kind { BradleyTerry, BinaryLogistic }
@@ -26,15 +29,18 @@ public sealed record ValueLoss(ValueLoss.Kind Function)
 
     public bool NeedsLabels => Function == Kind.BinaryLogistic;
 
-    /// <summary>values: [n], carrying the gradient; labels: [n] constants (binary_logistic only).</summary>
-    public Tensor Compute(Tensor values, Tensor? labels)
+    /// <summary>values: [n], carrying the gradient; labels: [n] constants (binary_logistic only);
+    /// weights: [n] constants or null (all 1).</summary>
+    public Tensor Compute(Tensor values, Tensor? labels, Tensor? weights = null)
     {
         if (Function == Kind.BradleyTerry)
         {
             var pairs = values.view(-1, 2);                                   // [pairs, (chosen, rejected)]
-            return nn.functional.softplus(pairs[.., 1] - pairs[.., 0]).sum();  // −log σ(v_c − v_r)
+            var terms = nn.functional.softplus(pairs[.., 1] - pairs[.., 0]);  // −log σ(v_c − v_r)
+            return (weights is null ? terms : terms * weights.view(-1, 2)[.., 0]).sum();
         }
-        return (nn.functional.softplus(values) - labels! * values).sum();
+        var logistic = nn.functional.softplus(values) - labels! * values;
+        return (weights is null ? logistic : logistic * weights).sum();
     }
 
     /// <summary>BT: share of pairs with v_c &gt; v_r. Logistic: share with v &gt; 0 exactly when label &gt; ½.</summary>

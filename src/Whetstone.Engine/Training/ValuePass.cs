@@ -5,11 +5,13 @@ using static TorchSharp.torch;
 namespace Whetstone.Engine.Training;
 
 /// <summary>A reward model's sequences: scored alone (no loss), or with a value loss and, for
-/// binary_logistic, one label per sequence.</summary>
+/// binary_logistic, one label per sequence; optionally one non-negative weight per sequence
+/// (both entries of a Bradley-Terry pair carry the pair's weight).</summary>
 public sealed record ValueWork(IReadOnlyList<IReadOnlyList<int>> Sequences)
 {
     public ValueLoss? Loss { get; init; }
     public IReadOnlyList<float>? Labels { get; init; }
+    public IReadOnlyList<float>? Weights { get; init; }
 }
 
 /// <summary>One value per sequence; the summed loss (0 without one); pairwise or label accuracy.</summary>
@@ -57,7 +59,8 @@ public static class ValuePass
             {
                 var v = tensor(values, dtype: ScalarType.Float64).requires_grad_(true);
                 var labels = work.Labels is null ? null : tensor(work.Labels.Select(l => (double)l).ToArray(), dtype: ScalarType.Float64);
-                var total = valueLoss.Compute(v, labels);
+                var weights = work.Weights is null ? null : tensor(work.Weights.Select(w => (double)w).ToArray(), dtype: ScalarType.Float64);
+                var total = valueLoss.Compute(v, labels, weights);
                 loss = total.item<double>();
                 total.backward();
                 gradient = v.grad!.data<double>().ToArray();
@@ -137,6 +140,19 @@ public static class ValuePass
         }
         if (work.Loss?.Function == ValueLoss.Kind.BradleyTerry && work.Sequences.Count % 2 != 0)
             throw new TrainingArgumentException("data", $"has {work.Sequences.Count} entries; bradley_terry takes pairs laid out [chosen, rejected, …]");
+        if (work.Weights is { } weights)
+        {
+            if (work.Loss is null) throw new TrainingArgumentException("data", "weights apply to a loss; scoring takes none");
+            if (weights.Count != work.Sequences.Count)
+                throw new TrainingArgumentException("data", $"has {weights.Count} weights for {work.Sequences.Count} entries; give one per datum or none");
+            for (int i = 0; i < weights.Count; i++)
+            {
+                if (!(weights[i] >= 0 && float.IsFinite(weights[i])))
+                    throw new TrainingArgumentException($"data[{i}].loss_fn_inputs.weight", $"= {weights[i]} must be a finite number ≥ 0");
+                if (work.Loss.Function == ValueLoss.Kind.BradleyTerry && i % 2 == 1 && weights[i] != weights[i - 1])
+                    throw new TrainingArgumentException($"data[{i}].loss_fn_inputs.weight", $"= {weights[i]} differs from its chosen entry's {weights[i - 1]}: a pair has one weight");
+            }
+        }
         if (work.Loss?.NeedsLabels == true)
         {
             if (work.Labels is null || work.Labels.Count != work.Sequences.Count)

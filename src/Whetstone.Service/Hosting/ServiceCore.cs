@@ -20,6 +20,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal OpenAi.OpenAiCompletionService Completions { get; }
     internal Loops.LoopService Loops { get; }
     Loops.LoopRunner? _loopRunner;
+    internal Experience.RewardModels.RewardModelService RewardModels { get; }
+    readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -49,6 +51,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Feedback = new Serving.FeedbackService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
         Loops = new Loops.LoopService(context);
+        RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
+        _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
     }
 
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
@@ -65,12 +69,12 @@ public sealed class ServiceCore : IAsyncDisposable
         return core;
     }
 
-    /// <summary>The background job that advances loops (see Loops/LoopRunner), with the reward
-    /// model loops score with; <see cref="TimeSpan.Zero"/> leaves loops stopped.</summary>
+    /// <summary>The background job that advances loops (see Loops/LoopRunner); they reward with the
+    /// deployments' streaming reward models. <see cref="TimeSpan.Zero"/> leaves loops stopped.</summary>
     void StartLoops(TimeSpan tick)
     {
         if (tick <= TimeSpan.Zero) return;
-        var job = new Loops.LoopIterationJob(Context, Runs, Sessions, Deployments, new Loops.NoRewardModel());
+        var job = new Loops.LoopIterationJob(Context, Runs, Sessions, Deployments, new Loops.StreamingRewardModel(RewardModels));
         _loopRunner = new Loops.LoopRunner(Context, job, tick);
         _loopRunner.Start();
     }
@@ -79,6 +83,7 @@ public sealed class ServiceCore : IAsyncDisposable
     {
         if (_loopRunner is not null) await _loopRunner.DisposeAsync();   // before the workers stop: loop jobs wait on them
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
+        await _rewardModelUpdates.DisposeAsync();                     // nor an update
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }

@@ -32,6 +32,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
         builder.Services.AddSingleton(core.Loops);
+        builder.Services.AddSingleton(core.RewardModels);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -43,6 +44,7 @@ internal static class WhetstoneApp
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
         app.MapLoopsApi();
+        app.MapRewardModelsApi();
         app.MapOpenAiApi();
         return app;
     }

@@ -85,6 +85,7 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
 
         var sampling = new LoopSampling(context, sessions, caller, baseModel, cancellationToken);
         var reward = new LoopReward(rewardModel, spec.Rl, sampling, caller, loop.Deployment);
+        if (spec.Rl.RmWeight > 0 && spec.Rl.UpdateRewardModel) await rewardModel.CatchUpAsync(caller, loop.Deployment, cancellationToken);
         var run = await runs.CreateFromSamplerWeightsAsync(caller, deployedPath,
             new Dictionary<string, string> { ["loop"] = loop.Id, ["iteration"] = iteration.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         iteration = iteration with { CandidateRun = run.RunId };

@@ -92,4 +92,20 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>A deployment's newest served completions (any version), newest first.</summary>
     Task<IReadOnlyList<ServedCompletionRecord>> ListDeploymentCompletionsAsync(string tenant, string deployment, int limit,
         CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a deployment's reward model with its version 0; false if it already has one.</summary>
+    Task<bool> InsertRewardModelAsync(RewardModelRecord model, RewardModelVersionRecord initial, CancellationToken cancellationToken = default);
+    Task<RewardModelRecord?> GetRewardModelAsync(string tenant, string deployment, CancellationToken cancellationToken = default);
+    /// <summary>Every reward model of every tenant (the background updater's list).</summary>
+    Task<IReadOnlyList<RewardModelRecord>> ListRewardModelsAsync(CancellationToken cancellationToken = default);
+    /// <summary>Records the next version, moves the model's version, cursor and event count, and
+    /// stores the predictions made before it trained, all in one transaction; false (and nothing
+    /// written) if the model is no longer at <paramref name="fromVersion"/>.</summary>
+    Task<bool> CommitRewardModelVersionAsync(RewardModelVersionRecord version, int fromVersion, string? cursor, long eventsSeen,
+        IReadOnlyList<RewardModelPredictionRecord> predictions, CancellationToken cancellationToken = default);
+    /// <summary>A reward model's versions, oldest first.</summary>
+    Task<IReadOnlyList<RewardModelVersionRecord>> ListRewardModelVersionsAsync(string tenant, string deployment, CancellationToken cancellationToken = default);
+    Task<FeedbackRecord?> GetFeedbackAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>A reward model's prequential predictions, in the order they were made.</summary>
+    Task<IReadOnlyList<RewardModelPredictionRecord>> ListRewardModelPredictionsAsync(string tenant, string deployment, CancellationToken cancellationToken = default);
 }

@@ -135,16 +135,57 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, name, version))
             """,
         ]),
-        // 3: canary traffic splits on deployments, and which arm of a split answered each request.
+        // Streaming reward models of deployments (Experience/RewardModels).
         new(3,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS reward_models (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                config_json TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                version INTEGER NOT NULL,
+                cursor_id TEXT,
+                events_seen BIGINT NOT NULL,
+                PRIMARY KEY (tenant, deployment))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS reward_model_versions (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                state_path TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                feedback_ids_json TEXT NOT NULL,
+                replay_ids_json TEXT NOT NULL,
+                metrics_json TEXT NOT NULL,
+                PRIMARY KEY (tenant, deployment, version))
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS reward_model_predictions (
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                feedback_id TEXT NOT NULL,
+                predicted_by INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                margin DOUBLE PRECISION NOT NULL,
+                correct BOOLEAN NOT NULL,
+                created_at {timestamp} NOT NULL,
+                PRIMARY KEY (tenant, deployment, feedback_id))
+            """,
+        ]),
+        // 4: canary traffic splits on deployments, and which arm of a split answered each request.
+        new(4,
         [
             "ALTER TABLE deployments ADD COLUMN candidate_version INTEGER",
             "ALTER TABLE deployments ADD COLUMN candidate_percent DOUBLE PRECISION",
             "ALTER TABLE served_completions ADD COLUMN arm TEXT",
         ]),
-        // 4: experiential loops and their iterations (the lineage). A loop's state, iteration and
+        // 5: experiential loops and their iterations (the lineage). A loop's state, iteration and
         // feedback cursor change together in one transaction with its iteration rows.
-        new(4,
+        new(5,
         [
             """
             CREATE TABLE IF NOT EXISTS loops (

@@ -56,21 +56,24 @@ internal static class ProtocolMapping
         };
     }
 
-    /// <summary>Whole sequences and, for binary_logistic, one label each (loss_fn_inputs "label").</summary>
+    /// <summary>Whole sequences and, for binary_logistic, one label each (loss_fn_inputs "label");
+    /// optionally one weight each (loss_fn_inputs "weight", on every datum or none).</summary>
     public static ValueWork ValueWork(IReadOnlyList<P.Datum>? data, ValueLoss loss)
     {
         if (data is null || data.Count == 0) throw ApiError.BadRequest("data", "is empty");
         var sequences = new IReadOnlyList<int>[data.Count];
         var labels = loss.NeedsLabels ? new float[data.Count] : null;
+        bool weighted = data[0].LossFnInputs?.ContainsKey("weight") == true;
+        var weights = weighted ? new float[data.Count] : null;
         for (int i = 0; i < data.Count; i++)
         {
             string at = $"data[{i}]";
             var inputs = data[i].LossFnInputs ?? new Dictionary<string, P.TensorData>();
             foreach (var key in inputs.Keys)
-                if (!(key == "label" && loss.NeedsLabels))
+                if (!(key == "label" && loss.NeedsLabels) && key != "weight")
                     throw ApiError.BadRequest($"{at}.loss_fn_inputs.{key}", loss.NeedsLabels
-                        ? "is not an input of binary_logistic (it takes \"label\" only)"
-                        : "is not an input of bradley_terry (it takes none: data are [chosen, rejected] pairs)");
+                        ? "is not an input of binary_logistic (it takes \"label\" and an optional \"weight\")"
+                        : "is not an input of bradley_terry (it takes an optional \"weight\": data are [chosen, rejected] pairs)");
             sequences[i] = Tokens(data[i].ModelInput, $"{at}.model_input");
             if (labels is not null)
             {
@@ -78,8 +81,16 @@ internal static class ProtocolMapping
                 if (label.Length != 1) throw ApiError.BadRequest($"{at}.loss_fn_inputs.label", $"has {label.Length} values; give one (1 = thumbs up, 0 = thumbs down)");
                 labels[i] = label[0];
             }
+            var weight = Floats(inputs, "weight", at);
+            if (weighted != weight is not null)
+                throw ApiError.BadRequest($"{at}.loss_fn_inputs.weight", weighted ? "is missing: data[0] has a weight, so every datum needs one" : "is given but data[0] has none: weight every datum or none");
+            if (weight is not null)
+            {
+                if (weight.Length != 1) throw ApiError.BadRequest($"{at}.loss_fn_inputs.weight", $"has {weight.Length} values; give one");
+                weights![i] = weight[0];
+            }
         }
-        return new ValueWork(sequences) { Loss = loss, Labels = labels };
+        return new ValueWork(sequences) { Loss = loss, Labels = labels, Weights = weights };
     }
 
     public static P.ForwardBackwardOutput Output(ValueResult result) => new(

@@ -9,9 +9,9 @@ namespace Whetstone.Engine.Tests.Training;
 /// differences in fp64, chunking that splits pairs, checkpoint round trip, refusals.</summary>
 public class ValueHeadTests
 {
-    static readonly ModelConfig Config = TestModels.Config(ModelFamily.Qwen3, hidden: 16, layers: 1, heads: 2, kvHeads: 1, vocab: 41);
+    internal static readonly ModelConfig Config = TestModels.Config(ModelFamily.Qwen3, hidden: 16, layers: 1, heads: 2, kvHeads: 1, vocab: 41);
 
-    static TrainingRun RewardRun(CausalLanguageModel network, long seed = 5)
+    internal static TrainingRun RewardRun(CausalLanguageModel network, long seed = 5)
     {
         var lora = new LoraConfig { Rank = 2, Alpha = 4, ValueHead = true, Seed = seed };
         var factors = TrainingTestData.RandomAdapter(network, lora with { ValueHead = false }, seed);
@@ -23,7 +23,7 @@ public class ValueHeadTests
         return TrainingRun.FromAdapter(network, adapter);
     }
 
-    static ValueWork Work(string loss, int[] lengths, long seed)
+    internal static ValueWork Work(string loss, int[] lengths, long seed)
     {
         var random = new Random((int)seed);
         return new ValueWork(lengths.Select(n => (IReadOnlyList<int>)Enumerable.Range(0, n).Select(_ => random.Next(Config.VocabSize)).ToArray()).ToArray())
@@ -61,7 +61,7 @@ public class ValueHeadTests
         Assert.Contains(parameters, p => p.Name == ValueHead.BiasName);
     }
 
-    static double FiniteDifference(TrainingRun run, ValueWork work, TorchSharp.Modules.Parameter parameter, long index)
+    internal static double FiniteDifference(TrainingRun run, ValueWork work, TorchSharp.Modules.Parameter parameter, long index)
     {
         const double h = 1e-6;
         var flat = parameter.detach().view(-1);
