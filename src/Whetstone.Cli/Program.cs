@@ -17,6 +17,8 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     EvalCommand.Create(),
     PretrainCommand.Create(),
     ChartCommand.Create(),
+    LoopCommand.Create(),
+    SimulateUsersCommand.Create(),
 };
 var parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

@@ -91,6 +91,8 @@ public sealed class ServiceClient : IDisposable
     public FeedbackClient Feedback => new(_transport);
     /// <summary>Deployments' streaming reward models: status, scores, updates, lineage.</summary>
     public RewardModelsClient RewardModels => new(_transport);
+    /// <summary>Experiential loops on deployments: create, status, pause/resume, lineage.</summary>
+    public LoopsClient Loops => new(_transport);
 
     /// <summary>A client for an existing run of the caller's (by id) — after a server restart the
     /// server brings the run back from its last saved training state on the first call.</summary>
