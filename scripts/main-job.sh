@@ -23,4 +23,4 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 WHET_API_KEY="$WHET_ADMIN_KEY" "$whet" loop demo --url "http://127.0.0.1:$port" --base-model whet-nano \
-  --users "${WHET_DEMO_USERS:-6}" --budget-minutes "${WHET_DEMO_MINUTES:-6}"
+  --users "${WHET_DEMO_USERS:-6}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" --lr "${WHET_DEMO_LR:-2e-3}"

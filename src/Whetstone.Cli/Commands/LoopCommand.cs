@@ -71,8 +71,9 @@ internal static class LoopCommand
         var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 40 };
         var minutes = new Option<double>("--budget-minutes") { Description = "Time before giving up on a promotion", DefaultValueFactory = _ => 6 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var lr = new Option<double>("--lr") { Description = "The loop's RL learning rate", DefaultValueFactory = _ => 2e-3 };
         var command = new Command("demo", "Deploy a fresh adapter with a reward model and a loop, let simulated users use it until a candidate is promoted, " +
-            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed };
+            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
@@ -81,6 +82,10 @@ internal static class LoopCommand
             var outcome = await demo.RunAsync(result.GetValue(model)!, new LoopDemoOptions
             {
                 Users = result.GetValue(users), MaxRounds = result.GetValue(rounds), Budget = TimeSpan.FromMinutes(result.GetValue(minutes)), Seed = result.GetValue(seed),
+                Loop = ExperientialLoopDemo.DefaultLoop("") with
+                {
+                    Rl = ExperientialLoopDemo.DefaultLoop("").Rl! with { LearningRate = result.GetValue(lr) },
+                },
             }, ct);
             return outcome.PromotedVersion is null ? 1 : 0;
         }));

@@ -4,7 +4,7 @@ namespace Whetstone.Service.Tests.Persistence;
 
 /// <summary>What every <see cref="IMetadataStore"/> must do, run against each real database by a
 /// subclass. xUnit makes a new instance per test, so every test gets a fresh database.</summary>
-public abstract class MetadataStoreContract : IAsyncLifetime
+public abstract partial class MetadataStoreContract : IAsyncLifetime
 {
     // Not UTC and not on a whole second, so offsets and sub-second parts are exercised everywhere.
     private static readonly DateTimeOffset T0 = new DateTimeOffset(2025, 3, 14, 15, 9, 26, 535, TimeSpan.FromHours(2)).AddTicks(1230);
