@@ -69,6 +69,25 @@ if (args.Contains("--interleave"))
     await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
+if (args.Contains("--memory-recall"))
+{
+    // --memory-recall [--histories=1000,10000,100000] [--md-history=1000] [--seeds=2]: evidence kept at equal budget (issue #16).
+    int[] histories = (args.FirstOrDefault(a => a.StartsWith("--histories=")) is { } hs ? hs["--histories=".Length..] : "1000,10000,100000").Split(',').Select(int.Parse).ToArray();
+    int mdHistory = args.FirstOrDefault(a => a.StartsWith("--md-history=")) is { } md ? int.Parse(md["--md-history=".Length..]) : 1000;
+    int seeds = args.FirstOrDefault(a => a.StartsWith("--seeds=")) is { } sd ? int.Parse(sd["--seeds=".Length..]) : 2;
+    Console.WriteLine($"# Long-memory evidence at equal budget — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+    await MemoryRecallBenchmark.RunAsync(256, histories, mdHistory, seeds);
+    return;
+}
+if (args.Contains("--memory"))
+{
+    // --memory [--max-history=100000] [--seconds=100]: Memory Diffusion's per-turn cost against history length (issue #16).
+    long maxHistory = args.FirstOrDefault(a => a.StartsWith("--max-history=")) is { } h ? long.Parse(h["--max-history=".Length..]) : 100_000;
+    double seconds = args.FirstOrDefault(a => a.StartsWith("--seconds=")) is { } sec ? double.Parse(sec["--seconds=".Length..]) : 100;
+    Console.WriteLine($"# Memory Diffusion per-turn cost vs history — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+    await MemoryBenchmark.RunAsync(maxHistory, seconds);
+    return;
+}
 if (args.Contains("--serving"))
 {
     var servingDtype = args.Contains("--fp32") ? ScalarType.Float32 : ScalarType.BFloat16;

@@ -8,4 +8,7 @@ public enum CheckpointDownloadFormat
 
     /// <summary>The adapter merged into the base model: full Hugging Face weights.</summary>
     Merged,
+
+    /// <summary>That merged model as one GGUF file (f16 matrices) for llama.cpp.</summary>
+    Gguf,
 }

@@ -81,6 +81,7 @@ public sealed class RestClient
     {
         CheckpointDownloadFormat.Peft => "peft",
         CheckpointDownloadFormat.Merged => "merged",
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Download format is Peft or Merged."),
+        CheckpointDownloadFormat.Gguf => "gguf",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Download format is Peft, Merged or Gguf."),
     };
 }

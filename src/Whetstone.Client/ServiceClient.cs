@@ -93,6 +93,8 @@ public sealed class ServiceClient : IDisposable
     public RewardModelsClient RewardModels => new(_transport);
     /// <summary>Experiential loops on deployments: create, status, pause/resume, lineage.</summary>
     public LoopsClient Loops => new(_transport);
+    /// <summary>Chat with a Memory Diffusion memory (/v1/chat/completions' memory field) and read or delete memories.</summary>
+    public MemoryChatClient CreateMemoryChatClient() => new(_transport);
 
     /// <summary>A client for an existing run of the caller's (by id) — after a server restart the
     /// server brings the run back from its last saved training state on the first call.</summary>

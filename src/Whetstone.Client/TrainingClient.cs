@@ -100,6 +100,15 @@ public sealed class TrainingClient
     public Task<TrainingRunInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
         _transport.GetAsync<TrainingRunInfo>(Routes.TrainingRun(RunId), cancellationToken);
 
+    /// <summary>Records this client's own metrics of the run at a step (a reward, an eval score),
+    /// kept by the server beside the loss it records itself; the web console draws them all.</summary>
+    public Task RecordMetricsAsync(long step, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken = default) =>
+        _transport.SendAsync(HttpMethod.Post, Routes.RunMetrics(RunId), new RecordRunMetricsRequest(step, metrics), cancellationToken);
+
+    /// <summary>The run's recorded metrics, from point index <paramref name="after"/> on.</summary>
+    public Task<RunMetrics> GetMetricsAsync(int after = 0, CancellationToken cancellationToken = default) =>
+        _transport.GetAsync<RunMetrics>($"{Routes.RunMetrics(RunId)}?after={after}", cancellationToken);
+
     /// <summary>A sampling client on a sampler checkpoint (whet://…/sampler_weights/…).</summary>
     public Task<SamplingClient> CreateSamplingClientAsync(string modelPath, CancellationToken cancellationToken = default) =>
         SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { ModelPath = modelPath }, cancellationToken);

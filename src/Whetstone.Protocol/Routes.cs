@@ -19,6 +19,7 @@ public static class Routes
     public static string SaveWeightsForSampler(string runId) => $"{TrainingRun(runId)}/save_weights_for_sampler";
     public static string RunCheckpoints(string runId) => $"{TrainingRun(runId)}/checkpoints";
     public static string RunUsage(string runId) => $"{TrainingRun(runId)}/usage";
+    public static string RunMetrics(string runId) => $"{TrainingRun(runId)}/metrics";   // GET ?after=, POST client metrics
 
     public const string SamplingSessions = Prefix + "/sampling_sessions";                 // POST create
     public static string SamplingSession(string sessionId) => $"{SamplingSessions}/{sessionId}";  // DELETE close
@@ -32,7 +33,7 @@ public static class Routes
     public const string CheckpointPublish = Checkpoints + "/publish";                      // POST ?path=
     public const string CheckpointUnpublish = Checkpoints + "/unpublish";                  // POST ?path=
     public const string CheckpointTtl = Checkpoints + "/ttl";                              // POST ?path=
-    public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged
+    public const string CheckpointDownload = Checkpoints + "/download";                    // GET ?path=&format=peft|merged|gguf
 
     public const string Deployments = Prefix + "/deployments";                             // POST create, GET list
     public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions
@@ -49,6 +50,9 @@ public static class Routes
     public static string RewardModelUpdate(string name) => $"{RewardModel(name)}/update";              // POST
     public static string RewardModelVersions(string name) => $"{RewardModel(name)}/versions";          // GET (lineage)
     public static string RewardModelCorrections(string name) => $"{RewardModel(name)}/corrections";    // GET (SFT data)
+
+    /// <summary>Memory Diffusion memories (created through /v1/chat/completions' memory field).</summary>
+    public static string Memory(string id) => $"{Prefix}/memories/{id}";                  // GET, DELETE
 
     /// <summary>The OpenAI-compatible API (OpenAI's paths and shapes, errors included).</summary>
     public const string OpenAiPrefix = "/v1";

@@ -59,6 +59,8 @@ public static class SftRecipe
                 record["held_out_nll"] = heldOutNll = await NllAsync(run, heldOut, options.BatchSize, cancellationToken);
             await metrics.WriteLineAsync(JsonSerializer.Serialize(record));
             await metrics.FlushAsync(cancellationToken);
+            // Loss per trained token and held-out NLL on the server too, for the web console's curves.
+            await run.RecordMetricsAsync(step, record.Where(m => m.Key is "loss" or "held_out_nll").ToDictionary(m => m.Key, m => (double)m.Value), cancellationToken);
             log($"step {step}/{options.Steps}  loss {loss:F4}" + (record.TryGetValue("held_out_nll", out var nll) ? $"  held-out NLL {nll:F4}" : ""));
             if (step % options.CheckpointEvery == 0 || step == options.Steps)
             {

@@ -76,6 +76,8 @@ public static class RlRecipe
             record["cpu_seconds"] = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
             await metrics.WriteLineAsync(JsonSerializer.Serialize(record));
             await metrics.FlushAsync(cancellationToken);
+            // The same numbers on the server, where the web console draws the run's reward and eval curves.
+            await run.RecordMetricsAsync((long)record["step"], record.Where(m => m.Key is not ("step" or "seconds" or "cpu_seconds") && double.IsFinite(m.Value)).ToDictionary(), cancellationToken);
         }
 
         async Task<RlEvalReport> EvaluateAsync(int step, Dictionary<string, double> record)

@@ -10,6 +10,8 @@ namespace Whetstone.Protocol.OpenAi;
 public sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage)
 {
     public string Object => "chat.completion";
+    /// <summary>Whetstone's extension: the memory this answer read (null without one).</summary>
+    public ChatMemoryUsed? Memory { get; init; }
 }
 
 public sealed record ChatChoice(int Index, AssistantMessage Message, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason)

@@ -22,6 +22,7 @@ public sealed class ServiceCore : IAsyncDisposable
     Loops.LoopRunner? _loopRunner;
     internal Experience.RewardModels.RewardModelService RewardModels { get; }
     readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
+    internal Memory.MemoryService Memories { get; }
     public IMetadataStore Store => Context.Store;
 
     readonly SemaphoreSlim _inMemoryStart = new(1, 1);
@@ -49,7 +50,8 @@ public sealed class ServiceCore : IAsyncDisposable
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels));
+        Memories = new Memory.MemoryService(context);
+        Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
         Loops = new Loops.LoopService(context);
         RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
         _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
@@ -84,6 +86,7 @@ public sealed class ServiceCore : IAsyncDisposable
         if (_loopRunner is not null) await _loopRunner.DisposeAsync();   // before the workers stop: loop jobs wait on them
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
         await _rewardModelUpdates.DisposeAsync();                     // nor an update
+        await Memories.FlushAllAsync();   // memory updates still need the engine workers
         Context.Dispose();   // stops the engine workers, which free every tensor they hold
         await Context.Store.DisposeAsync();
     }

@@ -7,6 +7,7 @@ using Whetstone.Protocol;
 using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
 using Whetstone.Service.OpenAi;
+using Whetstone.Service.WebConsole;
 
 namespace Whetstone.Service.Hosting;
 
@@ -33,9 +34,11 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Completions);
         builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
+        builder.Services.AddSingleton(core.Memories);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
+        app.UseWebConsole();
         app.UseMiddleware<ApiKeyAuthentication>();
         app.MapHealthApi();
         app.MapTrainingApi();
@@ -45,7 +48,9 @@ internal static class WhetstoneApp
         app.MapDeploymentsApi();
         app.MapLoopsApi();
         app.MapRewardModelsApi();
+        app.MapRunMetricsApi();
         app.MapOpenAiApi();
+        Memory.MemoriesApi.MapMemoriesApi(app);
         return app;
     }
 }

@@ -17,7 +17,7 @@ namespace Whetstone.Service.OpenAi;
 /// renderer) → validate → submit one live decode call to the base model's engine worker (the one decode loop
 /// every kind of sampling shares) → stream or collect
 /// → log (before the answer ends, so feedback can name it at once) → answer.</summary>
-internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver)
+internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver, Memory.MemoryService memories)
 {
     /// <summary>Chat requests without max_tokens may use the context that is left, up to this.</summary>
     public const int DefaultChatMaxTokens = 4096;
@@ -30,7 +30,8 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         using var target = await resolver.ResolveAsync(caller, request.Model, CanaryRouting.KeyOf(request.User, request.Seed));
         var host = context.Host(target.BaseModel);
         var tokenizer = host.Worker.Tokenizer;
-        var (prompt, renderer) = Render(request, tokenizer);
+        using var memory = await OpenMemoryAsync(request, caller, target.BaseModel, host, http);
+        var (prompt, renderer) = Render(memory is null ? request : request with { Messages = memory.Messages(request.Messages!, tokenizer) }, tokenizer);
         var engineRequest = Validate(request, prompt, renderer, host.Worker);
         var stream = Submit(host, engineRequest, target, caller, http.RequestAborted);
 
@@ -43,14 +44,29 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
 
         await served.WriteAsync(context, chunks.Id, target, prompt, choices, engineRequest.Params);
         if (!completed) return;   // the client left; its rows were cancelled and logged
+        if (memory is not null)   // folded in off the response path; the next turn on this memory waits for it
+            _ = await memories.CommitTurnAsync(memory, Memory.MemoryService.TurnText(request.Messages!, choices[0].Message?.Content ?? choices[0].Text.Text), prompt.Count);
         var usage = new Usage(prompt.Count, choices.Sum(c => c.Events.Count));
         if (events is not null)
         {
             if (request.IncludeUsage) await events.SendAsync(chunks.UsageOnly(usage));
             await events.DoneAsync();
         }
-        else if (request.Chat) await TypedResults.Json(chunks.ChatResponse(choices.Select(c => c.ToChat(request, chunks)).ToArray(), usage), Protocol.ProtocolJson.Options).ExecuteAsync(http);
+        else if (request.Chat)
+            await TypedResults.Json(chunks.ChatResponse(choices.Select(c => c.ToChat(request, chunks)).ToArray(), usage) with { Memory = memory?.Used },
+                Protocol.ProtocolJson.Options).ExecuteAsync(http);
         else await TypedResults.Json(chunks.TextResponse(choices.Select(c => c.ToText(request, chunks)).ToArray(), usage), Protocol.ProtocolJson.Options).ExecuteAsync(http);
+    }
+
+    /// <summary>The request's memory, held for this turn (null without one); its id goes out in a
+    /// header before any byte of the answer, so streamed answers name it too.</summary>
+    async Task<Memory.MemoryLease?> OpenMemoryAsync(OpenAiRequest request, Caller caller, string baseModel, BaseModelHost host, HttpContext http)
+    {
+        if (request.Memory is not { } options) return null;
+        int newTokens = host.Worker.Tokenizer.Encode(Memory.MemoryService.TurnText(request.Messages!, "")).Count;
+        var lease = await memories.OpenAsync(caller, options, baseModel, host.Worker.Config.MaxPositionEmbeddings, newTokens, request.Seed, http.RequestAborted);
+        http.Response.Headers["Whetstone-Memory-Id"] = lease.Id;
+        return lease;
     }
 
     /// <summary>The prompt's tokens: a chat rendered with the model's renderer (which also says

@@ -35,6 +35,8 @@ internal sealed record OpenAiRequest
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
     public string? User { get; init; }
+    /// <summary>Chat: Whetstone's memory extension (checked by <see cref="Whetstone.Service.Memory.MemoryService"/>).</summary>
+    public ChatMemoryOptions? Memory { get; init; }
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -45,8 +47,10 @@ internal sealed record OpenAiRequest
         if (r.Tools is { Count: > 0 }) throw Bad("tools", "is not supported: the chat renderers do not render tool definitions into the prompt yet");
         if (r.TopLogprobs is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {r.TopLogprobs} must be between 0 and {MaxTopLogprobsChat}");
         if (r.TopLogprobs > 0 && r.Logprobs != true) throw Bad("top_logprobs", "needs logprobs: true");
+        if (r.Memory is not null && r.N is > 1) throw Bad("n", $"= {r.N} must be 1 with memory (one answer is folded into the memory)");
         return common with
         {
+            Memory = r.Memory,
             Messages = messages.Select((m, i) => Message(m, $"messages[{i}]")).ToArray(),
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,

@@ -108,4 +108,15 @@ public interface IMetadataStore : IAsyncDisposable
     Task<FeedbackRecord?> GetFeedbackAsync(string id, CancellationToken cancellationToken = default);
     /// <summary>A reward model's prequential predictions, in the order they were made.</summary>
     Task<IReadOnlyList<RewardModelPredictionRecord>> ListRewardModelPredictionsAsync(string tenant, string deployment, CancellationToken cancellationToken = default);
+    /// <summary>False if a memory with that id exists.</summary>
+    Task<bool> InsertMemoryAsync(MemoryRecord memory, CancellationToken cancellationToken = default);
+    /// <summary>The tenant's memory with this id; null for an unknown id or another tenant's.</summary>
+    Task<MemoryRecord?> GetMemoryAsync(string tenant, string id, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the memory's state and appends its turn's operations, in one transaction;
+    /// false (nothing written) if the memory was deleted meanwhile.</summary>
+    Task<bool> SaveMemoryTurnAsync(MemoryRecord memory, IReadOnlyList<MemoryOperationRecord> operations, CancellationToken cancellationToken = default);
+    /// <summary>The last <paramref name="limit"/> operations of a memory, oldest first.</summary>
+    Task<IReadOnlyList<MemoryOperationRecord>> ListMemoryOperationsAsync(string memoryId, int limit, CancellationToken cancellationToken = default);
+    /// <summary>Deletes the tenant's memory and its log; false if it had none with that id.</summary>
+    Task<bool> DeleteMemoryAsync(string tenant, string id, CancellationToken cancellationToken = default);
 }

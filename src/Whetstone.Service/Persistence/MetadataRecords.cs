@@ -88,3 +88,11 @@ public sealed record DeploymentRecord(string Tenant, string Name, DateTimeOffset
 
 /// <summary>Version N of a deployment (name@vN): the sampler checkpoint promoted as that version.</summary>
 public sealed record DeploymentVersionRecord(string Tenant, string Name, int Version, string CheckpointPath, DateTimeOffset CreatedAt);
+
+/// <summary>A Memory Diffusion memory of a tenant: its spans (JSON, at most BudgetTokens tokens in
+/// all) are replaced by each turn's update; its operation log is kept apart (<see cref="MemoryOperationRecord"/>).</summary>
+public sealed record MemoryRecord(string Id, string Tenant, string BaseModel, int BudgetTokens, int Seed, int Turn,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string StateJson);
+
+/// <summary>One entry of a memory's operation log; Sequence counts from 1 per memory.</summary>
+public sealed record MemoryOperationRecord(string MemoryId, long Sequence, int Turn, string Operation, string? SpanId, string Detail, DateTimeOffset At);

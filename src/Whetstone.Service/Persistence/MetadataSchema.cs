@@ -135,8 +135,34 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, name, version))
             """,
         ]),
-        // Streaming reward models of deployments (Experience/RewardModels).
         new(3,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS memories (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                base_model TEXT NOT NULL,
+                budget_tokens INTEGER NOT NULL,
+                seed INTEGER NOT NULL,
+                turn INTEGER NOT NULL,
+                created_at {timestamp} NOT NULL,
+                updated_at {timestamp} NOT NULL,
+                state_json TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS memory_operations (
+                memory_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                turn INTEGER NOT NULL,
+                operation TEXT NOT NULL,
+                span_id TEXT,
+                detail TEXT NOT NULL,
+                at {timestamp} NOT NULL,
+                PRIMARY KEY (memory_id, sequence))
+            """,
+        ]),
+        // Streaming reward models of deployments (Experience/RewardModels).
+        new(4,
         [
             """
             CREATE TABLE IF NOT EXISTS reward_models (
@@ -176,16 +202,16 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, deployment, feedback_id))
             """,
         ]),
-        // 4: canary traffic splits on deployments, and which arm of a split answered each request.
-        new(4,
+        // 5: canary traffic splits on deployments, and which arm of a split answered each request.
+        new(5,
         [
             "ALTER TABLE deployments ADD COLUMN candidate_version INTEGER",
             "ALTER TABLE deployments ADD COLUMN candidate_percent DOUBLE PRECISION",
             "ALTER TABLE served_completions ADD COLUMN arm TEXT",
         ]),
-        // 5: experiential loops and their iterations (the lineage). A loop's state, iteration and
+        // 6: experiential loops and their iterations (the lineage). A loop's state, iteration and
         // feedback cursor change together in one transaction with its iteration rows.
-        new(5,
+        new(6,
         [
             """
             CREATE TABLE IF NOT EXISTS loops (

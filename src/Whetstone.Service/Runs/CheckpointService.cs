@@ -42,8 +42,9 @@ internal sealed class CheckpointService(ServiceContext context)
         return Info((await context.Store.GetCheckpointAsync(path))!);
     }
 
-    /// <summary>A zip of the checkpoint: format "peft" (sampler weights as they are) or "merged"
-    /// (the adapter merged into a standalone Hugging Face model).</summary>
+    /// <summary>A zip of the checkpoint: format "peft" (sampler weights as they are), "merged"
+    /// (the adapter merged into a standalone Hugging Face model) or "gguf" (that model as one
+    /// GGUF file for llama.cpp).</summary>
     public async Task<string> DownloadAsync(Caller caller, string path, string format)
     {
         var (checkpoint, run) = await Checkpoints.ReadableAsync(context, caller, path, "path");
@@ -73,8 +74,26 @@ internal sealed class CheckpointService(ServiceContext context)
                     if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
                 }
                 break;
+            case "gguf":
+                var gguf = Path.Combine(context.DataDirectory, "downloads", $"{Guid.NewGuid():N}.gguf");
+                try
+                {
+                    await context.Host(run.BaseModel).Worker.ExportGgufAsync(checkpoint.Directory, run.FullFineTuning, gguf);
+                    using var archive = ZipFile.Open(zip, ZipArchiveMode.Create);
+                    archive.CreateEntryFromFile(gguf, Path.GetFileName(path) + ".gguf", CompressionLevel.Fastest);
+                }
+                catch
+                {
+                    if (File.Exists(zip)) File.Delete(zip);
+                    throw;
+                }
+                finally
+                {
+                    if (File.Exists(gguf)) File.Delete(gguf);
+                }
+                break;
             default:
-                throw ApiError.BadRequest("format", $"'{format}' is not peft or merged");
+                throw ApiError.BadRequest("format", $"'{format}' is not peft, merged or gguf");
         }
         return zip;
     }

@@ -18,11 +18,17 @@ internal sealed partial class TrainingRunService(ServiceContext context)
     readonly ConcurrentDictionary<string, LiveRun> _live = new();
     readonly SemaphoreSlim _loading = new(1);
 
+    /// <summary>Each run's loss and gradient norm per step, and what its client records.</summary>
+    public RunMetricsLog Metrics { get; } = new(context);
+
     /// <summary>A run in memory: its record, and the base model whose worker holds it.</summary>
     sealed record LiveRun(RunRecord Record, BaseModelHost Host, RunInfo Engine)
     {
         public RunRecord Record { get; set; } = Record;
         public SemaphoreSlim StoreWrites { get; } = new(1);
+        /// <summary>The step the run will be at when its next submitted call runs (calls run in
+        /// submission order): the step a forward_backward's loss is recorded at.</summary>
+        public long SubmittedStep = Engine.Step;
     }
 
     public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request)
@@ -129,7 +135,9 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         }).ToList();
         var item = new LearnerCall(RequestFutures.NewRequestId(), runId, data, backward) { Loss = loss, LogprobGradients = custom ? gradients : null };
         live.Host.Worker.Validate(item);
-        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((LearnerResult)r));
+        long step = Interlocked.Read(ref live.SubmittedStep);
+        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((LearnerResult)r),
+            backward ? r => RecordLoss(runId, step, ((LearnerResult)r).Metrics) : null);
     }
 
     /// <summary>bradley_terry / binary_logistic on a value_head run. Runs on the worker's thread
@@ -142,7 +150,9 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         var work = ProtocolMapping.ValueWork(request.Data, loss);
         live.Host.Worker.Validate(live.Record.Id, work);
         var item = new RunOperationCall(RequestFutures.NewRequestId(), live.Record.Id, new RunOperation.Values(work, backward));
-        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((ValueResult)r));
+        long step = Interlocked.Read(ref live.SubmittedStep);
+        return await SubmitAsync(caller, live, item, backward ? "forward_backward" : "forward", r => ProtocolMapping.Output((ValueResult)r),
+            backward ? r => RecordLoss(live.Record.Id, step, ((ValueResult)r).Metrics) : null);
     }
 
     public async Task<P.UntypedFuture> ScoreAsync(Caller caller, string runId, P.ScoreRequest request)
@@ -161,13 +171,20 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         var adam = ProtocolMapping.Adam(request?.AdamParams);
         adam.Validate();
         var item = new OptimStepCall(RequestFutures.NewRequestId(), runId, adam);
-        return await SubmitAsync(caller, live, item, "optim_step", r =>
+        var future = await SubmitAsync(caller, live, item, "optim_step", r =>
         {
             var result = (OptimStepResult)r;
             return new P.OptimStepOutput(result.Step, new Dictionary<string, double> { ["grad_norm"] = result.GradientNorm });
         },
         // Recorded as the step completes (steps may finish recording out of order: keep the highest).
-        r => UpdateRecordAsync(live, record => record with { Step = Math.Max(record.Step, ((OptimStepResult)r).Step) }));
+        r =>
+        {
+            var result = (OptimStepResult)r;
+            Metrics.RecordMeasured(runId, result.Step, new Dictionary<string, double> { ["grad_norm"] = result.GradientNorm });
+            return UpdateRecordAsync(live, record => record with { Step = Math.Max(record.Step, result.Step) });
+        });
+        Interlocked.Increment(ref live.SubmittedStep);
+        return future;
     }
 
     public async Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind)
@@ -204,7 +221,12 @@ internal sealed partial class TrainingRunService(ServiceContext context)
             throw ApiError.BadRequest("path", "was saved by a run of another base model or adapter shape");
         var item = new RunOperationCall(RequestFutures.NewRequestId(), runId, new RunOperation.LoadState(checkpoint.Directory, request!.WithOptimizer));
         return await SubmitAsync(caller, live, item, "load_state", _ => new P.SaveStateOutput(checkpoint.Path),
-            r => UpdateRecordAsync(live, record => record with { Step = ((RunStep)r).Step }));
+            r =>
+            {
+                // Calls submitted while the state was loading keep the step they were given.
+                Interlocked.Exchange(ref live.SubmittedStep, ((RunStep)r).Step);
+                return UpdateRecordAsync(live, record => record with { Step = ((RunStep)r).Step });
+            });
     }
 
     // Rank, alpha and targets decide the shapes; the init seed does not.
@@ -298,6 +320,13 @@ internal sealed partial class TrainingRunService(ServiceContext context)
             UserMetadata = record.UserMetadataJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(record.UserMetadataJson),
             Tokenizer = tokenizer is null ? null : new P.TokenizerInfo(tokenizer.VocabSize, tokenizer.BosTokenId, tokenizer.EosTokenIds),
         };
+    }
+
+    Task RecordLoss(string runId, long step, IReadOnlyDictionary<string, double> metrics)
+    {
+        if (metrics.TryGetValue("loss:sum", out var loss))
+            Metrics.RecordMeasured(runId, step, new Dictionary<string, double> { ["loss:sum"] = loss });
+        return Task.CompletedTask;
     }
 
     static string NewRunId() => "run_" + Guid.NewGuid().ToString("N")[..16];

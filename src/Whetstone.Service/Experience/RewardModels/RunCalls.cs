@@ -29,6 +29,7 @@ internal sealed class RunCalls(ServiceContext context, TrainingRunService runs, 
     {
         while (true)
         {
+            ct.ThrowIfCancellationRequested();   // the long-poll itself returns "pending" when cancelled
             var response = await context.Futures.WaitAsync(future.RequestId, caller, TimeSpan.FromSeconds(30), ct);
             switch (response.Status)
             {

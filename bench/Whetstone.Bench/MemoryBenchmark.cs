@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Whetstone.Client;
+using Whetstone.Engine.ModelMaker;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Hosting;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Bench;
+
+/// <summary>--memory: Memory Diffusion's per-turn cost against history length (issue #16). One
+/// memory of budget B on a small random model, fed user turns of ~0.7·B tokens (the turn text, with its "user: " and answer lines, must stay ≤ B) through the SDK
+/// over HTTP; every turn's wall time (answer + the background update, which the following GET
+/// waits for) and the tokens the update made the model process (the server's count). Reported
+/// per window of turns after the history passes 1k, 10k, 100k, … tokens, as ratios to the first
+/// window: flat means the turn's work does not depend on how long the conversation is.</summary>
+internal static class MemoryBenchmark
+{
+    const string Model = "memory-bench-1k";
+    const int Budget = 256, Window = 8;
+
+    public static async Task RunAsync(long maxHistory, double maxSeconds)
+    {
+        var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Model);
+        if (!File.Exists(Path.Combine(modelDirectory, "config.json")))
+            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 1024, Seed = 3 });
+        await using var server = await WhetstoneServer.StartAsync(new ServerOptions
+        {
+            ModelDirectories = [modelDirectory],
+            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory", Guid.NewGuid().ToString("N")),
+            Urls = ["http://127.0.0.1:0"],
+            AdminKey = "bench",
+        });
+        var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
+        using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        var memories = sdk.CreateMemoryChatClient();
+        var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
+
+        Console.WriteLine($"B = {Budget} tokens, user turns of ~{Budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
+        Console.WriteLine();
+        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens processed per turn (mean) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        string? id = null;
+        long history = 0, nextMark = 1000;
+        int turn = 0;
+        (double Ms, double Tokens)? first = null;
+        var window = new List<(double Ms, int Tokens, int Passes, int MemoryTokens)>();
+        var clock = Stopwatch.StartNew();
+        while (history < maxHistory && clock.Elapsed.TotalSeconds < maxSeconds)
+        {
+            turn++;
+            string message = UserTurn(tokenizer, turn, Budget * 7 / 10);
+            var started = Stopwatch.GetTimestamp();
+            var answer = await memories.ChatAsync(Model, message, id, Budget, maxTokens: 8, seed: 1);
+            id = answer.Memory!.Id;
+            var memory = await memories.GetMemoryAsync(id);   // waits for this turn's update
+            double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            history += tokenizer.Encode(message).Count + answer.Usage.CompletionTokens;
+            if (history < nextMark) continue;
+            window.Add((ms, memory.LastTurnWork!.TotalTokens, memory.LastTurnWork.ScoringCalls, memory.MemoryTokens));
+            if (window.Count < Window) continue;
+            double meanMs = window.Average(w => w.Ms), meanTokens = window.Average(w => w.Tokens);
+            first ??= (meanMs, meanTokens);
+            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} |");
+            window.Clear();
+            nextMark *= 10;
+        }
+        Console.WriteLine();
+        Console.WriteLine($"{turn} turns, history {history:N0} tokens in {clock.Elapsed.TotalSeconds:F0} s; load after {Load()}");
+    }
+
+    static string Load() => File.ReadAllText("/proc/loadavg").Trim();
+
+    // Deterministic filler with a fact now and then, about `tokens` tokens long.
+    static string UserTurn(HuggingFaceTokenizer tokenizer, int turn, int tokens)
+    {
+        var text = new System.Text.StringBuilder($"Turn {turn}. ");
+        for (int i = 0; tokenizer.Encode(text.ToString()).Count < tokens; i++)
+            text.Append(((turn + i) % 4) switch
+            {
+                0 => $"My friend number {turn % 17} lives in city {turn % 23}. ",
+                1 => "The weather is fine and we talked about nothing much. ",
+                2 => $"On day {turn} I ate {i} apples. ",
+                _ => "Small talk continues for a while. ",
+            });
+        return text.ToString();
+    }
+}

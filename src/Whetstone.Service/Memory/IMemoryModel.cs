@@ -1,0 +1,22 @@
+using Whetstone.Chat;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Service.Memory;
+
+/// <summary>What the memory engine asks of the model, as plain token lists: compute_logprobs
+/// (the scorer's signal) and greedy generation (refill's rewrites). The service's implementation
+/// (<see cref="EngineMemoryModel"/>) sends both as calls to the base model's engine worker, so
+/// every tensor stays there.</summary>
+internal interface IMemoryModel
+{
+    HuggingFaceTokenizer Tokenizer { get; }
+    /// <summary>The chat renderer, or null for a model without a chat template (refill then uses plain text).</summary>
+    IRenderer? Renderer { get; }
+    int ContextLength { get; }
+
+    /// <summary>Per token, log p(token | tokens before); null for the first.</summary>
+    Task<IReadOnlyList<float?>> LogprobsAsync(IReadOnlyList<int> tokens, CancellationToken cancellationToken);
+
+    /// <summary>Greedy continuation of at most <paramref name="maxTokens"/> tokens, without its stop token.</summary>
+    Task<IReadOnlyList<int>> GenerateAsync(IReadOnlyList<int> prompt, int maxTokens, int seed, CancellationToken cancellationToken);
+}

@@ -1,0 +1,52 @@
+namespace Whetstone.Service.Memory;
+
+/// <summary>The model-native heuristic scorer: a span's value is how much the model's loss on the
+/// probe (the new turn) rises when that span is taken out of the memory,
+/// Δᵢ = (NLL(probe | memory without span i) − NLL(probe | memory)) / |probe|, in nats per probe token.
+/// A token's value is the model's surprisal at it in the full memory, −log p(token | memory before it):
+/// predictable tokens carry little and go first when a span is compressed extractively.
+/// Cost: one compute_logprobs pass over (memory + probe) and one per span without it —
+/// at most (MaxSpans + 1) × (B + MaxProbeTokens) tokens, whatever the length of the history.</summary>
+internal sealed class LossIncreaseScorer(IMemoryModel model, MemoryPolicy policy) : ISpanScorer
+{
+    public string Name => "loss-increase";
+
+    public async Task<SpanScores> ScoreAsync(IReadOnlyList<MemorySpan> spans, IReadOnlyList<int> probe, MemoryTurnWork work, CancellationToken cancellationToken)
+    {
+        if (spans.Count == 0) return new SpanScores([], []);
+        var probeTokens = probe.Skip(Math.Max(0, probe.Count - policy.MaxProbeTokens)).ToArray();
+        var memory = spans.SelectMany(s => s.Tokens).ToArray();
+        var full = await ProbeLogprobsAsync([.. memory, .. probeTokens], memory.Length, work, cancellationToken);
+        double fullNll = full.ProbeNll;
+
+        var tokenValues = new IReadOnlyList<float>[spans.Count];
+        int offset = 0;
+        for (int i = 0; i < spans.Count; i++)
+        {
+            int n = spans[i].Tokens.Count;
+            // The very first token has no prediction: nothing says it is cheap to lose, so it scores as the most surprising.
+            tokenValues[i] = Enumerable.Range(offset, n).Select(t => full.Logprobs[t] is { } lp ? -lp : float.MaxValue).ToArray();
+            offset += n;
+        }
+
+        var values = new double[spans.Count];
+        for (int i = 0; i < spans.Count; i++)
+        {
+            var without = spans.Where((_, j) => j != i).SelectMany(s => s.Tokens).ToArray();
+            var ablated = await ProbeLogprobsAsync([.. without, .. probeTokens], without.Length, work, cancellationToken);
+            values[i] = (ablated.ProbeNll - fullNll) / Math.Max(1, probeTokens.Length - 1);
+        }
+        return new SpanScores(values, tokenValues);
+    }
+
+    async Task<(IReadOnlyList<float?> Logprobs, double ProbeNll)> ProbeLogprobsAsync(int[] tokens, int probeStart, MemoryTurnWork work, CancellationToken cancellationToken)
+    {
+        var logprobs = await model.LogprobsAsync(tokens, cancellationToken);
+        work.ScoringTokens += tokens.Length;
+        work.ScoringCalls++;
+        // The probe's first token is left out in every pass: with the whole memory ablated nothing predicts it.
+        double nll = 0;
+        for (int t = probeStart + 1; t < tokens.Length; t++) nll -= logprobs[t] ?? 0;
+        return (logprobs, nll);
+    }
+}

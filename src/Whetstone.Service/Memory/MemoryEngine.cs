@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace Whetstone.Service.Memory;
+
+/// <summary>One turn of Memory Diffusion: the new turn's tokens are folded into the memory by
+/// mask (score every span against the new turn: <see cref="ISpanScorer"/>) → allocate (split B
+/// between the incoming turn and the old spans: <see cref="BudgetAllocator"/>) → refill
+/// (rewrite compressed spans within their allotment: <see cref="SpanRefill"/>). A span stating a
+/// fact that the new turn marks as updated (same fact key) is superseded first. Deterministic
+/// for a given memory seed and model. Afterwards the memory holds at most B tokens; that is
+/// checked here and a violation is an error, never stored.</summary>
+internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, MemoryPolicy policy)
+{
+    public MemoryPolicy Policy => policy;
+
+    public async Task<(MemoryState Memory, IReadOnlyList<MemoryOperation> Log)> FoldTurnAsync(MemoryState memory, IReadOnlyList<int> turnTokens,
+        IReadOnlyList<string> factKeys, DateTimeOffset now, MemoryTurnWork work, CancellationToken cancellationToken = default)
+    {
+        int turn = memory.Turn + 1;
+        var log = new List<MemoryOperation>();
+        void Log(string op, string? span, string detail) => log.Add(new MemoryOperation(turn, op, span, detail));
+
+        var incoming = turnTokens.ToArray();
+        if (incoming.Length > memory.BudgetTokens)
+        {
+            Log("truncate", null, $"the turn's {incoming.Length} tokens cut to the budget of {memory.BudgetTokens}");
+            incoming = incoming[..memory.BudgetTokens];
+        }
+
+        var spans = new List<MemorySpan>();
+        foreach (var span in memory.Spans)
+        {
+            var updated = span.FactKeys.Intersect(factKeys, StringComparer.Ordinal).ToArray();
+            if (updated.Length > 0) Log("supersede", span.Id, $"fact {string.Join(", ", updated)} updated by turn {turn}; {span.Tokens.Count} tokens dropped");
+            else spans.Add(span);
+        }
+
+        // Mask: score what is left against the new turn.
+        var scores = await scorer.ScoreAsync(spans, incoming, work, cancellationToken);
+        for (int i = 0; i < spans.Count; i++)
+        {
+            double retention = Math.Max(scores.SpanValues[i], policy.RetentionDecay * spans[i].Retention);
+            spans[i] = spans[i] with { Retention = retention, TokenValues = scores.TokenValues[i] };
+            Log("score", spans[i].Id, string.Create(CultureInfo.InvariantCulture, $"{scorer.Name} {scores.SpanValues[i]:F4} nats/token, retention {retention:F4}"));
+        }
+
+        // Allocate, then refill what was compressed.
+        var allocation = BudgetAllocator.Allocate(spans, incoming.Length, memory.BudgetTokens, policy);
+        var kept = allocation.Where(a => a.Action != SpanAction.Drop).Select(a => a.Span).ToList();
+        var next = new List<MemorySpan>();
+        for (int i = 0; i < allocation.Count; i++)
+        {
+            var a = allocation[i];
+            switch (a.Action)
+            {
+                case SpanAction.Keep:
+                    next.Add(a.Span);
+                    Log("keep", a.Span.Id, $"{a.Span.Tokens.Count} tokens verbatim ({a.Reason})");
+                    break;
+                case SpanAction.Drop:
+                    Log("drop", a.Span.Id, $"{a.Span.Tokens.Count} tokens ({a.Reason})");
+                    break;
+                case SpanAction.Compress:
+                    string surrounding = model.Tokenizer.Decode(kept.Where(s => !ReferenceEquals(s, a.Span)).SelectMany(s => s.Tokens).ToArray());
+                    var (compressed, how) = await new SpanRefill(model, policy).CompressAsync(a.Span, a.Tokens, surrounding, RefillSeed(memory.Seed, turn, i), work, cancellationToken);
+                    string edit = $"turn {turn}: compressed {a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens ({how})";
+                    next.Add(compressed with { Edits = [.. a.Span.Edits, edit] });
+                    Log("compress", a.Span.Id, $"{a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens, {how} ({a.Reason})");
+                    break;
+            }
+        }
+
+        var added = new MemorySpan($"t{turn}", turn, now, incoming) { FactKeys = factKeys.Distinct(StringComparer.Ordinal).ToArray(), Edits = [$"turn {turn}: added {incoming.Length} tokens"] };
+        next.Add(added);
+        Log("add", added.Id, $"{incoming.Length} tokens" + (added.FactKeys.Count > 0 ? $", facts {string.Join(", ", added.FactKeys)}" : ""));
+
+        var result = memory with { Turn = turn, UpdatedAt = now, Spans = next, LastTurnWork = work };
+        if (result.TokenCount > memory.BudgetTokens)
+            throw new InvalidOperationException($"memory '{memory.Id}' would hold {result.TokenCount} tokens, over its budget of {memory.BudgetTokens}");
+        Log("turn", null, $"{result.TokenCount}/{memory.BudgetTokens} tokens in {next.Count} spans; processed {work.TotalTokens} tokens " +
+            $"(scoring {work.ScoringTokens} in {work.ScoringCalls} passes, refill {work.RefillPromptTokens}+{work.RefillGeneratedTokens}, answer prompt {work.AnswerPromptTokens})");
+        return (result, log);
+    }
+
+    // Fixed arithmetic, not string.GetHashCode (randomised per process): replays must match across restarts.
+    static int RefillSeed(int seed, int turn, int index) => unchecked(seed * 1_000_003 + turn * 7_919 + index);
+}

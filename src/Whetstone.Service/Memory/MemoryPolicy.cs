@@ -1,0 +1,32 @@
+namespace Whetstone.Service.Memory;
+
+/// <summary>Where refill gets its compressed text.</summary>
+internal enum RefillMode
+{
+    /// <summary>The model rewrites the span; its rewrite is checked and the extractive method replaces a failed one.</summary>
+    ModelThenExtractive,
+    /// <summary>Only the extractive method (highest-value tokens), e.g. for models known to be too weak to rewrite.</summary>
+    Extractive,
+}
+
+/// <summary>The knobs of mask → allocate → refill. The caps on spans and probe length are what
+/// keep a turn's work a function of B alone.</summary>
+internal sealed record MemoryPolicy
+{
+    /// <summary>A compressed span keeps at least this many tokens; with less room it is dropped.</summary>
+    public int MinCompressedTokens { get; init; } = 4;
+    /// <summary>A compressed span gets at most this fraction of its length (so compression is real).</summary>
+    public double CompressRatio { get; init; } = 0.5;
+    /// <summary>At most this many spans (the scorer runs one pass per span).</summary>
+    public int MaxSpans { get; init; } = 16;
+    /// <summary>retention ← max(loss increase now, decay × retention before).</summary>
+    public double RetentionDecay { get; init; } = 0.9;
+    /// <summary>The probe is the last this-many tokens of the new turn.</summary>
+    public int MaxProbeTokens { get; init; } = 64;
+    public RefillMode Refill { get; init; } = RefillMode.ModelThenExtractive;
+    /// <summary>A model rewrite is accepted when at least this fraction of its words occur in the
+    /// span it rewrites (grounded, not invented) and it has at least one word.</summary>
+    public double GroundedFraction { get; init; } = 0.8;
+
+    public static MemoryPolicy Default { get; } = new();
+}
