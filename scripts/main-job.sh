@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The README's main job on embedded defaults: serve the shipped whet-nano model over the training
-# API with SQLite under .data/, and run the quickstart client against it — LoRA SFT steps
-# through the SDK, sampler weights saved, a sample drawn from them.
+# The README's main job on embedded defaults (SQLite under .data/, the shipped whet-nano): serve
+# the model, deploy a fresh LoRA adapter of it with a streaming reward model and an experiential
+# loop, let a small simulated population use it through the OpenAI API and give feedback until the
+# loop promotes a candidate, then print the population's hidden satisfaction before and after and
+# the promoted version's lineage. Exits 1 if nothing was promoted within the budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-port="${WHET_PORT:-8765}"
+port="${WHET_PORT:-8766}"
 model=models/whet-nano
 
 dotnet build -c Release -v q --nologo src/Whetstone.Cli >/dev/null
-dotnet build -c Release -v q --nologo examples/QuickStart >/dev/null
 whet=src/Whetstone.Cli/bin/Release/net10.0/linux-x64/whet
 
 export WHET_ADMIN_KEY="${WHET_ADMIN_KEY:-whet_local_demo_key}"
-"$whet" serve --models "$model" --data .data/server --urls "http://127.0.0.1:$port" &
+"$whet" serve --models "$model" --data .data/loop --urls "http://127.0.0.1:$port" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -21,4 +22,5 @@ for _ in $(seq 1 100); do
   kill -0 "$server" 2>/dev/null || { echo "whet serve exited" >&2; exit 1; }
   sleep 0.2
 done
-dotnet examples/QuickStart/bin/Release/net10.0/linux-x64/QuickStart.dll "http://127.0.0.1:$port" "$WHET_ADMIN_KEY" whet-nano "$model"
+WHET_API_KEY="$WHET_ADMIN_KEY" "$whet" loop demo --url "http://127.0.0.1:$port" --base-model whet-nano \
+  --users "${WHET_DEMO_USERS:-6}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" --lr "${WHET_DEMO_LR:-2e-3}"

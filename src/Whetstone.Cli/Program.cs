@@ -18,6 +18,8 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     PretrainCommand.Create(),
     ChartCommand.Create(),
     PlanCommand.Create(),
+    LoopCommand.Create(),
+    SimulateUsersCommand.Create(),
 };
 var parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

@@ -36,7 +36,9 @@ public sealed class DeploymentsClient
     public async Task<IReadOnlyList<DeploymentVersionInfo>> VersionsAsync(string name, CancellationToken cancellationToken = default) =>
         (await GetAsync(name, cancellationToken).ConfigureAwait(false)).Versions;
 
-    // Traffic split (canary) methods belong here: #15 part 3 adds them with the loops.
+    /// <summary>Sets or clears the canary split of name@latest (see also <see cref="DeploymentTraffic"/>).</summary>
+    public Task<DeploymentInfo> SetTrafficAsync(string name, SetDeploymentTrafficRequest request, CancellationToken cancellationToken = default) =>
+        _transport.PostAsync<SetDeploymentTrafficRequest, DeploymentInfo>(Routes.DeploymentTraffic(Escape(name)), request, cancellationToken);
 
     static string Escape(string name) => Uri.EscapeDataString(name);
 }

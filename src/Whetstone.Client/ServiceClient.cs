@@ -91,6 +91,8 @@ public sealed class ServiceClient : IDisposable
     public FeedbackClient Feedback => new(_transport);
     /// <summary>Deployments' streaming reward models: status, scores, updates, lineage.</summary>
     public RewardModelsClient RewardModels => new(_transport);
+    /// <summary>Experiential loops on deployments: create, status, pause/resume, lineage.</summary>
+    public LoopsClient Loops => new(_transport);
     /// <summary>Chat with a Memory Diffusion memory (/v1/chat/completions' memory field) and read or delete memories.</summary>
     public MemoryChatClient CreateMemoryChatClient() => new(_transport);
 

@@ -19,6 +19,9 @@ public sealed record RollbackDeploymentRequest
 public sealed record DeploymentInfo(string Name, int CurrentVersion, IReadOnlyList<DeploymentVersionInfo> Versions)
 {
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The canary split of name@latest, if any (see <see cref="SetDeploymentTrafficRequest"/>).</summary>
+    public int? CandidateVersion { get; init; }
+    public double CandidatePercent { get; init; }
 }
 
 public sealed record DeploymentVersionInfo(int Version, string Checkpoint, DateTimeOffset CreatedAt);

@@ -39,6 +39,11 @@ public static class Routes
     public static string Deployment(string name) => $"{Deployments}/{name}";                // GET info with versions
     public static string DeploymentPromote(string name) => $"{Deployment(name)}/promote";   // POST
     public static string DeploymentRollback(string name) => $"{Deployment(name)}/rollback"; // POST
+    public static string DeploymentTraffic(string name) => $"{Deployment(name)}/traffic";   // POST canary split
+
+    public const string Loops = Prefix + "/loops";                                         // POST create, GET list
+    public static string Loop(string id) => $"{Loops}/{id}";                               // GET, PATCH, DELETE
+    public static string LoopLineage(string id) => $"{Loop(id)}/lineage";                  // GET
     /// <summary>A deployment's streaming reward model: POST create, GET status; then score, update, versions, corrections.</summary>
     public static string RewardModel(string name) => $"{Deployment(name)}/reward_model";
     public static string RewardModelScore(string name) => $"{RewardModel(name)}/score";                // POST

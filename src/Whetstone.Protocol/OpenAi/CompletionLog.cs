@@ -21,6 +21,8 @@ public sealed record ServedCompletion(string Id, string Endpoint, string Model, 
     public required ServedParams Params { get; init; }
     public double LatencySeconds { get; init; }
     public double? TimeToFirstTokenSeconds { get; init; }
+    /// <summary>Under a canary split of name@latest: "stable" or "candidate".</summary>
+    public string? Arm { get; init; }
 }
 
 /// <summary>One choice as sampled: every token (end-of-turn included) with its logprob, the text

@@ -23,5 +23,7 @@ internal static class DeploymentsApi
             Json(await deployments.PromoteAsync(CallerOf(http), name, body)));
         app.MapPost(Routes.DeploymentRollback("{name}"), async (string name, RollbackDeploymentRequest body, HttpContext http, DeploymentService deployments) =>
             Json(await deployments.RollbackAsync(CallerOf(http), name, body)));
+        app.MapPost(Routes.DeploymentTraffic("{name}"), async (string name, SetDeploymentTrafficRequest body, HttpContext http, DeploymentService deployments) =>
+            Json(await deployments.SetTrafficAsync(CallerOf(http), name, body)));
     }
 }

@@ -25,4 +25,6 @@ public sealed record ServerOptions
     /// <summary>How training and decoding share each base model's worker, and decoding its callers.</summary>
     public Scheduling.SchedulingOptions Scheduling { get; init; } = new();
     public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>How often the loop runner looks at the loops (zero: loops never run).</summary>
+    public TimeSpan LoopTickInterval { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -18,6 +18,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal Serving.DeploymentService Deployments { get; }
     internal Serving.FeedbackService Feedback { get; }
     internal OpenAi.OpenAiCompletionService Completions { get; }
+    internal Loops.LoopService Loops { get; }
+    Loops.LoopRunner? _loopRunner;
     internal Experience.RewardModels.RewardModelService RewardModels { get; }
     readonly Experience.RewardModels.RewardModelBackground _rewardModelUpdates;
     internal Memory.MemoryService Memories { get; }
@@ -50,6 +52,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Feedback = new Serving.FeedbackService(context);
         Memories = new Memory.MemoryService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
+        Loops = new Loops.LoopService(context);
         RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
         _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
     }
@@ -62,12 +65,25 @@ public sealed class ServiceCore : IAsyncDisposable
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype, options.Device);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
         options.Scheduling.Validate();
-        return new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
+        var core = new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
             options.AdapterCacheBytes);
+        core.StartLoops(options.LoopTickInterval);
+        return core;
+    }
+
+    /// <summary>The background job that advances loops (see Loops/LoopRunner); they reward with the
+    /// deployments' streaming reward models. <see cref="TimeSpan.Zero"/> leaves loops stopped.</summary>
+    void StartLoops(TimeSpan tick)
+    {
+        if (tick <= TimeSpan.Zero) return;
+        var job = new Loops.LoopIterationJob(Context, Runs, Sessions, Deployments, new Loops.StreamingRewardModel(RewardModels));
+        _loopRunner = new Loops.LoopRunner(Context, job, tick);
+        _loopRunner.Start();
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_loopRunner is not null) await _loopRunner.DisposeAsync();   // before the workers stop: loop jobs wait on them
         if (_inMemory is not null) await _inMemory.DisposeAsync();   // no request in flight past this
         await _rewardModelUpdates.DisposeAsync();                     // nor an update
         await Memories.FlushAllAsync();   // memory updates still need the engine workers

@@ -32,6 +32,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
+        builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
         builder.Services.AddSingleton(core.Memories);
 
@@ -45,6 +46,7 @@ internal static class WhetstoneApp
         app.MapFuturesApi();
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
+        app.MapLoopsApi();
         app.MapRewardModelsApi();
         app.MapRunMetricsApi();
         app.MapOpenAiApi();

@@ -27,7 +27,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     public async Task ServeAsync(HttpContext http, Caller caller, OpenAiRequest request)
     {
         var served = new ServedLog(request, caller);
-        using var target = await resolver.ResolveAsync(caller, request.Model);
+        using var target = await resolver.ResolveAsync(caller, request.Model, CanaryRouting.KeyOf(request.User, request.Seed));
         var host = context.Host(target.BaseModel);
         var tokenizer = host.Worker.Tokenizer;
         using var memory = await OpenMemoryAsync(request, caller, target.BaseModel, host, http);

@@ -32,6 +32,7 @@ internal sealed class ServedLog(OpenAiRequest request, Caller caller)
         {
             CheckpointPath = target.CheckpointPath,
             Deployment = target.Deployment,
+            Arm = target.Arm,
             User = request.User,
             RequestJson = request.AsSent.GetRawText(),
             PromptTokensJson = JsonSerializer.Serialize(prompt),
@@ -59,6 +60,7 @@ internal sealed class ServedLog(OpenAiRequest request, Caller caller)
             Params = JsonSerializer.Deserialize<ServedParams>(r.ParamsJson, ProtocolJson.Options)!,
             LatencySeconds = r.LatencySeconds,
             TimeToFirstTokenSeconds = r.TimeToFirstTokenSeconds,
+            Arm = r.Arm,
         };
     }
 

@@ -62,6 +62,36 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>Points name@latest at an existing version (roll back or forward).</summary>
     Task<bool> SetDeploymentVersionAsync(string tenant, string name, int version, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<DeploymentVersionRecord>> ListDeploymentVersionsAsync(string tenant, string name, CancellationToken cancellationToken = default);
+    /// <summary>Adds the next version without making it current (a canary candidate); returns its number.</summary>
+    Task<int> AddDeploymentVersionAsync(string tenant, string name, string checkpointPath, DateTimeOffset at, CancellationToken cancellationToken = default);
+    /// <summary>Sets (or, with a null version, clears) the canary split of name@latest; false if no such deployment.</summary>
+    Task<bool> SetDeploymentTrafficAsync(string tenant, string name, int? candidateVersion, double percent, CancellationToken cancellationToken = default);
+    /// <summary>Makes the candidate of the split current and clears the split, in one statement; false if no split.</summary>
+    Task<bool> PromoteDeploymentCandidateAsync(string tenant, string name, CancellationToken cancellationToken = default);
+
+    Task InsertLoopAsync(LoopRecord loop, CancellationToken cancellationToken = default);
+    Task<LoopRecord?> GetLoopAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>A tenant's loops (null: every tenant's), oldest first; deleted ones left out.</summary>
+    Task<IReadOnlyList<LoopRecord>> ListLoopsAsync(string? tenant, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the settings and status; false if no such loop.</summary>
+    Task<bool> UpdateLoopSettingsAsync(string id, string specJson, string status, CancellationToken cancellationToken = default);
+    /// <summary>Starts iteration <c>loop.Iteration + 1</c> with its feedback window, only if the loop is
+    /// still idle at that iteration (false otherwise: another start won).</summary>
+    Task<bool> StartLoopIterationAsync(LoopRecord loop, LoopIterationRecord iteration, CancellationToken cancellationToken = default);
+    /// <summary>Writes the iteration's row and moves the loop to <paramref name="loopState"/>, in one transaction.</summary>
+    Task UpdateLoopIterationAsync(LoopIterationRecord iteration, string loopState, CancellationToken cancellationToken = default);
+    /// <summary>Writes the finished iteration and returns the loop to idle; when <paramref name="consumed"/>,
+    /// also moves its feedback cursor to the window's end and counts the window — one transaction.</summary>
+    Task FinishLoopIterationAsync(LoopIterationRecord iteration, bool consumed, CancellationToken cancellationToken = default);
+    /// <summary>A loop's iterations, oldest first.</summary>
+    Task<IReadOnlyList<LoopIterationRecord>> ListLoopIterationsAsync(string loopId, CancellationToken cancellationToken = default);
+    /// <summary>Feedback on completions a deployment (any version) answered, oldest first, after
+    /// <paramref name="afterId"/> and created before <paramref name="before"/>, with the arm that answered.</summary>
+    Task<IReadOnlyList<DeploymentFeedback>> ListDeploymentFeedbackAsync(string tenant, string deployment, string? afterId, DateTimeOffset before, int limit,
+        CancellationToken cancellationToken = default);
+    /// <summary>A deployment's newest served completions (any version), newest first.</summary>
+    Task<IReadOnlyList<ServedCompletionRecord>> ListDeploymentCompletionsAsync(string tenant, string deployment, int limit,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Creates a deployment's reward model with its version 0; false if it already has one.</summary>
     Task<bool> InsertRewardModelAsync(RewardModelRecord model, RewardModelVersionRecord initial, CancellationToken cancellationToken = default);

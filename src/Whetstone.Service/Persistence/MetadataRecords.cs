@@ -62,6 +62,8 @@ public sealed record ServedCompletionRecord(string Id, string Tenant, string End
     public required string ParamsJson { get; init; }
     public double LatencySeconds { get; init; }
     public double? TimeToFirstTokenSeconds { get; init; }
+    /// <summary>Under a canary split of name@latest: "stable" or "candidate"; null otherwise.</summary>
+    public string? Arm { get; init; }
 }
 
 /// <summary>Feedback on a served completion. Kind: thumbs_up, thumbs_down, rating (Rating set),
@@ -76,8 +78,13 @@ public sealed record FeedbackRecord(string Id, string Tenant, string CompletionI
     public string? Comment { get; init; }
 }
 
-/// <summary>A deployment alias of a tenant: name@latest answers with CurrentVersion's checkpoint.</summary>
-public sealed record DeploymentRecord(string Tenant, string Name, DateTimeOffset CreatedAt, int CurrentVersion);
+/// <summary>A deployment alias of a tenant: name@latest answers with CurrentVersion's checkpoint,
+/// except the share CandidatePercent (0–100) of its requests that a canary split sends to CandidateVersion.</summary>
+public sealed record DeploymentRecord(string Tenant, string Name, DateTimeOffset CreatedAt, int CurrentVersion)
+{
+    public int? CandidateVersion { get; init; }
+    public double CandidatePercent { get; init; }
+}
 
 /// <summary>Version N of a deployment (name@vN): the sampler checkpoint promoted as that version.</summary>
 public sealed record DeploymentVersionRecord(string Tenant, string Name, int Version, string CheckpointPath, DateTimeOffset CreatedAt);

@@ -202,5 +202,51 @@ internal static class MetadataSchema
                 PRIMARY KEY (tenant, deployment, feedback_id))
             """,
         ]),
+        // 5: canary traffic splits on deployments, and which arm of a split answered each request.
+        new(5,
+        [
+            "ALTER TABLE deployments ADD COLUMN candidate_version INTEGER",
+            "ALTER TABLE deployments ADD COLUMN candidate_percent DOUBLE PRECISION",
+            "ALTER TABLE served_completions ADD COLUMN arm TEXT",
+        ]),
+        // 6: experiential loops and their iterations (the lineage). A loop's state, iteration and
+        // feedback cursor change together in one transaction with its iteration rows.
+        new(6,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS loops (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                spec_json TEXT NOT NULL,
+                status TEXT NOT NULL,
+                state TEXT NOT NULL,
+                iteration INTEGER NOT NULL,
+                feedback_cursor TEXT,
+                feedback_consumed BIGINT NOT NULL,
+                last_iteration_at {timestamp},
+                created_at {timestamp} NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS loops_by_tenant ON loops (tenant, created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS loop_iterations (
+                loop_id TEXT NOT NULL,
+                iteration INTEGER NOT NULL,
+                stage TEXT NOT NULL,
+                started_at {timestamp} NOT NULL,
+                window_end TEXT,
+                feedback_ids_json TEXT NOT NULL,
+                deployed_version INTEGER NOT NULL,
+                rm_version TEXT,
+                candidate_run TEXT,
+                policy_checkpoint TEXT,
+                deployment_version INTEGER,
+                outcome TEXT,
+                reason TEXT,
+                metrics_json TEXT,
+                finished_at {timestamp},
+                PRIMARY KEY (loop_id, iteration))
+            """,
+        ]),
     ];
 }

@@ -15,11 +15,11 @@ public abstract partial class SqlMetadataStore
             cancellationToken, ("@tenant", d.Tenant), ("@name", d.Name), ("@created", Timestamp(d.CreatedAt)), ("@current", d.CurrentVersion)) > 0;
 
     public Task<DeploymentRecord?> GetDeploymentAsync(string tenant, string name, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("SELECT tenant, name, created_at, current_version FROM deployments WHERE tenant = @tenant AND name = @name",
+        QuerySingleAsync("SELECT tenant, name, created_at, current_version, candidate_version, candidate_percent FROM deployments WHERE tenant = @tenant AND name = @name",
             ReadDeployment, cancellationToken, ("@tenant", tenant), ("@name", name));
 
     public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(string tenant, CancellationToken cancellationToken = default) =>
-        QueryAsync("SELECT tenant, name, created_at, current_version FROM deployments WHERE tenant = @tenant ORDER BY name",
+        QueryAsync("SELECT tenant, name, created_at, current_version, candidate_version, candidate_percent FROM deployments WHERE tenant = @tenant ORDER BY name",
             ReadDeployment, cancellationToken, ("@tenant", tenant));
 
     /// <summary>Adds the next version (1, 2, …) of an existing deployment and makes it current, in
@@ -59,5 +59,9 @@ public abstract partial class SqlMetadataStore
             cancellationToken, ("@tenant", tenant), ("@name", name));
 
     private DeploymentRecord ReadDeployment(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), ReadTimestamp(r, 2), r.GetInt32(3));
+        new(r.GetString(0), r.GetString(1), ReadTimestamp(r, 2), r.GetInt32(3))
+        {
+            CandidateVersion = r.IsDBNull(4) ? null : r.GetInt32(4),
+            CandidatePercent = r.IsDBNull(5) ? 0 : r.GetDouble(5),
+        };
 }

@@ -8,7 +8,7 @@ public abstract partial class SqlMetadataStore
 {
     private const string ServedCompletionColumns =
         "id, tenant, endpoint, model, base_model, checkpoint_path, deployment, end_user, created_at, request_json, " +
-        "prompt_tokens_json, choices_json, params_json, latency_seconds, ttft_seconds";
+        "prompt_tokens_json, choices_json, params_json, latency_seconds, ttft_seconds, arm";
 
     private const string FeedbackColumns =
         "id, tenant, completion_id, kind, choice_index, rating, correction, rejected_completion_id, comment, created_at";
@@ -18,13 +18,13 @@ public abstract partial class SqlMetadataStore
             $"""
             INSERT INTO served_completions ({ServedCompletionColumns})
             VALUES (@id, @tenant, @endpoint, @model, @base_model, @checkpoint, @deployment, @user, @created, @request,
-                    @prompt_tokens, @choices, @params, @latency, @ttft)
+                    @prompt_tokens, @choices, @params, @latency, @ttft, @arm)
             """,
             cancellationToken,
             ("@id", c.Id), ("@tenant", c.Tenant), ("@endpoint", c.Endpoint), ("@model", c.Model), ("@base_model", c.BaseModel),
             ("@checkpoint", c.CheckpointPath), ("@deployment", c.Deployment), ("@user", c.User), ("@created", Timestamp(c.CreatedAt)),
             ("@request", c.RequestJson), ("@prompt_tokens", c.PromptTokensJson), ("@choices", c.ChoicesJson), ("@params", c.ParamsJson),
-            ("@latency", c.LatencySeconds), ("@ttft", c.TimeToFirstTokenSeconds));
+            ("@latency", c.LatencySeconds), ("@ttft", c.TimeToFirstTokenSeconds), ("@arm", c.Arm));
 
     public Task<ServedCompletionRecord?> GetServedCompletionAsync(string id, CancellationToken cancellationToken = default) =>
         QuerySingleAsync($"SELECT {ServedCompletionColumns} FROM served_completions WHERE id = @id",
@@ -53,6 +53,7 @@ public abstract partial class SqlMetadataStore
             ParamsJson = r.GetString(12),
             LatencySeconds = r.GetDouble(13),
             TimeToFirstTokenSeconds = r.IsDBNull(14) ? null : r.GetDouble(14),
+            Arm = ReadNullableString(r, 15),
         };
 
     public Task InsertFeedbackAsync(FeedbackRecord f, CancellationToken cancellationToken = default) =>

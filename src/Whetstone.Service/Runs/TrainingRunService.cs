@@ -13,7 +13,7 @@ namespace Whetstone.Service.Runs;
 /// <summary>Training runs: create (fresh or from a saved state), submit their calls in order, and
 /// bring a run back from its last saved state after a restart. Every call is checked completely
 /// before it is queued, so a bad request changes nothing.</summary>
-internal sealed class TrainingRunService(ServiceContext context)
+internal sealed partial class TrainingRunService(ServiceContext context)
 {
     readonly ConcurrentDictionary<string, LiveRun> _live = new();
     readonly SemaphoreSlim _loading = new(1);

@@ -33,6 +33,14 @@ internal sealed class RequestFutures
 
     int _tracked;
 
+    /// <summary>A call's result as the API returns it, awaited in process (the service's own
+    /// background jobs, such as loops); its failure is thrown.</summary>
+    public async Task<T> ResultAsync<T>(string requestId, CancellationToken cancellationToken = default)
+    {
+        var entry = _entries.TryGetValue(requestId, out var e) ? e : throw new InvalidOperationException($"request '{requestId}' is not tracked");
+        return (T)entry.ToProtocol(await entry.Task.WaitAsync(cancellationToken));
+    }
+
     public async Task<FutureResponse> WaitAsync(string requestId, Caller caller, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!_entries.TryGetValue(requestId, out var entry) || entry.Tenant != caller.Tenant)

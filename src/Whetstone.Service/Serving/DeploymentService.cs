@@ -9,7 +9,7 @@ namespace Whetstone.Service.Serving;
 /// Promoting adds a version and points name@latest at it; rolling back points it at an earlier
 /// one. Requests resolve the alias when they arrive, so a change takes effect on the next
 /// request without a restart. Only readable LoRA sampler checkpoints can be promoted.</summary>
-internal sealed class DeploymentService(ServiceContext context)
+internal sealed partial class DeploymentService(ServiceContext context)
 {
     public async Task<P.DeploymentInfo> CreateAsync(Caller caller, P.CreateDeploymentRequest request)
     {
@@ -63,19 +63,24 @@ internal sealed class DeploymentService(ServiceContext context)
         return await GetAsync(caller, name);
     }
 
-    /// <summary>The checkpoint path name@latest or name@vN stands for, for this tenant.</summary>
-    public async Task<(string Checkpoint, int Version)> ResolveAsync(Caller caller, string alias, string field)
+    /// <summary>The checkpoint path name@latest or name@vN stands for, for this tenant, and under a
+    /// canary split of name@latest the arm that <paramref name="routingKey"/> falls in.</summary>
+    public async Task<(string Checkpoint, int Version, string? Arm)> ResolveAsync(Caller caller, string alias, string field, string? routingKey = null)
     {
         int at = alias.LastIndexOf('@');
         string name = alias[..at], version = alias[(at + 1)..];
         var deployment = await context.Store.GetDeploymentAsync(caller.Tenant, name) ?? throw ModelNotFound(alias);
         var versions = await context.Store.ListDeploymentVersionsAsync(caller.Tenant, name);
-        int wanted = version == "latest" ? deployment.CurrentVersion
+        string? arm = null;
+        if (version == "latest" && deployment.CandidateVersion is { } candidate)
+            arm = CanaryRouting.ToCandidate(name, routingKey, deployment.CandidatePercent) ? CanaryRouting.Candidate : CanaryRouting.Stable;
+        int wanted = arm == CanaryRouting.Candidate ? deployment.CandidateVersion!.Value
+            : version == "latest" ? deployment.CurrentVersion
             : version.Length > 1 && version[0] == 'v' && int.TryParse(version[1..], out int n) ? n
             : throw ApiError.BadRequest(field, $"'{alias}': a deployment is named name@latest or name@vN");
         var record = versions.FirstOrDefault(x => x.Version == wanted)
             ?? throw (wanted == 0 ? ApiError.BadRequest(field, $"deployment '{name}' has no version yet: promote a checkpoint first") : ModelNotFound(alias));
-        return (record.CheckpointPath, record.Version);
+        return (record.CheckpointPath, record.Version, arm);
     }
 
     public static ApiError ModelNotFound(string model) =>
@@ -99,7 +104,7 @@ internal sealed class DeploymentService(ServiceContext context)
         var versions = await context.Store.ListDeploymentVersionsAsync(d.Tenant, d.Name);
         return new P.DeploymentInfo(d.Name, d.CurrentVersion, versions.Select(v => new P.DeploymentVersionInfo(v.Version, v.CheckpointPath, v.CreatedAt)).ToArray())
         {
-            CreatedAt = d.CreatedAt,
+            CreatedAt = d.CreatedAt, CandidateVersion = d.CandidateVersion, CandidatePercent = d.CandidatePercent,
         };
     }
 }

@@ -14,6 +14,8 @@ internal sealed class ServedTarget(string baseModel, string? checkpointPath, str
     public string? CheckpointPath { get; } = checkpointPath;
     /// <summary>name@vN when the request named a deployment (name@latest resolves to its version).</summary>
     public string? Deployment { get; } = deployment;
+    /// <summary>Under a canary split of name@latest, the arm that answers ("stable" or "candidate").</summary>
+    public string? Arm { get; init; }
     /// <summary>The sampler checkpoint's adapter, by its key on the base model's engine worker; null: none.</summary>
     public string? AdapterKey => lease?.Key;
     /// <summary>The whole model of a full fine-tuning checkpoint, by its key on the worker; null: the base model (with <see cref="AdapterKey"/>).</summary>
@@ -37,14 +39,15 @@ internal sealed class ServedModelResolver(ServiceContext context, DeploymentServ
 {
     const string Scheme = "whet://";
 
-    public async Task<ServedTarget> ResolveAsync(Caller caller, string model)
+    /// <param name="routingKey">What picks the arm of a canary split (the request's user or seed; null: random).</param>
+    public async Task<ServedTarget> ResolveAsync(Caller caller, string model, string? routingKey = null)
     {
         if (context.Models.Contains(model)) return new ServedTarget(model, null, null, null);
         string path = model;
-        string? deployment = null;
+        string? deployment = null, arm = null;
         if (!model.StartsWith(Scheme, StringComparison.Ordinal) && model.Contains('@'))
         {
-            var (checkpoint, version) = await deployments.ResolveAsync(caller, model, "model");
+            (var checkpoint, int version, arm) = await deployments.ResolveAsync(caller, model, "model", routingKey);
             path = checkpoint;
             deployment = $"{model[..model.LastIndexOf('@')]}@v{version}";
         }
@@ -58,8 +61,8 @@ internal sealed class ServedModelResolver(ServiceContext context, DeploymentServ
         // The creation time is in the key: a checkpoint saved again under its name is a new adapter or model.
         if (run.FullFineTuning)
             return new ServedTarget(run.BaseModel, path, deployment, null,
-                await fullModels.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}", "model"));
+                await fullModels.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}", "model")) { Arm = arm };
         var lease = await adapters.AcquireAsync(run.BaseModel, record.Directory, $"{path}#{record.CreatedAt.UtcTicks}");
-        return new ServedTarget(run.BaseModel, path, deployment, lease);
+        return new ServedTarget(run.BaseModel, path, deployment, lease) { Arm = arm };
     }
 }

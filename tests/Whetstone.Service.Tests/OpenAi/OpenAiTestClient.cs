@@ -20,7 +20,7 @@ internal sealed class OpenAiTestClient : IDisposable
     public HttpClient Http { get; }
     public ServiceClient Sdk { get; }
 
-    OpenAiTestClient(TestHost server, string key)
+    internal OpenAiTestClient(TestHost server, string key)
     {
         Key = key;
         // The OpenAI client's own pipeline over an HttpClient into the server (Kestrel or in memory).

@@ -1,0 +1,98 @@
+using System.ClientModel;
+using System.Diagnostics;
+using OpenAI;
+using Whetstone.Client;
+using Whetstone.Protocol;
+
+namespace Whetstone.Cookbook.SimulatedUsers;
+
+/// <summary>Settings of the experiential-loop demo (the README's main job).</summary>
+public sealed record LoopDemoOptions
+{
+    public int Users { get; init; } = 6;
+    public int Seed { get; init; } = 1;
+    /// <summary>Rounds of every user asking (and giving feedback) before giving up on a promotion.</summary>
+    public int MaxRounds { get; init; } = 40;
+    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(6);
+    /// <summary>Rounds without feedback that measure hidden satisfaction before and after.</summary>
+    public int EvalRounds { get; init; } = 2;
+    public int MaxTokens { get; init; } = 64;
+    public CreateLoopRequest? Loop { get; init; }
+}
+
+/// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:
+/// deploy a fresh LoRA adapter of the base model (v1 answers as the base model does), give the
+/// deployment a streaming reward model and a loop, let a simulated population use name@latest and
+/// give feedback round after round until the loop promotes a candidate, then measure the population's
+/// hidden satisfaction on v1 and on the promoted version with the same questions and seeds, and
+/// print the promoted version's lineage.</summary>
+public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter output)
+{
+    public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction);
+
+    public async Task<Result> RunAsync(string baseModel, LoopDemoOptions options, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using var whetstone = ServiceClient.Connect(server, apiKey);
+        var openAi = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(server, "v1") });
+        var round = new SimulationRound(openAi, whetstone, options.MaxTokens);
+
+        string name = $"demo-{Guid.NewGuid().ToString("N")[..8]}";
+        var run = await whetstone.CreateLoraTrainingClientAsync(baseModel, rank: 8, seed: options.Seed, cancellationToken: cancellationToken);
+        string v1 = (await (await run.SaveWeightsForSamplerAsync("v1", cancellationToken)).ResultAsync(cancellationToken)).Path;
+        await whetstone.Deployments.CreateAsync(name, v1, cancellationToken);
+        await whetstone.RewardModels.CreateAsync(name, new RewardModelSettings { BatchEvents = 8, IntervalSeconds = 5, Seed = options.Seed }, cancellationToken: cancellationToken);
+        var loop = await whetstone.Loops.CreateAsync((options.Loop ?? DefaultLoop(name)) with { Deployment = name }, cancellationToken);
+        output.WriteLine($"deployment {name}@v1 = {v1}; loop {loop.Id}");
+
+        var population = new SimulatedPopulation(options.Users, options.Seed);
+        double before = await EvaluateAsync(round, population, $"{name}@v1", options.EvalRounds, cancellationToken);
+        output.WriteLine($"hidden satisfaction of v1 (before): {SimulationRound.Format(before)}");
+
+        var perRound = new List<double>();
+        int? promoted = null;
+        for (int r = 0; r < options.MaxRounds && clock.Elapsed < options.Budget && promoted is null; r++)
+        {
+            var answers = await round.RunAsync(population, $"{name}@latest", r, giveFeedback: true, cancellationToken);
+            perRound.Add(answers.Average(a => a.Satisfaction));
+            var lineage = await whetstone.Loops.LineageAsync(loop.Id, cancellationToken);
+            var state = await whetstone.Loops.GetAsync(loop.Id, cancellationToken);
+            output.WriteLine($"round {r,2}: satisfaction {SimulationRound.Format(perRound[^1])}, feedback {answers.Sum(a => a.FeedbackEvents),2}, " +
+                $"loop {state.State} (iteration {state.Iteration}), {Outcomes(lineage)}  [{clock.Elapsed.TotalSeconds:F0}s]");
+            promoted = lineage.Iterations.LastOrDefault(i => i.Outcome == "promoted")?.DeploymentVersion;
+        }
+        var final = await whetstone.Loops.LineageAsync(loop.Id, cancellationToken);
+        await whetstone.Loops.PauseAsync(loop.Id, cancellationToken);
+        double after = promoted is { } v ? await EvaluateAsync(round, population, $"{name}@v{v}", options.EvalRounds, cancellationToken) : before;
+        output.WriteLine(promoted is null
+            ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes"
+            : $"hidden satisfaction of v{promoted} (after): {SimulationRound.Format(after)} (before {SimulationRound.Format(before)})");
+        foreach (var i in final.Iterations)
+            output.WriteLine($"iteration {i.Iteration}: {i.Outcome} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
+                $"policy {i.PolicyCheckpoint} → deployment {(i.DeploymentVersion is { } d ? $"{name}@v{d}" : "none")}; {i.Reason}");
+        return new Result(name, loop.Id, before, after, promoted, final, perRound);
+    }
+
+    /// <summary>Mean hidden satisfaction of the population on <paramref name="model"/>, on fixed
+    /// evaluation rounds (questions and seeds of rounds 1000+), giving no feedback.</summary>
+    public static async Task<double> EvaluateAsync(SimulationRound round, SimulatedPopulation population, string model, int rounds, CancellationToken cancellationToken)
+    {
+        var all = new List<double>();
+        for (int r = 0; r < rounds; r++)
+            all.AddRange((await round.RunAsync(population, model, 1000 + r, giveFeedback: false, cancellationToken)).Select(a => a.Satisfaction));
+        return all.Average();
+    }
+
+    static string Outcomes(LoopLineage lineage) =>
+        lineage.Iterations.Count == 0 ? "no iteration yet" : string.Join(", ", lineage.Iterations.Select(i => $"#{i.Iteration} {i.Outcome ?? i.Stage}"));
+
+    /// <summary>A loop sized for a 2-core machine: an iteration every 12 feedback events, three small
+    /// RL steps, a gate on held-out prompts, a 30% canary decided after 4 events per arm.</summary>
+    public static CreateLoopRequest DefaultLoop(string deployment) => new(deployment)
+    {
+        Trigger = new LoopTrigger { EveryFeedback = 12 },
+        Rl = new LoopRlSettings { Steps = 3, PromptsPerStep = 4, GroupSize = 4, LearningRate = 2e-3, KlCoef = 0.05, MaxTokens = 64, Temperature = 1.0 },
+        Gate = new LoopGateSettings { HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64 },
+        Canary = new LoopCanarySettings { Percent = 30, MinEvents = 4, Tolerance = 0.15 },
+    };
+}

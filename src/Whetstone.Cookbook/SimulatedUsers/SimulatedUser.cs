@@ -1,0 +1,37 @@
+using Whetstone.Cookbook.Corpus;
+
+namespace Whetstone.Cookbook.SimulatedUsers;
+
+/// <summary>What a simulated user wants, hidden from the server: concise or worked answers, a
+/// required format ("Answer: N"), the question kind they ask about, a phrasing they dislike.</summary>
+public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, string Topic, string DislikedPhrase)
+{
+    /// <summary>After the drift: the opposite taste in length, and another phrase disliked.</summary>
+    public UserPreferences Drifted() => this with { Concise = !Concise, DislikedPhrase = DislikedPhrase == "carry" ? "borrow" : "carry" };
+}
+
+/// <summary>How often a user gives each kind of feedback on an answer (per answer), and how noisy
+/// their judgement is (σ of Gaussian noise on the satisfaction they act on).</summary>
+public sealed record FeedbackHabits(double Thumbs, double Rating, double Correction, double Preference, double Noise);
+
+/// <summary>A simulated user: hidden preferences, feedback habits, and the hidden satisfaction
+/// score of an answer — computed here only, never sent to the server.</summary>
+public sealed record SimulatedUser(string Id, UserPreferences Preferences, FeedbackHabits Habits)
+{
+    /// <summary>Hidden satisfaction in [0, 1]: 0.4 for a right final answer, 0.2 for the required
+    /// "Answer:" line (or 0.2 when none is required), 0.25 for the length they like (concise: at most
+    /// 2 lines; detailed: at least 3), 0.15 for avoiding the phrase they dislike.</summary>
+    public double Satisfaction(UserQuestion question, string answer)
+    {
+        bool right = ArithmeticTask.ExtractAnswer(answer) == question.Expected;
+        bool format = !Preferences.RequiresAnswerLine || answer.Contains("Answer:", StringComparison.Ordinal);
+        int lines = answer.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        bool length = Preferences.Concise ? lines <= 2 : lines >= 3;
+        bool phrasing = !answer.Contains(Preferences.DislikedPhrase, StringComparison.OrdinalIgnoreCase);
+        return 0.4 * (right ? 1 : 0) + 0.2 * (format ? 1 : 0) + 0.25 * (length ? 1 : 0) + 0.15 * (phrasing ? 1 : 0);
+    }
+
+    /// <summary>The answer this user would have wanted (their correction).</summary>
+    public string IdealAnswer(UserQuestion question) =>
+        Preferences.Concise ? $"Answer: {question.Expected}" : $"{question.Text.TrimEnd('?')[8..]} = {question.Expected}.\nChecked digit by digit.\nAnswer: {question.Expected}";
+}

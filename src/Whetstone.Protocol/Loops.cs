@@ -1,0 +1,132 @@
+namespace Whetstone.Protocol;
+
+/// <summary>An experiential loop on one of the caller's deployments: when its trigger fires, an
+/// iteration trains a candidate from the deployed adapter by RL on prompts from the deployment's
+/// own served log, gates it against the deployed version, canaries it on live traffic and promotes
+/// or rolls it back. Settings left out take the defaults below.</summary>
+public sealed record CreateLoopRequest(string Deployment)
+{
+    public LoopTrigger? Trigger { get; init; }
+    public LoopRlSettings? Rl { get; init; }
+    public LoopGateSettings? Gate { get; init; }
+    public LoopCanarySettings? Canary { get; init; }
+}
+
+/// <summary>PATCH: status "active" or "paused", and any settings to replace.</summary>
+public sealed record UpdateLoopRequest
+{
+    public string? Status { get; init; }
+    public LoopTrigger? Trigger { get; init; }
+    public LoopRlSettings? Rl { get; init; }
+    public LoopGateSettings? Gate { get; init; }
+    public LoopCanarySettings? Canary { get; init; }
+}
+
+/// <summary>An iteration starts when EveryFeedback new feedback events on the deployment have
+/// arrived since the last one, or EveryMinutes have passed since it (with at least one new event);
+/// either may be null (not both).</summary>
+public sealed record LoopTrigger
+{
+    public int? EveryFeedback { get; init; } = 20;
+    public double? EveryMinutes { get; init; }
+}
+
+/// <summary>The RL of one iteration: Steps policy-gradient steps (importance_sampling loss), each
+/// on PromptsPerStep prompts from the deployment's served log with GroupSize samples each and
+/// group-centred advantages; reward = RmWeight · reward-model score + the verifiable reward; a KL
+/// penalty KlCoef to the deployed policy; the LoRA adapter continues from the deployed one.</summary>
+public sealed record LoopRlSettings
+{
+    public int Steps { get; init; } = 2;
+    public int PromptsPerStep { get; init; } = 4;
+    public int GroupSize { get; init; } = 4;
+    public double LearningRate { get; init; } = 1e-4;
+    public double KlCoef { get; init; } = 0.05;
+    public int MaxTokens { get; init; } = 32;
+    public double Temperature { get; init; } = 1.0;
+    public double RmWeight { get; init; } = 1.0;
+    public VerifiableReward? Verifiable { get; init; }
+    /// <summary>How many of the newest served prompts the iteration draws from.</summary>
+    public int PromptWindow { get; init; } = 200;
+    public int Seed { get; init; }
+    /// <summary>Before training, bring the deployment's reward model up to date on the feedback
+    /// waiting for it (false: score with it as it is, e.g. a reward model frozen after a first window).</summary>
+    public bool UpdateRewardModel { get; init; } = true;
+}
+
+/// <summary>An owner-supplied reward computed on the answer's text: +Weight when every given
+/// condition holds, 0 otherwise.</summary>
+public sealed record VerifiableReward
+{
+    public string? MustContain { get; init; }
+    public string? MustNotContain { get; init; }
+    public int? MaxWords { get; init; }
+    public double Weight { get; init; } = 1.0;
+}
+
+/// <summary>The eval gate: the candidate's mean reward on up to HeldOutPrompts held-out served
+/// prompts (greedy answers) must be at least the deployed version's minus Tolerance, and it may
+/// fail at most MaxRegressions of the regression-suite checks the deployed version passes.</summary>
+public sealed record LoopGateSettings
+{
+    public int HeldOutPrompts { get; init; } = 8;
+    public double Tolerance { get; init; } = 0.0;
+    public int MaxTokens { get; init; } = 32;
+    public IReadOnlyList<RegressionCheck>? RegressionSuite { get; init; }
+    public int MaxRegressions { get; init; }
+}
+
+/// <summary>One owner check: the greedy answer to Prompt (a user message, rendered with the model's
+/// chat template) must contain ExpectContains and must not contain ExpectNotContains.</summary>
+public sealed record RegressionCheck(string Prompt)
+{
+    public string? ExpectContains { get; init; }
+    public string? ExpectNotContains { get; init; }
+}
+
+/// <summary>Percent of name@latest's requests go to a gated candidate (0: promote right after the
+/// gate); once MinEvents feedback events answer the candidate's arm, it is promoted when its
+/// satisfaction rate (thumbs up 1, down 0, rating (r−1)/4, correction 0, preferred 1) is at least
+/// the stable arm's minus Tolerance, else rolled back.</summary>
+public sealed record LoopCanarySettings
+{
+    public double Percent { get; init; } = 20;
+    public int MinEvents { get; init; } = 10;
+    public double Tolerance { get; init; } = 0.05;
+}
+
+/// <summary>A loop: Status active | paused; State idle | training | gating | canary (what the
+/// current iteration does); FeedbackConsumed counts the events whose iterations have finished.</summary>
+public sealed record LoopInfo(string Id, string Deployment, string Status, string State, int Iteration)
+{
+    public DateTimeOffset CreatedAt { get; init; }
+    public long FeedbackConsumed { get; init; }
+    public string? FeedbackCursor { get; init; }
+    public DateTimeOffset? LastIterationAt { get; init; }
+    public required LoopTrigger Trigger { get; init; }
+    public required LoopRlSettings Rl { get; init; }
+    public required LoopGateSettings Gate { get; init; }
+    public required LoopCanarySettings Canary { get; init; }
+    public LoopIterationInfo? Current { get; init; }
+}
+
+public sealed record LoopList(IReadOnlyList<LoopInfo> Loops);
+
+/// <summary>One iteration's lineage: the feedback ids of its window → the reward-model version
+/// that scored its rollouts → the policy checkpoint it trained → the deployment version that
+/// served it (if it got one). Outcome: promoted | rolled_back | rejected | failed | aborted; Reason says why.</summary>
+public sealed record LoopIterationInfo(int Iteration, string Stage, DateTimeOffset StartedAt)
+{
+    public IReadOnlyList<string> FeedbackIds { get; init; } = [];
+    public int DeployedVersion { get; init; }
+    public string? RmVersion { get; init; }
+    public string? CandidateRun { get; init; }
+    public string? PolicyCheckpoint { get; init; }
+    public int? DeploymentVersion { get; init; }
+    public string? Outcome { get; init; }
+    public string? Reason { get; init; }
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+}
+
+public sealed record LoopLineage(string LoopId, string Deployment, IReadOnlyList<LoopIterationInfo> Iterations);

@@ -1,0 +1,112 @@
+using Whetstone.Protocol;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Runs;
+
+namespace Whetstone.Service.Loops;
+
+/// <summary>The RL of one loop iteration, through the service's own run and sampling machinery:
+/// a LoRA run continuing the deployed adapter; per step, groups of answers sampled from the current
+/// policy on prompts from the deployment's served log, rewarded (<see cref="LoopReward"/>),
+/// group-centred advantages with a per-token KL penalty to the deployed policy
+/// (A_t = A + β(mean KL − KL_t), KL_t = log π(t) − log π_deployed(t)), one importance_sampling
+/// forward_backward and optim_step; the policy is saved for sampling after every step.</summary>
+internal sealed class LoopTrainer(ServiceContext context, TrainingRunService runs, LoopSampling sampling, LoopReward reward, Caller caller)
+{
+    /// <summary>What training produced: the run, its last sampler checkpoint, per-step metrics.</summary>
+    public sealed record Result(string RunId, string PolicyCheckpoint, Dictionary<string, double> Metrics);
+
+    public async Task<Result> TrainAsync(string deployedPath, IReadOnlyList<IReadOnlyList<int>> prompts, LoopRlSettings rl, string runId,
+        int iteration, Func<Task> checkPaused, CancellationToken cancellationToken)
+    {
+        var metrics = new Dictionary<string, double>();
+        string reference = await sampling.OpenAsync(deployedPath);
+        string policyPath = deployedPath;
+        try
+        {
+            for (int step = 0; step < rl.Steps; step++)
+            {
+                await checkPaused();
+                var rng = new Random(HashCode.Combine(rl.Seed, iteration, step) & int.MaxValue);
+                var chosen = Enumerable.Range(0, rl.PromptsPerStep).Select(_ => prompts[rng.Next(prompts.Count)]).ToArray();
+                string policy = policyPath == deployedPath ? reference : await sampling.OpenAsync(policyPath);
+                List<Datum> data;
+                double meanReward, meanKl;
+                try { (data, meanReward, meanKl) = await StepDataAsync(policy, reference, chosen, rl, rng, cancellationToken); }
+                finally { if (policy != reference) await sampling.CloseAsync(policy); }
+                metrics[$"step{step}_reward"] = meanReward;
+                metrics[$"step{step}_kl"] = meanKl;
+                metrics[$"step{step}_datums"] = data.Count;
+                if (data.Count > 0)
+                {
+                    var fb = await runs.ForwardAsync(caller, runId, new ForwardBackwardRequest(data, "importance_sampling"), backward: true);
+                    await context.Futures.ResultAsync<ForwardBackwardOutput>(fb.RequestId, cancellationToken);
+                    var opt = await runs.OptimStepAsync(caller, runId, new OptimStepRequest(new AdamParams { LearningRate = rl.LearningRate }));
+                    await context.Futures.ResultAsync<OptimStepOutput>(opt.RequestId, cancellationToken);
+                }
+                var saved = await runs.SaveAsync(caller, runId, new SaveStateRequest($"loop-it{iteration}-step{step + 1}"), CheckpointPath.SamplerWeights);
+                policyPath = (await context.Futures.ResultAsync<SaveStateOutput>(saved.RequestId, cancellationToken)).Path;
+            }
+        }
+        finally
+        {
+            await sampling.CloseAsync(reference);
+        }
+        if (policyPath == deployedPath)
+        {
+            var saved = await runs.SaveAsync(caller, runId, new SaveStateRequest($"loop-it{iteration}-step0"), CheckpointPath.SamplerWeights);
+            policyPath = (await context.Futures.ResultAsync<SaveStateOutput>(saved.RequestId, cancellationToken)).Path;
+        }
+        return new Result(runId, policyPath, metrics);
+    }
+
+    async Task<(List<Datum> Data, double MeanReward, double MeanKl)> StepDataAsync(string policy, string reference, IReadOnlyList<IReadOnlyList<int>> prompts,
+        LoopRlSettings rl, Random rng, CancellationToken cancellationToken)
+    {
+        var groups = await Task.WhenAll(prompts.Select(async p =>
+            (Prompt: p, Answers: await sampling.SampleAsync(policy, p, rl.GroupSize, rl.MaxTokens, rl.Temperature, rng.Next()))));
+        var pairs = groups.SelectMany(g => g.Answers.Select(a => (g.Prompt, (IReadOnlyList<int>)a.Tokens))).ToArray();
+        var rewards = await reward.ScoreAsync(pairs, cancellationToken);
+
+        // Per-token KL to the deployed policy on every sampled answer.
+        var kl = new double[pairs.Length][];
+        await Task.WhenAll(pairs.Select(async (pair, i) =>
+        {
+            var full = pair.Prompt.Concat(pair.Item2).ToArray();
+            var referenceLogprobs = await sampling.LogprobsAsync(reference, full);
+            var answer = groups[i / rl.GroupSize].Answers[i % rl.GroupSize];
+            kl[i] = answer.Logprobs.Select((lp, t) => lp - (referenceLogprobs[pair.Prompt.Count + t] ?? lp)).ToArray();
+        }));
+        double meanKl = kl.SelectMany(k => k).DefaultIfEmpty(0).Average();
+
+        var data = new List<Datum>();
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var groupRewards = rewards.Skip(g * rl.GroupSize).Take(rl.GroupSize).ToArray();
+            double mean = groupRewards.Average();
+            // A group whose answers all scored the same teaches nothing about the reward (as in the cookbook's RL).
+            if (groupRewards.All(r => Math.Abs(r - mean) < 1e-9)) continue;
+            for (int s = 0; s < rl.GroupSize; s++)
+            {
+                int i = g * rl.GroupSize + s;
+                var answer = groups[g].Answers[s];
+                var prompt = groups[g].Prompt;
+                int length = prompt.Count + answer.Tokens.Count;
+                var logprobs = new float[length];
+                var advantages = new float[length];
+                for (int t = 0; t < answer.Tokens.Count; t++)
+                {
+                    logprobs[prompt.Count + t] = (float)answer.Logprobs[t];
+                    advantages[prompt.Count + t] = (float)(groupRewards[s] - mean + rl.KlCoef * (meanKl - kl[i][t]));
+                }
+                var tokens = prompt.Concat(answer.Tokens).ToArray();
+                data.Add(new Datum(ModelInput.FromTokens(tokens[..^1]), new Dictionary<string, TensorData>
+                {
+                    ["target_tokens"] = TensorData.Int64(tokens.Skip(1)),
+                    ["logprobs"] = TensorData.Float32(logprobs.Skip(1)),
+                    ["advantages"] = TensorData.Float32(advantages.Skip(1)),
+                }));
+            }
+        }
+        return (data, rewards.DefaultIfEmpty(0).Average(), meanKl);
+    }
+}

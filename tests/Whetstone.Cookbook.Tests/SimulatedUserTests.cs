@@ -1,0 +1,53 @@
+using Whetstone.Cookbook.SimulatedUsers;
+
+namespace Whetstone.Cookbook.Tests;
+
+/// <summary>The simulator's hidden satisfaction: each preference moves it by its own weight, and the
+/// drift turns a liked answer into a disliked one.</summary>
+public class SimulatedUserTests
+{
+    static readonly UserQuestion Question = new("What is 12 + 30?", "42");
+    static readonly FeedbackHabits Habits = new(1, 0, 0, 0, 0);
+
+    [Fact]
+    public void EachPreferenceCountsWithItsWeight()
+    {
+        var concise = new SimulatedUser("u", new UserPreferences(Concise: true, RequiresAnswerLine: true, "addition", "carry"), Habits);
+        Assert.Equal(1.0, concise.Satisfaction(Question, "Answer: 42"), 12);
+        Assert.Equal(0.6, concise.Satisfaction(Question, "Answer: 41"), 12);                       // wrong: −0.4
+        Assert.Equal(0.4, concise.Satisfaction(Question, "42"), 12);                               // no "Answer:" line, so also not parsed as right
+        Assert.Equal(0.75, concise.Satisfaction(Question, "2 + 0 = 2.\n1 + 3 = 4.\nAnswer: 42"), 12); // too long for a concise user
+        Assert.Equal(0.85, concise.Satisfaction(Question, "no carry. Answer: 42"), 12);             // the disliked phrase
+    }
+
+    [Fact]
+    public void TheDriftFlipsLengthTasteAndTheDislikedPhrase()
+    {
+        var user = new SimulatedUser("u", new UserPreferences(Concise: true, RequiresAnswerLine: false, "addition", "carry"), Habits);
+        const string worked = "2 + 0 = 2.\n1 + 3 = 4, no borrow.\nAnswer: 42";
+        double before = user.Satisfaction(Question, worked);
+        var population = new SimulatedPopulation(3, seed: 5);
+        var drifted = user with { Preferences = user.Preferences.Drifted() };
+        Assert.Equal(0.75, before, 12);
+        Assert.Equal(0.85, drifted.Satisfaction(Question, worked), 12);   // now wants detail, but dislikes "borrow"
+        population.Drift();
+        Assert.True(population.Drifted);
+        Assert.All(population.Users.Zip(new SimulatedPopulation(3, seed: 5).Users), p => Assert.NotEqual(p.First.Preferences.Concise, p.Second.Preferences.Concise));
+    }
+
+    [Fact]
+    public void ThePopulationIsSeededAndAskItsOwnTopic()
+    {
+        var a = new SimulatedPopulation(6, seed: 9);
+        var b = new SimulatedPopulation(6, seed: 9);
+        Assert.Equal(a.Users, b.Users);
+        foreach (var user in a.Users)
+        {
+            var q = UserQuestion.Draw(user.Preferences.Topic, new Random(1));
+            Assert.Contains(user.Preferences.Topic == "addition" ? " + " : " - ", q.Text);
+            var parts = q.Text["What is ".Length..^1].Split(' ');
+            long x = long.Parse(parts[0]), y = long.Parse(parts[2]);
+            Assert.Equal((parts[1] == "+" ? x + y : x - y).ToString(), q.Expected);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Whetstone.Protocol;
+using Whetstone.Service.Tests.OpenAi;
+using static Whetstone.Service.Tests.Loops.LoopHarness;
+
+namespace Whetstone.Service.Tests.Loops;
+
+/// <summary>The eval gate: a candidate that breaks an owner's regression check is never promoted,
+/// and the lineage says why.</summary>
+public class LoopGateTests
+{
+    [Fact]
+    public async Task ACandidateThatFailsARegressionCheckTheDeployedVersionPassesIsNeverPromoted()
+    {
+        await using var server = await StartAsync();
+        using var client = await OpenAiTestClient.CreateAsync(server, "olga");
+        await DeployAsync(client, "helper", seed: 1);
+        // The owner's check: the deployed version's own greedy answer to a fixed question, as text
+        // (the served log's text: a random tiny model answers with whitespace its chat message trims).
+        const string question = "hello there";
+        var chat = await client.PostAsync(Routes.OpenAiChatCompletions, new
+        {
+            model = "helper@latest", messages = new[] { new { role = "user", content = question } }, max_tokens = 8, temperature = 0.0,
+        });
+        string expected = (string)(await client.LoggedAsync((string)chat["id"]!))["choices"]![0]!["text"]!;
+        Assert.NotEmpty(expected);
+
+        var loop = await client.PostAsync(Routes.Loops, new
+        {
+            deployment = "helper",
+            trigger = new { every_feedback = 6 },
+            // A large step on a reward with spread (64 near-uniform tokens contain an "e" about one time in five): the candidate's answers change.
+            rl = new { steps = 2, prompts_per_step = 3, group_size = 8, learning_rate = 0.5, max_tokens = 64, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
+            gate = new { held_out_prompts = 4, tolerance = 1000.0, max_tokens = 8, regression_suite = new[] { new { prompt = question, expect_contains = expected } } },
+            canary = new { percent = 0.0 },
+        });
+        string id = (string)loop["id"]!;
+        var feedback = await ServeWithFeedbackAsync(client, "helper", 6);
+
+        var lineage = await WaitForAsync(client, Routes.LoopLineage(id), l => Finished(l, 1));
+        var iteration = LastIteration(lineage);
+        var metrics = iteration["metrics"]!.AsObject();
+        Assert.True((double)metrics["step0_datums"]! > 0, "the first step had no group with reward spread: nothing was trained");
+        Assert.Equal(1.0, (double)metrics["suite_deployed_passes"]!);
+        Assert.Equal(0.0, (double)metrics["suite_candidate_passes"]!);
+        Assert.Equal("rejected", (string?)iteration["outcome"]);
+        Assert.Contains("regression suite", (string)iteration["reason"]!);
+        Assert.Null(iteration["deployment_version"]);
+        Assert.NotNull(iteration["policy_checkpoint"]);
+        Assert.Equal(feedback, FeedbackIds(iteration));
+
+        var deployment = await GetAsync(client, Routes.Deployment("helper"));
+        Assert.Equal(1, (int)deployment["current_version"]!);
+        Assert.Single(deployment["versions"]!.AsArray());
+        Assert.Null(deployment["candidate_version"]);
+        var info = await GetAsync(client, Routes.Loop(id));
+        Assert.Equal("idle", (string?)info["state"]);
+        Assert.Equal(6, (long)info["feedback_consumed"]!);
+    }
+}
