@@ -14,6 +14,7 @@ internal sealed class SequenceState : TokenChooser.IRow
     public int RequestIndex { get; }
     public SamplingParams Params { get; }
     public Random Random { get; }
+    public IReadOnlyList<ILogitsProcessor> Processors { get; }
     public List<int> Tokens { get; } = [];
     public List<float> Logprobs { get; } = [];
     /// <summary>Position of the next token fed to the model.</summary>
@@ -27,6 +28,7 @@ internal sealed class SequenceState : TokenChooser.IRow
         RequestIndex = requestIndex;
         Params = parameters;
         Random = new Random(seed);
+        Processors = parameters.CreateProcessors();
         NextPosition = promptLength;
         _decoder = decoder;
         _stopTokens = [.. stopTokens, .. parameters.StopTokenIds];
@@ -37,6 +39,7 @@ internal sealed class SequenceState : TokenChooser.IRow
         Tokens.Add(token);
         Logprobs.Add(logprob);
         NextPosition++;
+        foreach (var p in Processors) p.Accept(token);
         if (_stopTokens.Contains(token)) { StopReason = Sampling.StopReason.Stop; return; }
         if (Params.Stop.Count > 0)
         {

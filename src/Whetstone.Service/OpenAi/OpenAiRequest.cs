@@ -35,6 +35,10 @@ internal sealed record OpenAiRequest
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
     public string? User { get; init; }
+    /// <summary>logit_bias with its keys read as token ids.</summary>
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    public double PresencePenalty { get; init; }
+    public double FrequencyPenalty { get; init; }
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -85,9 +89,16 @@ internal sealed record OpenAiRequest
         if (r.StreamOptions is not null && r.Stream != true) throw Bad("stream_options", "is only allowed with stream: true");
         if (r.Stop is { Count: > MaxStopStrings } stops) throw Bad("stop", $"has {stops.Count} strings, at most {MaxStopStrings} are allowed");
         if (r.Stop?.Any(s => s.Length == 0) == true) throw Bad("stop", "contains an empty string");
-        if (r.FrequencyPenalty is { } f && f != 0) throw Bad("frequency_penalty", "is not supported (only 0)");
-        if (r.PresencePenalty is { } p && p != 0) throw Bad("presence_penalty", "is not supported (only 0)");
-        if (r.LogitBias is { Count: > 0 }) throw Bad("logit_bias", "is not supported");
+        if (r.FrequencyPenalty is < -2 or > 2) throw Bad("frequency_penalty", $"= {r.FrequencyPenalty} must be between -2 and 2");
+        if (r.PresencePenalty is < -2 or > 2) throw Bad("presence_penalty", $"= {r.PresencePenalty} must be between -2 and 2");
+        var bias = new Dictionary<int, float>();
+        foreach (var (key, value) in r.LogitBias ?? [])
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                throw Bad("logit_bias", $"key '{key}' is not a token id");
+            if (value is < -100 or > 100) throw Bad("logit_bias", $"[{key}] = {value} must be between -100 and 100");
+            bias[id] = (float)value;
+        }
         if (r.ResponseFormat is { } format && format.Type != "text")
             throw Bad("response_format", $"type '{format.Type}' is not supported: constrained (JSON) decoding is not implemented; use 'text'");
         return new OpenAiRequest
@@ -97,6 +108,7 @@ internal sealed record OpenAiRequest
             // OpenAI seeds are 64-bit; ours are 32-bit: fold the high half in so every seed is accepted and distinct ones rarely collide.
             Seed = r.Seed is { } s ? unchecked((int)(s ^ (s >> 32))) : null,
             Stream = r.Stream ?? false, IncludeUsage = r.StreamOptions?.IncludeUsage ?? false, User = r.User,
+            LogitBias = bias, PresencePenalty = r.PresencePenalty ?? 0, FrequencyPenalty = r.FrequencyPenalty ?? 0,
         };
     }
 
