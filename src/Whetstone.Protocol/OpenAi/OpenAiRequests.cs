@@ -36,6 +36,8 @@ public sealed record ChatCompletionRequest : OpenAiSamplingRequest
     public bool? Logprobs { get; init; }
     public int? TopLogprobs { get; init; }
     public IReadOnlyList<JsonElement>? Tools { get; init; }
+    /// <summary>"none", "auto", "required", or {"type": "function", "function": {"name": …}}.</summary>
+    public JsonElement? ToolChoice { get; init; }
 }
 
 /// <summary>POST /v1/completions. logprobs is a number here: how many alternatives per token.</summary>

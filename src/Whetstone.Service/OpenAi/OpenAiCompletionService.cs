@@ -65,7 +65,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         IRenderer renderer;
         try { renderer = RendererFactory.For(tokenizer); }
         catch (ArgumentException e) { throw ApiError.BadRequest("model", $"'{request.Model}' has no chat template we can render ({e.Message}); use /v1/completions"); }
-        return (renderer.BuildGenerationPrompt(request.Messages!), renderer);
+        if (request.Tools.Count == 0) return (renderer.BuildGenerationPrompt(request.Messages!), renderer);
+        if (renderer is not IToolPromptRenderer tools)
+            throw ApiError.BadRequest("tools", $"'{request.Model}' has a chat template we do not render tools for (Qwen3 and Llama 3 are supported)");
+        try { return (tools.BuildGenerationPrompt(request.Messages!, request.Tools), renderer); }
+        catch (ArgumentException e) { throw ApiError.BadRequest("messages", e.Message); }
     }
 
     /// <summary>The engine's request, checked by the sampler against the model (context length,

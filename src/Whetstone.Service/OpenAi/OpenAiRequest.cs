@@ -39,6 +39,8 @@ internal sealed record OpenAiRequest
     public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
     public double PresencePenalty { get; init; }
     public double FrequencyPenalty { get; init; }
+    /// <summary>Chat: the tool objects to render into the prompt, as JSON text (empty when tool_choice is "none").</summary>
+    public IReadOnlyList<string> Tools { get; init; } = [];
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -46,7 +48,7 @@ internal sealed record OpenAiRequest
     {
         var common = Common(r, chat: true, r.MaxCompletionTokens ?? r.MaxTokens, r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
         if (r.Messages is not { Count: > 0 } messages) throw Bad("messages", "is required: a non-empty array of messages");
-        if (r.Tools is { Count: > 0 }) throw Bad("tools", "is not supported: the chat renderers do not render tool definitions into the prompt yet");
+        var tools = OpenAiTools.Read(r.Tools, r.ToolChoice);
         if (r.TopLogprobs is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {r.TopLogprobs} must be between 0 and {MaxTopLogprobsChat}");
         if (r.TopLogprobs > 0 && r.Logprobs != true) throw Bad("top_logprobs", "needs logprobs: true");
         return common with
@@ -55,6 +57,7 @@ internal sealed record OpenAiRequest
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,
             TopLogprobs = r.TopLogprobs ?? 0,
+            Tools = tools,
         };
     }
 
