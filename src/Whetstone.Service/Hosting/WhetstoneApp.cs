@@ -42,6 +42,7 @@ internal static class WhetstoneApp
         app.MapCheckpointsApi();
         app.MapDeploymentsApi();
         app.MapOpenAiApi();
+        app.MapServerInfoApi();
         return app;
     }
 }
