@@ -4,8 +4,9 @@ namespace Whetstone.Chat;
 
 /// <summary>Llama 3 Instruct's chat template: <c>&lt;|begin_of_text|&gt;</c>, then per message
 /// <c>&lt;|start_header_id|&gt;role&lt;|end_header_id|&gt;\n\n</c> + the trimmed content +
-/// <c>&lt;|eot_id|&gt;</c>; the generation prompt is the assistant header.</summary>
-public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
+/// <c>&lt;|eot_id|&gt;</c>; the generation prompt is the assistant header. With tools, Llama 3.1's
+/// JSON tool calling (<see cref="Llama3ToolCalls"/>).</summary>
+public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IToolPromptRenderer
 {
     const string Begin = "<|begin_of_text|>", HeaderStart = "<|start_header_id|>", HeaderEnd = "<|end_header_id|>", EndOfTurn = "<|eot_id|>";
 
@@ -32,11 +33,15 @@ public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IRenderer
         return tokens;
     }
 
+    public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyList<string> toolsJson) =>
+        toolsJson.Count == 0 ? BuildGenerationPrompt(messages) : Llama3ToolCalls.Prompt(tokenizer, messages, toolsJson);
+
     public ChatMessage ParseResponse(IReadOnlyList<int> completion) => ParseText(tokenizer.Decode(completion));
 
     public ChatMessage ParseText(string text)
     {
         int end = text.IndexOf(EndOfTurn, StringComparison.Ordinal);
-        return new ChatMessage("assistant", (end >= 0 ? text[..end] : text).Trim());
+        var content = (end >= 0 ? text[..end] : text).Trim();
+        return Llama3ToolCalls.Parse(content) is { } call ? new ChatMessage("assistant", "") { ToolCalls = [call] } : new ChatMessage("assistant", content);
     }
 }

@@ -15,9 +15,27 @@ namespace Whetstone.Chat;
 /// <item>consecutive tool results share one user turn, each wrapped in &lt;tool_response&gt;.</item>
 /// </list>
 /// Generation prompts end with <c>&lt;|im_start|&gt;assistant\n</c> (thinking enabled: the model opens
-/// its own think block). Tool definitions in the system prompt are not rendered.</summary>
-public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : ChatMlFamilyRenderer(tokenizer)
+/// its own think block). With tools, the system turn is the template's "# Tools" block (after the
+/// caller's system message, if any), each tool as one line of JSON.</summary>
+public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : ChatMlFamilyRenderer(tokenizer), IToolPromptRenderer
 {
+    const string ToolsPreamble = "# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>";
+    const string ToolsPostamble = "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>";
+
+    public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyList<string> toolsJson)
+    {
+        if (toolsJson.Count == 0) return BuildGenerationPrompt(messages);
+        bool leadingSystem = messages.Count > 0 && messages[0].Role == "system";
+        var system = new System.Text.StringBuilder($"{Start}system\n");
+        if (leadingSystem) system.Append(messages[0].Content).Append("\n\n");
+        system.Append(ToolsPreamble);
+        foreach (var tool in toolsJson) system.Append('\n').Append(PythonJson.Dumps(tool));
+        system.Append(ToolsPostamble).Append(End).Append('\n');
+        var tokens = Tokenizer.Encode(system.ToString()).ToList();
+        tokens.AddRange(BuildGenerationPrompt(leadingSystem ? messages.Skip(1).ToArray() : messages));
+        return tokens;
+    }
+
     public override SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)
     {
         var segments = new RenderedSegments(Tokenizer);

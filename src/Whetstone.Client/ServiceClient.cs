@@ -7,7 +7,7 @@ namespace Whetstone.Client;
 /// over one transport — HTTP (<see cref="Connect(Uri, string, RetryPolicy?)"/>), the service's in-memory
 /// server (<see cref="Connect(HttpClient, RetryPolicy?)"/>) or any other <see cref="ITransport"/>.
 /// </summary>
-public sealed class ServiceClient : IDisposable
+public sealed partial class ServiceClient : IDisposable
 {
     readonly ITransport _transport;
     readonly bool _ownsTransport;

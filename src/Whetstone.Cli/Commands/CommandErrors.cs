@@ -33,7 +33,7 @@ internal static class CommandErrors
         SamplingArgumentException => BadArguments,
         ModelConfigException => BadModel,
         FileNotFoundException or DirectoryNotFoundException or InvalidDataException => BadModel,
-        // A GGUF we cannot convert (quantised tensors, another architecture or tokenizer).
+        // A GGUF we cannot convert (other quantised types, another architecture or tokenizer).
         NotSupportedException => BadModel,
         // An output path that is in the way (a non-empty directory we refuse to replace).
         IOException => BadArguments,

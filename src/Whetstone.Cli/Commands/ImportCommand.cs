@@ -4,7 +4,7 @@ using Whetstone.Engine.Formats.Gguf;
 
 namespace Whetstone.Cli.Commands;
 
-/// <summary><c>whet import gguf</c>: an unquantised GGUF file as a Hugging Face model directory.</summary>
+/// <summary><c>whet import gguf</c>: a GGUF file (float or Q8_0/Q4_0/Q4_K/Q6_K, dequantised) as a Hugging Face model directory.</summary>
 internal static class ImportCommand
 {
     public static Command Create()

@@ -23,7 +23,7 @@ public sealed class CheckpointTensors : IDisposable
         {
             if (File.Exists(single)) Add(new SafetensorsFile(single));
             else if (File.Exists(index)) OpenShards(index);
-            else throw new FileNotFoundException($"'{directory}' has neither model.safetensors nor model.safetensors.index.json");
+            else throw PickleCheckpointRefusal.For(directory) ?? (Exception)new FileNotFoundException($"'{directory}' has neither model.safetensors nor model.safetensors.index.json");
         }
         catch
         {

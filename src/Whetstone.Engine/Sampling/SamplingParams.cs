@@ -23,6 +23,28 @@ public sealed record SamplingParams
     public bool IgnoreEos { get; init; }
     /// <summary>Same seed, prompt and settings → same tokens. Null draws a fresh seed.</summary>
     public int? Seed { get; init; }
+    /// <summary>OpenAI's logit_bias: token id → amount in [−100, 100] added to its logit.</summary>
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    /// <summary>OpenAI's presence_penalty in [−2, 2]: subtracted once from every token already generated.</summary>
+    public double PresencePenalty { get; init; }
+    /// <summary>OpenAI's frequency_penalty in [−2, 2]: subtracted per earlier occurrence in the generation.</summary>
+    public double FrequencyPenalty { get; init; }
+    /// <summary>Makes a fresh constraint (e.g. a JSON grammar) for each sampled row; null = none.</summary>
+    public Func<ILogitsProcessor>? Constraint { get; init; }
+
+    public const float MaxLogitBias = 100;
+    public const double MaxPenalty = 2;
+
+    /// <summary>The row's processors, in the order OpenAI applies them: penalties, bias, then the constraint's mask.</summary>
+    internal IReadOnlyList<ILogitsProcessor> CreateProcessors()
+    {
+        if (PresencePenalty == 0 && FrequencyPenalty == 0 && LogitBias.Count == 0 && Constraint is null) return [];
+        var processors = new List<ILogitsProcessor>();
+        if (PresencePenalty != 0 || FrequencyPenalty != 0) processors.Add(new RepetitionPenaltyProcessor(PresencePenalty, FrequencyPenalty));
+        if (LogitBias.Count > 0) processors.Add(new LogitBiasProcessor(LogitBias));
+        if (Constraint is not null) processors.Add(Constraint());
+        return processors;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the offending field.</summary>
     public void Validate(int vocabSize)
@@ -35,6 +57,13 @@ public sealed record SamplingParams
             if (string.IsNullOrEmpty(s)) throw new SamplingArgumentException("stop", "contains an empty string");
         foreach (var id in StopTokenIds)
             if (id < 0 || id >= vocabSize) throw new SamplingArgumentException("stop_token_ids", $"contains {id}, outside the vocabulary [0, {vocabSize})");
+        foreach (var (id, bias) in LogitBias)
+        {
+            if (id < 0 || id >= vocabSize) throw new SamplingArgumentException("logit_bias", $"names token {id}, outside the vocabulary [0, {vocabSize})");
+            if (!(Math.Abs(bias) <= MaxLogitBias)) throw new SamplingArgumentException("logit_bias", $"[{id}] = {bias} must be between -{MaxLogitBias} and {MaxLogitBias}");
+        }
+        if (!(Math.Abs(PresencePenalty) <= MaxPenalty)) throw new SamplingArgumentException("presence_penalty", $"= {PresencePenalty} must be between -{MaxPenalty} and {MaxPenalty}");
+        if (!(Math.Abs(FrequencyPenalty) <= MaxPenalty)) throw new SamplingArgumentException("frequency_penalty", $"= {FrequencyPenalty} must be between -{MaxPenalty} and {MaxPenalty}");
     }
 }
 

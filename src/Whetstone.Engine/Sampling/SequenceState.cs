@@ -14,6 +14,7 @@ internal sealed class SequenceState : TokenChooser.IRow
     public int RequestIndex { get; }
     public SamplingParams Params { get; }
     public Random Random { get; }
+    public IReadOnlyList<ILogitsProcessor> Processors { get; }
     public List<int> Tokens { get; } = [];
     public List<float> Logprobs { get; } = [];
     /// <summary>Position of the next token fed to the model.</summary>
@@ -30,6 +31,7 @@ internal sealed class SequenceState : TokenChooser.IRow
         RequestIndex = requestIndex;
         Params = parameters;
         Random = new Random(seed);
+        Processors = parameters.CreateProcessors();
         NextPosition = promptLength;
         _decoder = decoder;
         _stopTokens = [.. stopTokens, .. parameters.StopTokenIds];
@@ -40,6 +42,7 @@ internal sealed class SequenceState : TokenChooser.IRow
         Tokens.Add(token);
         Logprobs.Add(logprob);
         NextPosition++;
+        foreach (var p in Processors) p.Accept(token);
         if (_stopTokens.Contains(token)) { StopReason = Sampling.StopReason.Stop; return; }
         if (Params.Stop.Count > 0)
         {

@@ -13,15 +13,19 @@ internal static class TokenChooser
     {
         SamplingParams Params { get; }
         Random Random { get; }
+        /// <summary>Empty for a plain row: then its logits are used as they are.</summary>
+        IReadOnlyList<ILogitsProcessor> Processors { get; }
     }
 
-    /// <summary>logits: [R, V] fp32. Returns the chosen tokens and their unmodified logprobs.</summary>
+    /// <summary>logits: [R, V] fp32. Returns the chosen tokens and their unmodified logprobs
+    /// (the model's, before any row's processors).</summary>
     public static (long[] Tokens, float[] Logprobs) Choose(Tensor logits, IReadOnlyList<IRow> rows)
     {
         using var scope = NewDisposeScope();
         long vocab = logits.shape[1];
         var device = logits.device;
         var logprobs = logits.log_softmax(-1);
+        logits = Processed(logits, rows);
         var greedy = logits.argmax(-1);
         Tensor chosen;
         if (rows.All(r => r.Params.Temperature == 0))
@@ -63,6 +67,22 @@ internal static class TokenChooser
         var both = HostCopy.ToArray<double>(stack([chosen.to(ScalarType.Float64), chosenLogprobs.to(ScalarType.Float64)]));   // [2, R]
         int count = rows.Count;
         return (both.Take(count).Select(t => (long)t).ToArray(), both.Skip(count).Select(l => (float)l).ToArray());
+    }
+
+    /// <summary>The logits with each row's processors applied; the same tensor when no row has any.
+    /// Only rows with processors are copied out and back.</summary>
+    static Tensor Processed(Tensor logits, IReadOnlyList<IRow> rows)
+    {
+        if (rows.All(r => r.Processors.Count == 0)) return logits;
+        var processed = logits.to(ScalarType.Float32).clone();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Processors.Count == 0) continue;
+            var row = processed[i].data<float>().ToArray();
+            foreach (var p in rows[i].Processors) p.Apply(row);
+            processed[i].copy_(tensor(row));
+        }
+        return processed;
     }
 
     // probs: [R, V] (not necessarily normalised), u: [R, 1] in (0, 1] → index of the first

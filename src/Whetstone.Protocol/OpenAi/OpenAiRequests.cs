@@ -38,6 +38,8 @@ public sealed record ChatCompletionRequest : OpenAiSamplingRequest
     public IReadOnlyList<JsonElement>? Tools { get; init; }
     /// <summary>Whetstone's extension: answer from, and update, a Memory Diffusion memory.</summary>
     public ChatMemoryOptions? Memory { get; init; }
+    /// <summary>"none", "auto", "required", or {"type": "function", "function": {"name": …}}.</summary>
+    public JsonElement? ToolChoice { get; init; }
 }
 
 /// <summary>POST /v1/completions. logprobs is a number here: how many alternatives per token.</summary>

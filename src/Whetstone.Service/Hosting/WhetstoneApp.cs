@@ -51,6 +51,7 @@ internal static class WhetstoneApp
         app.MapRunMetricsApi();
         app.MapOpenAiApi();
         Memory.MemoriesApi.MapMemoriesApi(app);
+        app.MapServerInfoApi();
         return app;
     }
 }

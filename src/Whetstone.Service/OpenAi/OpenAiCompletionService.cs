@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Whetstone.Chat;
 using Whetstone.Engine.Sampling;
+using Whetstone.Engine.Sampling.Json;
 using Whetstone.Engine.Worker;
 using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Auth;
@@ -85,7 +86,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         IRenderer renderer;
         try { renderer = RendererFactory.For(tokenizer); }
         catch (ArgumentException e) { throw ApiError.BadRequest("model", $"'{request.Model}' has no chat template we can render ({e.Message}); use /v1/completions"); }
-        return (renderer.BuildGenerationPrompt(request.Messages!), renderer);
+        if (request.Tools.Count == 0) return (renderer.BuildGenerationPrompt(request.Messages!), renderer);
+        if (renderer is not IToolPromptRenderer tools)
+            throw ApiError.BadRequest("tools", $"'{request.Model}' has a chat template we do not render tools for (Qwen3 and Llama 3 are supported)");
+        try { return (tools.BuildGenerationPrompt(request.Messages!, request.Tools), renderer); }
+        catch (ArgumentException e) { throw ApiError.BadRequest("messages", e.Message); }
     }
 
     /// <summary>The engine's request, checked by the sampler against the model (context length,
@@ -98,11 +103,22 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         {
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
+            LogitBias = request.LogitBias, PresencePenalty = request.PresencePenalty, FrequencyPenalty = request.FrequencyPenalty,
+            Constraint = request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
         };
         var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
         try { worker.Validate(engineRequest); }
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }
         return engineRequest;
+    }
+
+    /// <summary>A fresh JSON-object constraint per sampled row, ending on the turn's stop tokens
+    /// (the renderer's) or the model's end-of-sequence tokens.</summary>
+    static Func<ILogitsProcessor> JsonConstraintFor(EngineWorker worker, IRenderer? renderer, int maxTokens)
+    {
+        var vocabulary = JsonVocabulary.For(worker.Tokenizer);
+        var stops = (renderer?.StopTokenIds ?? []).Concat(worker.Tokenizer.EosTokenIds).Distinct().ToArray();
+        return () => new JsonConstraint(vocabulary, stops, maxTokens, objectOnly: true);
     }
 
     /// <summary>Sends the request into its base model's running decode batch; the client going

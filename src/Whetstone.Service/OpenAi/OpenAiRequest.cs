@@ -40,6 +40,14 @@ internal sealed record OpenAiRequest
     public string? User { get; init; }
     /// <summary>Chat: Whetstone's memory extension (checked by <see cref="Whetstone.Service.Memory.MemoryService"/>).</summary>
     public ChatMemoryOptions? Memory { get; init; }
+    /// <summary>logit_bias with its keys read as token ids.</summary>
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    public double PresencePenalty { get; init; }
+    public double FrequencyPenalty { get; init; }
+    /// <summary>response_format json_object: the output is constrained to one JSON object.</summary>
+    public bool JsonObject { get; init; }
+    /// <summary>Chat: the tool objects to render into the prompt, as JSON text (empty when tool_choice is "none").</summary>
+    public IReadOnlyList<string> Tools { get; init; } = [];
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -47,7 +55,7 @@ internal sealed record OpenAiRequest
     {
         var common = Common(r, chat: true, r.MaxCompletionTokens ?? r.MaxTokens, r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens");
         if (r.Messages is not { Count: > 0 } messages) throw Bad("messages", "is required: a non-empty array of messages");
-        if (r.Tools is { Count: > 0 }) throw Bad("tools", "is not supported: the chat renderers do not render tool definitions into the prompt yet");
+        var tools = OpenAiTools.Read(r.Tools, r.ToolChoice);
         if (r.TopLogprobs is < 0 or > MaxTopLogprobsChat) throw Bad("top_logprobs", $"= {r.TopLogprobs} must be between 0 and {MaxTopLogprobsChat}");
         if (r.TopLogprobs > 0 && r.Logprobs != true) throw Bad("top_logprobs", "needs logprobs: true");
         if (r.Memory is not null && r.N is > 1) throw Bad("n", $"= {r.N} must be 1 with memory (one answer is folded into the memory)");
@@ -60,6 +68,7 @@ internal sealed record OpenAiRequest
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,
             TopLogprobs = r.TopLogprobs ?? 0,
+            Tools = tools,
         };
     }
 
@@ -94,11 +103,23 @@ internal sealed record OpenAiRequest
         if (r.StreamOptions is not null && r.Stream != true) throw Bad("stream_options", "is only allowed with stream: true");
         if (r.Stop is { Count: > MaxStopStrings } stops) throw Bad("stop", $"has {stops.Count} strings, at most {MaxStopStrings} are allowed");
         if (r.Stop?.Any(s => s.Length == 0) == true) throw Bad("stop", "contains an empty string");
-        if (r.FrequencyPenalty is { } f && f != 0) throw Bad("frequency_penalty", "is not supported (only 0)");
-        if (r.PresencePenalty is { } p && p != 0) throw Bad("presence_penalty", "is not supported (only 0)");
-        if (r.LogitBias is { Count: > 0 }) throw Bad("logit_bias", "is not supported");
-        if (r.ResponseFormat is { } format && format.Type != "text")
-            throw Bad("response_format", $"type '{format.Type}' is not supported: constrained (JSON) decoding is not implemented; use 'text'");
+        if (r.FrequencyPenalty is < -2 or > 2) throw Bad("frequency_penalty", $"= {r.FrequencyPenalty} must be between -2 and 2");
+        if (r.PresencePenalty is < -2 or > 2) throw Bad("presence_penalty", $"= {r.PresencePenalty} must be between -2 and 2");
+        var bias = new Dictionary<int, float>();
+        foreach (var (key, value) in r.LogitBias ?? [])
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                throw Bad("logit_bias", $"key '{key}' is not a token id");
+            if (value is < -100 or > 100) throw Bad("logit_bias", $"[{key}] = {value} must be between -100 and 100");
+            bias[id] = (float)value;
+        }
+        bool json = r.ResponseFormat?.Type switch
+        {
+            null or "text" => false,
+            "json_object" => true,
+            "json_schema" => throw Bad("response_format", "type 'json_schema' is not supported yet (schema-constrained decoding); use 'json_object' or 'text'"),
+            var other => throw Bad("response_format", $"type '{other}' must be 'text' or 'json_object'"),
+        };
         return new OpenAiRequest
         {
             Chat = chat, Model = r.Model, AsSent = default, MaxTokens = maxTokens, Temperature = r.Temperature ?? 1, TopP = r.TopP ?? 1,
@@ -106,6 +127,7 @@ internal sealed record OpenAiRequest
             // OpenAI seeds are 64-bit; ours are 32-bit: fold the high half in so every seed is accepted and distinct ones rarely collide.
             Seed = r.Seed is { } s ? unchecked((int)(s ^ (s >> 32))) : null,
             Stream = r.Stream ?? false, IncludeUsage = r.StreamOptions?.IncludeUsage ?? false, User = r.User,
+            LogitBias = bias, PresencePenalty = r.PresencePenalty ?? 0, FrequencyPenalty = r.FrequencyPenalty ?? 0, JsonObject = json,
         };
     }
 

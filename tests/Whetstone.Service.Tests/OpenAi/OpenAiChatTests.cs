@@ -149,7 +149,7 @@ public class OpenAiChatTests
         Assert.Equal(400, status);
         Assert.Equal("body", (string?)body["error"]!["param"]);
         (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions,
-            $$$"""{"model": "{{{TestServers.ModelName}}}", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}""");
+            $$$"""{"model": "{{{TestServers.ModelName}}}", "response_format": {"type": "json_schema"}, "messages": [{"role": "user", "content": "hi"}]}""");
         Assert.Equal(400, status);
         Assert.Equal("response_format", (string?)body["error"]!["param"]);
         // Nothing was served, so nothing was logged.

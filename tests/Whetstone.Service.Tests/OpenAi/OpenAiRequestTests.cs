@@ -50,11 +50,19 @@ public class OpenAiRequestTests
     [InlineData("""{"model": "m", "messages": MESSAGES, "stream": true, "stream_options": {"include_usage": 1}}""", "stream_options.include_usage")]
     [InlineData("""{"model": "m", "messages": MESSAGES, "top_logprobs": 3}""", "top_logprobs")]
     [InlineData("""{"model": "m", "messages": MESSAGES, "logprobs": true, "top_logprobs": 21}""", "top_logprobs")]
-    [InlineData("""{"model": "m", "messages": MESSAGES, "frequency_penalty": 0.5}""", "frequency_penalty")]
-    [InlineData("""{"model": "m", "messages": MESSAGES, "presence_penalty": 1}""", "presence_penalty")]
-    [InlineData("""{"model": "m", "messages": MESSAGES, "logit_bias": {"5": 10}}""", "logit_bias")]
-    [InlineData("""{"model": "m", "messages": MESSAGES, "response_format": {"type": "json_object"}}""", "response_format")]
-    [InlineData("""{"model": "m", "messages": MESSAGES, "tools": [{"type": "function"}]}""", "tools")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "frequency_penalty": 2.5}""", "frequency_penalty")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "presence_penalty": -2.01}""", "presence_penalty")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "logit_bias": {"5": 101}}""", "logit_bias")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "logit_bias": {"five": 1}}""", "logit_bias")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "logit_bias": {"-5": 1}}""", "logit_bias")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}}""", "response_format")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "response_format": {"type": "yaml"}}""", "response_format")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tools": [{"type": "function"}]}""", "tools[0].function")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tools": [{"type": "retrieval"}]}""", "tools[0].type")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tools": [{"type": "function", "function": {}}]}""", "tools[0].function.name")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tool_choice": "required"}""", "tool_choice")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tool_choice": {"type": "function", "function": {"name": "f"}}}""", "tool_choice")]
+    [InlineData("""{"model": "m", "messages": MESSAGES, "tool_choice": "sometimes"}""", "tool_choice")]
     [InlineData("""{"model": "m", "messages": [{"content": "hi"}]}""", "messages[0].role")]
     [InlineData("""{"model": "m", "messages": [{"role": "robot", "content": "hi"}]}""", "messages[0].role")]
     [InlineData("""{"model": "m", "messages": [{"role": "user"}]}""", "messages[0].content")]
@@ -106,6 +114,17 @@ public class OpenAiRequestTests
         Assert.Equal(["system", "user"], request.Messages!.Select(m => m.Role));
         Assert.Equal("2+2?", request.Messages![1].Content);
         Assert.Equal("u", (string?)JsonNode.Parse(request.AsSent.GetRawText())![1]!["name"]);   // logged as sent
+    }
+
+    [Fact]
+    public async Task PenaltiesAndLogitBiasAreReadWithTokenIdKeys()
+    {
+        var request = await ReadChatAsync("""
+            {"model": "m", "messages": [{"role": "user", "content": "hi"}], "presence_penalty": 0.5, "frequency_penalty": -1.5,
+             "logit_bias": {"5": 10, "1234": -100}}
+            """);
+        Assert.Equal((0.5, -1.5), (request.PresencePenalty, request.FrequencyPenalty));
+        Assert.Equal(new Dictionary<int, float> { [5] = 10, [1234] = -100 }, request.LogitBias);
     }
 
     [Fact]

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace Whetstone.Engine.Formats.Gguf;
 
 /// <summary>A GGUF file (v2 or v3, little-endian) opened for reading: metadata and tensor infos
-/// are parsed up front; tensor data is read on request. Only unquantised tensors can be read.</summary>
+/// are parsed up front; tensor data is read on request. Float tensors are read in their stored
+/// dtype, block-quantised ones (Q4_0, Q8_0, Q4_K, Q6_K) dequantised to float32.</summary>
 public sealed class GgufFile
 {
     readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -59,7 +60,11 @@ public sealed class GgufFile
         foreach (var (name, entry) in _entries)
         {
             if (!GgufTensorTypes.IsSupported(entry.Type)) continue;
-            long end = _dataStart + entry.Offset + entry.Shape.Aggregate(1L, (a, b) => a * b) * ((GgufTensorType)entry.Type).ElementSize();
+            var type = (GgufTensorType)entry.Type;
+            long rowLength = entry.Shape.Length == 0 ? 1 : entry.Shape[^1];
+            if (rowLength % type.Block().Elements != 0)
+                throw Invalid($"tensor '{name}' is {type} with rows of {rowLength} elements, not a multiple of its block of {type.Block().Elements}");
+            long end = _dataStart + entry.Offset + type.ByteSize(entry.Shape.Aggregate(1L, (a, b) => a * b));
             if (end > fileLength) throw Invalid($"tensor '{name}' ends at byte {end}, past the end of the file");
         }
     }
@@ -73,14 +78,26 @@ public sealed class GgufFile
     {
         var entry = Find(name);
         return GgufTensorTypes.IsSupported(entry.Type) ? (GgufTensorType)entry.Type
-            : throw new NotSupportedException($"{Path}: tensor '{name}' has ggml type {entry.Type}, a quantised type; only F32 (0), F16 (1) and BF16 (30) can be imported");
+            : throw new NotSupportedException($"{Path}: tensor '{name}' has ggml type {entry.Type}, which we cannot read; supported: F32 (0), F16 (1), BF16 (30), Q4_0 (2), Q8_0 (8), Q4_K (12), Q6_K (14) — requantise it to one of these with llama-quantize");
     }
 
-    /// <summary>Reads a tensor into a new CPU tensor in its stored dtype and torch shape.</summary>
-    public unsafe Tensor Read(string name)
+    /// <summary>Reads a tensor into a new CPU tensor in its torch shape: float types in their
+    /// stored dtype, quantised types dequantised block by block into float32.</summary>
+    public Tensor Read(string name)
     {
         var entry = Find(name);
         var type = Type(name);
+        if (!type.IsQuantized()) return ReadRaw(name, entry, type);
+        long elements = entry.Shape.Aggregate(1L, (a, b) => a * b);
+        var raw = new byte[type.ByteSize(elements)];
+        using (var handle = File.OpenHandle(Path)) ReadInto(handle, raw, _dataStart + entry.Offset, name);
+        var values = new float[elements];
+        GgufBlockDecoder.Decode(type, raw, values);
+        return tensor(values, entry.Shape, device: CPU);
+    }
+
+    unsafe Tensor ReadRaw(string name, Entry entry, GgufTensorType type)
+    {
         var tensor = empty(entry.Shape, type.ToScalarType(), device: CPU);
         long bytes = tensor.numel() * type.ElementSize();
         if (bytes == 0) return tensor;
@@ -94,6 +111,16 @@ public sealed class GgufFile
             done += n;
         }
         return tensor;
+    }
+
+    void ReadInto(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> target, long offset, string name)
+    {
+        for (int done = 0; done < target.Length;)
+        {
+            int n = RandomAccess.Read(handle, target[done..], offset + done);
+            if (n == 0) throw Invalid($"ends inside tensor '{name}'");
+            done += n;
+        }
     }
 
     Entry Find(string name) => _entries.TryGetValue(name, out var entry) ? entry

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Formats.Gguf;
 
-/// <summary>Converts an unquantised (F32/F16/BF16) llama / qwen2 / qwen3 GGUF into a Hugging Face
+/// <summary>Converts a llama / qwen2 / qwen3 GGUF (F32/F16/BF16, or Q8_0/Q4_0/Q4_K/Q6_K tensors,
+/// dequantised to float32; optional metadata keys take llama.cpp's defaults) into a Hugging Face
 /// directory: config.json from the metadata, model.safetensors under Hugging Face names (Llama's
 /// q/k rows put back in rotate-half order), tokenizer files from the tokenizer.ggml.* keys.</summary>
 public static class GgufImporter

@@ -15,7 +15,7 @@ internal static class GgufTokenizerFiles
     {
         string model = m.String("tokenizer.ggml.model");
         if (model != "gpt2") throw new NotSupportedException($"tokenizer.ggml.model = '{model}' is not supported (only byte-level BPE, 'gpt2')");
-        var (pattern, nfc, ignoreMerges) = GgufPreTokenizer.Settings(m.OptionalString("tokenizer.ggml.pre") ?? "default");
+        var (pattern, nfc, ignoreMerges) = GgufPreTokenizer.Settings(GgufTokenizerDefaults.PreTokenizer(m));
         var tokens = m.Array<string>("tokenizer.ggml.tokens");
         var types = m.Find("tokenizer.ggml.token_type") is { } t ? ((Array)t).Cast<object>().Select(Convert.ToInt32).ToArray() : null;
         var merges = m.Find("tokenizer.ggml.merges") is null ? [] : m.Array<string>("tokenizer.ggml.merges");
@@ -34,10 +34,11 @@ internal static class GgufTokenizerFiles
             }
         }
 
-        int? bos = (int?)m.OptionalInteger("tokenizer.ggml.bos_token_id");
-        int? eos = (int?)m.OptionalInteger("tokenizer.ggml.eos_token_id");
-        int? pad = (int?)m.OptionalInteger("tokenizer.ggml.padding_token_id");
-        bool addBos = (m.OptionalBool("tokenizer.ggml.add_bos_token") ?? false) && bos is not null;
+        // Optional keys take llama.cpp's defaults (GgufTokenizerDefaults).
+        int? bos = GgufTokenizerDefaults.BosTokenId(m);
+        int? eos = GgufTokenizerDefaults.EosTokenId(m);
+        int? pad = GgufTokenizerDefaults.PadTokenId(m);
+        bool addBos = GgufTokenizerDefaults.AddBos(m) && bos is not null;
         string? Token(int? id) => id is int i && i >= 0 && i < tokens.Length ? tokens[i] : null;
 
         var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false };
