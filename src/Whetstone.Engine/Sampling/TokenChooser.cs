@@ -70,7 +70,8 @@ internal static class TokenChooser
     }
 
     /// <summary>The logits with each row's processors applied; the same tensor when no row has any.
-    /// Only rows with processors are copied out and back.</summary>
+    /// Only rows with processors are copied out to the host and back (processors such as the JSON
+    /// constraint are host code; rows without one never leave the device).</summary>
     static Tensor Processed(Tensor logits, IReadOnlyList<IRow> rows)
     {
         if (rows.All(r => r.Processors.Count == 0)) return logits;
@@ -78,9 +79,9 @@ internal static class TokenChooser
         for (int i = 0; i < rows.Count; i++)
         {
             if (rows[i].Processors.Count == 0) continue;
-            var row = processed[i].data<float>().ToArray();
+            var row = processed[i].cpu().data<float>().ToArray();
             foreach (var p in rows[i].Processors) p.Apply(row);
-            processed[i].copy_(tensor(row));
+            processed[i].copy_(tensor(row, device: processed.device));
         }
         return processed;
     }
