@@ -20,6 +20,12 @@ public class DeviceOptionTests
             new[] { "serve", "--models", model, "--data", output, "--urls", "http://127.0.0.1:0", "--device", "cuda" },
             new[] { "train", "sft", "-m", model, "--data", Missing("data.jsonl"), "--out", output, "--device", "cuda" },
             new[] { "train", "rl", "-m", model, "--out", output, "--device", "cuda" },
+            new[] { "train", "dpo", "-m", model, "--out", output, "--device", "cuda" },
+            new[] { "train", "rlhf", "-m", model, "--out", output, "--device", "cuda" },
+            new[] { "train", "reward-model", "-m", model, "--out", output, "--device", "cuda" },
+            new[] { "train", "distill", "--student", model, "--teacher", Missing("teacher"), "--out", output, "--device", "cuda" },
+            new[] { "pretrain", "--out", output, "--device", "cuda" },
+            new[] { "eval", "-m", model, "--device", "cuda" },
         };
     }
 

@@ -18,19 +18,22 @@ internal static class EvalCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A sampler checkpoint (whet://…/sampler_weights/…) to evaluate instead of the base model" };
         var data = new Option<string?>("--service-data") { Description = "The data directory holding that checkpoint (e.g. RUN_OUTPUT/service of `whet train sft`)" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var maxTokens = new Option<int>("--max-tokens") { Description = "Longest greedy reply (4-digit multiplication needs ~110)", DefaultValueFactory = _ => Evaluator.DefaultMaxTokens };
-        var command = new Command("eval", "Evaluate a base model or a sampler checkpoint on held-out tasks.") { model, sets, count, checkpoint, data, dtype, seed, maxTokens };
+        var command = new Command("eval", "Evaluate a base model or a sampler checkpoint on held-out tasks.") { model, sets, count, checkpoint, data, dtype, device, seed, maxTokens };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = Path.GetFullPath(result.GetValue(model)!);
                 await using var core = await ServiceCore.CreateAsync(new ServerOptions
                 {
                     ModelDirectories = [modelDirectory],
                     DataDirectory = result.GetValue(data) ?? Path.Combine(Path.GetTempPath(), "whet-eval-" + Guid.NewGuid().ToString("N")),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
+                    Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var sampler = result.GetValue(checkpoint) is string path

@@ -10,12 +10,13 @@ namespace Whetstone.Cli.Commands;
 /// or more model directories, and greedy held-out accuracy of a base model or checkpoint.</summary>
 internal static class PreferenceCommandSupport
 {
-    public static Task<ServiceCore> StartAsync(IEnumerable<string> modelDirectories, string outputDirectory, string dtype) =>
+    public static Task<ServiceCore> StartAsync(IEnumerable<string> modelDirectories, string outputDirectory, string dtype, TorchSharp.torch.Device device) =>
         ServiceCore.CreateAsync(new ServerOptions
         {
             ModelDirectories = modelDirectories.Select(Path.GetFullPath).ToArray(),
             DataDirectory = Path.Combine(outputDirectory, "service"),
-            ComputeDtype = ComputeDtype.Parse(dtype),
+            ComputeDtype = ComputeDtype.Parse(dtype, device),
+            Device = device,
         });
 
     public static string ModelName(string directory) => Path.GetFileName(Path.GetFullPath(directory).TrimEnd('/'));

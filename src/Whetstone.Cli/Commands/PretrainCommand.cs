@@ -26,16 +26,18 @@ internal static class PretrainCommand
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-3 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 (fp32 master weights take the updates) or auto (bf16 where a start-up probe finds it faster)", DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var stopAfter = new Option<int?>("--stop-after") { Description = "Stop with a checkpoint after this step; the same command later continues" };
         var command = new Command("pretrain", "Pretrain a small Qwen3-architecture model on the generated corpus.")
         {
-            output, preset, merges, steps, batch, length, lr, warmup, dtype, seed, stopAfter,
+            output, preset, merges, steps, batch, length, lr, warmup, dtype, device, seed, stopAfter,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var outputDirectory = Path.GetFullPath(result.GetValue(output)!);
                 var init = Path.Combine(outputDirectory, "init");
                 if (!File.Exists(Path.Combine(init, "config.json")))
@@ -50,7 +52,8 @@ internal static class PretrainCommand
                 {
                     ModelDirectories = [init],
                     DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
+                    Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new PretrainOptions

@@ -26,15 +26,17 @@ internal static class TrainDistillCommand
         var tasks = new Option<string>("--tasks") { DefaultValueFactory = _ => "arithmetic,instruction" };
         var evalCount = new Option<int>("--eval-count") { Description = "Held-out greedy accuracy examples per task for student, teacher and distilled student (0: skip)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var command = new Command("distill", "On-policy distillation: the student samples, the teacher scores each token, advantage = −(log q_student − log p_teacher).")
         {
-            studentModel, teacherModel, output, rank, lr, steps, prompts, samples, maxTokens, heldOut, evalEvery, tasks, evalCount, dtype, seed,
+            studentModel, teacherModel, output, rank, lr, steps, prompts, samples, maxTokens, heldOut, evalEvery, tasks, evalCount, dtype, device, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var studentDirectory = result.GetValue(studentModel)!;
                 var teacherDirectory = result.GetValue(teacherModel)!;
                 if (PreferenceCommandSupport.ModelName(studentDirectory) == PreferenceCommandSupport.ModelName(teacherDirectory))
@@ -44,7 +46,7 @@ internal static class TrainDistillCommand
                     throw new ArgumentException("--student and --teacher have different tokenizers; on-policy distillation compares logprobs of the same tokens");
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                await using var core = await PreferenceCommandSupport.StartAsync([studentDirectory, teacherDirectory], outputDirectory, result.GetValue(dtype)!);
+                await using var core = await PreferenceCommandSupport.StartAsync([studentDirectory, teacherDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await OnPolicyDistillation.RunAsync(client, HuggingFaceTokenizer.Load(studentDirectory), new DistillationOptions
                 {

@@ -24,19 +24,21 @@ internal static class TrainDpoCommand
         var tasks = new Option<string>("--tasks") { Description = "Comma-separated corpus tasks: arithmetic, instruction", DefaultValueFactory = _ => "arithmetic,instruction" };
         var evalCount = new Option<int>("--eval-count") { Description = "Held-out greedy accuracy examples per task before and after (0: skip)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var command = new Command("dpo", "Direct Preference Optimization on preference pairs made from the corpus.")
         {
-            model, output, beta, rank, lr, batch, steps, trainPairs, heldOutPairs, evalEvery, tasks, evalCount, dtype, seed,
+            model, output, beta, rank, lr, batch, steps, trainPairs, heldOutPairs, evalEvery, tasks, evalCount, dtype, device, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = result.GetValue(model)!;
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!);
+                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await DpoRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new DpoOptions
                 {

@@ -27,21 +27,23 @@ internal static class TrainRewardModelCommand
         var judge = new Option<bool>("--judge") { Description = "Also report the held-out pairwise accuracy of an LM judge" };
         var judgeModel = new Option<string?>("--judge-model") { Description = "Judge model directory (default: the base model)" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var command = new Command("reward-model", "Train a reward model (LoRA + scalar value head) on preferences made from the corpus.")
         {
-            model, output, loss, rank, lr, batch, steps, trainPairs, heldOutPairs, evalEvery, tasks, judge, judgeModel, dtype, seed,
+            model, output, loss, rank, lr, batch, steps, trainPairs, heldOutPairs, evalEvery, tasks, judge, judgeModel, dtype, device, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = result.GetValue(model)!;
                 var judgeDirectory = result.GetValue(judgeModel) ?? modelDirectory;
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 var directories = new[] { modelDirectory, judgeDirectory }.Select(Path.GetFullPath).Distinct().ToArray();
-                await using var core = await PreferenceCommandSupport.StartAsync(directories, outputDirectory, result.GetValue(dtype)!);
+                await using var core = await PreferenceCommandSupport.StartAsync(directories, outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new RewardModelOptions
                 {

@@ -28,18 +28,20 @@ internal static class TrainRlhfCommand
         var kl = new Option<double>("--kl-penalty") { DefaultValueFactory = _ => 0.05 };
         var questions = new Option<int>("--win-rate-questions") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var device = DeviceOption.Create();
         var seed = new Option<long>("--seed");
         var command = new Command("rlhf", "RLHF: train a reward model on preferences, RL the SFT policy against it, judge by a held-out oracle.")
         {
-            model, output, tasks, rewardLoss, rewardSteps, rewardLr, rewardPairs, rlSteps, rlLr, rank, groupSize, groups, maxTokens, kl, questions, dtype, seed,
+            model, output, tasks, rewardLoss, rewardSteps, rewardLr, rewardPairs, rlSteps, rlLr, rank, groupSize, groups, maxTokens, kl, questions, dtype, device, seed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = result.GetValue(model)!;
                 var outputDirectory = result.GetValue(output)!;
-                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!);
+                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlhfPipeline.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new RlhfOptions
                 {
