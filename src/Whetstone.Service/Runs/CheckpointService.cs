@@ -124,7 +124,7 @@ internal sealed class CheckpointService(ServiceContext context)
         PrefillTokens = t.PrefillTokens, SampledTokens = t.SampledTokens, TrainedTokens = t.TrainedTokens, ComputeSeconds = t.ComputeSeconds,
     };
 
-    static P.CheckpointInfo Info(CheckpointRecord c) => new(c.Path, c.RunId, c.Kind, c.Name)
+    internal static P.CheckpointInfo Info(CheckpointRecord c) => new(c.Path, c.RunId, c.Kind, c.Name)
     {
         CreatedAt = c.CreatedAt, Published = c.Published, ExpiresAt = c.ExpiresAt, SizeBytes = c.SizeBytes,
     };
