@@ -87,6 +87,12 @@ public sealed record TrainingRunInfo(string RunId, string BaseModel)
 {
     public int? Rank { get; init; }
     public double? Alpha { get; init; }
+    /// <summary>Tinker's get_info: the base model's architecture (its Hugging Face model_type,
+    /// e.g. "qwen3"), whether the run trains a LoRA adapter and that adapter's rank (null for
+    /// full fine-tuning).</summary>
+    public string? Architecture { get; init; }
+    public bool IsLora { get; init; }
+    public int? LoraRank { get; init; }
     public bool TrainAttn { get; init; }
     public bool TrainMlp { get; init; }
     public bool TrainUnembed { get; init; }

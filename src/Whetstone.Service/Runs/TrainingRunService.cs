@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
 using Whetstone.Engine.Training;
 using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
@@ -314,7 +315,9 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         var tokenizer = context.Models.Contains(record.BaseModel) && live is not null ? live.Host.Worker.Tokenizer : null;
         return new P.TrainingRunInfo(record.Id, record.BaseModel)
         {
-            Rank = lora?.Rank, Alpha = lora?.Alpha, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
+            Rank = lora?.Rank, Alpha = lora?.Alpha, IsLora = !record.FullFineTuning, LoraRank = record.FullFineTuning ? null : lora?.Rank,
+            Architecture = live is not null ? live.Host.Worker.Config.Family.ModelType()
+                : context.Models.Contains(record.BaseModel) ? ModelConfig.Load(context.Models.Directory(record.BaseModel)).Family.ModelType() : null, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
             TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, ValueHead = lora?.ValueHead ?? false, Step = record.Step,
             CreatedAt = record.CreatedAt, LastRequestAt = record.LastRequestAt, LastCheckpoint = record.LastCheckpoint,
             LastSamplerCheckpoint = record.LastSamplerCheckpoint,
