@@ -74,7 +74,15 @@ public sealed record OptimStepRequest(AdamParams AdamParams);
 
 public sealed record OptimStepOutput(long Step, IReadOnlyDictionary<string, double> Metrics);
 
-public sealed record SaveStateRequest(string Name);
+/// <summary>A save's name (null only for an ephemeral sampler save, whose name the server
+/// picks), with an optional TTL: the checkpoint expires that many seconds after the save.</summary>
+public sealed record SaveStateRequest(string? Name)
+{
+    public double? TtlSeconds { get; init; }
+    /// <summary>save_weights_for_sampler only: a checkpoint to sample from now, not kept. It is
+    /// left out of checkpoint lists and expires (after TtlSeconds, else an hour).</summary>
+    public bool Ephemeral { get; init; }
+}
 
 public sealed record SaveStateOutput(string Path);
 

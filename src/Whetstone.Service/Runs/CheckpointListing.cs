@@ -16,7 +16,7 @@ internal static class CheckpointListing
     {
         var all = new List<CheckpointRecord>();
         foreach (var run in await context.Store.ListRunsAsync(caller.Tenant))
-            all.AddRange(await context.Store.ListCheckpointsAsync(run.Id));
+            all.AddRange((await context.Store.ListCheckpointsAsync(run.Id)).Where(c => !SaveNaming.IsEphemeral(c.Name)));
         return all.OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Path, StringComparer.Ordinal)
             .Select(CheckpointService.Info).ToArray();
     }

@@ -192,8 +192,8 @@ internal sealed partial class TrainingRunService(ServiceContext context)
     public async Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind)
     {
         var live = await LoadedAsync(caller, runId);
-        CheckpointPath.CheckName(request?.Name ?? "");
-        var path = new CheckpointPath(runId, kind, request!.Name);
+        var (name, ttl) = SaveNaming.Resolve(request, kind);
+        var path = new CheckpointPath(runId, kind, name);
         var directory = path.Directory(context.DataDirectory);
         // The worker's thread writes the files; the records are written after, off that thread,
         // and the future completes once both are done.
@@ -207,6 +207,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
             await context.Store.UpsertCheckpointAsync(new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
             {
                 SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
+                ExpiresAt = ttl is double seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : null,
             });
             await UpdateRecordAsync(live, record => kind == CheckpointPath.Weights
                 ? record with { LastCheckpoint = path.ToString(), Step = Math.Max(record.Step, step) }
