@@ -14,7 +14,7 @@ namespace Whetstone.Client;
 /// learning rate to normalise. Gradients accumulate across forward_backward calls until
 /// <see cref="OptimStepAsync"/> applies and clears them.
 /// </remarks>
-public sealed class TrainingClient
+public sealed partial class TrainingClient
 {
     readonly ITransport _transport;
     readonly SubmissionOrder _order = new();
@@ -114,10 +114,11 @@ public sealed class TrainingClient
         SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { ModelPath = modelPath }, cancellationToken);
 
     /// <summary>Saves the adapter for sampling, waits for the save, and opens a sampling client
-    /// on it: the step between training and sampling in an RL loop.</summary>
-    public async Task<SamplingClient> SaveWeightsAndGetSamplingClientAsync(string name, CancellationToken cancellationToken = default)
+    /// on it: the step between training and sampling in an RL loop. Without a name the save is
+    /// ephemeral (as in Tinker): left out of checkpoint lists and expiring after an hour.</summary>
+    public async Task<SamplingClient> SaveWeightsAndGetSamplingClientAsync(string? name = null, CancellationToken cancellationToken = default)
     {
-        var save = await SaveWeightsForSamplerAsync(name, cancellationToken).ConfigureAwait(false);
+        var save = await (name is null ? SaveEphemeralWeightsForSamplerAsync(cancellationToken) : SaveWeightsForSamplerAsync(name, cancellationToken)).ConfigureAwait(false);
         var saved = await save.ResultAsync(cancellationToken).ConfigureAwait(false);
         return await CreateSamplingClientAsync(saved.Path, cancellationToken).ConfigureAwait(false);
     }

@@ -1,6 +1,10 @@
 namespace Whetstone.Protocol;
 
-public sealed record TrainingRunList(IReadOnlyList<TrainingRunInfo> Runs);
+public sealed record TrainingRunList(IReadOnlyList<TrainingRunInfo> Runs)
+{
+    /// <summary>The page's place in the whole list (set by the server on every list).</summary>
+    public Cursor? Cursor { get; init; }
+}
 
 /// <summary>A saved checkpoint: kind "weights" (training state) or "sampler_weights" (adapter).</summary>
 public sealed record CheckpointInfo(string Path, string RunId, string Kind, string Name)
@@ -11,7 +15,11 @@ public sealed record CheckpointInfo(string Path, string RunId, string Kind, stri
     public long SizeBytes { get; init; }
 }
 
-public sealed record CheckpointList(IReadOnlyList<CheckpointInfo> Checkpoints);
+public sealed record CheckpointList(IReadOnlyList<CheckpointInfo> Checkpoints)
+{
+    /// <summary>The page's place in the whole list (set by the server on every list).</summary>
+    public Cursor? Cursor { get; init; }
+}
 
 public sealed record SetCheckpointTtlRequest(double? TtlSeconds);
 

@@ -74,7 +74,15 @@ public sealed record OptimStepRequest(AdamParams AdamParams);
 
 public sealed record OptimStepOutput(long Step, IReadOnlyDictionary<string, double> Metrics);
 
-public sealed record SaveStateRequest(string Name);
+/// <summary>A save's name (null only for an ephemeral sampler save, whose name the server
+/// picks), with an optional TTL: the checkpoint expires that many seconds after the save.</summary>
+public sealed record SaveStateRequest(string? Name)
+{
+    public double? TtlSeconds { get; init; }
+    /// <summary>save_weights_for_sampler only: a checkpoint to sample from now, not kept. It is
+    /// left out of checkpoint lists and expires (after TtlSeconds, else an hour).</summary>
+    public bool Ephemeral { get; init; }
+}
 
 public sealed record SaveStateOutput(string Path);
 
@@ -87,6 +95,12 @@ public sealed record TrainingRunInfo(string RunId, string BaseModel)
 {
     public int? Rank { get; init; }
     public double? Alpha { get; init; }
+    /// <summary>Tinker's get_info: the base model's architecture (its Hugging Face model_type,
+    /// e.g. "qwen3"), whether the run trains a LoRA adapter and that adapter's rank (null for
+    /// full fine-tuning).</summary>
+    public string? Architecture { get; init; }
+    public bool IsLora { get; init; }
+    public int? LoraRank { get; init; }
     public bool TrainAttn { get; init; }
     public bool TrainMlp { get; init; }
     public bool TrainUnembed { get; init; }

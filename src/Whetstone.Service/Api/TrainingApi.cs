@@ -23,7 +23,11 @@ internal static class TrainingApi
             ? Json(context.Metrics())
             : throw new ApiError(System.Net.HttpStatusCode.Forbidden, "forbidden", "scheduler metrics need an admin key"));
         app.MapGet(Routes.TrainingRuns, async (HttpContext http, TrainingRunService runs) =>
-            Json(new TrainingRunList(await runs.ListAsync(CallerOf(http)))));
+        {
+            var page = PageQuery.From(http.Request);
+            var (items, cursor) = page.Apply(await runs.ListAsync(CallerOf(http)));
+            return Json(new TrainingRunList(items) { Cursor = cursor });
+        });
         app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, TrainingRunService runs) =>
             Json(await runs.InfoAsync(CallerOf(http), runId)));
 
@@ -43,7 +47,11 @@ internal static class TrainingApi
             Accepted(await runs.LoadStateAsync(CallerOf(http), runId, body)));
 
         app.MapGet(Routes.RunCheckpoints("{runId}"), async (string runId, HttpContext http, CheckpointService checkpoints) =>
-            Json(await checkpoints.ListAsync(CallerOf(http), runId)));
+        {
+            var page = PageQuery.From(http.Request);
+            var (items, cursor) = page.Apply((await checkpoints.ListAsync(CallerOf(http), runId)).Checkpoints);
+            return Json(new CheckpointList(items) { Cursor = cursor });
+        });
         app.MapGet(Routes.RunUsage("{runId}"), async (string runId, HttpContext http, CheckpointService checkpoints) =>
             Json(await checkpoints.RunUsageAsync(CallerOf(http), runId)));
     }

@@ -52,6 +52,7 @@ internal static class WhetstoneApp
         app.MapOpenAiApi();
         Memory.MemoriesApi.MapMemoriesApi(app);
         app.MapServerInfoApi();
+        app.MapListingApi();
         return app;
     }
 }

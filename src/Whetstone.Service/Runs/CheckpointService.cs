@@ -13,7 +13,7 @@ internal sealed class CheckpointService(ServiceContext context)
     {
         var run = await context.Store.GetRunAsync(runId);
         if (run is null || run.Tenant != caller.Tenant) throw ApiError.NotFound("training run", runId);
-        return new P.CheckpointList((await context.Store.ListCheckpointsAsync(runId)).Select(Info).ToArray());
+        return new P.CheckpointList((await context.Store.ListCheckpointsAsync(runId)).Where(c => !SaveNaming.IsEphemeral(c.Name)).Select(Info).ToArray());
     }
 
     public async Task<P.CheckpointInfo> GetAsync(Caller caller, string path) =>
@@ -36,8 +36,7 @@ internal sealed class CheckpointService(ServiceContext context)
     public async Task<P.CheckpointInfo> SetTtlAsync(Caller caller, string path, P.SetCheckpointTtlRequest request)
     {
         await Checkpoints.OwnedAsync(context, caller, path);
-        if (request.TtlSeconds is double s && !(s > 0 && s <= 100 * 365.25 * 86400))
-            throw ApiError.BadRequest("ttl_seconds", $"= {s} must be positive and at most a century (or null for no expiry)");
+        SaveNaming.CheckTtl(request.TtlSeconds);
         await context.Store.SetCheckpointExpiryAsync(path, request.TtlSeconds is double ttl ? DateTimeOffset.UtcNow.AddSeconds(ttl) : null);
         return Info((await context.Store.GetCheckpointAsync(path))!);
     }
@@ -124,7 +123,7 @@ internal sealed class CheckpointService(ServiceContext context)
         PrefillTokens = t.PrefillTokens, SampledTokens = t.SampledTokens, TrainedTokens = t.TrainedTokens, ComputeSeconds = t.ComputeSeconds,
     };
 
-    static P.CheckpointInfo Info(CheckpointRecord c) => new(c.Path, c.RunId, c.Kind, c.Name)
+    internal static P.CheckpointInfo Info(CheckpointRecord c) => new(c.Path, c.RunId, c.Kind, c.Name)
     {
         CreatedAt = c.CreatedAt, Published = c.Published, ExpiresAt = c.ExpiresAt, SizeBytes = c.SizeBytes,
     };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Whetstone.Engine.Lora;
+using Whetstone.Engine.Models;
 using Whetstone.Engine.Training;
 using Whetstone.Engine.Worker;
 using Whetstone.Service.Auth;
@@ -191,8 +192,8 @@ internal sealed partial class TrainingRunService(ServiceContext context)
     public async Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind)
     {
         var live = await LoadedAsync(caller, runId);
-        CheckpointPath.CheckName(request?.Name ?? "");
-        var path = new CheckpointPath(runId, kind, request!.Name);
+        var (name, ttl) = SaveNaming.Resolve(request, kind);
+        var path = new CheckpointPath(runId, kind, name);
         var directory = path.Directory(context.DataDirectory);
         // The worker's thread writes the files; the records are written after, off that thread,
         // and the future completes once both are done.
@@ -206,6 +207,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
             await context.Store.UpsertCheckpointAsync(new CheckpointRecord(path.ToString(), runId, caller.Tenant, kind, path.Name, directory, DateTimeOffset.UtcNow)
             {
                 SizeBytes = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length),
+                ExpiresAt = ttl is double seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : null,
             });
             await UpdateRecordAsync(live, record => kind == CheckpointPath.Weights
                 ? record with { LastCheckpoint = path.ToString(), Step = Math.Max(record.Step, step) }
@@ -314,7 +316,9 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         var tokenizer = context.Models.Contains(record.BaseModel) && live is not null ? live.Host.Worker.Tokenizer : null;
         return new P.TrainingRunInfo(record.Id, record.BaseModel)
         {
-            Rank = lora?.Rank, Alpha = lora?.Alpha, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
+            Rank = lora?.Rank, Alpha = lora?.Alpha, IsLora = !record.FullFineTuning, LoraRank = record.FullFineTuning ? null : lora?.Rank,
+            Architecture = live is not null ? live.Host.Worker.Config.Family.ModelType()
+                : context.Models.Contains(record.BaseModel) ? ModelConfig.Load(context.Models.Directory(record.BaseModel)).Family.ModelType() : null, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
             TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, ValueHead = lora?.ValueHead ?? false, Step = record.Step,
             CreatedAt = record.CreatedAt, LastRequestAt = record.LastRequestAt, LastCheckpoint = record.LastCheckpoint,
             LastSamplerCheckpoint = record.LastSamplerCheckpoint,
