@@ -19,6 +19,9 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     ChartCommand.Create(),
     PlanCommand.Create(),
     LoopCommand.Create(),
+    RunCommand.Create(),
+    CheckpointCommand.Create(),
+    DeploymentCommand.Create(),
     SimulateUsersCommand.Create(),
 };
 var parsed = root.Parse(args);
