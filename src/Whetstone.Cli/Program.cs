@@ -22,6 +22,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     RunCommand.Create(),
     CheckpointCommand.Create(),
     DeploymentCommand.Create(),
+    ChatCommand.Create(),
     SimulateUsersCommand.Create(),
 };
 var parsed = root.Parse(args);

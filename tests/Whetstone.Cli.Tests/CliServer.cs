@@ -18,6 +18,17 @@ internal sealed class CliServer : IAsyncDisposable
         (_data, _server, AliceKey, BobKey, Run, StatePath, SamplerPath) = (data, server, alice, bob, run, state, sampler);
     }
 
+    /// <summary>The shipped whet-nano, served too: unlike the random tiny model it answers in text (for `whet chat`).</summary>
+    public static string NanoModelDirectory
+    {
+        get
+        {
+            var directory = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(directory, "Whetstone.slnx"))) directory = Path.GetDirectoryName(directory)!;
+            return Path.Combine(directory, "models", "whet-nano");
+        }
+    }
+
     public string Url => _server.Urls[0];
     public string AliceKey { get; }
     public string BobKey { get; }
@@ -31,7 +42,7 @@ internal sealed class CliServer : IAsyncDisposable
         var data = new TempDirectory();
         var server = await WhetstoneServer.StartAsync(new ServerOptions
         {
-            ModelDirectories = [TinyModel.ModelDirectory], DataDirectory = data.Path, Urls = ["http://127.0.0.1:0"], AdminKey = "whet_cli_server_admin",
+            ModelDirectories = [TinyModel.ModelDirectory, NanoModelDirectory], DataDirectory = data.Path, Urls = ["http://127.0.0.1:0"], AdminKey = "whet_cli_server_admin",
             LoopTickInterval = TimeSpan.Zero,
         });
         string alice = (await AdminKeys.CreateAsync(server.Core.Store, "alice", "alice")).Secret;
