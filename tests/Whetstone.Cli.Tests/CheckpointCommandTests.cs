@@ -59,6 +59,16 @@ public class CheckpointCommandTests
             Assert.Equal(4, (int)config["r"]!);
         }
 
+        // Merged: full Hugging Face weights with their config and tokenizer.
+        server.Alice("checkpoint", "download", server.SamplerPath, "--format", "merged", "--out", files["merged.zip"], "--json");
+        using (var zip = ZipFile.OpenRead(files["merged.zip"]))
+        {
+            var names = zip.Entries.Select(e => e.FullName).ToHashSet();
+            Assert.Superset(new HashSet<string> { "config.json", "model.safetensors", "tokenizer.json" }, names);
+            var model = zip.GetEntry("model.safetensors")!;
+            Assert.True(model.Length > new FileInfo(files["peft.zip"]).Length, $"merged weights {model.Length} bytes, adapter zip {new FileInfo(files["peft.zip"]).Length}");
+        }
+
         // GGUF: the merged model as one file starting with the format's magic.
         string gguf = server.Alice("checkpoint", "download", server.SamplerPath, "--format", "gguf", "--out", files["model.zip"]);
         Assert.Contains($"wrote {files["model.zip"]}", gguf);
