@@ -34,7 +34,8 @@ internal static class CheckpointDownload
     /// <summary>The server builds the zip before it answers but sends no length through the SDK's
     /// stream, so the display counts bytes rather than a percentage.</summary>
     static Task<long> WithProgressAsync(Stream source, Stream target, string label, CancellationToken ct) =>
-        AnsiConsole.Progress()
+        // A console of its own on today's Console.Out (AnsiConsole.Console binds to the first one it saw).
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }).Progress()
             .Columns(new SpinnerColumn(), new TaskDescriptionColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new ElapsedTimeColumn())
             .StartAsync(async context =>
             {
