@@ -32,30 +32,31 @@ internal static class ChatCommand
             using var chat = new ChatStream(url, key);
             try
             {
-                return await ConverseAsync();
+                while (Read(prompt) is { } line)
+                {
+                    messages.Add(Message("user", line));
+                    var request = new ChatCompletionRequest
+                    {
+                        Model = result.GetValue(model), Messages = messages, MaxTokens = result.GetValue(maxTokens),
+                        Temperature = result.GetValue(temperature), Seed = result.GetValue(seed),
+                    };
+                    var (content, finish) = await chat.CompleteAsync(request, delta => { if (!asJson) { Console.Write(delta); Console.Out.Flush(); } }, ct);
+                    if (asJson) Console.WriteLine(JsonSerializer.Serialize(new ChatAnswer(content, finish), ProtocolJson.Options));
+                    else Console.WriteLine();
+                    messages.Add(Message("assistant", content));
+                }
+                return 0;
             }
             catch (HttpRequestException e) { return CommandErrors.Fail(1, $"--url {url}: {e.Message}"); }
-
-            async Task<int> ConverseAsync()
-            {
-            while (true)
-            {
-                if (prompt) Console.Write("> ");
-                if (Console.In.ReadLine() is not { Length: > 0 } line) return 0;
-                messages.Add(Message("user", line));
-                var request = new ChatCompletionRequest
-                {
-                    Model = result.GetValue(model), Messages = messages, MaxTokens = result.GetValue(maxTokens),
-                    Temperature = result.GetValue(temperature), Seed = result.GetValue(seed),
-                };
-                var (content, finish) = await chat.CompleteAsync(request, delta => { if (!asJson) { Console.Write(delta); Console.Out.Flush(); } }, ct);
-                if (asJson) Console.WriteLine(JsonSerializer.Serialize(new ChatAnswer(content, finish), ProtocolJson.Options));
-                else Console.WriteLine();
-                messages.Add(Message("assistant", content));
-            }
-            }
         }));
         return command;
+    }
+
+    /// <summary>The next user turn; null at an empty line or the end of input.</summary>
+    static string? Read(bool prompt)
+    {
+        if (prompt) Console.Write("> ");
+        return Console.In.ReadLine() is { Length: > 0 } line ? line : null;
     }
 
     /// <summary>What `whet chat --json` prints per answer.</summary>
