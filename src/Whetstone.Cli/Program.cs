@@ -19,6 +19,10 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     ChartCommand.Create(),
     PlanCommand.Create(),
     LoopCommand.Create(),
+    RunCommand.Create(),
+    CheckpointCommand.Create(),
+    DeploymentCommand.Create(),
+    ChatCommand.Create(),
     SimulateUsersCommand.Create(),
 };
 var parsed = root.Parse(args);
