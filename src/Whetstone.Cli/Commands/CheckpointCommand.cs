@@ -17,10 +17,18 @@ internal static class CheckpointCommand
         root.Subcommands.Add(new ServerCommand("list", "Checkpoints: path, size, published, expiry.").Add(run)
             .SetAction(async (result, client, output, ct) =>
             {
-                var rest = client.CreateRestClient();
-                var runs = result.GetValue(run) is { } one ? [one] : (await rest.ListTrainingRunsAsync(ct)).Runs.Select(r => r.RunId).ToList();
                 var all = new List<CheckpointInfo>();
-                foreach (var id in runs) all.AddRange((await rest.ListCheckpointsAsync(id, ct)).Checkpoints);
+                if (result.GetValue(run) is { } one) all.AddRange((await client.CreateRestClient().ListCheckpointsAsync(one, ct)).Checkpoints);
+                else
+                {
+                    // Every run's checkpoints through list_user_checkpoints, page by page (newest first).
+                    for (int offset = 0; ; offset += ListingRoutes.MaxLimit)
+                    {
+                        var page = await client.ListUserCheckpointsAsync(ListingRoutes.MaxLimit, offset, ct);
+                        all.AddRange(page.Checkpoints);
+                        if (offset + ListingRoutes.MaxLimit >= page.Cursor.TotalCount) break;
+                    }
+                }
                 output.Write(new CheckpointList(all), list => list.Checkpoints.Count == 0 ? ["no checkpoints"] :
                     [$"{"PATH",-60} {"BYTES",12} {"PUBLISHED",9}  EXPIRES", .. list.Checkpoints.Select(Row)]);
             }));
