@@ -13,12 +13,6 @@ dotnet build -c Release -v q --nologo examples/QuickStart >/dev/null
 whet=src/Whetstone.Cli/bin/Release/net10.0/linux-x64/whet
 
 export WHET_ADMIN_KEY="${WHET_ADMIN_KEY:-whet_local_demo_key}"
-"$whet" serve --models "$model" --data .data/server --urls "http://127.0.0.1:$port" &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { echo "whet serve exited" >&2; exit 1; }
-  sleep 0.2
-done
+source scripts/lib/serve-background.sh
+serve_in_background "$model" .data/server
 dotnet examples/QuickStart/bin/Release/net10.0/linux-x64/QuickStart.dll "http://127.0.0.1:$port" "$WHET_ADMIN_KEY" whet-nano "$model"
