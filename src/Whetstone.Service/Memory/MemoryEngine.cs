@@ -6,7 +6,7 @@ namespace Whetstone.Service.Memory;
 /// mask (score every span against the new turn: <see cref="ISpanScorer"/>) → allocate (split B
 /// between the incoming turn and the old spans: <see cref="BudgetAllocator"/>) → refill
 /// (rewrite compressed spans within their allotment: <see cref="SpanRefill"/>). A span stating a
-/// fact that the new turn marks as updated (same fact key) is superseded first. Deterministic
+/// fact that the new turn marks as updated (same fact key) is superseded first (dropped when every fact it states was updated). Deterministic
 /// for a given memory seed and model. Afterwards the memory holds at most B tokens; that is
 /// checked here and a violation is an error, never stored.</summary>
 internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, MemoryPolicy policy)
@@ -31,17 +31,27 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
         foreach (var span in memory.Spans)
         {
             var updated = span.FactKeys.Intersect(factKeys, StringComparer.Ordinal).ToArray();
-            if (updated.Length > 0) Log("supersede", span.Id, $"fact {string.Join(", ", updated)} updated by turn {turn}; {span.Tokens.Count} tokens dropped");
-            else spans.Add(span);
+            if (updated.Length == 0) spans.Add(span);
+            else if (updated.Length == span.FactKeys.Count) Log("supersede", span.Id, $"fact {string.Join(", ", updated)} updated by turn {turn}; {span.Tokens.Count} tokens dropped");
+            else
+            {
+                // The span states other facts too ("I am a nurse and I live in Oslo" when only the city changes): it stays, without the updated key.
+                var still = span.FactKeys.Except(updated, StringComparer.Ordinal).ToArray();
+                spans.Add(span with { FactKeys = still });
+                Log("supersede", span.Id, $"fact {string.Join(", ", updated)} updated by turn {turn}; kept for {string.Join(", ", still)}");
+            }
         }
 
         // Mask: score what is left against the new turn.
         var scores = await scorer.ScoreAsync(spans, incoming, work, cancellationToken);
+        var salience = policy.SalienceWeight == 0 ? new double[spans.Count] : SpanSalience.Of(spans, incoming, TokenText);
         for (int i = 0; i < spans.Count; i++)
         {
-            double retention = Math.Max(scores.SpanValues[i], policy.RetentionDecay * spans[i].Retention);
+            double value = scores.SpanValues[i] + policy.SalienceWeight * salience[i];
+            double retention = Math.Max(value, policy.RetentionDecay * spans[i].Retention);
             spans[i] = spans[i] with { Retention = retention, TokenValues = scores.TokenValues[i] };
-            Log("score", spans[i].Id, string.Create(CultureInfo.InvariantCulture, $"{scorer.Name} {scores.SpanValues[i]:F4} nats/token, retention {retention:F4}"));
+            Log("score", spans[i].Id, string.Create(CultureInfo.InvariantCulture,
+                $"{scorer.Name} {scores.SpanValues[i]:F4} nats/token + {policy.SalienceWeight:F2} × salience {salience[i]:F2}, retention {retention:F4}"));
         }
 
         // Allocate, then refill what was compressed.
@@ -81,6 +91,8 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
             $"(scoring {work.ScoringTokens} in {work.ScoringCalls} passes, refill {work.RefillPromptTokens}+{work.RefillGeneratedTokens}, answer prompt {work.AnswerPromptTokens})");
         return (result, log);
     }
+
+    string TokenText(int token) => model.Tokenizer.Decode([token]);
 
     // Fixed arithmetic, not string.GetHashCode (randomised per process): replays must match across restarts.
     static int RefillSeed(int seed, int turn, int index) => unchecked(seed * 1_000_003 + turn * 7_919 + index);

@@ -28,5 +28,8 @@ internal sealed record MemoryPolicy
     /// span it rewrites (grounded, not invented) and it has at least one word.</summary>
     public double GroundedFraction { get; init; } = 0.8;
 
+    /// <summary>retention = loss increase + this × <see cref="SpanSalience"/> (0: the model's signal alone).</summary>
+    public double SalienceWeight { get; init; } = 0.5;
+
     public static MemoryPolicy Default { get; } = new();
 }

@@ -5,8 +5,8 @@ namespace Whetstone.Service.Memory;
 /// <summary>The refill step: a span allotted k tokens is rewritten by the model within k tokens,
 /// from a renderer prompt that shows it the rest of the memory and the span; a rewrite that is
 /// not grounded in the span (fewer than <see cref="MemoryPolicy.GroundedFraction"/> of its words
-/// occur there) or is empty is replaced by the extractive method: the span's k highest-value
-/// tokens, in their order. The zoo's small models rarely pass the check, so with them the
+/// occur there), drops a name, number, date or key of the span that would fit, or is empty is replaced by the extractive method: the span's most valuable whole words within
+/// k tokens, exact strings first (<see cref="ExtractiveCompression"/>). The zoo's small models rarely pass the check, so with them the
 /// extractive path does the work.</summary>
 internal sealed class SpanRefill(IMemoryModel model, MemoryPolicy policy)
 {
@@ -23,21 +23,26 @@ internal sealed class SpanRefill(IMemoryModel model, MemoryPolicy policy)
                 var rewrite = await model.GenerateAsync(prompt, k, seed, cancellationToken);
                 work.RefillPromptTokens += prompt.Count;
                 work.RefillGeneratedTokens += rewrite.Count;
-                double grounded = Grounded(model.Tokenizer.Decode(rewrite), model.Tokenizer.Decode(span.Tokens));
-                if (rewrite.Count > 0 && rewrite.Count <= k && grounded >= policy.GroundedFraction)
+                string text = model.Tokenizer.Decode(rewrite);
+                double grounded = Grounded(text, model.Tokenizer.Decode(span.Tokens));
+                var lost = LostExactStrings(span, k, text);
+                if (rewrite.Count > 0 && rewrite.Count <= k && grounded >= policy.GroundedFraction && lost.Count == 0)
                     return (span with { Tokens = rewrite.ToArray(), TokenValues = [], Form = SpanForm.ModelRewrite }, $"model rewrite (grounded {grounded:F2})");
-                return (Extractive(span, k), $"extractive: the model's rewrite was grounded {grounded:F2} < {policy.GroundedFraction:F2}");
+                return (Extractive(span, k), lost.Count > 0 && grounded >= policy.GroundedFraction
+                    ? $"extractive: the model's rewrite lost {string.Join(", ", lost.Take(3))}"
+                    : $"extractive: the model's rewrite was grounded {grounded:F2} < {policy.GroundedFraction:F2}");
             }
             return (Extractive(span, k), $"extractive: the rewrite prompt ({prompt.Count} + {k} tokens) exceeds the context of {model.ContextLength}");
         }
         return (Extractive(span, k), "extractive");
     }
 
-    /// <summary>The k tokens of highest value (ties: earlier first), in the span's order.</summary>
-    public static MemorySpan Extractive(MemorySpan span, int k)
+    /// <summary>The span's words that fit in k tokens, exact strings (names, numbers, dates, keys)
+    /// first, then content words, each tier by value (<see cref="ExtractiveCompression"/>), in the span's order.</summary>
+    public static MemorySpan Extractive(MemorySpan span, int k, Func<int, string> tokenText)
     {
         var values = span.TokenValues.Count == span.Tokens.Count ? span.TokenValues : Enumerable.Repeat(0f, span.Tokens.Count).ToArray();
-        var keep = Enumerable.Range(0, span.Tokens.Count).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k).Order().ToArray();
+        var keep = ExtractiveCompression.Keep(span.Tokens, values, k, tokenText);
         return span with
         {
             Tokens = keep.Select(i => span.Tokens[i]).ToArray(),
@@ -46,6 +51,8 @@ internal sealed class SpanRefill(IMemoryModel model, MemoryPolicy policy)
         };
     }
 
+    MemorySpan Extractive(MemorySpan span, int k) => Extractive(span, k, t => model.Tokenizer.Decode([t]));
+
     IReadOnlyList<int> Prompt(MemorySpan span, int k, string surroundingMemory)
     {
         string instruction = string.Format(System.Globalization.CultureInfo.InvariantCulture, Instruction, k);
@@ -53,6 +60,17 @@ internal sealed class SpanRefill(IMemoryModel model, MemoryPolicy policy)
         return model.Renderer is { } renderer
             ? renderer.BuildGenerationPrompt([new ChatMessage("system", instruction), new ChatMessage("user", note)])
             : model.Tokenizer.Encode($"{instruction}\n\n{note}\n\nRewritten note:\n");
+    }
+
+    /// <summary>The span's exact strings (names, numbers, dates, keys) missing from the rewrite, when
+    /// they would all fit in k tokens (so the extractive method would have kept every one).</summary>
+    List<string> LostExactStrings(MemorySpan span, int k, string rewrite)
+    {
+        var exact = ExtractiveCompression.Words(span.Tokens, new float[span.Tokens.Count], t => model.Tokenizer.Decode([t]))
+            .Where(w => w.Tier == ExtractiveCompression.Tier.Exact).ToArray();
+        if (exact.Sum(w => w.Length) > k) return [];
+        return exact.Select(w => w.Text.Trim().Trim('.', ',', ';', ':', '!', '?', '"', '\'', '(', ')'))
+            .Where(w => !rewrite.Contains(w, StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>The fraction of the rewrite's words (letters and digits) that occur in the original.</summary>

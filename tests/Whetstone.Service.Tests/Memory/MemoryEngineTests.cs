@@ -47,7 +47,8 @@ public class MemoryEngineTests
     public void ExtractiveRefillKeepsTheHighestValueTokensInTheirOrder()
     {
         var span = Span("a", 1, [10, 11, 12, 13, 14, 15]) with { TokenValues = [0.5f, 3f, 0.1f, 3f, 2f, 0.2f] };
-        var compressed = SpanRefill.Extractive(span, 3);
+        // Every token its own word, all content words: the tiers tie and the values decide.
+        var compressed = SpanRefill.Extractive(span, 3, t => $" w{t}");
         Assert.Equal([11, 13, 14], compressed.Tokens);
         Assert.Equal([3f, 3f, 2f], compressed.TokenValues);
         Assert.Equal(SpanForm.Extractive, compressed.Form);
@@ -94,5 +95,27 @@ public class MemoryEngineTests
         Assert.Equal(-BigramModel.LogP(3, 4), scores.TokenValues[0][1], 5);
         Assert.Equal(-BigramModel.LogP(4, 5), scores.TokenValues[1][0], 5);
         Assert.Equal((3, 8 + 6 + 5), (work.ScoringCalls, work.ScoringTokens));
+    }
+
+    [Fact]
+    public async Task AnUpdateDropsASpanOnlyWhenEveryFactItStatesWasUpdated()
+    {
+        var model = new BigramModel();
+        var memory = new MemoryState("m", "tenant", "model", BudgetTokens: 64, Seed: 1, T0)
+        {
+            Turn = 2,
+            Spans =
+            [
+                Span("t1", 1, [3, 4, 5]) with { FactKeys = ["user.job", "user.city"] },
+                Span("t2", 2, [6, 7]) with { FactKeys = ["user.pet"] },
+            ],
+        };
+        var engine = new MemoryEngine(model, new LossIncreaseScorer(model, MemoryPolicy.Default), MemoryPolicy.Default);
+        var (next, log) = await engine.FoldTurnAsync(memory, [8, 9], ["user.city", "user.pet"], T0, new MemoryTurnWork());
+        // t2 stated only the pet: gone. t1 also states the job: kept verbatim, no longer marked for the city.
+        Assert.Equal(["t1", "t3"], next.Spans.Select(s => s.Id));
+        Assert.Equal(["user.job"], next.Spans[0].FactKeys);
+        Assert.Equal([3, 4, 5], next.Spans[0].Tokens);
+        Assert.Equal(2, log.Count(o => o.Operation == "supersede"));
     }
 }

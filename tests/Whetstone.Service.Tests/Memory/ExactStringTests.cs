@@ -1,0 +1,84 @@
+using Whetstone.Service.Memory;
+using Whetstone.Service.Tests.EndToEnd;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Service.Tests.Memory;
+
+/// <summary>The extractive refill keeps names, numbers, dates and keys verbatim (whole words, never
+/// token pieces), and the salience prior ranks a span stating a new fact above repeated small talk.</summary>
+public class ExactStringTests
+{
+    static readonly HuggingFaceTokenizer Tokenizer = HuggingFaceTokenizer.Load(TestServers.Model);
+    static string Text(int token) => Tokenizer.Decode([token]);
+    static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    [Fact]
+    public void WordsAreTieredExactContentFiller()
+    {
+        var words = ExtractiveCompression.Words(Tokenizer.Encode("user: [2025-03-04] My dog is called Rex, key user.city_2 at Oslo."), new float[Tokenizer.Encode("user: [2025-03-04] My dog is called Rex, key user.city_2 at Oslo.").Count], Text)
+            .Select(w => (w.Text.Trim(), w.Tier)).ToArray();
+        Assert.Equal(
+        [
+            ("user:", ExtractiveCompression.Tier.Filler), ("[2025-03-04]", ExtractiveCompression.Tier.Exact), ("My", ExtractiveCompression.Tier.Filler),
+            ("dog", ExtractiveCompression.Tier.Content), ("is", ExtractiveCompression.Tier.Filler), ("called", ExtractiveCompression.Tier.Content),
+            ("Rex,", ExtractiveCompression.Tier.Exact), ("key", ExtractiveCompression.Tier.Content), ("user.city_2", ExtractiveCompression.Tier.Exact),
+            ("at", ExtractiveCompression.Tier.Filler), ("Oslo.", ExtractiveCompression.Tier.Exact),
+        ], words);
+        // The words cover the tokens exactly, in order.
+        var encoded = Tokenizer.Encode("user: [2025-03-04] My dog is called Rex, key user.city_2 at Oslo.");
+        var all = ExtractiveCompression.Words(encoded, new float[encoded.Count], Text);
+        Assert.Equal(Enumerable.Range(0, encoded.Count), all.SelectMany(w => Enumerable.Range(w.Start, w.Length)));
+        // A capital that opens a sentence is not a name.
+        Assert.Equal(ExtractiveCompression.Tier.Content, ExtractiveCompression.TierOf("Traffic", opensSentence: true));
+        Assert.Equal(ExtractiveCompression.Tier.Exact, ExtractiveCompression.TierOf("Traffic", opensSentence: false));
+    }
+
+    [Theory, InlineData(0), InlineData(6), InlineData(20)]
+    public void ExtractiveCompressionKeepsEveryExactStringVerbatim(int spare)
+    {
+        const string said = "user: [2025-03-04] Hi, my sister Chiara moved to Tbilisi, her flat number is 4417 and the code is door_key.7.\nassistant: that sounds lovely, enjoy it\n";
+        string[] exactStrings = ["[2025-03-04]", "Chiara", "Tbilisi", "4417", "door_key.7"];
+        var tokens = Tokenizer.Encode(said);
+        // The budget: the exact strings' own tokens (with the space before each) and some spare.
+        int k = exactStrings.Sum(e => Tokenizer.Encode(" " + e + ",").Count) + spare;
+        Assert.True(tokens.Count > k + 10, $"{tokens.Count} tokens, k = {k}");
+        // Values that favour the filler: the exact strings must win by tier, not by value.
+        var values = tokens.Select((t, i) => Text(t).Trim() is "the" or "is" or "to" or "and" ? 9f : (float)i / 100).ToArray();
+        var span = new MemorySpan("s", 1, T0, tokens) { TokenValues = values };
+
+        var compressed = SpanRefill.Extractive(span, k, Text);
+        Assert.InRange(compressed.Tokens.Count, 1, k);
+        string kept = Tokenizer.Decode(compressed.Tokens);
+        foreach (var exact in exactStrings)
+            Assert.Contains(exact, kept);
+        // Whole words only: every kept word is a word of the original, in order.
+        var original = said.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        var keptWords = kept.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        int at = 0;
+        foreach (var word in keptWords)
+        {
+            at = Array.IndexOf(original, word, at);
+            Assert.True(at >= 0, $"'{word}' is not a whole word of the span (kept: '{kept}')");
+            at++;
+        }
+    }
+
+    [Fact]
+    public void RepeatedSmallTalkHasLowerSalienceThanANewFact()
+    {
+        MemorySpan Span(string id, string text) => new(id, 1, T0, Tokenizer.Encode(text));
+        var spans = new[]
+        {
+            Span("talk1", "user: [2025-03-04] The weather was grey again, nothing special happened.\n"),
+            Span("fact", "user: [2025-03-04] My dog is called Rex.\n"),
+            Span("talk2", "user: [2025-03-05] The weather was grey again, nothing special happened.\n"),
+        };
+        var salience = SpanSalience.Of(spans, Tokenizer.Encode("user: [2025-03-06] I tidied the kitchen.\n"), Text);
+        // fact: dog, called novel (1 each), Rex novel exact (2), date shared with talk1 → (1 + 1 + 2) / 4.
+        Assert.Equal(4.0 / 4, salience[1], 6);
+        // talk1: every word also in talk2 but its date, which is in the fact span → 0.
+        Assert.Equal(0, salience[0], 6);
+        // talk2: only its date [2025-03-05] is new, an exact string (2) among its 6 informative words (date, weather, grey, nothing, special, happened).
+        Assert.Equal(2.0 / 6, salience[2], 6);
+    }
+}
