@@ -12,10 +12,14 @@ public class LongMemoryReaderTests
     static int Words(string text) => text.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Length;
     static string LastWords(string text, int n) => string.Join(' ', text.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).TakeLast(n));
 
-    [Theory, InlineData(1), InlineData(2), InlineData(3)]
+    [Theory, InlineData(1), InlineData(2), InlineData(3), InlineData(4), InlineData(5), InlineData(6), InlineData(7), InlineData(8)]
     public void TheReaderAnswersEveryKindFromTheFullHistoryAndNothingFromSmallTalk(int seed)
     {
         var c = LongMemoryGenerator.Generate(seed, 1_000, Words);
+        // The date question's answer is the date tag of the turn that says it (a new session used to move the date on after the event was dated).
+        var when = c.Questions.Single(q => q.Question.StartsWith("On which date", StringComparison.Ordinal));
+        string activity = when.Question["On which date did I ".Length..^1];
+        Assert.StartsWith($"[{when.Answer}] Today I {activity}.", c.Turns.Single(t => t.User.EndsWith($"Today I {activity}.", StringComparison.Ordinal)).User);
         string all = string.Join("\n", c.Turns.Select(t => t.User));
         foreach (var q in c.Questions)
             Assert.Equal(q.Answer, PatternReader.Answer(q.Question, all, LastWords));

@@ -61,7 +61,6 @@ public static class LongMemoryGenerator
             if (pending.Count > 0 && pending.Peek().Key <= progress)
             {
                 (text, keys) = pending.Dequeue().Value;
-                foreach (var a in first) if (text.Contains(a)) eventDates[a] = date;
             }
             else (text, keys) = (Pick(SmallTalk), []);
             if (turnIndex % 6 == 0)
@@ -69,6 +68,8 @@ public static class LongMemoryGenerator
                 session++;
                 date = date.AddDays(1 + random.Next(9));
             }
+            // The event's date is the turn's own (after a new session moved the date on, not before).
+            foreach (var a in first) if (text == $"Today I {a}.") eventDates[a] = date;
             turns.Add(new ConversationTurn(session, date, $"[{date:yyyy-MM-dd}] {text}", keys));
             tokens += countTokens(turns[^1].User);
             turnIndex++;

@@ -1,0 +1,143 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Whetstone.Client;
+using Whetstone.Cookbook.LongMemory;
+using Whetstone.Engine.ModelMaker;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Hosting;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Bench;
+
+/// <summary>--memory-reader: reader accuracy per question kind and per budget B for every method.
+/// Each method builds a context of at most B tokens; the reader (<see cref="PatternReader"/>, a
+/// deterministic extractive reader with a 4,096-token window: no zoo model can read) answers every
+/// question from it. Methods: full context (the oracle, where the history fits the reader's window),
+/// truncation, BM25 and all-MiniLM-L6-v2 retrieval over turns, the rolling summary written by the
+/// model, and Memory Diffusion served over the SDK. The model is a random tiny model with a
+/// 4,096-token context: its loss increase, summaries and rewrites carry no meaning (the results doc).</summary>
+internal static class MemoryReaderBenchmark
+{
+    const string Model = "memory-bench-4k";
+
+    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory);
+
+    public static async Task RunAsync(Options options)
+    {
+        var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Model);
+        if (!File.Exists(Path.Combine(modelDirectory, "config.json")))
+            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 4096, Seed = 3 });
+        var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
+        int Count(string text) => tokenizer.Encode(text).Count;
+        string LastTokens(string text, int n)
+        {
+            var tokens = tokenizer.Encode(text);
+            return tokens.Count <= n ? text : tokenizer.Decode(tokens.Skip(tokens.Count - n));
+        }
+
+        await using var server = await WhetstoneServer.StartAsync(new ServerOptions
+        {
+            ModelDirectories = [modelDirectory],
+            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-reader", Guid.NewGuid().ToString("N")),
+            Urls = ["http://127.0.0.1:0"],
+            AdminKey = "bench",
+        });
+        var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
+        using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0]), Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var minilm = new MiniLmEmbedder();
+
+        var kinds = Enum.GetValues<QuestionKind>();
+        Console.WriteLine($"reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
+        Console.WriteLine();
+        Console.WriteLine("| history tokens | B | method | " + string.Join(" | ", kinds) + " | all | context tokens (mean) | s |");
+        Console.WriteLine("|---|---|---|" + string.Concat(kinds.Select(_ => "---|")) + "---|---|---|");
+        foreach (int history in options.Histories)
+        {
+            var conversations = Enumerable.Range(1, options.Seeds).Select(s => LongMemoryGenerator.Generate(s, history, Count)).ToArray();
+            int historyTokens = conversations.Max(c => c.Turns.Sum(t => Count(t.User)));
+            if (historyTokens <= PatternReader.ContextTokens)
+                await Row(history, historyTokens, "full context (oracle)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(c.Turns.Select(t => t.User))));
+            var embedded = new Dictionary<int, EmbeddingRetrieval>();
+            foreach (int budget in options.Budgets)
+            {
+                await Row(history, budget, "truncation (last B)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(ContextBaselines.Truncation(c.Turns, budget, Count))));
+                await Row(history, budget, "BM25 over turns", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(q => Join(ContextBaselines.Bm25(c.Turns, q.Question, budget, Count))));
+                if (history <= options.MiniLmHistory)
+                    await Row(history, budget, "MiniLM-L6-v2 over turns", conversations, c =>
+                    {
+                        if (!embedded.TryGetValue(c.Seed, out var retrieval)) embedded[c.Seed] = retrieval = new EmbeddingRetrieval(c.Turns, minilm.Embed);
+                        return Task.FromResult<Func<MemoryQuestion, string>>(q => Join(retrieval.Context(q.Question, budget, Count)));
+                    });
+                if (history <= options.SummaryHistory)
+                    await Row(history, budget, "rolling summary (model)", conversations, async c =>
+                    {
+                        var rolling = new RollingSummary(budget, Count, LastTokens, (prompt, max) => GenerateAsync(http, prompt, max));
+                        foreach (var turn in c.Turns) await rolling.AddAsync(turn.User);
+                        string context = rolling.Context;
+                        return _ => context;
+                    });
+                if (history <= options.MdHistory)
+                    await Row(history, budget, "Memory Diffusion (loss increase + salience, word extractive)", conversations, async c =>
+                    {
+                        string context = await MemoryDiffusionAsync(sdk, c, budget);
+                        return _ => context;
+                    });
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine($"load after {Load()}");
+
+        async Task Row(int history, int budget, string method, LongMemoryConversation[] conversations, Func<LongMemoryConversation, Task<Func<MemoryQuestion, string>>> build)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var right = kinds.ToDictionary(k => k, _ => 0);
+            var asked = kinds.ToDictionary(k => k, _ => 0);
+            var contextTokens = new List<int>();
+            foreach (var c in conversations)
+            {
+                var context = await build(c);
+                foreach (var q in c.Questions)
+                {
+                    string text = context(q);
+                    contextTokens.Add(Count(text));
+                    asked[q.Kind]++;
+                    if (PatternReader.Correct(q, PatternReader.Answer(q.Question, text, LastTokens))) right[q.Kind]++;
+                }
+            }
+            var cells = kinds.Select(k => $"{right[k]}/{asked[k]}");
+            Console.WriteLine($"| {history:N0} | {budget:N0} | {method} | {string.Join(" | ", cells)} | {right.Values.Sum()}/{asked.Values.Sum()} | {contextTokens.Average():F0} | {started.Elapsed.TotalSeconds:F0} |");
+        }
+    }
+
+    static string Join(IEnumerable<string> turns) => string.Join("\n", turns);
+
+    // Every turn through /v1/chat/completions with the memory field; the memory's text at the end.
+    static async Task<string> MemoryDiffusionAsync(ServiceClient sdk, LongMemoryConversation conversation, int budget)
+    {
+        var chat = sdk.CreateMemoryChatClient();
+        string? id = null;
+        foreach (var turn in conversation.Turns)
+            id = (await chat.ChatAsync(Model, turn.User, id, budget, maxTokens: 4, seed: conversation.Seed, factKeys: turn.FactKeys)).Memory!.Id;
+        var memory = await chat.GetMemoryAsync(id!);
+        await chat.DeleteMemoryAsync(id!);
+        return string.Join("\n", memory.Spans.Select(s => s.Text));
+    }
+
+    // The rolling summary's model call: one greedy chat completion.
+    static async Task<string> GenerateAsync(HttpClient http, string prompt, int maxTokens)
+    {
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = Model, max_tokens = maxTokens, temperature = 0, seed = 1,
+            messages = new[] { new { role = "user", content = prompt } },
+        });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
+    }
+
+    static string Load() => File.ReadAllText("/proc/loadavg").Trim();
+}
