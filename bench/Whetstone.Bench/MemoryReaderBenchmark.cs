@@ -19,14 +19,16 @@ namespace Whetstone.Bench;
 /// 4,096-token context: its loss increase, summaries and rewrites carry no meaning (the results doc).</summary>
 internal static class MemoryReaderBenchmark
 {
-    const string Model = "memory-bench-4k";
+    const string RandomModel = "memory-bench-4k";
 
-    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory);
+    /// <param name="ModelDirectory">The model that serves, scores, rewrites and summarises (its tokenizer counts B); null: the random 4k model.</param>
+    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null);
 
     public static async Task RunAsync(Options options)
     {
-        var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Model);
-        if (!File.Exists(Path.Combine(modelDirectory, "config.json")))
+        var modelDirectory = options.ModelDirectory is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", RandomModel);
+        string modelName = Path.GetFileName(modelDirectory.TrimEnd('/'));
+        if (options.ModelDirectory is null && !File.Exists(Path.Combine(modelDirectory, "config.json")))
             RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 4096, Seed = 3 });
         var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
         int Count(string text) => tokenizer.Encode(text).Count;
@@ -50,7 +52,7 @@ internal static class MemoryReaderBenchmark
         using var minilm = new MiniLmEmbedder();
 
         var kinds = Enum.GetValues<QuestionKind>();
-        Console.WriteLine($"reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
+        Console.WriteLine($"model: {modelName} ({modelDirectory}); reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
         Console.WriteLine();
         Console.WriteLine("| history tokens | B | method | " + string.Join(" | ", kinds) + " | all | context tokens (mean) | s |");
         Console.WriteLine("|---|---|---|" + string.Concat(kinds.Select(_ => "---|")) + "---|---|---|");
@@ -74,7 +76,7 @@ internal static class MemoryReaderBenchmark
                 if (history <= options.SummaryHistory)
                     await Row(history, budget, "rolling summary (model)", conversations, async c =>
                     {
-                        var rolling = new RollingSummary(budget, Count, LastTokens, (prompt, max) => GenerateAsync(http, prompt, max));
+                        var rolling = new RollingSummary(budget, Count, LastTokens, (prompt, max) => GenerateAsync(http, modelName, prompt, max));
                         foreach (var turn in c.Turns) await rolling.AddAsync(turn.User);
                         string context = rolling.Context;
                         return _ => context;
@@ -82,7 +84,7 @@ internal static class MemoryReaderBenchmark
                 if (history <= options.MdHistory)
                     await Row(history, budget, "Memory Diffusion (loss increase + salience, word extractive)", conversations, async c =>
                     {
-                        string context = await MemoryDiffusionAsync(sdk, c, budget);
+                        string context = await MemoryDiffusionAsync(sdk, modelName, c, budget);
                         return _ => context;
                     });
             }
@@ -115,23 +117,23 @@ internal static class MemoryReaderBenchmark
     static string Join(IEnumerable<string> turns) => string.Join("\n", turns);
 
     // Every turn through /v1/chat/completions with the memory field; the memory's text at the end.
-    static async Task<string> MemoryDiffusionAsync(ServiceClient sdk, LongMemoryConversation conversation, int budget)
+    static async Task<string> MemoryDiffusionAsync(ServiceClient sdk, string model, LongMemoryConversation conversation, int budget)
     {
         var chat = sdk.CreateMemoryChatClient();
         string? id = null;
         foreach (var turn in conversation.Turns)
-            id = (await chat.ChatAsync(Model, turn.User, id, budget, maxTokens: 4, seed: conversation.Seed, factKeys: turn.FactKeys)).Memory!.Id;
+            id = (await chat.ChatAsync(model, turn.User, id, budget, maxTokens: 4, seed: conversation.Seed, factKeys: turn.FactKeys)).Memory!.Id;
         var memory = await chat.GetMemoryAsync(id!);
         await chat.DeleteMemoryAsync(id!);
         return string.Join("\n", memory.Spans.Select(s => s.Text));
     }
 
     // The rolling summary's model call: one greedy chat completion.
-    static async Task<string> GenerateAsync(HttpClient http, string prompt, int maxTokens)
+    static async Task<string> GenerateAsync(HttpClient http, string model, string prompt, int maxTokens)
     {
         using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
         {
-            model = Model, max_tokens = maxTokens, temperature = 0, seed = 1,
+            model, max_tokens = maxTokens, temperature = 0, seed = 1,
             messages = new[] { new { role = "user", content = prompt } },
         });
         response.EnsureSuccessStatusCode();
