@@ -104,8 +104,11 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
             LogitBias = request.LogitBias, PresencePenalty = request.PresencePenalty, FrequencyPenalty = request.FrequencyPenalty,
-            Constraint = request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
+            Constraint = request.JsonSchema is { } schema ? SchemaConstraintFor(worker, renderer, maxTokens, schema)
+                : request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
         };
+        if (request.JsonSchema is { MinBytes: var shortest } && shortest > maxTokens)
+            throw ApiError.BadRequest("max_tokens", $"= {maxTokens} is below the {shortest} tokens the shortest instance of response_format's schema may need");
         var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
         try { worker.Validate(engineRequest); }
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }
@@ -119,6 +122,14 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var vocabulary = JsonVocabulary.For(worker.Tokenizer);
         var stops = (renderer?.StopTokenIds ?? []).Concat(worker.Tokenizer.EosTokenIds).Distinct().ToArray();
         return () => new JsonConstraint(vocabulary, stops, maxTokens, objectOnly: true);
+    }
+
+    /// <summary>A fresh schema constraint per sampled row (stops as for <see cref="JsonConstraintFor"/>).</summary>
+    static Func<ILogitsProcessor> SchemaConstraintFor(EngineWorker worker, IRenderer? renderer, int maxTokens, JsonSchemaNode schema)
+    {
+        var vocabulary = JsonVocabulary.For(worker.Tokenizer);
+        var stops = (renderer?.StopTokenIds ?? []).Concat(worker.Tokenizer.EosTokenIds).Distinct().ToArray();
+        return () => new JsonConstraint(vocabulary, stops, maxTokens, schema);
     }
 
     /// <summary>Sends the request into its base model's running decode batch; the client going
