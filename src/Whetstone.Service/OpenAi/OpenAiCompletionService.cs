@@ -99,16 +99,19 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     {
         int contextLength = worker.Config.MaxPositionEmbeddings;
         int maxTokens = request.MaxTokens ?? (request.Chat ? Math.Clamp(contextLength - prompt.Count, 1, DefaultChatMaxTokens) : DefaultCompletionMaxTokens);
+        // A forced tool call wins over response_format: the answer is the call, not content.
+        var grammar = request.ForcedTools is { } forced && renderer is IToolPromptRenderer tools ? ToolCallGrammar.For(tools.CallFormat, forced) : request.JsonSchema;
+        if (grammar is not null && JsonConstraint.TokensNeeded(grammar) is var shortest && shortest > maxTokens)
+            throw ApiError.BadRequest(request.MaxTokens is null ? "messages" : "max_tokens", $"leaves {maxTokens} tokens to the answer, fewer than the {shortest} the shortest "
+                + (request.ForcedTools is null ? "instance of response_format's schema" : "forced tool call") + " needs with its stop token");
         var parameters = new SamplingParams
         {
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
             LogitBias = request.LogitBias, PresencePenalty = request.PresencePenalty, FrequencyPenalty = request.FrequencyPenalty,
-            Constraint = request.JsonSchema is { } schema ? SchemaConstraintFor(worker, renderer, maxTokens, schema)
+            Constraint = grammar is not null ? SchemaConstraintFor(worker, renderer, maxTokens, grammar)
                 : request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
         };
-        if (request.JsonSchema is { MinBytes: var shortest } && shortest > maxTokens)
-            throw ApiError.BadRequest("max_tokens", $"= {maxTokens} is below the {shortest} tokens the shortest instance of response_format's schema may need");
         var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
         try { worker.Validate(engineRequest); }
         catch (SamplingArgumentException e) when (e.Field == "prompt" && request.Chat) { throw ApiError.BadRequest("messages", e.Message); }

@@ -50,6 +50,8 @@ internal sealed record OpenAiRequest
     public Engine.Sampling.Json.JsonSchemaNode? JsonSchema { get; init; }
     /// <summary>Chat: the tool objects to render into the prompt, as JSON text (empty when tool_choice is "none").</summary>
     public IReadOnlyList<string> Tools { get; init; } = [];
+    /// <summary>Chat: tool_choice "required" or a named function: the answer must be one call to one of these.</summary>
+    public IReadOnlyList<ForcedTool>? ForcedTools { get; init; }
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -70,7 +72,8 @@ internal sealed record OpenAiRequest
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,
             TopLogprobs = r.TopLogprobs ?? 0,
-            Tools = tools,
+            Tools = tools.Rendered,
+            ForcedTools = tools.Forced,
         };
     }
 

@@ -30,7 +30,7 @@ public class OpenAiJsonSchemaTests
         {
             var schemaJson = s % 3 == 0 ? RandomJsonSchemas.Next(random) : RandomJsonSchemas.NextObject(random);
             string schemaText = schemaJson.ToJsonString();
-            int shortest = JsonSchemaCompiler.Compile(JsonDocument.Parse(schemaText).RootElement).MinBytes;
+            int shortest = JsonConstraint.TokensNeeded(JsonSchemaCompiler.Compile(JsonDocument.Parse(schemaText).RootElement));
             var validator = SchemaValidator.FromText(schemaText);
             for (int seed = 0; seed < 2; seed++)
             {
@@ -64,13 +64,14 @@ public class OpenAiJsonSchemaTests
             Request("""{"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}}}""", 50));
         Assert.Equal(400, status);
         Assert.Equal("response_format.json_schema.schema.properties.tags.items.maxLength", (string?)body["error"]!["param"]);
-        // {"name":"","age":0} is 19 bytes: 18 tokens cannot hold it, 19 can.
+        // {"name":"","age":0} is 19 bytes and the stop token one more: 19 tokens cannot hold them, 20 can.
         const string person = """{"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"], "additionalProperties": false}""";
-        (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions, Request(person, 18));
+        (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions, Request(person, 19));
         Assert.Equal(400, status);
         Assert.Equal("max_tokens", (string?)body["error"]!["param"]);
-        var answer = await client.PostAsync(Routes.OpenAiChatCompletions, JsonNode.Parse(Request(person, 19))!);
+        var answer = await client.PostAsync(Routes.OpenAiChatCompletions, JsonNode.Parse(Request(person, 20))!);
         var content = JsonNode.Parse((string)answer["choices"]![0]!["message"]!["content"]!)!.AsObject();
         Assert.Equal(["name", "age"], content.Select(p => p.Key));
+        Assert.Equal("stop", (string?)answer["choices"]![0]!["finish_reason"]);
     }
 }

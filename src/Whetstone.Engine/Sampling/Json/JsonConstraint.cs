@@ -19,9 +19,14 @@ public sealed class JsonConstraint : ILogitsProcessor
     public JsonConstraint(JsonVocabulary vocabulary, IEnumerable<int> stopTokens, int maxTokens, bool objectOnly)
         : this(vocabulary, stopTokens, maxTokens, JsonPrefixState.Begin(objectOnly)) { }
 
-    /// <summary>The output must be an instance of <paramref name="schema"/> (response_format json_schema, a forced tool call).</summary>
+    /// <summary>The output must be an instance of <paramref name="schema"/> (response_format json_schema, a forced tool call).
+    /// The text closes a token early so that a stop token always fits and the row ends as "stop", not "length":
+    /// it needs <see cref="JsonSchemaNode.MinBytes"/> + 1 tokens (<see cref="TokensNeeded"/>).</summary>
     public JsonConstraint(JsonVocabulary vocabulary, IEnumerable<int> stopTokens, int maxTokens, JsonSchemaNode schema)
-        : this(vocabulary, stopTokens, maxTokens, SchemaPrefixState.Begin(schema)) { }
+        : this(vocabulary, stopTokens, maxTokens - 1, SchemaPrefixState.Begin(schema)) { }
+
+    /// <summary>The fewest max_tokens a row constrained to <paramref name="schema"/> needs.</summary>
+    public static int TokensNeeded(JsonSchemaNode schema) => schema.MinBytes + 1;
 
     JsonConstraint(JsonVocabulary vocabulary, IEnumerable<int> stopTokens, int maxTokens, IJsonGrammarState start)
     {
