@@ -10,8 +10,10 @@ public sealed partial class ServiceClient
     /// <summary>Tinker's session metadata: stored with this client's session when it is created (set it before the first run or sampler).</summary>
     public IReadOnlyDictionary<string, string>? SessionMetadata { get; set; }
 
-    /// <summary>This client's session (Tinker: one per ServiceClient), created on the server at
-    /// first use; every training run and sampling client this client starts belongs to it.</summary>
+    /// <summary>This client's session (Tinker: one per ServiceClient), created on the server by the
+    /// first call; every training run and sampling client this client starts after it belongs to
+    /// it. A client that never asks for its session starts runs outside any session (and sends
+    /// exactly the requests it did before sessions existed).</summary>
     public async Task<string> GetSessionIdAsync(CancellationToken cancellationToken = default)
     {
         if (_sessionId is { } id) return id;

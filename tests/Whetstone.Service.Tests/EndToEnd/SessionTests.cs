@@ -6,7 +6,8 @@ using Whetstone.Protocol;
 namespace Whetstone.Service.Tests.EndToEnd;
 
 /// <summary>Tinker's sessions through the SDK against a running server: one session per
-/// ServiceClient holding the runs and samplers it started, listed newest first with paging, and
+/// ServiceClient holding the runs and samplers it started once it has its session (a client
+/// that never asks for one starts runs outside any), listed newest first with paging, and
 /// invisible to other tenants (get is a 404; naming another tenant's session on a new run is a 400
 /// that starts nothing).</summary>
 public class SessionTests
@@ -18,15 +19,15 @@ public class SessionTests
         string key = await TestServers.KeyAsync(server, "sessions");
         using var first = server.Client(key);
         first.SessionMetadata = new Dictionary<string, string> { ["experiment"] = "sft-vs-rl" };
+        string firstId = await first.GetSessionIdAsync();
         var run1 = await first.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 1);
         var run2 = await first.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 2);
         var sampler = await first.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
-        string firstId = await first.GetSessionIdAsync();
         Assert.Equal(firstId, await first.GetSessionIdAsync());   // one session per client
 
         using var second = server.Client(key);
-        var run3 = await second.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 3);
         string secondId = await second.GetSessionIdAsync();
+        var run3 = await second.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 3);
         Assert.NotEqual(firstId, secondId);
 
         var session = await first.GetSessionAsync(firstId);
@@ -35,6 +36,10 @@ public class SessionTests
         Assert.Equal("sft-vs-rl", session.UserMetadata!["experiment"]);
         Assert.Equal([run3.RunId], (await second.GetSessionAsync(secondId)).TrainingRunIds);
         Assert.Empty((await second.GetSessionAsync(secondId)).SamplerIds);
+
+        // A client that never asks for its session files its runs under none (the total below stays 2).
+        using var third = server.Client(key);
+        await third.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 4);
 
         // Newest first, paged, with the total in the cursor.
         var page1 = await first.ListSessionsAsync(limit: 1);
