@@ -6,4 +6,7 @@ namespace Whetstone.Chat;
 public interface IToolPromptRenderer : IRenderer
 {
     IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyList<string> toolsJson);
+
+    /// <summary>How this family writes a call, as its completion parser reads it back.</summary>
+    ToolCallFormat CallFormat { get; }
 }

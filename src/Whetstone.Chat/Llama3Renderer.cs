@@ -10,6 +10,9 @@ public sealed class Llama3Renderer(HuggingFaceTokenizer tokenizer) : IToolPrompt
 {
     const string Begin = "<|begin_of_text|>", HeaderStart = "<|start_header_id|>", HeaderEnd = "<|end_header_id|>", EndOfTurn = "<|eot_id|>";
 
+    /// <summary>As the template writes a call (<see cref="Llama3ToolCalls"/>).</summary>
+    public ToolCallFormat CallFormat { get; } = new("{\"name\": ", ", \"parameters\": ", "}");
+
     public IReadOnlyList<int> StopTokenIds { get; } = [tokenizer.TokenToId(EndOfTurn) ?? throw new ArgumentException("the tokenizer has no <|eot_id|> token")];
 
     public SupervisedExample BuildSupervisedExample(IReadOnlyList<ChatMessage> messages, TrainOnWhat trainOn = TrainOnWhat.LastAssistantMessage)

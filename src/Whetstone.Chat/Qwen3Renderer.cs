@@ -22,6 +22,9 @@ public sealed class Qwen3Renderer(HuggingFaceTokenizer tokenizer) : ChatMlFamily
     const string ToolsPreamble = "# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>";
     const string ToolsPostamble = "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>";
 
+    /// <summary>As <see cref="QwenCompletionParser.FormatToolCall"/> writes it.</summary>
+    public ToolCallFormat CallFormat { get; } = new("<tool_call>\n{\"name\": ", ", \"arguments\": ", "}\n</tool_call>");
+
     public IReadOnlyList<int> BuildGenerationPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyList<string> toolsJson)
     {
         if (toolsJson.Count == 0) return BuildGenerationPrompt(messages);

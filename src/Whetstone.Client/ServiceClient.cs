@@ -61,6 +61,7 @@ public sealed partial class ServiceClient : IDisposable
     /// fine-tuning).</summary>
     public async Task<TrainingClient> CreateTrainingClientAsync(CreateTrainingRunRequest request, CancellationToken cancellationToken = default)
     {
+        request = request with { SessionId = request.SessionId ?? _sessionId };
         var run = await _transport.PostAsync<CreateTrainingRunRequest, TrainingRunInfo>(Routes.TrainingRuns, request, cancellationToken).ConfigureAwait(false);
         return new TrainingClient(_transport, run);
     }
@@ -78,7 +79,7 @@ public sealed partial class ServiceClient : IDisposable
     /// <summary>A sampling client on a base model or on a sampler checkpoint
     /// (whet://…/sampler_weights/…) — exactly one of the two.</summary>
     public Task<SamplingClient> CreateSamplingClientAsync(string? baseModel = null, string? modelPath = null, CancellationToken cancellationToken = default) =>
-        SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { BaseModel = baseModel, ModelPath = modelPath }, cancellationToken);
+        SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { BaseModel = baseModel, ModelPath = modelPath, SessionId = _sessionId }, cancellationToken);
 
     /// <summary>Runs, checkpoints, downloads and usage.</summary>
     public RestClient CreateRestClient() => new(_transport);

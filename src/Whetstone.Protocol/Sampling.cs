@@ -6,6 +6,8 @@ public sealed record CreateSamplingSessionRequest
 {
     public string? BaseModel { get; init; }
     public string? ModelPath { get; init; }
+    /// <summary>The SDK session (see <see cref="SessionRoutes"/>) the sampler belongs to, if any.</summary>
+    public string? SessionId { get; init; }
 }
 
 public sealed record SamplingSessionInfo(string SessionId, string BaseModel, string? ModelPath);

@@ -19,6 +19,8 @@ public sealed record CreateTrainingRunRequest(string BaseModel)
     /// score. Not with full_fine_tuning.</summary>
     public bool ValueHead { get; init; }
     public IReadOnlyDictionary<string, string>? UserMetadata { get; init; }
+    /// <summary>The SDK session (see <see cref="SessionRoutes"/>) the run belongs to, if any.</summary>
+    public string? SessionId { get; init; }
 }
 
 /// <summary>A new run starting from a saved training state (whet://run/weights/name).</summary>

@@ -55,7 +55,14 @@ public sealed record CompletionRequest : OpenAiSamplingRequest
 
 public sealed record StreamOptions(bool? IncludeUsage);
 
-public sealed record ResponseFormat(string? Type);
+/// <summary>response_format: "text", "json_object", or "json_schema" with <see cref="JsonSchema"/>.</summary>
+public sealed record ResponseFormat(string? Type)
+{
+    public JsonSchemaFormat? JsonSchema { get; init; }
+}
+
+/// <summary>response_format.json_schema: the schema the answer must be an instance of.</summary>
+public sealed record JsonSchemaFormat(string? Name, JsonElement? Schema, bool? Strict, string? Description);
 
 /// <summary>One message of a chat request. content: a string, text parts, or null (an assistant
 /// turn that only calls tools); role "developer" is OpenAI's newer name for "system".</summary>

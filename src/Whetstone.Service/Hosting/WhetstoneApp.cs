@@ -53,6 +53,7 @@ internal static class WhetstoneApp
         Memory.MemoriesApi.MapMemoriesApi(app);
         app.MapServerInfoApi();
         app.MapListingApi();
+        app.MapSessionsApi();
         return app;
     }
 }

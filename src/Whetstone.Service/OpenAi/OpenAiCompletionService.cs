@@ -99,12 +99,18 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     {
         int contextLength = worker.Config.MaxPositionEmbeddings;
         int maxTokens = request.MaxTokens ?? (request.Chat ? Math.Clamp(contextLength - prompt.Count, 1, DefaultChatMaxTokens) : DefaultCompletionMaxTokens);
+        // A forced tool call wins over response_format: the answer is the call, not content.
+        var grammar = request.ForcedTools is { } forced && renderer is IToolPromptRenderer tools ? ToolCallGrammar.For(tools.CallFormat, forced) : request.JsonSchema;
+        if (grammar is not null && JsonConstraint.TokensNeeded(grammar) is var shortest && shortest > maxTokens)
+            throw ApiError.BadRequest(request.MaxTokens is null ? "messages" : "max_tokens", $"leaves {maxTokens} tokens to the answer, fewer than the {shortest} the shortest "
+                + (request.ForcedTools is null ? "instance of response_format's schema" : "forced tool call") + " needs with its stop token");
         var parameters = new SamplingParams
         {
             MaxTokens = maxTokens, Temperature = request.Temperature, TopP = request.TopP, Stop = request.Stop,
             StopTokenIds = renderer?.StopTokenIds ?? [], Seed = request.Seed ?? Random.Shared.Next(),
             LogitBias = request.LogitBias, PresencePenalty = request.PresencePenalty, FrequencyPenalty = request.FrequencyPenalty,
-            Constraint = request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
+            Constraint = grammar is not null ? SchemaConstraintFor(worker, renderer, maxTokens, grammar)
+                : request.JsonObject ? JsonConstraintFor(worker, renderer, maxTokens) : null,
         };
         var engineRequest = new SampleRequest(prompt, request.N, parameters) { TopLogprobs = request.TopLogprobs };
         try { worker.Validate(engineRequest); }
@@ -119,6 +125,14 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var vocabulary = JsonVocabulary.For(worker.Tokenizer);
         var stops = (renderer?.StopTokenIds ?? []).Concat(worker.Tokenizer.EosTokenIds).Distinct().ToArray();
         return () => new JsonConstraint(vocabulary, stops, maxTokens, objectOnly: true);
+    }
+
+    /// <summary>A fresh schema constraint per sampled row (stops as for <see cref="JsonConstraintFor"/>).</summary>
+    static Func<ILogitsProcessor> SchemaConstraintFor(EngineWorker worker, IRenderer? renderer, int maxTokens, JsonSchemaNode schema)
+    {
+        var vocabulary = JsonVocabulary.For(worker.Tokenizer);
+        var stops = (renderer?.StopTokenIds ?? []).Concat(worker.Tokenizer.EosTokenIds).Distinct().ToArray();
+        return () => new JsonConstraint(vocabulary, stops, maxTokens, schema);
     }
 
     /// <summary>Sends the request into its base model's running decode batch; the client going

@@ -46,8 +46,12 @@ internal sealed record OpenAiRequest
     public double FrequencyPenalty { get; init; }
     /// <summary>response_format json_object: the output is constrained to one JSON object.</summary>
     public bool JsonObject { get; init; }
+    /// <summary>response_format json_schema: the output is constrained to instances of this schema.</summary>
+    public Engine.Sampling.Json.JsonSchemaNode? JsonSchema { get; init; }
     /// <summary>Chat: the tool objects to render into the prompt, as JSON text (empty when tool_choice is "none").</summary>
     public IReadOnlyList<string> Tools { get; init; } = [];
+    /// <summary>Chat: tool_choice "required" or a named function: the answer must be one call to one of these.</summary>
+    public IReadOnlyList<ForcedTool>? ForcedTools { get; init; }
 
     static ApiError Bad(string field, string reason) => ApiError.BadRequest(field, reason);
 
@@ -68,7 +72,8 @@ internal sealed record OpenAiRequest
             AsSent = body.GetProperty("messages").Clone(),
             Logprobs = r.Logprobs ?? false,
             TopLogprobs = r.TopLogprobs ?? 0,
-            Tools = tools,
+            Tools = tools.Rendered,
+            ForcedTools = tools.Forced,
         };
     }
 
@@ -113,13 +118,7 @@ internal sealed record OpenAiRequest
             if (value is < -100 or > 100) throw Bad("logit_bias", $"[{key}] = {value} must be between -100 and 100");
             bias[id] = (float)value;
         }
-        bool json = r.ResponseFormat?.Type switch
-        {
-            null or "text" => false,
-            "json_object" => true,
-            "json_schema" => throw Bad("response_format", "type 'json_schema' is not supported yet (schema-constrained decoding); use 'json_object' or 'text'"),
-            var other => throw Bad("response_format", $"type '{other}' must be 'text' or 'json_object'"),
-        };
+        var (json, schema) = OpenAiResponseFormat.Read(r.ResponseFormat);
         return new OpenAiRequest
         {
             Chat = chat, Model = r.Model, AsSent = default, MaxTokens = maxTokens, Temperature = r.Temperature ?? 1, TopP = r.TopP ?? 1,
@@ -127,7 +126,7 @@ internal sealed record OpenAiRequest
             // OpenAI seeds are 64-bit; ours are 32-bit: fold the high half in so every seed is accepted and distinct ones rarely collide.
             Seed = r.Seed is { } s ? unchecked((int)(s ^ (s >> 32))) : null,
             Stream = r.Stream ?? false, IncludeUsage = r.StreamOptions?.IncludeUsage ?? false, User = r.User,
-            LogitBias = bias, PresencePenalty = r.PresencePenalty ?? 0, FrequencyPenalty = r.FrequencyPenalty ?? 0, JsonObject = json,
+            LogitBias = bias, PresencePenalty = r.PresencePenalty ?? 0, FrequencyPenalty = r.FrequencyPenalty ?? 0, JsonObject = json, JsonSchema = schema,
         };
     }
 

@@ -21,6 +21,13 @@ public interface IMetadataStore : IAsyncDisposable
     Task<RunRecord?> GetRunAsync(string id, CancellationToken cancellationToken = default);
     /// <summary>A tenant's runs, newest first.</summary>
     Task<IReadOnlyList<RunRecord>> ListRunsAsync(string tenant, CancellationToken cancellationToken = default);
+
+    // SDK sessions (SqlMetadataStore.Sessions.cs).
+    Task InsertClientSessionAsync(ClientSessionRecord session, CancellationToken cancellationToken = default);
+    Task<ClientSessionRecord?> GetClientSessionAsync(string id, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ClientSessionRecord>> ListClientSessionsAsync(string tenant, CancellationToken cancellationToken = default);
+    Task AddClientSessionMemberAsync(string sessionId, ClientSessionMember member, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ClientSessionMember>> ListClientSessionMembersAsync(string sessionId, CancellationToken cancellationToken = default);
     /// <summary>Replaces the mutable fields (step, last request, last checkpoints, metadata).</summary>
     Task UpdateRunAsync(RunRecord run, CancellationToken cancellationToken = default);
 

@@ -248,5 +248,25 @@ internal static class MetadataSchema
                 PRIMARY KEY (loop_id, iteration))
             """,
         ]),
+        // 7: SDK sessions (Tinker's list_sessions / get_session) and what each started, in order.
+        new(7,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS client_sessions (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                user_metadata_json TEXT,
+                created_at {timestamp} NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS client_sessions_by_tenant ON client_sessions (tenant, created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS client_session_members (
+                session_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                member_id TEXT NOT NULL,
+                created_at {timestamp} NOT NULL,
+                PRIMARY KEY (session_id, kind, member_id))
+            """,
+        ]),
     ];
 }

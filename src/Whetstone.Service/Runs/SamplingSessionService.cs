@@ -25,6 +25,7 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
     {
         if ((request.BaseModel is null) == (request.ModelPath is null))
             throw ApiError.BadRequest("base_model", "give exactly one of base_model and model_path");
+        await ClientSessions.CheckAsync(context, caller, request.SessionId);
         string id = "samp_" + Guid.NewGuid().ToString("N")[..16];
         string baseModel;
         HeldOnWorker? adapter = null;
@@ -55,6 +56,7 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
         }
         var session = new Session(id, caller.Tenant, baseModel, request.ModelPath, adapter, adapter?.Hold(), fullModel);
         _sessions[session.Id] = session;
+        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.Sampler, session.Id);
         return new P.SamplingSessionInfo(session.Id, baseModel, request.ModelPath);
     }
 

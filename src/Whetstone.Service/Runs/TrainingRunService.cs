@@ -36,6 +36,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
     {
         if (string.IsNullOrEmpty(request.BaseModel)) throw ApiError.BadRequest("base_model", "is required");
         if (!context.Models.Contains(request.BaseModel)) context.Models.Directory(request.BaseModel);   // throws, naming the models served
+        await ClientSessions.CheckAsync(context, caller, request.SessionId);
         var lora = new LoraConfig
         {
             Rank = request.Rank, Alpha = request.Alpha ?? request.Rank, TrainAttention = request.TrainAttn,
@@ -57,6 +58,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         };
         var live = await StartAsync(record, request.FullFineTuning ? new RunSource.NewFull() : new RunSource.NewLora(lora));
         await context.Store.InsertRunAsync(record);
+        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.TrainingRun, record.Id);
         return Info(live.Record, live);
     }
 

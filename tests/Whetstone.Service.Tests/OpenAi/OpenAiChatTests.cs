@@ -151,7 +151,7 @@ public class OpenAiChatTests
         (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions,
             $$$"""{"model": "{{{TestServers.ModelName}}}", "response_format": {"type": "json_schema"}, "messages": [{"role": "user", "content": "hi"}]}""");
         Assert.Equal(400, status);
-        Assert.Equal("response_format", (string?)body["error"]!["param"]);
+        Assert.Equal("response_format.json_schema", (string?)body["error"]!["param"]);
         // Nothing was served, so nothing was logged.
         Assert.Empty(JsonNode.Parse(await client.Http.GetStringAsync(Routes.CompletionLog))!["data"]!.AsArray());
 

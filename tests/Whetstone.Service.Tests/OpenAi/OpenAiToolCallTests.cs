@@ -17,7 +17,7 @@ public class OpenAiToolCallTests
 {
     const string Target = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call><|im_end|>";
 
-    static readonly Lazy<string> Qwen3Model = new(() =>
+    internal static readonly Lazy<string> Qwen3Model = new(() =>
     {
         var directory = Path.Combine(Path.GetTempPath(), "whetstone-service-tests", "models-1k", "tool-qwen3");
         if (File.Exists(Path.Combine(directory, "config.json"))) return directory;

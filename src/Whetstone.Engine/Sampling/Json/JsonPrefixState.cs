@@ -6,8 +6,10 @@ namespace Whetstone.Engine.Sampling.Json;
 /// elsewhere only the grammar's ASCII. <see cref="ObjectOnly"/> makes the top-level value an
 /// object (response_format json_object). <see cref="BytesToClose"/> is the fewest bytes that
 /// complete the text from here, so a decoder can close it within its token budget.</summary>
-internal sealed record JsonPrefixState
+internal sealed record JsonPrefixState : IJsonGrammarState
 {
+    IJsonGrammarState? IJsonGrammarState.Feed(byte b) => Feed(b);
+
     public enum Mode
     {
         Start, Value, FirstValueOrEnd, KeyOrEnd, Key, InString, Escape, Unicode, Colon, AfterValue,
