@@ -2,7 +2,12 @@ namespace Whetstone.Protocol;
 
 /// <summary>One example: model input plus named per-token loss inputs ("target_tokens" int64;
 /// "weights", "logprobs", "advantages" float32; "logprob_gradients" float32 for custom losses).</summary>
-public sealed record Datum(ModelInput ModelInput, IReadOnlyDictionary<string, TensorData> LossFnInputs);
+public sealed record Datum(ModelInput ModelInput, IReadOnlyDictionary<string, TensorData> LossFnInputs)
+{
+    /// <summary>Routing replay (mixture-of-experts models): the sampler's experts for every
+    /// model_input token; the learner runs them instead of choosing its own.</summary>
+    public RoutedExperts? RoutedExperts { get; init; }
+}
 
 public sealed record CreateTrainingRunRequest(string BaseModel)
 {
