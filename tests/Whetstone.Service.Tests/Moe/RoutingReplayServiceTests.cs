@@ -10,8 +10,8 @@ namespace Whetstone.Service.Tests.Moe;
 /// sampler's experts, so its logprobs are the sampler's.</summary>
 public class RoutingReplayServiceTests
 {
-    const string ModelName = "kimi-tiny-moe";
-    static readonly Lazy<string> ModelDirectory = new(() =>
+    internal const string ModelName = "kimi-tiny-moe";
+    internal static readonly Lazy<string> ModelDirectory = new(() =>
     {
         var directory = Path.Combine(Path.GetTempPath(), "whetstone-service-tests", "models", ModelName);
         if (!File.Exists(Path.Combine(directory, "config.json")))
