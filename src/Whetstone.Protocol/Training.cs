@@ -16,6 +16,9 @@ public sealed record CreateTrainingRunRequest(string BaseModel)
     public bool TrainAttn { get; init; } = true;
     public bool TrainMlp { get; init; } = true;
     public bool TrainUnembed { get; init; } = true;
+    /// <summary>Mixture-of-experts models: the routed experts of a layer share one LoRA A per
+    /// projection, each keeping its own B (about half the expert adapter's parameters at equal rank).</summary>
+    public bool SharedExpertA { get; init; }
     public long Seed { get; init; }
     /// <summary>Train every parameter instead of a LoRA adapter (small models).</summary>
     public bool FullFineTuning { get; init; }
