@@ -38,14 +38,17 @@ public sealed class SamplingClient
     /// tokens, per-token logprobs and stop reason ("stop" or "length") for each.</summary>
     /// <param name="promptLogprobs">Also return the logprob of every prompt token (null for the first).</param>
     /// <param name="topkPromptLogprobs">Also return the k most likely tokens at each prompt position.</param>
+    /// <param name="includeRouting">Also return each sample's routed experts (mixture-of-experts
+    /// models; a dense model refuses it), for a datum's routed_experts (routing replay).</param>
     public async Task<ApiFuture<SampleOutput>> SampleAsync(ModelInput prompt, int numSamples, SamplingParams samplingParams,
-        bool promptLogprobs = false, int topkPromptLogprobs = 0, CancellationToken cancellationToken = default)
+        bool promptLogprobs = false, int topkPromptLogprobs = 0, CancellationToken cancellationToken = default, bool includeRouting = false)
     {
         var request = new SampleRequest(prompt, samplingParams)
         {
             NumSamples = numSamples,
             PromptLogprobs = promptLogprobs,
             TopkPromptLogprobs = topkPromptLogprobs,
+            IncludeRouting = includeRouting,
         };
         var accepted = await _transport.PostAsync<SampleRequest, UntypedFuture>(Routes.Sample(SessionId), request, cancellationToken).ConfigureAwait(false);
         return new ApiFuture<SampleOutput>(_transport, accepted.RequestId, ApiFuture<SampleOutput>.DecodeJson);

@@ -30,9 +30,16 @@ public sealed record SampleRequest(ModelInput Prompt, SamplingParams SamplingPar
     public int NumSamples { get; init; } = 1;
     public bool PromptLogprobs { get; init; }
     public int TopkPromptLogprobs { get; init; }
+    /// <summary>Also return each sample's routed experts (mixture-of-experts models), to hand
+    /// back in forward_backward for routing replay.</summary>
+    public bool IncludeRouting { get; init; }
 }
 
-public sealed record SampledSequence(IReadOnlyList<int> Tokens, IReadOnlyList<double> Logprobs, string StopReason);
+public sealed record SampledSequence(IReadOnlyList<int> Tokens, IReadOnlyList<double> Logprobs, string StopReason)
+{
+    /// <summary>With include_routing: the experts of the prompt and of every token but the last.</summary>
+    public RoutedExperts? RoutedExperts { get; init; }
+}
 
 public sealed record TopkLogprob(int Token, double Logprob);
 

@@ -2,7 +2,12 @@ namespace Whetstone.Protocol;
 
 /// <summary>One example: model input plus named per-token loss inputs ("target_tokens" int64;
 /// "weights", "logprobs", "advantages" float32; "logprob_gradients" float32 for custom losses).</summary>
-public sealed record Datum(ModelInput ModelInput, IReadOnlyDictionary<string, TensorData> LossFnInputs);
+public sealed record Datum(ModelInput ModelInput, IReadOnlyDictionary<string, TensorData> LossFnInputs)
+{
+    /// <summary>Routing replay (mixture-of-experts models): the sampler's experts for every
+    /// model_input token; the learner runs them instead of choosing its own.</summary>
+    public RoutedExperts? RoutedExperts { get; init; }
+}
 
 public sealed record CreateTrainingRunRequest(string BaseModel)
 {
@@ -11,6 +16,9 @@ public sealed record CreateTrainingRunRequest(string BaseModel)
     public bool TrainAttn { get; init; } = true;
     public bool TrainMlp { get; init; } = true;
     public bool TrainUnembed { get; init; } = true;
+    /// <summary>Mixture-of-experts models: the routed experts of a layer share one LoRA A per
+    /// projection, each keeping its own B (about half the expert adapter's parameters at equal rank).</summary>
+    public bool SharedExpertA { get; init; }
     public long Seed { get; init; }
     /// <summary>Train every parameter instead of a LoRA adapter (small models).</summary>
     public bool FullFineTuning { get; init; }

@@ -44,7 +44,10 @@ internal static class PretrainCommand
                 {
                     var texts = CorpusGenerator.Generate(result.GetValue(seed), heldOut: false).Take(20000).SelectMany(e => e.Messages.Select(m => m.Content));
                     var learned = ByteLevelBpeTrainer.LearnMerges(texts, result.GetValue(merges), ByteLevelTokenizerStyle.ChatMl);
-                    var spec = RandomModelSpec.Preset(result.GetValue(preset)!) with { Merges = learned, Seed = result.GetValue(seed), Family = Engine.Models.ModelFamily.Qwen3 };
+                    var shape = RandomModelSpec.Preset(result.GetValue(preset)!);
+                    // Dense presets pretrain as Qwen3; MoE/MLA presets keep their family (moe-nano: DeepSeek-V3 / kimi_k2).
+                    var family = shape.Moe is null && shape.Mla is null ? Engine.Models.ModelFamily.Qwen3 : shape.Family;
+                    var spec = shape with { Merges = learned, Seed = result.GetValue(seed), Family = family };
                     RandomModelWriter.Write(init, spec);
                     Console.WriteLine($"initialised {result.GetValue(preset)} with a {learned.Count}-merge tokenizer in {init}");
                 }

@@ -34,6 +34,10 @@ internal static class TrainRlCommand
         // reward spread, and a run whose batches have none finishes without ever training.
         loss.AcceptOnlyFromAmong("importance_sampling", "ppo", "cispo", "dro");
         var lossConfig = new Option<string[]>("--loss-config") { Description = "key=value, e.g. clip_low_threshold=0.8 (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var tisCap = new Option<double?>("--tis-cap") { Description = "Truncated importance sampling: cap importance_sampling's ratios at C (loss_fn_config.tis_cap)" };
+        var routingReplay = new Option<string>("--routing-replay") { Description = "MoE models: train on the experts the sampler chose (on) or let the learner route (off)", DefaultValueFactory = _ => "off" };
+        routingReplay.AcceptOnlyFromAmong("on", "off");
+        var attentionOnly = new Option<bool>("--attention-only") { Description = "LoRA on attention (and unembedding) only, not on MLPs or experts" };
         var kl = new Option<double>("--kl-penalty") { Description = "β of a KL penalty to the base model folded into the advantages" };
         var asyncMode = new Option<bool>("--async") { Description = "Sample the next batch while the current one trains" };
         var offPolicy = new Option<int>("--max-steps-off-policy") { Description = "Async: how stale a batch's sampler may be", DefaultValueFactory = _ => 1 };
@@ -49,7 +53,7 @@ internal static class TrainRlCommand
         {
             model, output, env, minDigits, maxDigits, guessUpper, guessTurns, formatPenalty, rank, full, lr, groupSize, groups, steps, maxTokens,
             temperature, loss, lossConfig, kl, asyncMode, offPolicy, checkpointEvery, evalEvery, evalCount, dtype, device, seed,
-            initFrom, serviceData,
+            initFrom, serviceData, tisCap, routingReplay, attentionOnly,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -70,6 +74,7 @@ internal static class TrainRlCommand
                     KlPenalty = result.GetValue(kl), Async = result.GetValue(asyncMode), MaxStepsOffPolicy = result.GetValue(offPolicy),
                     CheckpointEvery = result.GetValue(checkpointEvery), EvalEvery = result.GetValue(evalEvery), EvalCount = result.GetValue(evalCount),
                     Seed = result.GetValue(seed), InitFrom = result.GetValue(initFrom),
+                    TisCap = result.GetValue(tisCap), RoutingReplay = result.GetValue(routingReplay) == "on", TrainMlp = !result.GetValue(attentionOnly),
                 };
                 await using var core = await ServiceCore.CreateAsync(new ServerOptions
                 {

@@ -33,6 +33,15 @@ public sealed record RlOptions
     /// <summary>importance_sampling, ppo, cispo or dro.</summary>
     public string LossFn { get; init; } = "importance_sampling";
     public IReadOnlyDictionary<string, double>? LossFnConfig { get; init; }
+    /// <summary>Truncated importance sampling: importance_sampling's ratios capped at this
+    /// (loss_fn_config.tis_cap); null: uncapped.</summary>
+    public double? TisCap { get; init; }
+    /// <summary>Routing replay (MoE models): rollouts return each sample's experts and training
+    /// runs those experts, so the learner's logprobs are the sampler's.</summary>
+    public bool RoutingReplay { get; init; }
+    /// <summary>LoRA on the MLP too (on an MoE model: every expert, the shared experts and the
+    /// dense layers' MLPs); false: attention (and unembedding) only.</summary>
+    public bool TrainMlp { get; init; } = true;
     /// <summary>β of the KL penalty to the base model folded into the advantages; 0: none.</summary>
     public double KlPenalty { get; init; }
 
@@ -47,6 +56,10 @@ public sealed record RlOptions
     public int EvalEvery { get; init; } = 10;
     public int EvalCount { get; init; } = 100;
     public long Seed { get; init; }
+
+    /// <summary>loss_fn_config as sent: <see cref="LossFnConfig"/> plus tis_cap when set.</summary>
+    public IReadOnlyDictionary<string, double>? TrainingLossConfig() => TisCap is not double cap ? LossFnConfig
+        : new Dictionary<string, double>(LossFnConfig ?? new Dictionary<string, double>()) { ["tis_cap"] = cap };
 }
 
 /// <summary>What an RL run ended with. Evals are null when the run did not evaluate.</summary>

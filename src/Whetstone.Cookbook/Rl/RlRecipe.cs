@@ -34,6 +34,8 @@ public static class RlRecipe
         CancellationToken cancellationToken = default)
     {
         if (options.Async && options.MaxStepsOffPolicy < 0) throw new ArgumentException($"max steps off-policy {options.MaxStepsOffPolicy} is negative");
+        if (options.TisCap is double cap && (options.LossFn != "importance_sampling" || !(cap > 0) || !double.IsFinite(cap)))
+            throw new ArgumentException($"tis cap {cap}: truncated importance sampling caps importance_sampling's ratios (the loss is {options.LossFn}) at a positive finite number");
         if (options.GroupSize < 2) throw new ArgumentException($"group size {options.GroupSize}: advantages are centred within a group, so it needs at least 2");
         Directory.CreateDirectory(options.OutputDirectory);
         var dataset = new ProblemDataset(source, options.GroupsPerBatch, options.GroupSize, options.Seed);
@@ -46,7 +48,7 @@ public static class RlRecipe
                 ? await InitFromAsync(client, options, cancellationToken)
                 : await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(options.BaseModel)
                 {
-                    Rank = options.Rank, FullFineTuning = options.FullFineTuning, Seed = options.Seed,
+                    Rank = options.Rank, FullFineTuning = options.FullFineTuning, Seed = options.Seed, TrainMlp = options.TrainMlp,
                 }, cancellationToken);
         if (progress is not null) log($"resumed from {progress.StatePath} at step {progress.Step}");
         else if (options.InitFrom is not null) log($"initialised from {options.InitFrom}");
@@ -115,7 +117,7 @@ public static class RlRecipe
                     var (sampler, version) = await samplers.AcquireAsync(step - 1 - bound, stopSampling.Token);
                     var started = Stopwatch.StartNew();
                     IReadOnlyList<TrajectoryGroup> groups;
-                    try { groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), stopSampling.Token); }
+                    try { groups = await Rollouts.RunAsync(sampler, version, dataset.GetBatch(step - 1), sampling, unchecked((int)options.Seed * 31 + step), stopSampling.Token, options.RoutingReplay); }
                     finally { await samplers.Release(sampler); }
                     await batches.Writer.WriteAsync(new RlBatch(step, groups, version, started.Elapsed.TotalSeconds), stopSampling.Token);
                 }

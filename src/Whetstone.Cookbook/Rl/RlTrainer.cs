@@ -49,11 +49,13 @@ public sealed class RlTrainer(TrainingClient run, RlOptions options, SamplingCli
 
         var data = sequences.Select((s, i) => s.ToDatum(advantages[i])).ToArray();
         metrics["trained_tokens"] = sequences.Sum(s => s.ActionCount);
+        // Share of the data that trains on the sampler's experts (routing replay; 0 when off).
+        if (options.RoutingReplay) metrics["routing_replayed"] = data.Length == 0 ? 0 : data.Count(d => d.RoutedExperts is not null) / (double)data.Length;
         ApiFuture<ForwardBackwardOutput>? forwardBackward = null;
         ApiFuture<OptimStepOutput>? optim = null;
         if (data.Length > 0)
         {
-            forwardBackward = await run.ForwardBackwardAsync(data, options.LossFn, options.LossFnConfig, cancellationToken);
+            forwardBackward = await run.ForwardBackwardAsync(data, options.LossFn, options.TrainingLossConfig(), cancellationToken);
             optim = await run.OptimStepAsync(new AdamParams { LearningRate = options.LearningRate }, cancellationToken);
         }
         var save = await run.SaveWeightsForSamplerAsync($"rl-step-{batch.Step}", cancellationToken);

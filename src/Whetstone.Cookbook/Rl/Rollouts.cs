@@ -11,8 +11,10 @@ public static class Rollouts
 {
     /// <param name="seed">With the same seed, sampler weights and envs the episodes are the same
     /// (each request's seed is derived from it, the turn and the request's place).</param>
+    /// <param name="includeRouting">Keep each sample's routed experts on its transition (MoE
+    /// models, for routing replay in training).</param>
     public static async Task<IReadOnlyList<TrajectoryGroup>> RunAsync(SamplingClient sampler, int samplerVersion, IReadOnlyList<IEnvGroupBuilder> groups,
-        SamplingParams parameters, int seed, CancellationToken cancellationToken = default)
+        SamplingParams parameters, int seed, CancellationToken cancellationToken = default, bool includeRouting = false)
     {
         var envs = groups.Select(g => g.MakeEnvs()).ToArray();
         var episodes = envs.SelectMany((groupEnvs, g) => groupEnvs.Select(env => new Episode(g, env, env.InitialObservation()))).ToList();
@@ -26,7 +28,7 @@ public static class Rollouts
             {
                 var observation = buckets[b][0].Observation;
                 var requestParams = parameters with { StopTokenIds = observation.StopTokenIds, Seed = unchecked(seed * 92_821 + turn * 1_009 + b) };
-                futures.Add(await sampler.SampleAsync(ModelInput.FromTokens(observation.Tokens), buckets[b].Count, requestParams, cancellationToken: cancellationToken));
+                futures.Add(await sampler.SampleAsync(ModelInput.FromTokens(observation.Tokens), buckets[b].Count, requestParams, cancellationToken: cancellationToken, includeRouting: includeRouting));
             }
             for (int b = 0; b < buckets.Count; b++)
             {
@@ -49,7 +51,7 @@ public static class Rollouts
         public void Act(SampledSequence sample)
         {
             var result = env.Step(sample.Tokens);
-            Transitions.Add(new Transition(Observation, sample.Tokens, sample.Logprobs, result));
+            Transitions.Add(new Transition(Observation, sample.Tokens, sample.Logprobs, result) { Routing = sample.RoutedExperts });
             if (result.Done || result.Next is null) Done = true;
             else Observation = result.Next;
         }

@@ -2,7 +2,12 @@ namespace Whetstone.Cookbook.Rl;
 
 /// <summary>One turn of an episode: what the policy saw, the tokens it sampled with the sampler's
 /// logprob of each, and the env's answer.</summary>
-public sealed record Transition(Observation Observation, IReadOnlyList<int> Action, IReadOnlyList<double> ActionLogprobs, StepResult Result);
+public sealed record Transition(Observation Observation, IReadOnlyList<int> Action, IReadOnlyList<double> ActionLogprobs, StepResult Result)
+{
+    /// <summary>The sampler's experts for the observation and every action token but the last
+    /// (when rollouts asked for routing on an MoE model).</summary>
+    public Protocol.RoutedExperts? Routing { get; init; }
+}
 
 /// <summary>One episode. Its reward is the sum of its turns' rewards; its metrics are the last
 /// turn's (the env's final verdict).</summary>

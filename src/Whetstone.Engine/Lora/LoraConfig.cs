@@ -24,6 +24,10 @@ public sealed record LoraConfig
     /// it matters here so that adapters trained that way import with their own scale.</summary>
     public bool UseRsLora { get; init; }
 
+    /// <summary>Routed experts share one A per layer and projection, with a B per expert
+    /// (<see cref="Lora.SharedExpertA"/>); off: every expert has its own A and B.</summary>
+    public bool SharedExpertA { get; init; }
+
     /// <summary>Train a scalar <see cref="ValueHead"/> with the adapter (a reward model).</summary>
     public bool ValueHead { get; init; }
 

@@ -79,6 +79,21 @@ public sealed record RandomModelSpec
             Moe = KimiTinyExperts with { NGroup = 1, TopkGroup = 1, NormTopkProb = false, RoutedScalingFactor = 1.0 },
             RopeScaling = RopeScaling.None,
         },
+        // The zoo's MoE (models/whet-moe-nano): K2's layout at the size this machine can pretrain
+        // in minutes — MLA with a query bottleneck, a dense first layer, then 8 fine-grained
+        // experts (4 groups of 2, best 2 groups, 2 per token) plus a shared expert.
+        "moe-nano" => new RandomModelSpec
+        {
+            Family = ModelFamily.DeepseekV3, ModelTypeName = "kimi_k2",
+            HiddenSize = 128, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 4, IntermediateSize = 384, TieWordEmbeddings = true,
+            MaxPositionEmbeddings = 1024,
+            Mla = new MlaShape { QLoraRank = 64, KvLoraRank = 32, QkNopeHeadDim = 24, QkRopeHeadDim = 8, VHeadDim = 32 },
+            Moe = new MoeShape
+            {
+                Scoring = RouterScoring.Sigmoid, RoutedExperts = 8, ExpertsPerToken = 2, MoeIntermediateSize = 96, SharedExperts = 1,
+                FirstKDenseReplace = 1, NGroup = 4, TopkGroup = 2, NormTopkProb = true, RoutedScalingFactor = 1.0,
+            },
+        },
         "qwen3moe-tiny" => new RandomModelSpec
         {
             Family = ModelFamily.Qwen3Moe, HiddenSize = 64, NumHiddenLayers = 3, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 16, IntermediateSize = 128,
@@ -86,6 +101,6 @@ public sealed record RandomModelSpec
             // Qwen's YaRN: no mscale keys, so cos/sin carry 0.1·ln(factor) + 1.
             RopeScaling = new RopeScaling { Type = "yarn", Factor = 4, OriginalMaxPositionEmbeddings = 512 },
         },
-        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, nano, micro, 5m, 30m, 120m, kimi-tiny, deepseek-tiny, deepseek-tiny-qproj, qwen3moe-tiny)"),
+        _ => throw new ArgumentException($"unknown preset '{name}' (tiny, nano, micro, 5m, 30m, 120m, kimi-tiny, deepseek-tiny, deepseek-tiny-qproj, qwen3moe-tiny, moe-nano)"),
     };
 }

@@ -9,17 +9,25 @@ internal static class ExpertRouter
 {
     /// <summary>logits [N, E]; bias [E] or null → experts [N, k] int64 and weights [N, k].
     /// With <paramref name="replay"/> ([N, k] experts chosen earlier, e.g. by the sampler) the
-    /// choice is taken as given and only the weights are computed from the current scores.</summary>
+    /// choice is taken as given and only the weights are computed from the current scores; a
+    /// replayed −1 leaves that slot to the router (tokens no sampler routed: padding, or rows of a
+    /// batch that came without routing).</summary>
     public static (Tensor Experts, Tensor Weights) Route(Tensor logits, MoeShape shape, Tensor? bias, Tensor? replay = null)
     {
         var scores = shape.Scoring == RouterScoring.Softmax ? logits.softmax(-1) : logits.sigmoid();   // [N, E]
-        var experts = replay ?? Choose(scores, shape, bias);
+        var experts = replay is null ? Choose(scores, shape, bias) : Replayed(replay, scores, shape, bias);
         var weights = scores.gather(1, experts);                                                       // [N, k]
         // DeepSeek normalises only when k > 1 (and adds 1e-20 against a zero sum); Qwen always when asked.
         if (shape.NormTopkProb && (shape.Scoring == RouterScoring.Softmax || shape.ExpertsPerToken > 1))
             weights = weights / (weights.sum(-1, keepdim: true) + (shape.Scoring == RouterScoring.Sigmoid ? 1e-20 : 0.0));
         if (shape.RoutedScalingFactor != 1.0) weights = weights * shape.RoutedScalingFactor;
         return (experts, weights);
+    }
+
+    static Tensor Replayed(Tensor replay, Tensor scores, MoeShape shape, Tensor? bias)
+    {
+        var free = replay.lt(0);
+        return free.any().item<bool>() ? where(free, Choose(scores, shape, bias), replay) : replay;
     }
 
     /// <summary>The top-k experts by score (+ the correction bias, which steers the choice but

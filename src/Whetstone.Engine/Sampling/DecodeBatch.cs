@@ -21,6 +21,8 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
     // The rows' adapters, kept while the rows stay the same (it caches stacked factors).
     AdapterBatch? _adapters;
     bool _adaptersCurrent;
+    // The sparse layers whose experts a row asking for routing records (empty for a dense model).
+    readonly int[] _routedLayers = RoutedExperts.SparseLayers(network.Config);
 
     /// <summary>Rows currently decoding.</summary>
     public int Count => _rows.Count;
@@ -37,14 +39,17 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         if (requests.Count == 0) return [];
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var (prompts, hidden, logits) = PromptPrefill.Run(network, requests);
+        using var recorder = requests.Any(r => r.IncludeRouting) ? ExpertRouting.Recorder() : null;
+        var (prompts, hidden, logits) = PromptPrefill.Run(network, requests, recorder);
         using var promptCache = prompts;
         var samples = PromptPrefill.Sequences(network, tokenizer, requests);
         var promptLogprobs = requests.Select((r, p) => PromptLogprobsOf(r, hidden, p)).ToArray();
+        var promptExperts = recorder is null ? null : RoutingTrace.Host(recorder, _routedLayers);   // [P, T, layers, k]
         var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])
         {
             PromptLogprobs = promptLogprobs[x.Request].Logprobs,
             TopkPromptLogprobs = promptLogprobs[x.Request].Topk,
+            Routing = requests[x.Request].IncludeRouting ? PromptTrace(promptExperts!, x.Request, requests[x.Request].Prompt.Count, hidden.shape[1]) : null,
         }).ToList();
         var source = samples.Select(x => (long)x.Request).ToList();
         Advance(logits.index_select(0, tensor(source.ToArray(), device: logits.device)), rows);
@@ -67,6 +72,15 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
             RowsChanged();
         }
         return rows;
+    }
+
+    // A sample's trace starts with its prompt's experts: row p's first promptLength tokens.
+    RoutingTrace PromptTrace(long[] experts, int p, int promptLength, long paddedLength)
+    {
+        int width = _routedLayers.Length * network.Config.Moe!.ExpertsPerToken;
+        var trace = new RoutingTrace(_routedLayers, network.Config.Moe.ExpertsPerToken);
+        trace.Append(experts.AsSpan((int)(p * paddedLength * width), promptLength * width));
+        return trace;
     }
 
     // What the training API's sample asks for besides tokens: log p(prompt[t] | prompt[..t]) and the
@@ -102,8 +116,15 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         }
         var rope = rows.Any(r => r.State.RopeDelta != 0)
             ? tensor(rows.Select(r => r.State.NextPosition - 1 + r.State.RopeDelta).ToArray(), device: network.Device).unsqueeze(1) : null;
+        using var recorder = rows.Any(r => r.Routing is not null) ? ExpertRouting.Recorder() : null;
         var logits = network.Logits(network.Forward(stepTokens, stepPositions, _cache!, _adapters,
-            images: null, ropePositions: rope, maxPosition: positions.Max()), _adapters).squeeze(1);   // [A, V]
+            images: null, ropePositions: rope, maxPosition: positions.Max(), routing: recorder), _adapters).squeeze(1);   // [A, V]
+        if (recorder is not null)
+        {
+            var experts = RoutingTrace.Host(recorder, _routedLayers);                            // [A, 1, layers, k]
+            int width = experts.Length / rows.Length;
+            for (int i = 0; i < rows.Length; i++) rows[i].Routing?.Append(experts.AsSpan(i * width, width));
+        }
         Advance(logits, rows);
         DropFinished();
         return rows;

@@ -34,7 +34,13 @@ public sealed class DecodeRow
     public IReadOnlyList<IReadOnlyList<TokenLogprob>?>? TopkPromptLogprobs { get; internal init; }
 
     /// <summary>The finished sample as the training API returns it.</summary>
-    public SampledSequence ToSequence() => new(Tokens.ToArray(), Logprobs.ToArray(), StopReason ?? Sampling.StopReason.Length);
+    public SampledSequence ToSequence() => new(Tokens.ToArray(), Logprobs.ToArray(), StopReason ?? Sampling.StopReason.Length)
+    {
+        Routing = Routing?.Result(),
+    };
+
+    /// <summary>The experts of every token run so far, when the request asked for them.</summary>
+    internal RoutingTrace? Routing { get; init; }
 
     /// <summary>One request's result from its rows (in sample order).</summary>
     public static SampleResult Result(IReadOnlyList<DecodeRow> rows) => new(rows.Select(r => r.ToSequence()).ToArray())

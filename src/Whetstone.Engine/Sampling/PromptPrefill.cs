@@ -14,7 +14,7 @@ internal static class PromptPrefill
     /// <summary>The prompts' KV cache (the caller disposes it; rows in request order, room for
     /// each request's prompt plus max_tokens), the final hidden states [P, T, h] (for prompt
     /// logprobs) and the logits at each prompt's last token [P, V], in the caller's dispose scope.</summary>
-    public static (KvCache Cache, Tensor Hidden, Tensor LastLogits) Run(CausalLanguageModel network, IReadOnlyList<SampleRequest> requests)
+    public static (KvCache Cache, Tensor Hidden, Tensor LastLogits) Run(CausalLanguageModel network, IReadOnlyList<SampleRequest> requests, ExpertRouting? routing = null)
     {
         int promptCount = requests.Count;
         int longest = requests.Max(r => r.Prompt.Count);
@@ -29,7 +29,7 @@ internal static class PromptPrefill
         bool images = requests.Any(r => r.Images.Count > 0);
         var imagesPerRow = images ? requests.Select(r => r.Images).ToArray() : null;
         var rope = images ? Models.Vision.VisionLanguageInputs.RopePositions(imagesPerRow!, longest, 0, network.Config.Vision!, network.Device) : null;   // [3, P, T]
-        var hidden = network.Forward(tokens, positions, cache, adapters, imagesPerRow, rope, maxPosition: longest - 1);   // [P, T, h]
+        var hidden = network.Forward(tokens, positions, cache, adapters, imagesPerRow, rope, maxPosition: longest - 1, routing: routing);   // [P, T, h]
         var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray(), device: network.Device);
         var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]
         return (cache, hidden, network.Logits(lastHidden, adapters));                        // [P, V]

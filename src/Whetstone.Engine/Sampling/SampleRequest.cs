@@ -17,13 +17,21 @@ public sealed record SampleRequest(IReadOnlyList<int> Prompt, int NumSamples, Sa
     /// <summary>Images over image pad tokens of the prompt (vision-language models): the prefill
     /// runs them through the tower; decoding continues with the prompt's M-RoPE offset.</summary>
     public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
+    /// <summary>Also return each sample's experts per sparse layer for every token the model ran
+    /// (the prompt and every sampled token but the last), for routing replay. MoE models only.</summary>
+    public bool IncludeRouting { get; init; }
 }
 
 public enum StopReason { Stop, Length }
 
 public readonly record struct TokenLogprob(int Token, float Logprob);
 
-public sealed record SampledSequence(IReadOnlyList<int> Tokens, IReadOnlyList<float> Logprobs, StopReason StopReason);
+public sealed record SampledSequence(IReadOnlyList<int> Tokens, IReadOnlyList<float> Logprobs, StopReason StopReason)
+{
+    /// <summary>With <see cref="SampleRequest.IncludeRouting"/>: the experts that computed this
+    /// sample, prompt + tokens[..^1] (the input a learner datum of this sample has).</summary>
+    public Models.RoutedExperts? Routing { get; init; }
+}
 
 public sealed record SampleResult(IReadOnlyList<SampledSequence> Sequences)
 {

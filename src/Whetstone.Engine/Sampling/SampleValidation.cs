@@ -18,6 +18,8 @@ public static class SampleValidation
         CheckTokens(config, "prompt", r.Prompt);
         if (Models.Vision.PlacedImageCheck.Problem(config, r.Prompt, r.Images) is { } problem)
             throw new SamplingArgumentException("prompt" + problem.Field, problem.Message);
+        if (r.IncludeRouting && config.Moe is null)
+            throw new SamplingArgumentException("include_routing", "is true but the model has no mixture-of-experts layers to route");
         r.Params.Validate(config.VocabSize);
         int limit = config.MaxPositionEmbeddings;
         if (r.Prompt.Count + r.Params.MaxTokens > limit)

@@ -17,6 +17,9 @@ public sealed record Datum
     public IReadOnlyList<float>? Advantages { get; init; }
     /// <summary>Images placed over image pad tokens of <see cref="InputTokens"/> (vision-language models).</summary>
     public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
+    /// <summary>The sampler's experts for every input token (routing replay, MoE models): the
+    /// learner runs these experts instead of choosing, with gate weights from its own router.</summary>
+    public Models.RoutedExperts? Routing { get; init; }
 
     public int Length => InputTokens.Count;
 

@@ -24,6 +24,8 @@ internal static class DatumValidator
             CheckTokens($"{at}.model_input", d.InputTokens, config.VocabSize);
             if (Models.Vision.PlacedImageCheck.Problem(config, d.InputTokens, d.Images) is { } problem)
                 throw new TrainingArgumentException($"{at}.model_input{problem.Field}", problem.Message);
+            if (d.Routing?.Problem(config, d.Length) is { } routingProblem)
+                throw new TrainingArgumentException($"{at}.routed_experts", routingProblem);
             CheckLength($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens.Count, d.Length);
             CheckTokens($"{at}.loss_fn_inputs.target_tokens", d.TargetTokens, config.VocabSize);
             if (work.Loss is LossSpec spec)

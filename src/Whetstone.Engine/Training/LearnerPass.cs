@@ -52,9 +52,10 @@ public static class LearnerPass
                 }
             var adapters = AdapterBatch.For(chunk.Select(r => work[r.Work].Adapter).ToArray());
             var tokens = tensor(inputs, [chunk.Count, length], device: network.Device);
+            using var routing = ChunkRouting.For(chunk.Select(r => r.Datum).ToArray(), length, network.Config, network.Device);
             var hidden = chunk.Any(r => r.Datum.Images.Count > 0)
                 ? network.ForwardWithImages(tokens, chunk.Select(r => r.Datum.Images).ToArray(), adapters)
-                : network.Forward(tokens, adapters: adapters);
+                : network.Forward(tokens, adapters: adapters, routing: routing);
             var logits = network.Logits(hidden, adapters);                                           // [n, L, V]
             var targetTensor = tensor(targets, [chunk.Count, length], device: network.Device).unsqueeze(-1);
             // log p(target) = logit(target) − logsumexp(logits): avoids a second [n, L, V] tensor.

@@ -9,7 +9,7 @@ internal static class LoraConfigJson
     {
         ["rank"] = c.Rank, ["alpha"] = c.Alpha, ["train_attn"] = c.TrainAttention,
         ["train_mlp"] = c.TrainMlp, ["train_unembed"] = c.TrainUnembed, ["seed"] = c.Seed,
-        ["use_rslora"] = c.UseRsLora, ["value_head"] = c.ValueHead,
+        ["use_rslora"] = c.UseRsLora, ["value_head"] = c.ValueHead, ["shared_expert_a"] = c.SharedExpertA,
     };
 
     public static LoraConfig FromJson(JsonObject json) => new()
@@ -24,5 +24,7 @@ internal static class LoraConfigJson
         UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
         // Absent in checkpoints written before reward models.
         ValueHead = json["value_head"]?.GetValue<bool>() ?? false,
+        // Absent in checkpoints written before shared-A expert adapters.
+        SharedExpertA = json["shared_expert_a"]?.GetValue<bool>() ?? false,
     };
 }

@@ -43,8 +43,8 @@ public static class TrainingCheckpoint
         var config = LoraConfigJson.FromJson(state["lora"]!.AsObject());
         using var file = new SafetensorsFile(Path.Combine(directory, "state.safetensors"));
         var adapter = LoraAdapter.FromTensors(network.LoraTargets(), config, target =>
-            file.Contains($"{target.Name}.lora_A.weight")
-                ? (file.Read($"{target.Name}.lora_A.weight"), file.Read($"{target.Name}.lora_B.weight"))
+            file.Contains($"{target.Name}.lora_B.weight")
+                ? (file.Read(SharedExpertA.ParameterNameOfA(config, target.Name)), file.Read($"{target.Name}.lora_B.weight"))
                 : null,
             config.ValueHead ? ValueHead.FromTensors(file.Read(ValueHead.WeightName), file.Read(ValueHead.BiasName), network.Config.HiddenSize, network.Device) : null,
             network.Device);

@@ -31,6 +31,7 @@ internal static class ProtocolMapping
             Weights = Floats(inputs, "weights", at),
             Logprobs = Floats(inputs, "logprobs", at),
             Advantages = Floats(inputs, "advantages", at),
+            Routing = Routing(datum.RoutedExperts, $"{at}.routed_experts"),
         };
     }
 
@@ -74,6 +75,15 @@ internal static class ProtocolMapping
     public static P.ForwardBackwardOutput Output(ValueResult result) => new(
         result.Values.Select(v => new P.LossFnOutput(P.TensorData.Float32(Array.Empty<float>())) { Value = v }).ToArray(),
         result.Metrics);
+
+    // Shape and range are the engine's to check against the model (DatumValidator); here only what JSON can get wrong.
+    static Engine.Models.RoutedExperts? Routing(P.RoutedExperts? routing, string field)
+    {
+        if (routing is null) return null;
+        if (routing.Layers is null || routing.Experts is null) throw ApiError.BadRequest(field, "needs layers and experts");
+        if (routing.ExpertsPerToken <= 0) throw ApiError.BadRequest($"{field}.experts_per_token", $"= {routing.ExpertsPerToken} must be positive");
+        return new Engine.Models.RoutedExperts(routing.Layers.ToArray(), routing.ExpertsPerToken, routing.Experts.ToArray());
+    }
 
     static int[]? Ints(IReadOnlyDictionary<string, P.TensorData> inputs, string name, string at)
     {
@@ -125,7 +135,10 @@ internal static class ProtocolMapping
 
     public static P.SampleOutput Output(Engine.Sampling.SampleResult result) => new(
         result.Sequences.Select(s => new P.SampledSequence(s.Tokens, s.Logprobs.Select(l => (double)l).ToArray(),
-            s.StopReason == Engine.Sampling.StopReason.Stop ? "stop" : "length")).ToArray())
+            s.StopReason == Engine.Sampling.StopReason.Stop ? "stop" : "length")
+        {
+            RoutedExperts = s.Routing is { } r ? new P.RoutedExperts(r.Layers, r.ExpertsPerToken, r.Experts) : null,
+        }).ToArray())
     {
         PromptLogprobs = result.PromptLogprobs?.Select(l => (double?)l).ToArray(),
         TopkPromptLogprobs = result.TopkPromptLogprobs?.Select(t => (IReadOnlyList<P.TopkLogprob>?)t?.Select(x => new P.TopkLogprob(x.Token, x.Logprob)).ToArray()).ToArray(),

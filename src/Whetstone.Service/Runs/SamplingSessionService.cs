@@ -72,6 +72,7 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
             Images = prompt.Images,
             IncludePromptLogprobs = request.PromptLogprobs,
             TopkPromptLogprobs = request.TopkPromptLogprobs,
+            IncludeRouting = request.IncludeRouting,
         };
         host.Worker.Validate(engineRequest);
         var hold = Hold(session);

@@ -41,6 +41,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         {
             Rank = request.Rank, Alpha = request.Alpha ?? request.Rank, TrainAttention = request.TrainAttn,
             TrainMlp = request.TrainMlp, TrainUnembed = request.TrainUnembed, Seed = request.Seed, ValueHead = request.ValueHead,
+            SharedExpertA = request.SharedExpertA,
         };
         if (request.ValueHead && request.FullFineTuning)
             throw ApiError.BadRequest("value_head", "needs a LoRA run: the head trains with an adapter (full_fine_tuning is on)");
