@@ -17,6 +17,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     EvalCommand.Create(),
     PretrainCommand.Create(),
     PretrainVlmCommand.Create(),
+    FewShotVisionCommand.Create(),
     ChartCommand.Create(),
     PlanCommand.Create(),
     LoopCommand.Create(),
