@@ -11,6 +11,8 @@ public static class SceneQuestions
     public const string Colour = "What colour are the shapes?", Shape = "What shape are they?", Count = "How many shapes are there?",
         Where = "Where are they?", Describe = "Describe the picture.";
 
+    public static readonly IReadOnlyList<string> Kinds = ["colour", "shape", "count", "where", "describe"];
+
     /// <summary>Every question about <paramref name="scene"/>, in a seed-chosen order.</summary>
     public static IReadOnlyList<SceneQuestion> About(CaptionedImage scene, Random random)
     {

@@ -7,7 +7,7 @@ public sealed record VlmPretrainOptions
     public required string BaseModel { get; init; }
     public required string OutputDirectory { get; init; }
     public int Steps { get; init; } = 1000;
-    /// <summary>Chats per step (each one picture with all its questions, or one text fact).</summary>
+    /// <summary>Chats per step (each one picture and one question, or one text fact).</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Side of the square pictures in pixels: 84 is 3 × 3 LM tokens, one per grid cell.</summary>
     public int ImageSize { get; init; } = 84;

@@ -8,9 +8,9 @@ using Whetstone.Tokenization;
 namespace Whetstone.Cookbook.Vision;
 
 /// <summary>Pretraining the zoo VLM through the SDK: full-parameter steps (tower, merger and LM
-/// together) on chats about generated shape scenes — each picture with all five of its questions
-/// in a seed-chosen order, every answer trained — plus one chat in FactEvery that is a text-only
-/// fact about a shape word. Checkpoints with automatic resume (as PretrainRecipe), a held-out
+/// together) on chats about generated shape scenes — each a picture and one question (the five
+/// kinds in turn), its answer trained — plus one chat in FactEvery that is a text-only fact about
+/// a shape word. Checkpoints with automatic resume (as PretrainRecipe), a held-out
 /// evaluation per question kind at the end, and the final weights for the sampler.</summary>
 public static class VlmPretrainRecipe
 {
@@ -73,8 +73,12 @@ public static class VlmPretrainRecipe
             var (question, answer) = SceneQuestions.Facts[random.Next(SceneQuestions.Facts.Length)];
             return chat.TextTraining(question, answer);
         }
+        // One question per chat, the kinds in turn: with several turns the later answers can be
+        // copied from earlier ones (the caption names colour, count and shape), and a first run
+        // built that way (360 steps) stayed at chance on every kind.
         var scene = ShapeScenes.Shapes(index, options.ImageSize);
-        var turns = SceneQuestions.About(scene, random).Select(q => (q.Question, q.Answer)).ToArray();
-        return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize), turns);
+        var questions = SceneQuestions.About(scene, random);
+        var q = questions.Single(q => q.Kind == SceneQuestions.Kinds[index % SceneQuestions.Kinds.Count]);
+        return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize), [(q.Question, q.Answer)]);
     }
 }
