@@ -23,19 +23,21 @@ internal static class FewShotVisionCommand
         var steps = new Option<int>("--steps") { Description = "LoRA steps per fine-tune", DefaultValueFactory = _ => 20 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-2 };
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 8 };
+        var device = DeviceOption.Create();
         var command = new Command("few-shot-vision", "Few-shot shape classification: the VLM with LoRA against ResNet18 features with a head.")
         {
-            model, output, shots, seeds, testPerClass, steps, lr, rank,
+            model, output, shots, seeds, testPerClass, steps, lr, rank, device,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var directory = Path.GetFullPath(result.GetValue(model)!);
                 var dataDirectory = Path.Combine(Path.GetTempPath(), "whet-few-shot-" + Guid.NewGuid().ToString("N"));
                 await using var core = await ServiceCore.CreateAsync(new ServerOptions
                 {
-                    ModelDirectories = [directory], DataDirectory = dataDirectory, ComputeDtype = ComputeDtype.Parse("fp32"),
+                    ModelDirectories = [directory], DataDirectory = dataDirectory, ComputeDtype = ComputeDtype.Parse("fp32", computeDevice), Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 using var resnet = ResNet18Features.TryLoad();

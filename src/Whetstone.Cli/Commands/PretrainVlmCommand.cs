@@ -29,14 +29,18 @@ internal static class PretrainVlmCommand
         var evalScenes = new Option<int>("--eval-scenes") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto", DefaultValueFactory = _ => "fp32" };
         var seed = new Option<long>("--seed");
+        var device = DeviceOption.Create();
+        var kinds = new Option<string>("--kinds") { Description = "Question kinds trained, comma-separated", DefaultValueFactory = _ => string.Join(",", SceneQuestions.Kinds) };
+        var factEvery = new Option<int>("--fact-every") { Description = "One chat in this many is a text-only fact", DefaultValueFactory = _ => 8 };
         var command = new Command("pretrain-vlm", "Pretrain a small Qwen2.5-VL-layout model on generated shape scenes.")
         {
-            output, merges, steps, batch, lr, warmup, evalScenes, dtype, seed,
+            output, merges, steps, batch, lr, warmup, evalScenes, dtype, device, seed, kinds, factEvery,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
+                var computeDevice = DeviceOption.Resolve(result, device);
                 var outputDirectory = Path.GetFullPath(result.GetValue(output)!);
                 var init = Path.Combine(outputDirectory, "init");
                 if (!File.Exists(Path.Combine(init, "config.json")))
@@ -49,14 +53,16 @@ internal static class PretrainVlmCommand
                 {
                     ModelDirectories = [init],
                     DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!),
+                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
+                    Device = computeDevice,
                 });
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new VlmPretrainOptions
                 {
                     BaseModel = "init", OutputDirectory = outputDirectory, Steps = result.GetValue(steps), BatchSize = result.GetValue(batch),
                     PeakLearningRate = result.GetValue(lr), WarmupSteps = result.GetValue(warmup), Seed = result.GetValue(seed),
-                    EvalScenes = result.GetValue(evalScenes), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 5),
+                    EvalScenes = result.GetValue(evalScenes), FactEvery = result.GetValue(factEvery),
+                    QuestionKinds = result.GetValue(kinds)!.Split(',').Select(k => SceneQuestions.Kinds.Contains(k) ? k : throw new ArgumentException($"--kinds: '{k}' is not one of {string.Join(", ", SceneQuestions.Kinds)}")).ToArray(), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 5),
                 };
                 var (outcome, eval) = await VlmPretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(init), options, Console.WriteLine, cancellationToken);
                 File.WriteAllText(Path.Combine(outputDirectory, "eval.json"), JsonSerializer.Serialize(eval, new JsonSerializerOptions { WriteIndented = true }));

@@ -11,6 +11,8 @@ public sealed record VlmPretrainOptions
     public int BatchSize { get; init; } = 16;
     /// <summary>Side of the square pictures in pixels: 84 is 3 × 3 LM tokens, one per grid cell.</summary>
     public int ImageSize { get; init; } = 84;
+    /// <summary>The question kinds trained, in turn (default all of <see cref="SceneQuestions.Kinds"/>).</summary>
+    public IReadOnlyList<string> QuestionKinds { get; init; } = SceneQuestions.Kinds;
     /// <summary>One chat in this many is a text-only fact.</summary>
     public int FactEvery { get; init; } = 8;
     public double PeakLearningRate { get; init; } = 3e-3;

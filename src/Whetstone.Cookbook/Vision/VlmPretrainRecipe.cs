@@ -78,7 +78,7 @@ public static class VlmPretrainRecipe
         // built that way (360 steps) stayed at chance on every kind.
         var scene = ShapeScenes.Shapes(index, options.ImageSize);
         var questions = SceneQuestions.About(scene, random);
-        var q = questions.Single(q => q.Kind == SceneQuestions.Kinds[index % SceneQuestions.Kinds.Count]);
+        var q = questions.Single(q => q.Kind == options.QuestionKinds[index % options.QuestionKinds.Count]);
         return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize), [(q.Question, q.Answer)]);
     }
 }
