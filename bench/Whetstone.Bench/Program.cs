@@ -158,6 +158,14 @@ var peak = new Dictionary<ScalarType, double>
 double bandwidth = HardwarePeak.ReadBandwidth(device: device);
 Console.WriteLine($"measured peaks: fp32 matmul {peak[ScalarType.Float32] / 1e9:F1} GFLOP/s, bf16 matmul {peak[ScalarType.BFloat16] / 1e9:F1} GFLOP/s, read bandwidth {bandwidth / 1e9:F1} GB/s");
 Console.WriteLine();
+if (args.Contains("--image-prefill"))
+{
+    // --image-prefill: image prompts through prefill vs text of the same length, and the tower alone (issue #17).
+    Console.WriteLine($"prefill of 4 rows × 128 tokens, each image row one 224×224 image (64 of its tokens); 30m LM + 8-block tower; % = achieved FLOP/s ÷ measured matmul peak of the dtype");
+    Console.WriteLine();
+    ImagePrefillBenchmark.Run(peak);
+    return;
+}
 if (args.Contains("--training"))
 {
     Console.WriteLine($"forward_backward of {8}×{256} tokens, cross_entropy; LoRA rank 32 on all targets; % = achieved FLOP/s ÷ measured matmul peak of the dtype (LoRA 4·P, full 6·P FLOPs per token)");

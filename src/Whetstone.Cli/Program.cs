@@ -16,6 +16,8 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     CorpusCommand.Create(),
     EvalCommand.Create(),
     PretrainCommand.Create(),
+    PretrainVlmCommand.Create(),
+    FewShotVisionCommand.Create(),
     ChartCommand.Create(),
     PlanCommand.Create(),
     LoopCommand.Create(),

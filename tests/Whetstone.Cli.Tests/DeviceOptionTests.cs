@@ -25,6 +25,8 @@ public class DeviceOptionTests
             new[] { "train", "reward-model", "-m", model, "--out", output, "--device", "cuda" },
             new[] { "train", "distill", "--student", model, "--teacher", Missing("teacher"), "--out", output, "--device", "cuda" },
             new[] { "pretrain", "--out", output, "--device", "cuda" },
+            new[] { "pretrain-vlm", "--out", output, "--device", "cuda" },
+            new[] { "few-shot-vision", "-m", model, "--out", output, "--device", "cuda" },
             new[] { "eval", "-m", model, "--device", "cuda" },
         };
     }

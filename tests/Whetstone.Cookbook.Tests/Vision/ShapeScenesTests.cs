@@ -34,4 +34,21 @@ public class ShapeScenesTests
         Assert.Equal("the digit 7", pngs[7].Caption);
         Assert.Equal(10, pngs.Select(p => Convert.ToBase64String(p.Png)).Distinct().Count());
     }
+
+    [Fact]
+    public void HeldOutKindsAreDrawnAtTheirCellsAndDifferFromEachOther()
+    {
+        var pngs = new List<string>();
+        foreach (var kind in ShapeScenes.HeldOutKinds)
+        {
+            var scene = ShapeScenes.Shapes(4, 84, [kind]);
+            Assert.All(scene.Shapes, s => Assert.Equal(kind, s.Kind));
+            using var bitmap = SKBitmap.Decode(scene.Png);
+            var colour = ShapeScenes.Colours.Single(c => c.Name == scene.Shapes[0].Colour).Colour;
+            Assert.All(scene.Shapes, s => Assert.Equal(colour, bitmap.GetPixel((int)s.X, (int)s.Y)));
+            pngs.Add(Convert.ToBase64String(scene.Png));
+        }
+        Assert.Equal(ShapeScenes.HeldOutKinds.Length, pngs.Distinct().Count());
+        Assert.Throws<ArgumentException>(() => ShapeScenes.Shapes(4, 84, ["blob"]));
+    }
 }
