@@ -39,6 +39,13 @@ internal static class ClusterSilo
         {
             silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, new IPEndPoint(IPAddress.Loopback, settings.PrimarySiloPort),
                 serviceId: settings.ClusterId, clusterId: settings.ClusterId);
+            // One machine: a silo that stops answering is gone, not slow; declare it dead in seconds.
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
             return;
         }
         silo.UseAdoNetClustering(o => { o.Invariant = AdoNetInvariant; o.ConnectionString = postgres; });
