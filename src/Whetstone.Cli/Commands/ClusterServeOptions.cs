@@ -31,7 +31,10 @@ internal static class ClusterServeOptions
             };
         }
         catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
-        await using var server = await ClusterServer.StartAsync(options, settings);
+        ClusterServer server;
+        try { server = await ClusterServer.StartAsync(options, settings); }
+        catch (InvalidOperationException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
+        await using var _ = server;
         if (server.CreatedAdminKey is string key)
             Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");
         string where = server.Urls.Count > 0 ? $"on {string.Join(", ", server.Urls)}" : "(no HTTP: worker)";

@@ -35,8 +35,9 @@ public sealed class ClusterServer : IAsyncDisposable
 
     public static async Task<ClusterServer> StartAsync(ServerOptions options, ClusterSettings settings)
     {
-        var core = await ServiceCore.CreateAsync(options);
         string? postgres = ClusterSilo.Postgres(settings);
+        if (postgres is not null) await OrleansTables.RequireAsync(postgres);
+        var core = await ServiceCore.CreateAsync(options);
         void Silo(ISiloBuilder silo)
         {
             silo.UseMembership(settings, postgres);
