@@ -23,7 +23,7 @@ internal sealed class ErrorHandling(RequestDelegate next)
             var (status, detail) = Describe(error);
             http.Response.Clear();
             http.Response.StatusCode = (int)status;
-            if (status == HttpStatusCode.TooManyRequests) http.Response.Headers.RetryAfter = "1";
+            if (status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) http.Response.Headers.RetryAfter = "1";
             if (http.Request.Path.StartsWithSegments(Routes.OpenAiPrefix))
                 await http.Response.WriteAsJsonAsync(OpenAiError(status, detail), ProtocolJson.Options);
             else

@@ -12,9 +12,9 @@ internal static class TrainingApi
 {
     public static void MapTrainingApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(Routes.TrainingRuns, async (CreateTrainingRunRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.TrainingRuns, async (CreateTrainingRunRequest body, HttpContext http, IRunCalls runs) =>
             Json(await runs.CreateAsync(CallerOf(http), body), StatusCodes.Status201Created));
-        app.MapPost(Routes.TrainingRunsFromState, async (CreateTrainingRunFromStateRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.TrainingRunsFromState, async (CreateTrainingRunFromStateRequest body, HttpContext http, IRunCalls runs) =>
             Json(await runs.CreateFromStateAsync(CallerOf(http), body), StatusCodes.Status201Created));
         app.MapPost(Routes.TrainingRunsImportPeft, async (ImportPeftAdapterRequest body, HttpContext http, TrainingRunService runs) =>
             Json(await runs.ImportPeftAsync(CallerOf(http), body), StatusCodes.Status201Created));
@@ -28,22 +28,22 @@ internal static class TrainingApi
             var (items, cursor) = page.Apply(await runs.ListAsync(CallerOf(http)));
             return Json(new TrainingRunList(items) { Cursor = cursor });
         });
-        app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, TrainingRunService runs) =>
+        app.MapGet(Routes.TrainingRun("{runId}"), async (string runId, HttpContext http, IRunCalls runs) =>
             Json(await runs.InfoAsync(CallerOf(http), runId)));
 
-        app.MapPost(Routes.Forward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.Forward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.ForwardAsync(CallerOf(http), runId, body, backward: false)));
-        app.MapPost(Routes.ForwardBackward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.ForwardBackward("{runId}"), async (string runId, ForwardBackwardRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.ForwardAsync(CallerOf(http), runId, body, backward: true)));
-        app.MapPost(Routes.OptimStep("{runId}"), async (string runId, OptimStepRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.OptimStep("{runId}"), async (string runId, OptimStepRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.OptimStepAsync(CallerOf(http), runId, body)));
-        app.MapPost(Routes.Score("{runId}"), async (string runId, ScoreRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.Score("{runId}"), async (string runId, ScoreRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.ScoreAsync(CallerOf(http), runId, body)));
-        app.MapPost(Routes.SaveState("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.SaveState("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.SaveAsync(CallerOf(http), runId, body, CheckpointPath.Weights)));
-        app.MapPost(Routes.SaveWeightsForSampler("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.SaveWeightsForSampler("{runId}"), async (string runId, SaveStateRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.SaveAsync(CallerOf(http), runId, body, CheckpointPath.SamplerWeights)));
-        app.MapPost(Routes.LoadState("{runId}"), async (string runId, LoadStateRequest body, HttpContext http, TrainingRunService runs) =>
+        app.MapPost(Routes.LoadState("{runId}"), async (string runId, LoadStateRequest body, HttpContext http, IRunCalls runs) =>
             Accepted(await runs.LoadStateAsync(CallerOf(http), runId, body)));
 
         app.MapGet(Routes.RunCheckpoints("{runId}"), async (string runId, HttpContext http, CheckpointService checkpoints) =>

@@ -11,6 +11,8 @@ public sealed class ServiceCore : IAsyncDisposable
 {
     internal ServiceContext Context { get; }
     internal TrainingRunService Runs { get; }
+    /// <summary>Where the training routes send run calls: <see cref="Runs"/>, or in a cluster the run grains.</summary>
+    internal IRunCalls RunCalls { get; set; }
     internal SamplingSessionService Sessions { get; }
     internal FullModelSamplers FullModels { get; }
     internal CheckpointService Checkpoints { get; }
@@ -44,6 +46,7 @@ public sealed class ServiceCore : IAsyncDisposable
     {
         Context = context;
         Runs = new TrainingRunService(context);
+        RunCalls = Runs;
         FullModels = new FullModelSamplers(context);
         Sessions = new SamplingSessionService(context, FullModels);
         Checkpoints = new CheckpointService(context);

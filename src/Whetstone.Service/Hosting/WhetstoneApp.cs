@@ -7,6 +7,7 @@ using Whetstone.Protocol;
 using Whetstone.Service.Api;
 using Whetstone.Service.Auth;
 using Whetstone.Service.OpenAi;
+using Whetstone.Service.Runs;
 using Whetstone.Service.WebConsole;
 
 namespace Whetstone.Service.Hosting;
@@ -27,6 +28,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Context.Models);
         builder.Services.AddSingleton(core.Store);
         builder.Services.AddSingleton(core.Runs);
+        builder.Services.AddSingleton<IRunCalls>(_ => core.RunCalls);   // resolved late: a cluster sets it after building
         builder.Services.AddSingleton(core.Sessions);
         builder.Services.AddSingleton(core.Checkpoints);
         builder.Services.AddSingleton(core.Deployments);

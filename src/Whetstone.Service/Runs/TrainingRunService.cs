@@ -14,7 +14,7 @@ namespace Whetstone.Service.Runs;
 /// <summary>Training runs: create (fresh or from a saved state), submit their calls in order, and
 /// bring a run back from its last saved state after a restart. Every call is checked completely
 /// before it is queued, so a bad request changes nothing.</summary>
-internal sealed partial class TrainingRunService(ServiceContext context)
+internal sealed partial class TrainingRunService(ServiceContext context) : IRunCalls
 {
     readonly ConcurrentDictionary<string, LiveRun> _live = new();
     readonly SemaphoreSlim _loading = new(1);
@@ -32,7 +32,11 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         public long SubmittedStep = Engine.Step;
     }
 
-    public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request)
+    public Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request) => CreateAsync(caller, request, null);
+
+    /// <summary>With <paramref name="runId"/> set, the run gets that id (a cluster gateway names
+    /// the run before its grain is placed).</summary>
+    public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request, string? runId)
     {
         if (string.IsNullOrEmpty(request.BaseModel)) throw ApiError.BadRequest("base_model", "is required");
         if (!context.Models.Contains(request.BaseModel)) context.Models.Directory(request.BaseModel);   // throws, naming the models served
@@ -51,7 +55,7 @@ internal sealed partial class TrainingRunService(ServiceContext context)
             try { lora.Validate(); }
             catch (ArgumentException e) { throw ApiError.BadRequest(request.Alpha is <= 0 ? "alpha" : "train_attn", e.Message); }
         }
-        var record = new RunRecord(NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
+        var record = new RunRecord(runId ?? NewRunId(), caller.Tenant, request.BaseModel, DateTimeOffset.UtcNow)
         {
             FullFineTuning = request.FullFineTuning,
             LoraConfigJson = request.FullFineTuning ? null : JsonSerializer.Serialize(lora),
@@ -63,11 +67,14 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         return Info(live.Record, live);
     }
 
-    public async Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request)
+    public Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request) =>
+        CreateFromStateAsync(caller, request, null);
+
+    public async Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request, string? runId)
     {
         var (checkpoint, source) = await Checkpoints.ReadableAsync(context, caller, request.Path ?? "", "path");
         if (checkpoint.Kind != CheckpointPath.Weights) throw ApiError.BadRequest("path", "is a sampler_weights checkpoint; a training run starts from a weights (training state) checkpoint");
-        var record = new RunRecord(NewRunId(), caller.Tenant, source.BaseModel, DateTimeOffset.UtcNow)
+        var record = new RunRecord(runId ?? NewRunId(), caller.Tenant, source.BaseModel, DateTimeOffset.UtcNow)
         {
             FullFineTuning = source.FullFineTuning,
             LoraConfigJson = source.LoraConfigJson,
@@ -278,6 +285,10 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         return record;
     }
 
+    /// <summary>Brings the run into memory (restoring its last saved state) without a call: a
+    /// cluster worker does it when a run's grain was placed on it again.</summary>
+    public Task ResumeAsync(Caller caller, string runId) => LoadedAsync(caller, runId);
+
     /// <summary>The run in memory — after a restart, restored from its last saved training state.</summary>
     async Task<LiveRun> LoadedAsync(Caller caller, string runId)
     {
@@ -337,5 +348,8 @@ internal sealed partial class TrainingRunService(ServiceContext context)
         return Task.CompletedTask;
     }
 
-    static string NewRunId() => "run_" + Guid.NewGuid().ToString("N")[..16];
+    /// <summary>Runs in this process's memory (a worker's load, as the cluster directory counts it).</summary>
+    public int LiveCount => _live.Count;
+
+    internal static string NewRunId() => "run_" + Guid.NewGuid().ToString("N")[..16];
 }

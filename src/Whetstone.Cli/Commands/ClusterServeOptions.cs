@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Whetstone.Service.Cluster;
+using Whetstone.Service.Hosting;
+
+namespace Whetstone.Cli.Commands;
+
+/// <summary>`whet serve`'s cluster options (issue #19): without --cluster the server is one process
+/// with no silo; with it, the process joins an Orleans cluster in the given role.</summary>
+internal static class ClusterServeOptions
+{
+    public static (Option<string?> Cluster, Option<string> Role, Option<int> SiloPort, Option<int> PrimaryPort) Create() => (
+        new Option<string?>("--cluster") { Description = "Join an Orleans cluster: 'localhost' (one machine) or a PostgreSQL connection string (membership and grain state there)" },
+        new Option<string>("--role") { Description = "Cluster role: gateway (HTTP APIs, no models), worker (hosts the models' runs, no HTTP) or both", DefaultValueFactory = _ => "both" },
+        new Option<int>("--silo-port") { Description = "This silo's port (its Orleans gateway port is the next one)", DefaultValueFactory = _ => 11111 },
+        new Option<int>("--primary-silo-port") { Description = "With --cluster localhost: the port of the first silo, which every silo joins through", DefaultValueFactory = _ => 11111 });
+
+    public static async Task<int> RunAsync(ParseResult result, ServerOptions options, Option<string?> cluster, Option<string> role,
+        Option<int> siloPort, Option<int> primaryPort, CancellationToken cancellationToken)
+    {
+        ClusterSettings settings;
+        try
+        {
+            int port = result.GetValue(siloPort);
+            settings = new ClusterSettings
+            {
+                Membership = result.GetValue(cluster)!,
+                Role = ClusterRoles.Parse(result.GetValue(role)),
+                SiloPort = port,
+                GatewayPort = port + 1,
+                PrimarySiloPort = result.GetValue(primaryPort),
+            };
+        }
+        catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
+        ClusterServer server;
+        try { server = await ClusterServer.StartAsync(options, settings); }
+        catch (InvalidOperationException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
+        await using var _ = server;
+        if (server.CreatedAdminKey is string key)
+            Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");
+        string where = server.Urls.Count > 0 ? $"on {string.Join(", ", server.Urls)}" : "(no HTTP: worker)";
+        Console.WriteLine($"whetstone {settings.Role.ToString().ToLowerInvariant()} silo on port {settings.SiloPort} of cluster {(settings.IsLocalhost ? "localhost" : "on PostgreSQL")}, " +
+            $"models {string.Join(", ", options.ModelDirectories.Select(Path.GetFileName))} {where} (data: {Path.GetFullPath(options.DataDirectory)})");
+        await Task.WhenAny(server.WaitForShutdownAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
+        return 0;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.Json;
+using Orleans;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Runs;
+using P = Whetstone.Protocol;
+
+namespace Whetstone.Service.Cluster;
+
+/// <summary>A gateway's run calls: checked against the shared metadata store (ownership: other
+/// tenants get 404), then handed to the run's grain. Each accepted call's future is tracked here,
+/// so GET /futures/{id} answers on the gateway as in one process; it follows the result on the
+/// grain and fails with <see cref="IRunGrain.WorkerLost"/> when the worker died first. A call
+/// that cannot reach a worker (it died, its run is being placed again) is 503 with Retry-After,
+/// which the SDK retries; nothing of it was accepted.</summary>
+internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext context) : IRunCalls
+{
+    static readonly TimeSpan PollWait = TimeSpan.FromSeconds(20);
+
+    IBaseModelDirectoryGrain Directory => grains.GetGrain<IBaseModelDirectoryGrain>(0);
+
+    public async Task<P.TrainingRunInfo> CreateAsync(Caller caller, P.CreateTrainingRunRequest request)
+    {
+        if (string.IsNullOrEmpty(request.BaseModel)) throw ApiError.BadRequest("base_model", "is required");
+        await RequireWorkerAsync(request.BaseModel);
+        var grain = Run(request.BaseModel, TrainingRunService.NewRunId());
+        return (await CallAsync(() => grain.Create(caller, request))).Value<P.TrainingRunInfo>();
+    }
+
+    public async Task<P.TrainingRunInfo> CreateFromStateAsync(Caller caller, P.CreateTrainingRunFromStateRequest request)
+    {
+        var (_, source) = await Checkpoints.ReadableAsync(context, caller, request.Path ?? "", "path");
+        await RequireWorkerAsync(source.BaseModel);
+        var grain = Run(source.BaseModel, TrainingRunService.NewRunId());
+        return (await CallAsync(() => grain.CreateFromState(caller, request))).Value<P.TrainingRunInfo>();
+    }
+
+    public async Task<P.TrainingRunInfo> InfoAsync(Caller caller, string runId)
+    {
+        var grain = await OwnedAsync(caller, runId);
+        return (await CallAsync(() => grain.Info(caller))).Value<P.TrainingRunInfo>();
+    }
+
+    public Task<P.UntypedFuture> ForwardAsync(Caller caller, string runId, P.ForwardBackwardRequest request, bool backward) =>
+        SubmitAsync(caller, runId, g => g.Forward(caller, request, backward));
+
+    public Task<P.UntypedFuture> ScoreAsync(Caller caller, string runId, P.ScoreRequest request) =>
+        SubmitAsync(caller, runId, g => g.Score(caller, request));
+
+    public Task<P.UntypedFuture> OptimStepAsync(Caller caller, string runId, P.OptimStepRequest request) =>
+        SubmitAsync(caller, runId, g => g.OptimStep(caller, request));
+
+    public Task<P.UntypedFuture> SaveAsync(Caller caller, string runId, P.SaveStateRequest request, string kind) =>
+        SubmitAsync(caller, runId, g => g.Save(caller, request, kind));
+
+    public Task<P.UntypedFuture> LoadStateAsync(Caller caller, string runId, P.LoadStateRequest request) =>
+        SubmitAsync(caller, runId, g => g.LoadState(caller, request));
+
+    async Task<P.UntypedFuture> SubmitAsync(Caller caller, string runId, Func<IRunGrain, Task<GrainAnswer>> call)
+    {
+        var grain = await OwnedAsync(caller, runId);
+        var future = (await CallAsync(() => call(grain))).Value<P.UntypedFuture>();
+        context.Futures.Track(future.RequestId, FollowAsync(grain, caller, future.RequestId), caller.Tenant, result => result);
+        return future;
+    }
+
+    /// <summary>The call's result (its protocol JSON) once the worker has it.</summary>
+    static async Task<object> FollowAsync(IRunGrain grain, Caller caller, string requestId)
+    {
+        while (true)
+        {
+            P.FutureResponse answer;
+            try { answer = await grain.Result(caller, requestId, PollWait); }
+            catch (Exception e)
+            {
+                throw new ApiError(HttpStatusCode.ServiceUnavailable, IRunGrain.WorkerLost,
+                    $"request '{requestId}': its worker stopped before it finished ({e.GetType().Name}); redo the steps after the run's last save_state");
+            }
+            switch (answer.Status)
+            {
+                case P.FutureStatus.Done: return answer.Result ?? JsonSerializer.SerializeToElement<object?>(null);
+                case P.FutureStatus.Failed:
+                    var error = answer.Error ?? new P.ErrorDetail("internal_error", "failed without an error detail");
+                    throw new ApiError(HttpStatusCode.InternalServerError, error.Code, error.Message, error.Field);
+            }
+        }
+    }
+
+    async Task<IRunGrain> OwnedAsync(Caller caller, string runId)
+    {
+        var record = await context.Store.GetRunAsync(runId);
+        if (record is null || record.Tenant != caller.Tenant) throw ApiError.NotFound("training run", runId);
+        return Run(record.BaseModel, runId);
+    }
+
+    IRunGrain Run(string baseModel, string runId) => grains.GetGrain<IRunGrain>(RunGrainKey.Of(baseModel, runId));
+
+    async Task RequireWorkerAsync(string baseModel)
+    {
+        var hosts = await CallAsync(() => Directory.Hosts(baseModel));
+        if (hosts.Length == 0) throw ApiError.BadRequest("base_model", $"'{baseModel}' is hosted by no live worker of the cluster");
+    }
+
+    /// <summary>A grain call; a failure of the cluster itself (a dead silo, a run being placed
+    /// again, no worker left for its model) is a retryable 503. Errors of the request come back
+    /// inside the answer, never as exceptions.</summary>
+    static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (Exception e) when (e is not ApiError)
+        {
+            throw new ApiError(HttpStatusCode.ServiceUnavailable, "worker_unavailable",
+                $"no worker could take the call right now ({e.GetType().Name}: {e.Message}); retry shortly");
+        }
+    }
+}
