@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Whetstone.Protocol;
 using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Scheduling;
@@ -12,7 +13,7 @@ namespace Whetstone.Service.Api;
 /// "param", "code"}}); 429 carries Retry-After.</summary>
 internal sealed class ErrorHandling(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext http)
+    public async Task InvokeAsync(HttpContext http, Runs.ServiceContext context)
     {
         try
         {
@@ -23,7 +24,11 @@ internal sealed class ErrorHandling(RequestDelegate next)
             var (status, detail) = Describe(error);
             http.Response.Clear();
             http.Response.StatusCode = (int)status;
-            if (status == HttpStatusCode.TooManyRequests) http.Response.Headers.RetryAfter = "1";
+            if (status == HttpStatusCode.TooManyRequests)
+            {
+                http.Response.Headers.RetryAfter = "1";
+                context.Meter.Rejected((http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unrouted", detail.Code);
+            }
             if (http.Request.Path.StartsWithSegments(Routes.OpenAiPrefix))
                 await http.Response.WriteAsJsonAsync(OpenAiError(status, detail), ProtocolJson.Options);
             else

@@ -35,6 +35,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
         builder.Services.AddSingleton(core.Memories);
+        Observability.MetricsEndpoint.AddWhetstoneMetrics(builder.Services);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -53,6 +54,7 @@ internal static class WhetstoneApp
         Memory.MemoriesApi.MapMemoriesApi(app);
         app.MapServerInfoApi();
         app.MapListingApi();
+        Observability.MetricsEndpoint.MapMetricsApi(app);
         return app;
     }
 }
