@@ -14,8 +14,9 @@ namespace Whetstone.Service.Tests.Fuzzing;
 /// the long form: <c>WHET_FUZZ_CASES=20000 WHET_FUZZ_SEED=1</c> on the same test.</summary>
 public class ApiFuzzTests
 {
-    // Not "%00": Kestrel refuses a NUL in the request target itself (an empty 400) before the app sees it.
-    static readonly string[] OddIds = ["x", "run_00000000", "-1", "99999999999999999999", new string('a', 5000), "💥", "a%2Fb", "..x", "whet:%2F%2Fx"];
+    // Not "%00" nor ids of 5000 characters: Kestrel refuses a NUL in the request target (400) and a
+    // request line over 8 KiB (414) itself, with an empty body, before the app sees the request.
+    static readonly string[] OddIds = ["x", "run_00000000", "-1", "99999999999999999999", new string('a', 2000), "💥", "a%2Fb", "..x", "whet:%2F%2Fx"];
     static readonly string[] OddQueryValues = ["-1", "0", "1e99", "NaN", "abc", "99999999999", "-99999999999", "", "%FF", "1.5"];
 
     [Fact]
@@ -24,7 +25,12 @@ public class ApiFuzzTests
         int cases = int.TryParse(Environment.GetEnvironmentVariable("WHET_FUZZ_CASES"), out var c) ? c : 250;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("WHET_FUZZ_SEED"), out var s) ? s : 19;
         var data = TestServers.NewDataDirectory();
-        await using var server = await TestServers.StartAsync(data);
+        // No background job that changes stored state by itself (the expiry sweep deletes checkpoints
+        // saved with a TTL; loops train): a change seen after a refused call is then that call's.
+        await using var server = new TestHost(await Hosting.WhetstoneServer.StartAsync(TestServers.Options(data) with
+        {
+            ExpirySweepInterval = TimeSpan.FromDays(1), LoopTickInterval = TimeSpan.Zero,
+        }), owned: true);
         var key = await TestServers.KeyAsync(server, "fuzz");
         using var client = server.Client(key);
 
