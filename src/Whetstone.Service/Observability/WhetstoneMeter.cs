@@ -15,14 +15,20 @@ internal sealed class WhetstoneMeter : IDisposable
     public const string MeterName = "Whetstone";
     static int _instances;
 
-    readonly Meter _meter = new(MeterName, "1.0");
+    // One meter and one set of instruments per process, never disposed: OpenTelemetry merges
+    // same-named instruments of several meters into one stream and drops it when any of them is
+    // disposed, which lost a live server's series when another server in the process stopped.
+    // Servers stay apart by their silo tag; the gauges observe every live server.
+    static readonly Meter _meter = new(MeterName, "1.0");
+    static readonly ConcurrentDictionary<WhetstoneMeter, bool> Live = new();
+    static readonly Histogram<double> _cycleSeconds;
+    static readonly Counter<long> _trainedTokens, _sampledTokens, _optimSteps, _cycles;
+    static readonly Histogram<double> _timeToFirstToken, _interTokenLatency;
+    static readonly Counter<long> _adapterHits, _adapterMisses, _adapterEvictions, _rejected;
+
     readonly ConcurrentDictionary<string, CyclePlanner> _planners = new(StringComparer.Ordinal);
     readonly Stopwatch _uptime = Stopwatch.StartNew();
     readonly KeyValuePair<string, object?> _silo;
-    readonly Histogram<double> _cycleSeconds;
-    readonly Counter<long> _trainedTokens, _sampledTokens, _optimSteps, _cycles;
-    readonly Histogram<double> _timeToFirstToken, _interTokenLatency;
-    readonly Counter<long> _adapterHits, _adapterMisses, _adapterEvictions, _rejected;
 
     /// <summary>This server's name in every measurement: host and process id, with a suffix for a
     /// second server in the same process (tests start many).</summary>
@@ -33,6 +39,11 @@ internal sealed class WhetstoneMeter : IDisposable
         int n = Interlocked.Increment(ref _instances);
         Silo = $"{Environment.MachineName}:{Environment.ProcessId}" + (n == 1 ? "" : $"#{n}");
         _silo = new("silo", Silo);
+        Live[this] = true;
+    }
+
+    static WhetstoneMeter()
+    {
         _cycleSeconds = _meter.CreateHistogram<double>("whetstone.cycle.duration", "s", "Wall time of one scheduler cycle of a base model's engine worker",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _cycles = _meter.CreateCounter<long>("whetstone.cycles", "{cycle}", "Scheduler cycles run");
@@ -46,11 +57,11 @@ internal sealed class WhetstoneMeter : IDisposable
         _adapterMisses = _meter.CreateCounter<long>("whetstone.adapter_cache.misses", "{request}", "Served requests that loaded their adapter");
         _adapterEvictions = _meter.CreateCounter<long>("whetstone.adapter_cache.evictions", "{adapter}", "Adapters evicted over the cache's memory budget");
         _rejected = _meter.CreateCounter<long>("whetstone.http.rejected", "{request}", "Requests answered 429 (queue full), by route group");
-        _meter.CreateObservableGauge("whetstone.queue.depth", () => _planners.Values.Select(p =>
-            new Measurement<int>(p.QueueDepth, _silo, new("base_model", p.ModelName))), "{call}", "Calls queued or running on a base model");
-        _meter.CreateObservableGauge("whetstone.silo.up", () => new Measurement<int>(1, _silo), description: "1 while this server answers");
-        _meter.CreateObservableGauge("whetstone.silo.uptime", () => new Measurement<double>(_uptime.Elapsed.TotalSeconds, _silo), "s", "Seconds since this server started");
-        _meter.CreateObservableGauge("whetstone.silo.base_models", () => new Measurement<int>(_planners.Count, _silo), "{model}", "Base models loaded on this server's engine workers");
+        _meter.CreateObservableGauge("whetstone.queue.depth", () => Live.Keys.SelectMany(m => m._planners.Values.Select(p =>
+            new Measurement<int>(p.QueueDepth, m._silo, new("base_model", p.ModelName)))), "{call}", "Calls queued or running on a base model");
+        _meter.CreateObservableGauge("whetstone.silo.up", () => Live.Keys.Select(m => new Measurement<int>(1, m._silo)), description: "1 while this server answers");
+        _meter.CreateObservableGauge("whetstone.silo.uptime", () => Live.Keys.Select(m => new Measurement<double>(m._uptime.Elapsed.TotalSeconds, m._silo)), "s", "Seconds since this server started");
+        _meter.CreateObservableGauge("whetstone.silo.base_models", () => Live.Keys.Select(m => new Measurement<int>(m._planners.Count, m._silo)), "{model}", "Base models loaded on this server's engine workers");
     }
 
     /// <summary>A base model whose planner started: its queue is observed from now on.</summary>
@@ -84,5 +95,6 @@ internal sealed class WhetstoneMeter : IDisposable
     /// <summary>A 429; <paramref name="routeGroup"/> is the path's first segments (/api/v1/…, /v1/…), never an id.</summary>
     public void Rejected(string routeGroup, string code) => _rejected.Add(1, _silo, new("route", routeGroup), new("code", code));
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>The server stopped: its gauges are no longer observed (its counters keep their last values).</summary>
+    public void Dispose() => Live.TryRemove(this, out _);
 }
