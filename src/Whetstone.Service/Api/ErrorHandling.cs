@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Whetstone.Protocol;
 using Whetstone.Protocol.OpenAi;
 using Whetstone.Service.Scheduling;
@@ -10,9 +11,9 @@ namespace Whetstone.Service.Api;
 /// <summary>The one place errors become responses: a status code and
 /// {"error": {"code", "message", "field"}} (under /v1, OpenAI's {"error": {"message", "type",
 /// "param", "code"}}); 429 carries Retry-After.</summary>
-internal sealed class ErrorHandling(RequestDelegate next)
+internal sealed partial class ErrorHandling(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext http)
+    public async Task InvokeAsync(HttpContext http, Runs.ServiceContext context)
     {
         try
         {
@@ -24,6 +25,8 @@ internal sealed class ErrorHandling(RequestDelegate next)
             http.Response.Clear();
             http.Response.StatusCode = (int)status;
             if (status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) http.Response.Headers.RetryAfter = "1";
+            if (status == HttpStatusCode.TooManyRequests)
+                context.Meter.Rejected((http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unrouted", detail.Code);
             if (http.Request.Path.StartsWithSegments(Routes.OpenAiPrefix))
                 await http.Response.WriteAsJsonAsync(OpenAiError(status, detail), ProtocolJson.Options);
             else
@@ -55,6 +58,19 @@ internal sealed class ErrorHandling(RequestDelegate next)
             string field = json?.Path is { } p ? p.TrimStart('$', '.') : "body";
             return (HttpStatusCode.BadRequest, new ErrorDetail("invalid_json", json?.Message ?? bad.Message) { Field = field.Length == 0 ? "body" : field });
         }
+        // System.Text.Json refuses a polymorphic object without its discriminator (a prompt chunk
+        // without "type") with NotSupportedException, which the body binding does not wrap: it is
+        // still the client's body that is wrong, at the path the message names.
+        if (error is NotSupportedException unsupported && unsupported.Source == "System.Text.Json")
+        {
+            var path = JsonPathInMessage().Match(unsupported.Message);
+            string field = path.Success ? path.Groups[1].Value.TrimStart('$', '.') : "";
+            return (HttpStatusCode.BadRequest, new ErrorDetail("invalid_json", unsupported.Message) { Field = (field.Length == 0 ? "body" : field)
+                + (unsupported.Message.Contains("type discriminator", StringComparison.Ordinal) ? ".type" : "") });
+        }
         return (RequestFutures.StatusOf(error), RequestFutures.Describe(error));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Path: (\$[^ |]*)")]
+    private static partial System.Text.RegularExpressions.Regex JsonPathInMessage();
 }

@@ -63,6 +63,8 @@ public sealed class ServiceCore : IAsyncDisposable
     public static async Task<ServiceCore> CreateAsync(ServerOptions options)
     {
         Directory.CreateDirectory(options.DataDirectory);
+        // A save killed mid-way (kill -9) leaves a checkpoint whole or invisible; this finishes the job.
+        Engine.Formats.CheckpointRecovery.Recover(Path.Combine(options.DataDirectory, "checkpoints"), TimeSpan.FromMinutes(10));
         var store = MetadataStoreFactory.Create(options.Database, options.DataDirectory);
         await store.InitializeAsync();
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype, options.Device);

@@ -37,6 +37,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
         builder.Services.AddSingleton(core.Memories);
+        Observability.MetricsEndpoint.AddWhetstoneMetrics(builder.Services);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();
@@ -56,6 +57,7 @@ internal static class WhetstoneApp
         app.MapServerInfoApi();
         app.MapListingApi();
         app.MapSessionsApi();
+        Observability.MetricsEndpoint.MapMetricsApi(app);
         return app;
     }
 }

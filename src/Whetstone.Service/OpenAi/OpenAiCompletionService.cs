@@ -28,8 +28,10 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     public async Task ServeAsync(HttpContext http, Caller caller, OpenAiRequest request)
     {
         var served = new ServedLog(request, caller);
+        long arrived = Stopwatch.GetTimestamp();
         using var target = await resolver.ResolveAsync(caller, request.Model, CanaryRouting.KeyOf(request.User, request.Seed));
         var host = context.Host(target.BaseModel);
+        var latency = new Observability.TokenLatency(context.Meter, target.BaseModel, arrived);
         var tokenizer = host.Worker.Tokenizer;
         using var memory = await OpenMemoryAsync(request, caller, target.BaseModel, host, http);
         var (prompt, renderer) = Render(memory is null ? request : request with { Messages = memory.Messages(request.Messages!, tokenizer) }, tokenizer);
@@ -45,7 +47,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         var choices = Enumerable.Range(0, request.N).Select(i => new CompletionChoice(i,
             new ChoiceText(tokenizer, hidden, request.Stop), request.Chat ? new ChatDeltaSplitter() : null)).ToArray();
         var events = request.Stream ? await ServerSentEvents.StartAsync(http) : null;
-        bool completed = await DecodeAsync(stream, choices, renderer, chunks, request, events, served, http.RequestAborted);
+        bool completed = await DecodeAsync(stream, choices, renderer, chunks, request, events, served, latency, http.RequestAborted);
 
         await served.WriteAsync(context, chunks.Id, target, prompt, choices, engineRequest.Params);
         if (!completed) return;   // the client left; its rows were cancelled and logged
@@ -160,7 +162,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     /// <summary>Reads the tokens as they come, streaming each choice's chunks when
     /// <paramref name="events"/> is set. False when the client left before the end.</summary>
     static async Task<bool> DecodeAsync(DecodeStream stream, CompletionChoice[] choices, IRenderer? renderer, OpenAiChunks chunks,
-        OpenAiRequest request, ServerSentEvents? events, ServedLog served, CancellationToken aborted)
+        OpenAiRequest request, ServerSentEvents? events, ServedLog served, Observability.TokenLatency latency, CancellationToken aborted)
     {
         if (events is not null && request.Chat)
             foreach (var c in choices) await events.SendAsync(chunks.ChatRole(c.Index));
@@ -169,6 +171,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
             await foreach (var e in stream.Events.ReadAllAsync(CancellationToken.None))
             {
                 served.FirstToken();
+                latency.Token(e.Sample);
                 var chunk = choices[e.Sample].Advance(e, renderer, chunks, request);
                 if (events is not null && chunk is not null) await events.SendAsync(chunk);
             }

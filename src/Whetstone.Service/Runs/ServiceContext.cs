@@ -22,6 +22,8 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
     public RequestFutures Futures { get; } = new();
     public ILogger Logger { get; } = logger;
     public SchedulingOptions Scheduling { get; } = scheduling ?? new();
+    /// <summary>The instruments /metrics reports (Observability/).</summary>
+    public Observability.WhetstoneMeter Meter { get; } = new();
 
     /// <summary>The planner and engine worker of a served base model, started (and the model
     /// loaded) on first use. Lazy: GetOrAdd may run its factory twice under contention, and a
@@ -31,10 +33,16 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         var planner = new CyclePlanner(name, queueCapacity, Scheduling);
         var worker = new EngineWorker(name, Models.Directory(name), Models.Dtype, planner, Models.Device)
         {
-            Completed = OnCompleted,
+            Completed = item =>
+            {
+                Meter.CallCompleted(name, item.Usage);
+                OnCompleted(item);
+            },
             CycleFailed = e => Logger.LogError(e, "scheduler cycle of {Model}", name),
         };
         planner.WorkArrived = worker.Wake;
+        planner.CycleFinished = cycle => Meter.CycleFinished(name, cycle);
+        Meter.Track(planner);
         return new BaseModelHost(planner, worker);
     })).Value;
 
@@ -113,5 +121,6 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
     public void Dispose()
     {
         foreach (var h in Hosts) h.Dispose();
+        Meter.Dispose();
     }
 }

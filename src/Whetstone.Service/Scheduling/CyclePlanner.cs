@@ -34,6 +34,8 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
     public SchedulingOptions Options { get; } = options;
     /// <summary>Called when a call is queued (the worker wakes up).</summary>
     public Action? WorkArrived { get; set; }
+    /// <summary>Called after each cycle, outside the lock (metrics).</summary>
+    public Action<CycleMetrics>? CycleFinished { get; set; }
 
     public int QueueDepth { get { lock (_lock) return _pending; } }
 
@@ -137,16 +139,19 @@ internal sealed class CyclePlanner(string modelName, int capacity, SchedulingOpt
     public void Finished(CycleReport report)
     {
         bool more;
+        CycleMetrics metrics;
         lock (_lock)
         {
             _pending -= report.Plan.CallCount;
             _totals = (_totals.Item1 + report.DecodedTokens, _totals.Item2 + report.DecodeSeconds, _totals.Item3 + report.LearnerSeconds);
-            var metrics = CycleMetrics.From(report, _pending);
-            _recentCycles.Enqueue(metrics with { SampleCalls = metrics.SampleCalls + _joinedMidCycle });
+            metrics = CycleMetrics.From(report, _pending);
+            metrics = metrics with { SampleCalls = metrics.SampleCalls + _joinedMidCycle };
+            _recentCycles.Enqueue(metrics);
             _joinedMidCycle = 0;
             while (_recentCycles.Count > 100) _recentCycles.Dequeue();
             more = _pending > 0;
         }
+        CycleFinished?.Invoke(metrics);
         if (more) WorkArrived?.Invoke();
     }
 }

@@ -69,6 +69,7 @@ internal sealed class RequestFutures
         SamplingArgumentException s => new ErrorDetail("invalid_request", s.Message) { Field = s.Field },
         NonFiniteGradientException n => new ErrorDetail("non_finite_gradient", n.Message),
         InvalidDataException d => new ErrorDetail("invalid_data", d.Message),
+        IOException io when DiskFull.Is(io) => new ErrorDetail("insufficient_storage", DiskFull.Message(io)),
         _ => new ErrorDetail("internal_error", error.Message),
     };
 
@@ -78,6 +79,7 @@ internal sealed class RequestFutures
         RunNotLoadedException => HttpStatusCode.Conflict,
         TrainingArgumentException or SamplingArgumentException or InvalidDataException => HttpStatusCode.BadRequest,
         NonFiniteGradientException => HttpStatusCode.UnprocessableEntity,
+        IOException io when DiskFull.Is(io) => HttpStatusCode.InsufficientStorage,
         _ => HttpStatusCode.InternalServerError,
     };
 

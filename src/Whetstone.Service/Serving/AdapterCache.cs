@@ -36,6 +36,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
     /// disposed (a held adapter is never evicted).</summary>
     public async Task<AdapterLease> AcquireAsync(string baseModel, string checkpointDirectory, string key)
     {
+        bool missed = false;   // a request that waited for a load is a miss, counted once
         while (true)
         {
             Task<Entry> loading;
@@ -43,6 +44,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
             {
                 if (_entries.TryGetValue(key, out var entry))
                 {
+                    if (!missed) context.Meter.AdapterHit(baseModel);
                     entry.Users++;
                     entry.LastUsed = ++_clock;
                     return new AdapterLease(entry.Key, () => Release(entry));
@@ -50,6 +52,8 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
                 if (!_loading.TryGetValue(key, out loading!))
                     _loading[key] = loading = LoadAsync(baseModel, checkpointDirectory, key);
             }
+            if (!missed) context.Meter.AdapterMiss(baseModel);
+            missed = true;
             try { await loading; }
             finally { lock (_lock) _loading.Remove(key); }
         }
@@ -79,6 +83,7 @@ internal sealed class AdapterCache(ServiceContext context, long budgetBytes)
             if (total <= budgetBytes) break;
             _entries.Remove(victim.Key);
             context.Host(baseModel).Worker.ReleaseAdapter(victim.Key);
+            context.Meter.AdapterEvicted(baseModel);
             total -= victim.Bytes;
         }
     }
