@@ -81,6 +81,11 @@ internal sealed class CheckpointService(ServiceContext context)
                     using var archive = ZipFile.Open(zip, ZipArchiveMode.Create);
                     archive.CreateEntryFromFile(gguf, Path.GetFileName(path) + ".gguf", CompressionLevel.Fastest);
                 }
+                catch (NotSupportedException unsupported)   // a family GGUF export does not write (MoE, vision)
+                {
+                    if (File.Exists(zip)) File.Delete(zip);
+                    throw ApiError.BadRequest("format", $"'gguf': {unsupported.Message}");
+                }
                 catch
                 {
                     if (File.Exists(zip)) File.Delete(zip);

@@ -10,7 +10,7 @@ namespace Whetstone.Service.Runs;
 /// tenant's session is "not found", and naming it on a new run is a 400 before anything starts).</summary>
 internal static class ClientSessions
 {
-    public const string TrainingRun = "training_run", Sampler = "sampler";
+    public const string TrainingRunKind = "training_run", SamplerKind = "sampler";
 
     public static async Task<P.SessionCreated> CreateAsync(ServiceContext context, Caller caller, P.CreateSessionRequest request)
     {
@@ -38,8 +38,8 @@ internal static class ClientSessions
     {
         if (await context.Store.GetClientSessionAsync(id) is not { } session || session.Tenant != caller.Tenant) throw ApiError.NotFound("session", id);
         var members = await context.Store.ListClientSessionMembersAsync(id);
-        return new P.SessionInfo(id, members.Where(m => m.Kind == TrainingRun).Select(m => m.MemberId).ToArray(),
-            members.Where(m => m.Kind == Sampler).Select(m => m.MemberId).ToArray(), session.CreatedAt)
+        return new P.SessionInfo(id, members.Where(m => m.Kind == TrainingRunKind).Select(m => m.MemberId).ToArray(),
+            members.Where(m => m.Kind == SamplerKind).Select(m => m.MemberId).ToArray(), session.CreatedAt)
         {
             UserMetadata = session.UserMetadataJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(session.UserMetadataJson),
         };

@@ -56,7 +56,7 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
         }
         var session = new Session(id, caller.Tenant, baseModel, request.ModelPath, adapter, adapter?.Hold(), fullModel);
         _sessions[session.Id] = session;
-        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.Sampler, session.Id);
+        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.SamplerKind, session.Id);
         return new P.SamplingSessionInfo(session.Id, baseModel, request.ModelPath);
     }
 

@@ -63,7 +63,7 @@ internal sealed partial class TrainingRunService(ServiceContext context) : IRunC
         };
         var live = await StartAsync(record, request.FullFineTuning ? new RunSource.NewFull() : new RunSource.NewLora(lora));
         await context.Store.InsertRunAsync(record);
-        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.TrainingRun, record.Id);
+        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.TrainingRunKind, record.Id);
         return Info(live.Record, live);
     }
 

@@ -28,14 +28,35 @@ public class ZooModelParityTests(ITestOutputHelper output)
     const float LogprobTolerance = 1e-4f;
     const int MaxTokens = 24;
 
-    public static TheoryData<string> ZooModels()
+    /// <summary>The shipped dense text models: what GGUF export writes and llama.cpp runs.</summary>
+    public static TheoryData<string> ZooModels() => Shipped(exportable: true);
+
+    /// <summary>The shipped models GGUF export refuses (MoE/MLA, vision).</summary>
+    public static TheoryData<string> NonExportableZooModels() => Shipped(exportable: false);
+
+    static TheoryData<string> Shipped(bool exportable)
     {
         var data = new TheoryData<string>();
         foreach (var directory in Directory.GetDirectories(Path.Combine(RepositoryRoot(), "models")).Order())
             if (File.Exists(Path.Combine(directory, "config.json"))
-                && Directory.EnumerateFiles(directory, "*.safetensors").Any())
+                && Directory.EnumerateFiles(directory, "*.safetensors").Any()
+                && IsDenseText(ModelConfig.Load(directory)) == exportable)
                 data.Add(Path.GetFileName(directory));
         return data;
+    }
+
+    static bool IsDenseText(ModelConfig config) =>
+        config.Family is ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Qwen3 && config.Vision is null;
+
+    [Theory]
+    [MemberData(nameof(NonExportableZooModels))]
+    public void ExportOfAModelLlamaCppCouldNotLoadIsRefusedByModelType(string name)
+    {
+        var directory = Path.Combine(RepositoryRoot(), "models", name);
+        var gguf = Path.Combine(TestModels.TempDirectory(), $"{name}.gguf");
+        var error = Assert.Throws<NotSupportedException>(() => GgufExporter.Export(directory, gguf, ScalarType.Float32));
+        Assert.Contains("model_type", error.Message);
+        Assert.False(File.Exists(gguf), "no file is written for a refused export");
     }
 
     [Theory]

@@ -8,6 +8,10 @@ internal static class GgufModelMetadata
 {
     public static GgufMetadata For(ModelConfig config, GgufTensorType matrixType, string name)
     {
+        // The tensor names and keys written here are llama.cpp's for the dense families only; an MoE,
+        // MLA or vision model written with them would be a file llama.cpp refuses to load, so refuse first.
+        if (config.Family is not (ModelFamily.Llama or ModelFamily.Qwen2 or ModelFamily.Qwen3) || config.Vision is not null)
+            throw new NotSupportedException($"GGUF export: model_type '{config.ModelTypeName ?? config.Family.ModelType()}'{(config.Vision is null ? "" : " with a vision tower")} is not supported (llama, qwen2, qwen3 text models)");
         string arch = config.Family.ModelType();   // llama, qwen2, qwen3: the same names llama.cpp uses
         var m = new GgufMetadata();
         m.Set("general.architecture", arch);
