@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.IO.Compression;
 using Whetstone.Client;
 using Whetstone.Cookbook.Corpus;
 using Whetstone.Cookbook.Recipes;
@@ -67,13 +66,7 @@ internal static class PretrainCommand
                 };
                 var outcome = await PretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(init), options, Console.WriteLine, cancellationToken);
                 if (outcome.SamplerPath.Length == 0) return 0;   // stopped early; rerun to continue
-                var zip = Path.Combine(outputDirectory, "model.zip");
-                await client.CreateRestClient().DownloadCheckpointToFileAsync(outcome.SamplerPath, CheckpointDownloadFormat.Merged, zip, cancellationToken);
-                var model = Path.Combine(outputDirectory, "model");
-                if (Directory.Exists(model)) Directory.Delete(model, recursive: true);
-                ZipFile.ExtractToDirectory(zip, model);
-                File.Delete(zip);
-                File.Delete(Path.Combine(model, "manifest.json"));
+                var model = await WholeModelDownload.ToDirectoryAsync(client, outcome.SamplerPath, outputDirectory, cancellationToken);
                 Console.WriteLine($"final loss {outcome.FinalLoss:F4} per token after {outcome.TokensSeen:N0} tokens; model: {model}");
                 return 0;
             }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.IO.Compression;
 using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.Vision;
@@ -66,13 +65,7 @@ internal static class PretrainVlmCommand
                 };
                 var (outcome, eval) = await VlmPretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(init), options, Console.WriteLine, cancellationToken);
                 File.WriteAllText(Path.Combine(outputDirectory, "eval.json"), JsonSerializer.Serialize(eval, new JsonSerializerOptions { WriteIndented = true }));
-                var zip = Path.Combine(outputDirectory, "model.zip");
-                await client.CreateRestClient().DownloadCheckpointToFileAsync(outcome.SamplerPath, CheckpointDownloadFormat.Merged, zip, cancellationToken);
-                var model = Path.Combine(outputDirectory, "model");
-                if (Directory.Exists(model)) Directory.Delete(model, recursive: true);
-                ZipFile.ExtractToDirectory(zip, model);
-                File.Delete(zip);
-                File.Delete(Path.Combine(model, "manifest.json"));
+                var model = await WholeModelDownload.ToDirectoryAsync(client, outcome.SamplerPath, outputDirectory, cancellationToken);
                 Console.WriteLine($"final answer loss {outcome.FinalLoss:F4} per token; model: {model}");
                 return 0;
             }
