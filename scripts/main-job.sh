@@ -15,6 +15,8 @@ whet=src/Whetstone.Cli/bin/Release/net10.0/linux-x64/whet
 
 export WHET_ADMIN_KEY="${WHET_ADMIN_KEY:-whet_local_demo_key}"
 source scripts/lib/serve-background.sh
-serve_in_background "$model" .data/loop
+# fp32, not auto: the bf16-or-fp32 start-up probe can choose differently on a loaded machine, and
+# then the same v1 answers differently from one run to the next (0.521 vs 0.625 measured).
+serve_in_background "$model" .data/loop --dtype fp32
 WHET_API_KEY="$WHET_ADMIN_KEY" "$whet" loop demo --url "http://127.0.0.1:$port" --base-model whet-nano \
-  --users "${WHET_DEMO_USERS:-12}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" --lr "${WHET_DEMO_LR:-2e-3}"
+  --users "${WHET_DEMO_USERS:-12}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" --lr "${WHET_DEMO_LR:-1e-2}"

@@ -6,7 +6,7 @@ using Whetstone.Protocol;
 
 namespace Whetstone.Cli.Commands;
 
-/// <summary>`whet loop create|status|pause|resume|lineage|demo` against a running server.</summary>
+/// <summary>`whet loop create|status|pause|resume|lineage|demo|experiment` against a running server.</summary>
 internal static class LoopCommand
 {
     public static Command Create()
@@ -24,6 +24,7 @@ internal static class LoopCommand
         root.Subcommands.Add(Simple("lineage", "Feedback → reward model → policy → deployment version, per iteration.", async (client, id, ct) =>
             Print(await client.Loops.LineageAsync(id!, ct))));
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(LoopExperimentCommand.Create());
         return root;
     }
 
@@ -71,7 +72,7 @@ internal static class LoopCommand
         var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 40 };
         var minutes = new Option<double>("--budget-minutes") { Description = "Time before giving up on a promotion", DefaultValueFactory = _ => 6 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var lr = new Option<double>("--lr") { Description = "The loop's RL learning rate", DefaultValueFactory = _ => 2e-3 };
+        var lr = new Option<double>("--lr") { Description = "The loop's RL learning rate", DefaultValueFactory = _ => 1e-2 };
         var command = new Command("demo", "Deploy a fresh adapter with a reward model and a loop, let simulated users use it until a candidate is promoted, " +
             "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr };
         server.AddTo(command);
