@@ -87,13 +87,16 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
         var rounds = new List<ArmRound>();
         var rlLatencies = new List<double>();
         bool frozen = false;
+        long given = 0;
         for (int r = 0; r < options.Rounds; r++)
         {
             if (r == options.DriftAtRound) population.Drift();
             var answers = await round.RunAsync(population, $"{name}@latest", r, giveFeedback: arm != "a", cancellationToken);
+            given += answers.Sum(a => a.FeedbackEvents);
             string state = "none";
             if (loopId is not null)
             {
+                await WaitForDueIterationAsync(whetstone, loopId, given, options.EveryFeedback, cancellationToken);
                 state = await WaitWhileBusyAsync(whetstone, openAi.GetChatClient($"{name}@latest"), loopId, options.MaxIterationWait, rlLatencies, cancellationToken);
                 if (arm == "b" && !frozen && (await whetstone.Loops.LineageAsync(loopId, cancellationToken)).Iterations.Any(i => i.Outcome is not null))
                 {
@@ -122,6 +125,20 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
         }
         output.WriteLine($"arm {arm} done in {clock.Elapsed.TotalSeconds:F0} s");
         return new ArmResult(arm, name, loopId, rounds, lineage, rewardModel, rlLatencies);
+    }
+
+    /// <summary>When the feedback given so far makes an iteration due and the loop is idle, waits (at
+    /// most 15 s) for the loop's runner to start it — otherwise the next round would go on before the
+    /// iteration it is meant to wait for has begun.</summary>
+    static async Task WaitForDueIterationAsync(ServiceClient whetstone, string loopId, long given, int every, CancellationToken cancellationToken)
+    {
+        var info = await whetstone.Loops.GetAsync(loopId, cancellationToken);
+        if (info.State != "idle" || given - info.FeedbackConsumed < every) return;
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(15); await Task.Delay(250, cancellationToken))
+        {
+            var now = await whetstone.Loops.GetAsync(loopId, cancellationToken);
+            if (now.State != "idle" || now.Iteration != info.Iteration) return;
+        }
     }
 
     /// <summary>Waits while the loop trains or gates (at most <paramref name="max"/>), timing a probe
