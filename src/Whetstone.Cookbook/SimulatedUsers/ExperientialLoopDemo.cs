@@ -28,7 +28,15 @@ public sealed record LoopDemoOptions
 /// print the promoted version's lineage.</summary>
 public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter output)
 {
-    public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction);
+    public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction)
+    {
+        /// <summary>0 when a candidate was promoted, and also when none was but the loop decided every
+        /// iteration it finished (the gate rejected or the canary rolled back a candidate: the loop
+        /// working as designed, v1 still serving); 1 when an iteration failed with an error or no
+        /// iteration reached a decision within the budget (nothing of the loop was shown).</summary>
+        public int ExitCode => PromotedVersion is not null ? 0
+            : Lineage.Iterations.Any(i => i.Outcome == "failed") || !Lineage.Iterations.Any(i => i.Outcome is "rejected" or "rolled_back") ? 1 : 0;
+    }
 
     public async Task<Result> RunAsync(string baseModel, LoopDemoOptions options, CancellationToken cancellationToken = default)
     {
@@ -65,7 +73,9 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         await whetstone.Loops.PauseAsync(loop.Id, cancellationToken);
         double after = promoted is { } v ? await EvaluateAsync(round, population, $"{name}@v{v}", options.EvalRounds, cancellationToken) : before;
         output.WriteLine(promoted is null
-            ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes"
+            ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes: " +
+              $"{final.Iterations.Count(i => i.Outcome == "rejected")} rejected by the gate, {final.Iterations.Count(i => i.Outcome == "rolled_back")} rolled back by the canary, " +
+              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed; {name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
             : $"hidden satisfaction of v{promoted} (after): {SimulationRound.Format(after)} (before {SimulationRound.Format(before)})");
         foreach (var i in final.Iterations)
             output.WriteLine($"iteration {i.Iteration}: {i.Outcome} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
@@ -97,8 +107,8 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         Trigger = new LoopTrigger { EveryFeedback = 12 },
         Rl = new LoopRlSettings
         {
-            Steps = 3, PromptsPerStep = 4, GroupSize = 4, LearningRate = 1e-2, KlCoef = 0.05, MaxTokens = 64, Temperature = 1.0,
-            CorrectionSftWeight = 1.0, CorrectionWindow = 32, MinRmAccuracy = 0.6, MinRmPredictions = 10,
+            Steps = 4, PromptsPerStep = 4, GroupSize = 4, LearningRate = 5e-3, KlCoef = 0.05, MaxTokens = 64, Temperature = 1.0,
+            CorrectionSftWeight = 0.2, CorrectionWindow = 32, MinRmAccuracy = 0.6, MinRmPredictions = 10,
         },
         Gate = new LoopGateSettings
         {
