@@ -57,6 +57,9 @@ public sealed record LoopRlSettings
     /// (so a frozen reward model freezes them too), the newest CorrectionWindow of them.</summary>
     public double CorrectionSftWeight { get; init; } = 1.0;
     public int CorrectionWindow { get; init; } = 32;
+    /// <summary>The corrections are trained on only once at least this many are available: a few
+    /// corrections trained step after step are memorized at their first tokens.</summary>
+    public int MinCorrections { get; init; }
     /// <summary>The reward model's score counts (here and in the gate) only while its prequential
     /// accuracy over its newest RmTrustWindow predictions is at least MinRmAccuracy, over at least
     /// MinRmPredictions of them; otherwise the iteration rewards with the verifiable reward alone.</summary>

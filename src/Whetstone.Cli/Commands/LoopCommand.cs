@@ -69,7 +69,7 @@ internal static class LoopCommand
         var server = new ServerConnection();
         var model = new Option<string>("--base-model") { Description = "A base model the server serves", Required = true };
         var users = new Option<int>("--users") { Description = "Simulated users", DefaultValueFactory = _ => 12 };
-        var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 40 };
+        var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 400 };
         var minutes = new Option<double>("--budget-minutes") { Description = "Time before giving up on a promotion", DefaultValueFactory = _ => 6 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var defaults = ExperientialLoopDemo.DefaultLoop("").Rl!;

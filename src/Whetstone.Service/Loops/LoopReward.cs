@@ -37,6 +37,11 @@ internal sealed class LoopReward(IDeploymentRewardModel rewardModel, LoopRlSetti
         return rewards;
     }
 
+    /// <summary>Whether answers can get different rewards at all: a verifiable reward is set, or the
+    /// reward model counts and is trusted. When not, sampling groups to score is wasted work.</summary>
+    public async Task<bool> CanVaryAsync(CancellationToken cancellationToken) =>
+        settings.Verifiable is not null || (settings.RmWeight > 0 && await TrustedAsync(cancellationToken));
+
     async Task<bool> TrustedAsync(CancellationToken cancellationToken)
     {
         if (_trusted is { } known) return known;

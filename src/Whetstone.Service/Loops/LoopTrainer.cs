@@ -23,7 +23,11 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
     {
         var metrics = new Dictionary<string, double>();
         var sft = rl.CorrectionSftWeight > 0 ? CorrectionData(corrections ?? [], rl) : [];
+        if (sft.Count < rl.MinCorrections) sft = [];
         metrics["sft_corrections"] = sft.Count;
+        // Without a reward that can differ between answers every group would be skipped: the steps are the corrections' SFT alone.
+        bool sample = await reward.CanVaryAsync(cancellationToken);
+        metrics["rl_sampled"] = sample ? 1 : 0;
         string reference = await sampling.OpenAsync(deployedPath);
         string policyPath = deployedPath;
         try
@@ -33,13 +37,16 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
                 await checkPaused();
                 var rng = new Random(HashCode.Combine(rl.Seed, iteration, step) & int.MaxValue);
                 var chosen = Enumerable.Range(0, rl.PromptsPerStep).Select(_ => prompts[rng.Next(prompts.Count)]).ToArray();
-                string policy = policyPath == deployedPath ? reference : await sampling.OpenAsync(policyPath);
-                List<Datum> data;
-                double meanReward, meanKl;
-                try { (data, meanReward, meanKl) = await StepDataAsync(policy, reference, chosen, rl, rng, cancellationToken); }
-                finally { if (policy != reference) await sampling.CloseAsync(policy); }
-                metrics[$"step{step}_reward"] = meanReward;
-                metrics[$"step{step}_kl"] = meanKl;
+                List<Datum> data = [];
+                if (sample)
+                {
+                    string policy = policyPath == deployedPath ? reference : await sampling.OpenAsync(policyPath);
+                    double meanReward, meanKl;
+                    try { (data, meanReward, meanKl) = await StepDataAsync(policy, reference, chosen, rl, rng, cancellationToken); }
+                    finally { if (policy != reference) await sampling.CloseAsync(policy); }
+                    metrics[$"step{step}_reward"] = meanReward;
+                    metrics[$"step{step}_kl"] = meanKl;
+                }
                 metrics[$"step{step}_datums"] = data.Count;
                 if (data.Count > 0)
                 {
