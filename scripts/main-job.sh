@@ -3,7 +3,9 @@
 # the model, deploy a fresh LoRA adapter of it with a streaming reward model and an experiential
 # loop, let a small simulated population use it through the OpenAI API and give feedback until the
 # loop promotes a candidate, then print the population's hidden satisfaction before and after and
-# the promoted version's lineage. Exits 1 if nothing was promoted within the budget.
+# the promoted version's lineage. If no candidate passes the gate and the canary within the budget
+# it says so and v1 keeps serving; it exits 1 only when an iteration failed with an error or none
+# reached a decision in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -15,6 +17,8 @@ whet=src/Whetstone.Cli/bin/Release/net10.0/linux-x64/whet
 
 export WHET_ADMIN_KEY="${WHET_ADMIN_KEY:-whet_local_demo_key}"
 source scripts/lib/serve-background.sh
-serve_in_background "$model" .data/loop
+# fp32, not auto: the bf16-or-fp32 start-up probe can choose differently on a loaded machine, and
+# then the same v1 answers differently from one run to the next (0.521 vs 0.625 measured).
+serve_in_background "$model" .data/loop --dtype fp32
 WHET_API_KEY="$WHET_ADMIN_KEY" "$whet" loop demo --url "http://127.0.0.1:$port" --base-model whet-nano \
-  --users "${WHET_DEMO_USERS:-12}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" --lr "${WHET_DEMO_LR:-2e-3}"
+  --users "${WHET_DEMO_USERS:-12}" --budget-minutes "${WHET_DEMO_MINUTES:-6}" ${WHET_DEMO_LR:+--lr "$WHET_DEMO_LR"}

@@ -1,9 +1,11 @@
 # Sourced by the demo scripts: starts `whet serve` in the background on 127.0.0.1:$port with the
 # given model and data directory, stops it when the script exits, and returns once /healthz
-# answers (or fails if the server exits first). Needs $whet, $port and WHET_ADMIN_KEY set.
+# answers (or fails if the server exits first). Needs $whet, $port and WHET_ADMIN_KEY set; any
+# further arguments go to `whet serve` (e.g. --dtype fp32).
 serve_in_background() {
   local model=$1 data=$2
-  "$whet" serve --models "$model" --data "$data" --urls "http://127.0.0.1:$port" &
+  shift 2
+  "$whet" serve --models "$model" --data "$data" --urls "http://127.0.0.1:$port" "$@" &
   server=$!
   trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

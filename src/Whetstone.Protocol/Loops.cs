@@ -52,6 +52,20 @@ public sealed record LoopRlSettings
     /// <summary>Before training, bring the deployment's reward model up to date on the feedback
     /// waiting for it (false: score with it as it is, e.g. a reward model frozen after a first window).</summary>
     public bool UpdateRewardModel { get; init; } = true;
+    /// <summary>Loss weight per token of the users' corrections as SFT examples, trained with every
+    /// step (0: off). The corrections are those among the feedback the reward model has trained on
+    /// (so a frozen reward model freezes them too), the newest CorrectionWindow of them.</summary>
+    public double CorrectionSftWeight { get; init; } = 1.0;
+    public int CorrectionWindow { get; init; } = 32;
+    /// <summary>The corrections are trained on only once at least this many are available: a few
+    /// corrections trained step after step are memorized at their first tokens.</summary>
+    public int MinCorrections { get; init; }
+    /// <summary>The reward model's score counts (here and in the gate) only while its prequential
+    /// accuracy over its newest RmTrustWindow predictions is at least MinRmAccuracy, over at least
+    /// MinRmPredictions of them; otherwise the iteration rewards with the verifiable reward alone.</summary>
+    public double MinRmAccuracy { get; init; } = 0.6;
+    public int MinRmPredictions { get; init; } = 10;
+    public int RmTrustWindow { get; init; } = 50;
 }
 
 /// <summary>An owner-supplied reward computed on the answer's text: +Weight when every given
@@ -74,6 +88,12 @@ public sealed record LoopGateSettings
     public int MaxTokens { get; init; } = 32;
     public IReadOnlyList<RegressionCheck>? RegressionSuite { get; init; }
     public int MaxRegressions { get; init; }
+    /// <summary>A candidate must also beat the deployed version's held-out reward by at least this
+    /// (0: not worse by more than Tolerance is enough).</summary>
+    public double MinImprovement { get; init; }
+    /// <summary>Greedy answers (held-out prompts and suite) that must differ from the deployed
+    /// version's: a candidate that answers everything as the deployed one does is not worth a canary.</summary>
+    public int MinChangedAnswers { get; init; } = 1;
 }
 
 /// <summary>One owner check: the greedy answer to Prompt (a user message, rendered with the model's
@@ -85,14 +105,21 @@ public sealed record RegressionCheck(string Prompt)
 }
 
 /// <summary>Percent of name@latest's requests go to a gated candidate (0: promote right after the
-/// gate); once MinEvents feedback events answer the candidate's arm, it is promoted when its
-/// satisfaction rate (thumbs up 1, down 0, rating (r−1)/4, correction 0, preferred 1) is at least
-/// the stable arm's minus Tolerance, else rolled back.</summary>
+/// gate). Once both arms have MinEvents feedback events, their satisfaction rates (thumbs up 1,
+/// down 0, rating (r−1)/4, correction 0, preferred 1) are compared with a confidence bound of Z
+/// standard errors on the difference: promoted when the candidate is surely not worse than the
+/// stable arm by more than Tolerance, rolled back when it surely is; undecided at MaxMinutes after
+/// the canary began, rolled back.</summary>
 public sealed record LoopCanarySettings
 {
     public double Percent { get; init; } = 20;
     public int MinEvents { get; init; } = 10;
     public double Tolerance { get; init; } = 0.05;
+    /// <summary>Width of the confidence bound on the arms' difference, in standard errors.</summary>
+    public double Z { get; init; } = 1.0;
+    /// <summary>The canary decides by then: undecided (an arm short of MinEvents, or the bound
+    /// straddling −Tolerance) means rolled back.</summary>
+    public double MaxMinutes { get; init; } = 10;
 }
 
 /// <summary>A loop: Status active | paused; State idle | training | gating | canary (what the

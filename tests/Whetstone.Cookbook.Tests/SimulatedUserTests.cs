@@ -36,6 +36,21 @@ public class SimulatedUserTests
     }
 
     [Fact]
+    public void ACorrectionKeepsTheWorkInTheUsersTasteAndSatisfiesThemFully()
+    {
+        var question = new UserQuestion("What is 57 + 68?", "125");
+        var concise = new SimulatedUser("c", new UserPreferences(Concise: true, RequiresAnswerLine: true, "addition", "carry"), Habits);
+        var detailed = new SimulatedUser("d", concise.Preferences with { Concise = false }, Habits);
+        Assert.Equal("Add digit by digit from the right. 7 + 8 = 15, write 5 keep 1. 5 + 6 + 1 = 12, write 2 keep 1. 0 + 0 + 1 = 1, write 1.\nAnswer: 125",
+            concise.IdealAnswer(question));
+        Assert.Equal(1.0, concise.Satisfaction(question, concise.IdealAnswer(question)), 12);
+        Assert.Equal(1.0, detailed.Satisfaction(question, detailed.IdealAnswer(question)), 12);
+        Assert.Equal(5, detailed.IdealAnswer(question).Split('\n').Length);   // header, three steps, the answer line
+        var borrow = new SimulatedUser("b", new UserPreferences(Concise: false, RequiresAnswerLine: false, "subtraction", "borrow"), Habits);
+        Assert.Equal("Subtract digit by digit from the right.\n12 - 7 = 5, take 1.\n4 - 3 = 1.\nAnswer: 15", borrow.IdealAnswer(new("What is 52 - 37?", "15")));
+    }
+
+    [Fact]
     public void ThePopulationIsSeededAndAskItsOwnTopic()
     {
         var a = new SimulatedPopulation(6, seed: 9);

@@ -6,7 +6,7 @@ using Whetstone.Protocol;
 
 namespace Whetstone.Cli.Commands;
 
-/// <summary>`whet loop create|status|pause|resume|lineage|demo` against a running server.</summary>
+/// <summary>`whet loop create|status|pause|resume|lineage|demo|experiment` against a running server.</summary>
 internal static class LoopCommand
 {
     public static Command Create()
@@ -24,6 +24,7 @@ internal static class LoopCommand
         root.Subcommands.Add(Simple("lineage", "Feedback → reward model → policy → deployment version, per iteration.", async (client, id, ct) =>
             Print(await client.Loops.LineageAsync(id!, ct))));
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(LoopExperimentCommand.Create());
         return root;
     }
 
@@ -68,12 +69,15 @@ internal static class LoopCommand
         var server = new ServerConnection();
         var model = new Option<string>("--base-model") { Description = "A base model the server serves", Required = true };
         var users = new Option<int>("--users") { Description = "Simulated users", DefaultValueFactory = _ => 12 };
-        var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 40 };
+        var rounds = new Option<int>("--max-rounds") { Description = "Rounds before giving up on a promotion", DefaultValueFactory = _ => 400 };
         var minutes = new Option<double>("--budget-minutes") { Description = "Time before giving up on a promotion", DefaultValueFactory = _ => 6 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var lr = new Option<double>("--lr") { Description = "The loop's RL learning rate", DefaultValueFactory = _ => 2e-3 };
+        var defaults = ExperientialLoopDemo.DefaultLoop("").Rl!;
+        var lr = new Option<double>("--lr") { Description = "The loop's RL learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var steps = new Option<int>("--steps") { Description = "RL steps per iteration", DefaultValueFactory = _ => defaults.Steps };
+        var sftWeight = new Option<double>("--sft-weight") { Description = "Weight per token of the users' corrections as SFT (0: none)", DefaultValueFactory = _ => defaults.CorrectionSftWeight };
         var command = new Command("demo", "Deploy a fresh adapter with a reward model and a loop, let simulated users use it until a candidate is promoted, " +
-            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr };
+            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr, steps, sftWeight };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
@@ -84,10 +88,10 @@ internal static class LoopCommand
                 Users = result.GetValue(users), MaxRounds = result.GetValue(rounds), Budget = TimeSpan.FromMinutes(result.GetValue(minutes)), Seed = result.GetValue(seed),
                 Loop = ExperientialLoopDemo.DefaultLoop("") with
                 {
-                    Rl = ExperientialLoopDemo.DefaultLoop("").Rl! with { LearningRate = result.GetValue(lr) },
+                    Rl = defaults with { LearningRate = result.GetValue(lr), Steps = result.GetValue(steps), CorrectionSftWeight = result.GetValue(sftWeight) },
                 },
             }, ct);
-            return outcome.PromotedVersion is null ? 1 : 0;
+            return outcome.ExitCode;
         }));
         return command;
     }

@@ -44,6 +44,10 @@ public static class ArithmeticTask
         return new ChatExample(MultiplicationName, [ChatMessage.User($"What is {a} * {b}?"), ChatMessage.Assistant($"{steps}Answer: {result}")], result.ToString());
     }
 
+    /// <summary>The corpus's worked lines for a + b or a − b (each step ending in '\n', without the
+    /// "Answer:" line) and the result.</summary>
+    public static (string Steps, int Result) Worked(int a, char op, int b) => op == '+' ? Add(a, b) : Subtract(a, b);
+
     static (string Steps, int Result) Add(int a, int b)
     {
         var steps = new StringBuilder("Add digit by digit from the right.\n");

@@ -12,7 +12,7 @@ public sealed record LoopDemoOptions
     public int Users { get; init; } = 12;   // the canary splits by user: with 6, about one run in eight routed no user to the candidate
     public int Seed { get; init; } = 1;
     /// <summary>Rounds of every user asking (and giving feedback) before giving up on a promotion.</summary>
-    public int MaxRounds { get; init; } = 40;
+    public int MaxRounds { get; init; } = 400;
     public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(6);
     /// <summary>Rounds without feedback that measure hidden satisfaction before and after.</summary>
     public int EvalRounds { get; init; } = 2;
@@ -28,7 +28,15 @@ public sealed record LoopDemoOptions
 /// print the promoted version's lineage.</summary>
 public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter output)
 {
-    public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction);
+    public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction)
+    {
+        /// <summary>0 when a candidate was promoted, and also when none was but the loop decided every
+        /// iteration it finished (the gate rejected or the canary rolled back a candidate: the loop
+        /// working as designed, v1 still serving); 1 when an iteration failed with an error or no
+        /// iteration reached a decision within the budget (nothing of the loop was shown).</summary>
+        public int ExitCode => PromotedVersion is not null ? 0
+            : Lineage.Iterations.Any(i => i.Outcome == "failed") || !Lineage.Iterations.Any(i => i.Outcome is "rejected" or "rolled_back") ? 1 : 0;
+    }
 
     public async Task<Result> RunAsync(string baseModel, LoopDemoOptions options, CancellationToken cancellationToken = default)
     {
@@ -65,7 +73,9 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         await whetstone.Loops.PauseAsync(loop.Id, cancellationToken);
         double after = promoted is { } v ? await EvaluateAsync(round, population, $"{name}@v{v}", options.EvalRounds, cancellationToken) : before;
         output.WriteLine(promoted is null
-            ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes"
+            ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes: " +
+              $"{final.Iterations.Count(i => i.Outcome == "rejected")} rejected by the gate, {final.Iterations.Count(i => i.Outcome == "rolled_back")} rolled back by the canary, " +
+              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed; {name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
             : $"hidden satisfaction of v{promoted} (after): {SimulationRound.Format(after)} (before {SimulationRound.Format(before)})");
         foreach (var i in final.Iterations)
             output.WriteLine($"iteration {i.Iteration}: {i.Outcome} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
@@ -86,13 +96,34 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
     static string Outcomes(LoopLineage lineage) =>
         lineage.Iterations.Count == 0 ? "no iteration yet" : string.Join(", ", lineage.Iterations.Select(i => $"#{i.Iteration} {i.Outcome ?? i.Stage}"));
 
-    /// <summary>A loop sized for a 2-core machine: an iteration every 12 feedback events, three small
-    /// RL steps, a gate on held-out prompts, a 30% canary decided after 4 events per arm.</summary>
+    /// <summary>A loop sized for a 2-core machine: an iteration every 12 feedback events; three RL
+    /// steps at learning rate 1e-2 (at 2e-3 they changed no greedy answer of whet-nano; four at 2e-2
+    /// reached a KL of 3–5 nats per token and broke its arithmetic) with
+    /// the users' corrections as SFT; the reward model's score used only above 60% prequential
+    /// accuracy; a gate on held-out prompts and a small arithmetic suite that also refuses no-op
+    /// candidates; a 50% canary decided on a confidence bound within three minutes.</summary>
     public static CreateLoopRequest DefaultLoop(string deployment) => new(deployment)
     {
         Trigger = new LoopTrigger { EveryFeedback = 12 },
-        Rl = new LoopRlSettings { Steps = 3, PromptsPerStep = 4, GroupSize = 4, LearningRate = 2e-3, KlCoef = 0.05, MaxTokens = 64, Temperature = 1.0 },
-        Gate = new LoopGateSettings { HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64 },
-        Canary = new LoopCanarySettings { Percent = 30, MinEvents = 4, Tolerance = 0.15 },
+        Rl = new LoopRlSettings
+        {
+            Steps = 8, PromptsPerStep = 4, GroupSize = 4, LearningRate = 2e-3, KlCoef = 0.05, MaxTokens = 64, Temperature = 1.0,
+            CorrectionSftWeight = 0.2, CorrectionWindow = 32, MinCorrections = 8, MinRmAccuracy = 0.6, MinRmPredictions = 10,
+        },
+        Gate = new LoopGateSettings
+        {
+            HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64, MinChangedAnswers = 1, MaxRegressions = 1, RegressionSuite = ArithmeticSuite,
+        },
+        Canary = new LoopCanarySettings { Percent = 50, MinEvents = 6, Tolerance = 0.1, Z = 1.0, MaxMinutes = 3 },
     };
+
+    /// <summary>The owner's regression suite: six sums whose right result must stay in the answer,
+    /// two of them with a carry or a borrow (whet-nano gets all six right; a candidate that broke its
+    /// carry steps — "write 0 carry 11, write 1 carry 11" — passed the four carry-free ones).</summary>
+    public static readonly IReadOnlyList<RegressionCheck> ArithmeticSuite =
+    [
+        new("What is 23 + 45?") { ExpectContains = "68" }, new("What is 71 + 18?") { ExpectContains = "89" },
+        new("What is 96 - 34?") { ExpectContains = "62" }, new("What is 58 - 27?") { ExpectContains = "31" },
+        new("What is 57 + 68?") { ExpectContains = "125" }, new("What is 72 - 38?") { ExpectContains = "34" },
+    ];
 }

@@ -16,7 +16,7 @@ public sealed class SimulatedPopulation
         Users = Enumerable.Range(0, size).Select(i => new SimulatedUser($"sim-{seed}-{i}",
             new UserPreferences(Concise: random.NextDouble() < 0.7, RequiresAnswerLine: random.NextDouble() < 0.6,
                 Topics[random.Next(Topics.Length)], Disliked[random.Next(Disliked.Length)]),
-            new FeedbackHabits(Thumbs: 0.5 + 0.5 * random.NextDouble(), Rating: 0.3 * random.NextDouble(), Correction: 0.15 * random.NextDouble(),
+            new FeedbackHabits(Thumbs: 0.5 + 0.5 * random.NextDouble(), Rating: 0.3 * random.NextDouble(), Correction: 0.1 + 0.3 * random.NextDouble(),
                 Preference: 0.2 * random.NextDouble(), Noise: 0.05 + 0.15 * random.NextDouble()))).ToArray();
     }
 

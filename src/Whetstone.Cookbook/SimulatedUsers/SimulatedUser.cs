@@ -1,3 +1,4 @@
+using System.Globalization;
 using Whetstone.Cookbook.Corpus;
 
 namespace Whetstone.Cookbook.SimulatedUsers;
@@ -31,7 +32,23 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
         return 0.4 * (right ? 1 : 0) + 0.2 * (format ? 1 : 0) + 0.25 * (length ? 1 : 0) + 0.15 * (phrasing ? 1 : 0);
     }
 
-    /// <summary>The answer this user would have wanted (their correction).</summary>
-    public string IdealAnswer(UserQuestion question) =>
-        Preferences.Concise ? $"Answer: {question.Expected}" : $"{question.Text.TrimEnd('?')[8..]} = {question.Expected}.\nChecked digit by digit.\nAnswer: {question.Expected}";
+    /// <summary>The answer this user would have wanted (their correction): the corpus's worked steps
+    /// with the user's taste applied — on one line for a concise user (two lines with the "Answer:"
+    /// line), one step a line otherwise — and the disliked word replaced ("carry" → "keep", "borrow"
+    /// → "take"). The work stays: a correction reading just "Answer: 68" asked whet-nano for a sum it
+    /// cannot do without its steps, and SFT on such corrections broke its arithmetic (0 of 4 suite
+    /// sums right, docs/results/experiential-loop.md run 5).</summary>
+    public string IdealAnswer(UserQuestion question)
+    {
+        var parts = question.Text["What is ".Length..].TrimEnd('?').Split(' ');
+        var (steps, result) = ArithmeticTask.Worked(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1][0], int.Parse(parts[2], CultureInfo.InvariantCulture));
+        string worked = Preferences.DislikedPhrase switch
+        {
+            "carry" => steps.Replace("carry", "keep", StringComparison.Ordinal),
+            "borrow" => steps.Replace("borrow", "take", StringComparison.Ordinal),
+            _ => steps,
+        };
+        if (Preferences.Concise) worked = string.Join(' ', worked.Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "\n";
+        return $"{worked}Answer: {result.ToString(CultureInfo.InvariantCulture)}";
+    }
 }

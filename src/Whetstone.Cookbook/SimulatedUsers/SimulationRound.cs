@@ -13,26 +13,31 @@ public sealed record SimulatedAnswer(string User, string Question, string Answer
 /// <summary>Drives a real server as the population: each user asks its own kind of question through
 /// the official OpenAI .NET client (chat completions on name@latest, `user` = their id, so a canary
 /// split gives each user one arm), and gives feedback through the Whetstone SDK at their own rates,
-/// acting on their hidden satisfaction plus noise: thumbs (up when it feels above 0.5), a rating
-/// 1–5, a correction (their ideal answer) when it feels poor, a pairwise preference between this
-/// answer and a second one drawn for the same question.</summary>
+/// acting on their hidden satisfaction plus noise: thumbs (up when it feels at least
+/// <see cref="Satisfied"/>), a rating 1–5, a correction (their ideal answer) when it feels below
+/// that, a pairwise preference between this answer and a second one drawn for the same question.</summary>
 public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone, int maxTokens = 64, double temperature = 0.7)
 {
+    /// <summary>The felt satisfaction a user is content with. At 0.5 a right answer in the wrong
+    /// length or with the disliked phrase (0.6–0.75) still got a thumbs up and never a correction, so
+    /// the feedback carried correctness only and no learner could see the users' other preferences.</summary>
+    public const double Satisfied = 0.7;
+
+    /// <summary>Every user of the population asks once (all at once: the server batches them), in
+    /// the population's order; each user's randomness is its own, seeded by its id and the round.</summary>
     public async Task<IReadOnlyList<SimulatedAnswer>> RunAsync(SimulatedPopulation population, string model, int round, bool giveFeedback,
         CancellationToken cancellationToken = default)
     {
         var chat = openAi.GetChatClient(model);
-        var answers = new List<SimulatedAnswer>();
-        foreach (var user in population.Users)
+        return await Task.WhenAll(population.Users.Select(async user =>
         {
-            var random = new Random(HashCode.Combine(user.Id, round));
+            var random = new Random(StableSeed(user.Id, round));
             var question = UserQuestion.Draw(user.Preferences.Topic, random);
             var (id, text) = await AskAsync(chat, user, question, random.Next(), cancellationToken);
             double satisfaction = user.Satisfaction(question, text);
             int events = giveFeedback ? await FeedbackAsync(chat, user, question, id, satisfaction, random, cancellationToken) : 0;
-            answers.Add(new SimulatedAnswer(user.Id, question.Text, text, satisfaction, id, events));
-        }
-        return answers;
+            return new SimulatedAnswer(user.Id, question.Text, text, satisfaction, id, events);
+        }));
     }
 
     async Task<(string Id, string Text)> AskAsync(ChatClient chat, SimulatedUser user, UserQuestion question, int seed, CancellationToken cancellationToken)
@@ -50,7 +55,7 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
         int events = 0;
         if (random.NextDouble() < habits.Thumbs)
         {
-            if (felt > 0.5) await whetstone.Feedback.ThumbsUpAsync(id, cancellationToken: cancellationToken);
+            if (felt >= Satisfied) await whetstone.Feedback.ThumbsUpAsync(id, cancellationToken: cancellationToken);
             else await whetstone.Feedback.ThumbsDownAsync(id, cancellationToken: cancellationToken);
             events++;
         }
@@ -59,7 +64,7 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
             await whetstone.Feedback.RateAsync(id, Math.Round(1 + 4 * felt), cancellationToken: cancellationToken);
             events++;
         }
-        if (felt < 0.4 && random.NextDouble() < habits.Correction)
+        if (felt < Satisfied && random.NextDouble() < habits.Correction)
         {
             await whetstone.Feedback.CorrectAsync(id, user.IdealAnswer(question), cancellationToken: cancellationToken);
             events++;
@@ -76,6 +81,17 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
             }
         }
         return events;
+    }
+
+    /// <summary>A seed from the user's id and the round that is the same in every process
+    /// (string.GetHashCode, and so HashCode.Combine of a string, is randomized per process: the same
+    /// --seed drew other questions in every run).</summary>
+    public static int StableSeed(string user, int round)
+    {
+        uint hash = 2166136261;
+        foreach (char c in user) hash = (hash ^ c) * 16777619;
+        hash = (hash ^ (uint)round) * 16777619;
+        return (int)(hash & int.MaxValue);
     }
 
     static double Gaussian(Random random) =>

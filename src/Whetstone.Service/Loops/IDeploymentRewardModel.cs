@@ -12,6 +12,14 @@ internal interface IDeploymentRewardModel
     /// <summary>Trains the reward model on the feedback waiting for it (so the iteration's window is
     /// in it before it rewards rollouts); returns the version it is at, null without a reward model.</summary>
     Task<string?> CatchUpAsync(Caller caller, string deployment, CancellationToken cancellationToken);
+
+    /// <summary>Of its newest <paramref name="window"/> prequential predictions, how many there are
+    /// and how many were right ((0, 0) without a reward model).</summary>
+    Task<(int Predicted, int Correct)> RecentAccuracyAsync(Caller caller, string deployment, int window, CancellationToken cancellationToken);
+
+    /// <summary>The users' corrections among the feedback the reward model has trained on, oldest
+    /// first (none without a reward model).</summary>
+    Task<IReadOnlyList<Protocol.CorrectionExample>> TrainedCorrectionsAsync(Caller caller, string deployment, CancellationToken cancellationToken);
 }
 
 /// <summary>The scores of one call and the reward-model version that gave them (for the lineage).</summary>
@@ -24,4 +32,10 @@ internal sealed class NoRewardModel : IDeploymentRewardModel
         CancellationToken cancellationToken) => Task.FromResult<RewardModelScores?>(null);
 
     public Task<string?> CatchUpAsync(Caller caller, string deployment, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+    public Task<(int Predicted, int Correct)> RecentAccuracyAsync(Caller caller, string deployment, int window, CancellationToken cancellationToken) =>
+        Task.FromResult((0, 0));
+
+    public Task<IReadOnlyList<Protocol.CorrectionExample>> TrainedCorrectionsAsync(Caller caller, string deployment, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Protocol.CorrectionExample>>([]);
 }

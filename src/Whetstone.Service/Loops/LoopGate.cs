@@ -5,7 +5,10 @@ namespace Whetstone.Service.Loops;
 /// <summary>The eval gate: candidate and deployed version answer the same held-out served prompts
 /// and the owner's regression suite greedily; the candidate passes when its mean reward is at least
 /// the deployed version's minus the tolerance and it fails at most MaxRegressions checks that the
-/// deployed version passes. Never passes on no evidence.</summary>
+/// deployed version passes. It must also be worth a canary: its held-out reward at least
+/// MinImprovement above the deployed version's, and at least MinChangedAnswers of its greedy
+/// answers different from the deployed version's (a candidate that answers everything as the
+/// deployed one does is a no-op, however its reward compares). Never passes on no evidence.</summary>
 internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
 {
     public sealed record Verdict(bool Passed, string Reason, Dictionary<string, double> Metrics);
@@ -23,10 +26,14 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
         {
             var reasons = new List<string>();
             bool passed = true;
+            int changed = 0;
             if (prompts.Length > 0)
             {
-                var candidateScores = await ScoreAsync(candidate, prompts, gate.MaxTokens, cancellationToken);
-                var deployedScores = await ScoreAsync(deployed, prompts, gate.MaxTokens, cancellationToken);
+                var candidateAnswers = await GreedyAsync(candidate, prompts, gate.MaxTokens);
+                var deployedAnswers = await GreedyAsync(deployed, prompts, gate.MaxTokens);
+                changed += candidateAnswers.Zip(deployedAnswers).Count(p => !p.First.SequenceEqual(p.Second));
+                var candidateScores = await reward.ScoreAsync(Pairs(prompts, candidateAnswers), cancellationToken);
+                var deployedScores = await reward.ScoreAsync(Pairs(prompts, deployedAnswers), cancellationToken);
                 double c = candidateScores.Average(), d = deployedScores.Average();
                 metrics["gate_candidate_reward"] = c;
                 metrics["gate_deployed_reward"] = d;
@@ -36,6 +43,11 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                     passed = false;
                     reasons.Add($"held-out reward {c:F3} < deployed {d:F3} − tolerance {gate.Tolerance}");
                 }
+                else if (c < d + gate.MinImprovement)
+                {
+                    passed = false;
+                    reasons.Add($"held-out reward {c:F3} not above deployed {d:F3} by the minimum improvement {gate.MinImprovement}");
+                }
                 else reasons.Add($"held-out reward {c:F3} vs deployed {d:F3}");
             }
             if (suite.Count > 0)
@@ -44,8 +56,10 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                 foreach (var check in suite)
                 {
                     var prompt = sampling.UserPrompt(check.Prompt);
-                    bool c = Passes(check, await GreedyTextAsync(candidate, prompt, gate.MaxTokens));
-                    bool d = Passes(check, await GreedyTextAsync(deployed, prompt, gate.MaxTokens));
+                    string candidateText = await GreedyTextAsync(candidate, prompt, gate.MaxTokens), deployedText = await GreedyTextAsync(deployed, prompt, gate.MaxTokens);
+                    changed += candidateText == deployedText ? 0 : 1;
+                    bool c = Passes(check, candidateText);
+                    bool d = Passes(check, deployedText);
                     candidatePasses += c ? 1 : 0;
                     deployedPasses += d ? 1 : 0;
                     if (d && !c) regressions++;
@@ -60,6 +74,12 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                 }
                 else reasons.Add($"regression suite: {candidatePasses}/{suite.Count} pass (deployed {deployedPasses})");
             }
+            metrics["gate_changed_answers"] = changed;
+            if (changed < gate.MinChangedAnswers)
+            {
+                passed = false;
+                reasons.Add($"{changed} of {prompts.Length + suite.Count} greedy answers differ from the deployed version's (at least {gate.MinChangedAnswers}): a no-op candidate");
+            }
             return new Verdict(passed, string.Join("; ", reasons), metrics);
         }
         finally
@@ -73,11 +93,11 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
         (check.ExpectContains is null || text.Contains(check.ExpectContains, StringComparison.Ordinal))
         && (check.ExpectNotContains is null || !text.Contains(check.ExpectNotContains, StringComparison.Ordinal));
 
-    async Task<double[]> ScoreAsync(string session, IReadOnlyList<IReadOnlyList<int>> prompts, int maxTokens, CancellationToken cancellationToken)
-    {
-        var answers = await Task.WhenAll(prompts.Select(p => sampling.SampleAsync(session, p, 1, maxTokens, 0, 0)));
-        return await reward.ScoreAsync(prompts.Select((p, i) => (p, (IReadOnlyList<int>)answers[i][0].Tokens)).ToArray(), cancellationToken);
-    }
+    async Task<IReadOnlyList<int>[]> GreedyAsync(string session, IReadOnlyList<IReadOnlyList<int>> prompts, int maxTokens) =>
+        (await Task.WhenAll(prompts.Select(p => sampling.SampleAsync(session, p, 1, maxTokens, 0, 0)))).Select(a => a[0].Tokens).ToArray();
+
+    static (IReadOnlyList<int>, IReadOnlyList<int>)[] Pairs(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int>[] answers) =>
+        prompts.Select((p, i) => (p, answers[i])).ToArray();
 
     async Task<string> GreedyTextAsync(string session, IReadOnlyList<int> prompt, int maxTokens) =>
         sampling.Text((await sampling.SampleAsync(session, prompt, 1, maxTokens, 0, 0))[0].Tokens);

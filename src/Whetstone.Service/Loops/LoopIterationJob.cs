@@ -84,17 +84,20 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         if (train.Length == 0) throw new InvalidOperationException($"deployment '{loop.Deployment}' has no served prompts outside the held-out share to train on");
 
         var sampling = new LoopSampling(context, sessions, caller, baseModel, cancellationToken);
-        var reward = new LoopReward(rewardModel, spec.Rl, sampling, caller, loop.Deployment);
-        if (spec.Rl.RmWeight > 0 && spec.Rl.UpdateRewardModel) await rewardModel.CatchUpAsync(caller, loop.Deployment, cancellationToken);
+        var reward = new LoopReward(rewardModel, spec.Rl, sampling.Text, caller, loop.Deployment);
+        if ((spec.Rl.RmWeight > 0 || spec.Rl.CorrectionSftWeight > 0) && spec.Rl.UpdateRewardModel) await rewardModel.CatchUpAsync(caller, loop.Deployment, cancellationToken);
+        var corrections = spec.Rl.CorrectionSftWeight > 0 ? await rewardModel.TrainedCorrectionsAsync(caller, loop.Deployment, cancellationToken) : [];
         var run = await runs.CreateFromSamplerWeightsAsync(caller, deployedPath,
             new Dictionary<string, string> { ["loop"] = loop.Id, ["iteration"] = iteration.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         iteration = iteration with { CandidateRun = run.RunId };
         await context.Store.UpdateLoopIterationAsync(iteration, "training");
 
         var trainer = new LoopTrainer(context, runs, sampling, reward, caller);
-        var result = await trainer.TrainAsync(deployedPath, train, spec.Rl, run.RunId, iteration.Iteration, () => CheckActiveAsync(loop.Id), cancellationToken);
+        var result = await trainer.TrainAsync(deployedPath, train, spec.Rl, run.RunId, iteration.Iteration, () => CheckActiveAsync(loop.Id), cancellationToken,
+            corrections);
         var metrics = Metrics(iteration);
         foreach (var (k, v) in result.Metrics) metrics[k] = v;
+        RecordTrust(metrics, reward, "train");
         metrics["train_prompts"] = train.Length;
         metrics["train_cpu_seconds"] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         metrics["train_wall_seconds"] = wall.Elapsed.TotalSeconds;
@@ -114,10 +117,11 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         var completions = await context.Store.ListDeploymentCompletionsAsync(loop.Tenant, loop.Deployment, spec.Rl.PromptWindow);
         var heldOut = completions.Where(c => IsHeldOut(c.Id)).Select(Prompt).ToArray();
         var sampling = new LoopSampling(context, sessions, caller, baseModel, cancellationToken);
-        var reward = new LoopReward(rewardModel, spec.Rl, sampling, caller, loop.Deployment);
+        var reward = new LoopReward(rewardModel, spec.Rl, sampling.Text, caller, loop.Deployment);
         var verdict = await new LoopGate(sampling, reward).JudgeAsync(iteration.PolicyCheckpoint!, deployedPath, heldOut, spec.Gate, cancellationToken);
         var metrics = Metrics(iteration);
         foreach (var (k, v) in verdict.Metrics) metrics[k] = v;
+        RecordTrust(metrics, reward, "gate");
         metrics["gate_cpu_seconds"] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         iteration = iteration with { MetricsJson = JsonSerializer.Serialize(metrics), RmVersion = iteration.RmVersion ?? reward.RmVersion };
         if (!verdict.Passed)
@@ -146,9 +150,8 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         return iteration;
     }
 
-    /// <summary>Once both arms have MinEvents feedback events since the canary began, promote the
-    /// candidate when its satisfaction rate is at least the stable arm's minus the tolerance,
-    /// else roll it back; until then, nothing.</summary>
+    /// <summary>The canary's decision (<see cref="CanaryDecision"/>) on the events since it began:
+    /// promote, roll back, or nothing yet.</summary>
     async Task CanaryAsync(LoopRecord loop, LoopSpec spec, LoopIterationRecord iteration)
     {
         var metrics = Metrics(iteration);
@@ -158,16 +161,17 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         string candidateName = $"{loop.Deployment}@v{iteration.DeploymentVersion}";
         var candidate = events.Where(e => e.Arm == CanaryRouting.Candidate && e.Deployment == candidateName).Select(e => Satisfaction(e.Feedback)).ToArray();
         var stable = events.Where(e => e.Arm == CanaryRouting.Stable).Select(e => Satisfaction(e.Feedback)).ToArray();
-        if (candidate.Length < spec.Canary.MinEvents || stable.Length < spec.Canary.MinEvents) return;
-        double c = candidate.Average(), s = stable.Average();
-        metrics["canary_candidate_rate"] = c;
-        metrics["canary_stable_rate"] = s;
+        var decision = CanaryDecision.Decide(candidate, stable, spec.Canary, DateTimeOffset.UtcNow - started);
+        if (decision.Decision == CanaryDecision.Outcome.Wait) return;
+        if (candidate.Length > 0) metrics["canary_candidate_rate"] = decision.CandidateRate;
+        if (stable.Length > 0) metrics["canary_stable_rate"] = decision.StableRate;
         metrics["canary_candidate_events"] = candidate.Length;
         metrics["canary_stable_events"] = stable.Length;
+        metrics["canary_seconds"] = (DateTimeOffset.UtcNow - started).TotalSeconds;
         iteration = iteration with { MetricsJson = JsonSerializer.Serialize(metrics) };
         await CheckActiveAsync(loop.Id);
-        string why = $"{iteration.Reason}; canary: candidate satisfaction {c:F3} over {candidate.Length} events vs stable {s:F3} over {stable.Length}";
-        if (c >= s - spec.Canary.Tolerance)
+        string why = $"{iteration.Reason}; canary: {decision.Reason}";
+        if (decision.Decision == CanaryDecision.Outcome.Promote)
         {
             await context.Store.PromoteDeploymentCandidateAsync(loop.Tenant, loop.Deployment);
             await FinishAsync(iteration, "promoted", why, consumed: true);
@@ -175,7 +179,7 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         else
         {
             await context.Store.SetDeploymentTrafficAsync(loop.Tenant, loop.Deployment, null, 0);
-            await FinishAsync(iteration, "rolled_back", $"{why} (below by more than the tolerance {spec.Canary.Tolerance})", consumed: true);
+            await FinishAsync(iteration, "rolled_back", why, consumed: true);
         }
     }
 
@@ -190,6 +194,14 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
     /// <summary>About a fifth of a deployment's served prompts (by a hash of the completion id) are
     /// held out: the gate judges on them, training never samples them.</summary>
     public static bool IsHeldOut(string completionId) => CanaryRouting.Bucket("held-out", completionId) % 5 == 0;
+
+    /// <summary>Whether this stage used the reward model's score (1/0) and the accuracy it judged that on.</summary>
+    static void RecordTrust(Dictionary<string, double> metrics, LoopReward reward, string stage)
+    {
+        if (reward.RmTrusted is not { } trusted) return;
+        metrics[$"{stage}_rm_trusted"] = trusted ? 1 : 0;
+        if (!double.IsNaN(reward.RmAccuracy)) metrics[$"{stage}_rm_accuracy"] = reward.RmAccuracy;
+    }
 
     static IReadOnlyList<int> Prompt(ServedCompletionRecord c) => JsonSerializer.Deserialize<int[]>(c.PromptTokensJson)!;
 

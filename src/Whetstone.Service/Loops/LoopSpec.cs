@@ -26,6 +26,12 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (!(Rl.Temperature > 0 && Rl.Temperature <= 2)) throw Range("rl.temperature", Rl.Temperature, "above 0, at most 2");
         if (!(Rl.RmWeight >= 0 && Rl.RmWeight <= 100)) throw Range("rl.rm_weight", Rl.RmWeight, "0 to 100");
         if (Rl.PromptWindow is < 1 or > 100_000) throw Range("rl.prompt_window", Rl.PromptWindow, "1 to 100000");
+        if (!(Rl.CorrectionSftWeight >= 0 && Rl.CorrectionSftWeight <= 100)) throw Range("rl.correction_sft_weight", Rl.CorrectionSftWeight, "0 to 100");
+        if (Rl.CorrectionWindow is < 0 or > 10_000) throw Range("rl.correction_window", Rl.CorrectionWindow, "0 to 10000");
+        if (Rl.MinCorrections is < 0 or > 10_000) throw Range("rl.min_corrections", Rl.MinCorrections, "0 to 10000");
+        if (!(Rl.MinRmAccuracy >= 0 && Rl.MinRmAccuracy <= 1)) throw Range("rl.min_rm_accuracy", Rl.MinRmAccuracy, "0 to 1");
+        if (Rl.MinRmPredictions is < 0 or > 1_000_000) throw Range("rl.min_rm_predictions", Rl.MinRmPredictions, "0 to 1000000");
+        if (Rl.RmTrustWindow is < 1 or > 1_000_000) throw Range("rl.rm_trust_window", Rl.RmTrustWindow, "1 to 1000000");
         if (Rl.Verifiable is { } v)
         {
             if (v.MustContain is null && v.MustNotContain is null && v.MaxWords is null)
@@ -36,6 +42,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (Gate.HeldOutPrompts is < 0 or > 1024) throw Range("gate.held_out_prompts", Gate.HeldOutPrompts, "0 to 1024");
         if (!(Gate.Tolerance >= 0 && double.IsFinite(Gate.Tolerance))) throw Range("gate.tolerance", Gate.Tolerance, "a finite number ≥ 0");
         if (Gate.MaxTokens is < 1 or > 4096) throw Range("gate.max_tokens", Gate.MaxTokens, "1 to 4096");
+        if (!(Gate.MinImprovement >= 0 && double.IsFinite(Gate.MinImprovement))) throw Range("gate.min_improvement", Gate.MinImprovement, "a finite number ≥ 0");
+        if (Gate.MinChangedAnswers < 0) throw Range("gate.min_changed_answers", Gate.MinChangedAnswers, "at least 0");
         if (Gate.MaxRegressions < 0) throw Range("gate.max_regressions", Gate.MaxRegressions, "at least 0");
         var suite = Gate.RegressionSuite ?? [];
         if (suite.Count > 256) throw Range("gate.regression_suite", suite.Count, "at most 256 checks");
@@ -48,6 +56,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (!(Canary.Percent >= 0 && Canary.Percent < 100)) throw Range("canary.percent", Canary.Percent, "0 (no canary) up to but not including 100");
         if (Canary.MinEvents is < 1 or > 1_000_000) throw Range("canary.min_events", Canary.MinEvents, "1 to 1000000");
         if (!(Canary.Tolerance >= 0 && Canary.Tolerance <= 1)) throw Range("canary.tolerance", Canary.Tolerance, "0 to 1");
+        if (!(Canary.Z >= 0 && Canary.Z <= 10)) throw Range("canary.z", Canary.Z, "0 to 10");
+        if (!(Canary.MaxMinutes > 0 && Canary.MaxMinutes <= 525_600)) throw Range("canary.max_minutes", Canary.MaxMinutes, "above 0, at most 525600");
         return this;
     }
 

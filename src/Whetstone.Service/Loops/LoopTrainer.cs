@@ -9,16 +9,25 @@ namespace Whetstone.Service.Loops;
 /// policy on prompts from the deployment's served log, rewarded (<see cref="LoopReward"/>),
 /// group-centred advantages with a per-token KL penalty to the deployed policy
 /// (A_t = A + β(mean KL − KL_t), KL_t = log π(t) − log π_deployed(t)), one importance_sampling
-/// forward_backward and optim_step; the policy is saved for sampling after every step.</summary>
+/// forward_backward, plus the users' corrections as SFT (a cross_entropy forward_backward over
+/// the corrected answers' tokens, CorrectionSftWeight per token; the gradients add up) — sampling
+/// alone never reaches an answer unlike anything the policy writes, a correction shows it — and
+/// one optim_step; the policy is saved for sampling after every step.</summary>
 internal sealed class LoopTrainer(ServiceContext context, TrainingRunService runs, LoopSampling sampling, LoopReward reward, Caller caller)
 {
     /// <summary>What training produced: the run, its last sampler checkpoint, per-step metrics.</summary>
     public sealed record Result(string RunId, string PolicyCheckpoint, Dictionary<string, double> Metrics);
 
     public async Task<Result> TrainAsync(string deployedPath, IReadOnlyList<IReadOnlyList<int>> prompts, LoopRlSettings rl, string runId,
-        int iteration, Func<Task> checkPaused, CancellationToken cancellationToken)
+        int iteration, Func<Task> checkPaused, CancellationToken cancellationToken, IReadOnlyList<CorrectionExample>? corrections = null)
     {
         var metrics = new Dictionary<string, double>();
+        var sft = rl.CorrectionSftWeight > 0 ? CorrectionData(corrections ?? [], rl) : [];
+        if (sft.Count < rl.MinCorrections) sft = [];
+        metrics["sft_corrections"] = sft.Count;
+        // Without a reward that can differ between answers every group would be skipped: the steps are the corrections' SFT alone.
+        bool sample = await reward.CanVaryAsync(cancellationToken);
+        metrics["rl_sampled"] = sample ? 1 : 0;
         string reference = await sampling.OpenAsync(deployedPath);
         string policyPath = deployedPath;
         try
@@ -28,18 +37,31 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
                 await checkPaused();
                 var rng = new Random(HashCode.Combine(rl.Seed, iteration, step) & int.MaxValue);
                 var chosen = Enumerable.Range(0, rl.PromptsPerStep).Select(_ => prompts[rng.Next(prompts.Count)]).ToArray();
-                string policy = policyPath == deployedPath ? reference : await sampling.OpenAsync(policyPath);
-                List<Datum> data;
-                double meanReward, meanKl;
-                try { (data, meanReward, meanKl) = await StepDataAsync(policy, reference, chosen, rl, rng, cancellationToken); }
-                finally { if (policy != reference) await sampling.CloseAsync(policy); }
-                metrics[$"step{step}_reward"] = meanReward;
-                metrics[$"step{step}_kl"] = meanKl;
+                List<Datum> data = [];
+                if (sample)
+                {
+                    string policy = policyPath == deployedPath ? reference : await sampling.OpenAsync(policyPath);
+                    double meanReward, meanKl;
+                    try { (data, meanReward, meanKl) = await StepDataAsync(policy, reference, chosen, rl, rng, cancellationToken); }
+                    finally { if (policy != reference) await sampling.CloseAsync(policy); }
+                    metrics[$"step{step}_reward"] = meanReward;
+                    metrics[$"step{step}_kl"] = meanKl;
+                }
                 metrics[$"step{step}_datums"] = data.Count;
                 if (data.Count > 0)
                 {
                     var fb = await runs.ForwardAsync(caller, runId, new ForwardBackwardRequest(data, "importance_sampling"), backward: true);
                     await context.Futures.ResultAsync<ForwardBackwardOutput>(fb.RequestId, cancellationToken);
+                }
+                if (sft.Count > 0)
+                {
+                    var fb = await runs.ForwardAsync(caller, runId, new ForwardBackwardRequest(sft, "cross_entropy"), backward: true);
+                    var output = await context.Futures.ResultAsync<ForwardBackwardOutput>(fb.RequestId, cancellationToken);
+                    if (output.Metrics.TryGetValue("loss:sum", out double loss))
+                        metrics[$"step{step}_sft_loss_per_token"] = loss / (rl.CorrectionSftWeight * sft.Sum(d => d.LossFnInputs["weights"].Data.Count(w => w > 0)));
+                }
+                if (data.Count > 0 || sft.Count > 0)
+                {
                     var opt = await runs.OptimStepAsync(caller, runId, new OptimStepRequest(new AdamParams { LearningRate = rl.LearningRate }));
                     await context.Futures.ResultAsync<OptimStepOutput>(opt.RequestId, cancellationToken);
                 }
@@ -58,6 +80,20 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         }
         return new Result(runId, policyPath, metrics);
     }
+
+    /// <summary>The newest CorrectionWindow corrections as cross_entropy datums: prompt + corrected
+    /// answer, weight CorrectionSftWeight on the answer's tokens, 0 on the prompt's.</summary>
+    public static List<Datum> CorrectionData(IReadOnlyList<CorrectionExample> corrections, LoopRlSettings rl) =>
+        corrections.TakeLast(rl.CorrectionWindow).Where(c => c.CorrectionTokens.Count > 0).Select(c =>
+        {
+            var tokens = c.PromptTokens.Concat(c.CorrectionTokens).ToArray();
+            var weights = tokens.Select((_, i) => i >= c.PromptTokens.Count ? (float)rl.CorrectionSftWeight : 0f).ToArray();
+            return new Datum(ModelInput.FromTokens(tokens[..^1]), new Dictionary<string, TensorData>
+            {
+                ["target_tokens"] = TensorData.Int64(tokens.Skip(1)),
+                ["weights"] = TensorData.Float32(weights.Skip(1)),
+            });
+        }).ToList();
 
     async Task<(List<Datum> Data, double MeanReward, double MeanKl)> StepDataAsync(string policy, string reference, IReadOnlyList<IReadOnlyList<int>> prompts,
         LoopRlSettings rl, Random rng, CancellationToken cancellationToken)

@@ -25,5 +25,18 @@ internal sealed class StreamingRewardModel(RewardModelService models) : IDeploym
         return (await models.CurrentVersionAsync(caller, deployment, cancellationToken)) is { } v ? Name(v.Version) : null;
     }
 
+    public async Task<(int Predicted, int Correct)> RecentAccuracyAsync(Caller caller, string deployment, int window, CancellationToken cancellationToken)
+    {
+        if (await models.CurrentVersionAsync(caller, deployment, cancellationToken) is null) return (0, 0);
+        return await models.RecentAccuracyAsync(caller, deployment, window, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Protocol.CorrectionExample>> TrainedCorrectionsAsync(Caller caller, string deployment, CancellationToken cancellationToken)
+    {
+        if (await models.CurrentVersionAsync(caller, deployment, cancellationToken) is null) return [];
+        var trained = (await models.VersionsAsync(caller, deployment, cancellationToken)).SelectMany(v => v.FeedbackIds).ToHashSet();
+        return (await models.CorrectionsAsync(caller, deployment, cancellationToken)).Where(c => trained.Contains(c.FeedbackId)).ToArray();
+    }
+
     static string Name(int version) => $"rm-v{version}";
 }

@@ -57,4 +57,32 @@ public class LoopGateTests
         Assert.Equal("idle", (string?)info["state"]);
         Assert.Equal(6, (long)info["feedback_consumed"]!);
     }
+
+    [Fact]
+    public async Task ACandidateThatAnswersExactlyAsTheDeployedVersionIsANoOpAndNeverReachesACanary()
+    {
+        await using var server = await StartAsync();
+        using var client = await OpenAiTestClient.CreateAsync(server, "nina");
+        await DeployAsync(client, "helper", seed: 1);
+        var loop = await client.PostAsync(Routes.Loops, new
+        {
+            deployment = "helper",
+            trigger = new { every_feedback = 4 },
+            // A step far too small to change any greedy answer (the old failure: such a candidate passed a tolerance gate and was promoted).
+            rl = new { steps = 1, prompts_per_step = 2, group_size = 4, learning_rate = 1e-12, max_tokens = 16, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
+            gate = new { held_out_prompts = 4, tolerance = 1000.0, max_tokens = 8, regression_suite = AlwaysPasses },
+            canary = new { percent = 50.0 },
+        });
+        string id = (string)loop["id"]!;
+        await ServeWithFeedbackAsync(client, "helper", 4);
+
+        var iteration = LastIteration(await WaitForAsync(client, Routes.LoopLineage(id), l => Finished(l, 1)));
+        Assert.Equal("rejected", (string?)iteration["outcome"]);
+        Assert.Contains("a no-op candidate", (string)iteration["reason"]!);
+        Assert.Equal(0.0, (double)iteration["metrics"]!["gate_changed_answers"]!);
+        Assert.Null(iteration["deployment_version"]);
+        var deployment = await GetAsync(client, Routes.Deployment("helper"));
+        Assert.Equal(1, (int)deployment["current_version"]!);
+        Assert.Null(deployment["candidate_version"]);
+    }
 }

@@ -25,7 +25,7 @@ public class LoopRestartTests
                 deployment = "helper",
                 trigger = new { every_feedback = 5 },
                 rl = new { steps = 30, prompts_per_step = 2, group_size = 2, learning_rate = 1e-3, max_tokens = 4, verifiable = new { must_contain = "e" } },
-                gate = new { held_out_prompts = 2, tolerance = 1000.0, max_tokens = 4, regression_suite = LoopHarness.AlwaysPasses },
+                gate = new { held_out_prompts = 2, tolerance = 1000.0, max_tokens = 4, regression_suite = LoopHarness.AlwaysPasses, min_changed_answers = 0 },
                 canary = new { percent = 0.0 },
             });
             id = (string)loop["id"]!;

@@ -27,7 +27,7 @@ public class LoopTenancyTests
         {
             deployment = "helper", trigger = new { every_feedback = 4 },
             rl = new { steps = 1, prompts_per_step = 2, group_size = 2, max_tokens = 4 },
-            gate = new { held_out_prompts = 2, tolerance = 1000.0, max_tokens = 4, regression_suite = LoopHarness.AlwaysPasses }, canary = new { percent = 0.0 },
+            gate = new { held_out_prompts = 2, tolerance = 1000.0, max_tokens = 4, regression_suite = LoopHarness.AlwaysPasses, min_changed_answers = 0 }, canary = new { percent = 0.0 },
         });
         string id = (string)loop["id"]!;
         Assert.Equal(404, (int)(await mallory.Http.GetAsync(Routes.Loop(id))).StatusCode);

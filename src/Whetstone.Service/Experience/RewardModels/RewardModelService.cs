@@ -121,6 +121,16 @@ internal sealed class RewardModelService(ServiceContext context, TrainingRunServ
     public async Task<int?> FirstTrainedOnAsync(Caller caller, string deployment, string feedbackId, CancellationToken ct = default) =>
         (await VersionsAsync(caller, deployment, ct)).FirstOrDefault(v => v.FeedbackIds.Contains(feedbackId))?.Version;
 
+    /// <summary>Of the newest <paramref name="window"/> prequential predictions (each made before the
+    /// update that trained on its event), how many there are and how many were right.</summary>
+    public async Task<(int Predicted, int Correct)> RecentAccuracyAsync(Caller caller, string deployment, int window, CancellationToken ct = default)
+    {
+        await OwnedAsync(caller, deployment, ct);
+        var recent = (await context.Store.ListRewardModelPredictionsAsync(caller.Tenant, deployment, ct))
+            .OrderBy(p => p.PredictedBy).ThenBy(p => p.CreatedAt).TakeLast(window).ToArray();
+        return (recent.Length, recent.Count(p => p.Correct));
+    }
+
     /// <summary>The corrections of the deployment's answers, oldest first, as SFT examples.</summary>
     public async Task<IReadOnlyList<CorrectionExample>> CorrectionsAsync(Caller caller, string deployment, CancellationToken ct = default)
     {

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Whetstone.Cookbook.Recipes;
+using Whetstone.Cookbook.SimulatedUsers;
+
+namespace Whetstone.Cli.Commands;
+
+/// <summary>`whet loop experiment`: the three-arm experiment (<see cref="LoopExperiment"/>) against a
+/// running server, its data and charts written under --out.</summary>
+internal static class LoopExperimentCommand
+{
+    public static Command Create()
+    {
+        var server = new ServerConnection();
+        var model = new Option<string>("--base-model") { Description = "A base model the server serves", Required = true };
+        var arms = new Option<string>("--arms") { Description = "Arms to run, of a (no loop), b (reward model frozen after the first window), c (streaming)", DefaultValueFactory = _ => "a,b,c" };
+        var users = new Option<int>("--users") { DefaultValueFactory = _ => 12 };
+        var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 12 };
+        var driftAt = new Option<int>("--drift-at") { Description = "The round the population's preferences shift", DefaultValueFactory = _ => 6 };
+        var every = new Option<int>("--every-feedback") { Description = "Feedback events per loop iteration", DefaultValueFactory = _ => 24 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var outDir = new Option<string>("--out") { Description = "Directory for rounds.jsonl, prequential.jsonl, iterations.jsonl, summary.json and the charts", Required = true };
+        var command = new Command("experiment", "Hidden satisfaction of a simulated population over rounds with a drift, for no loop, a frozen reward model and the streaming loop.")
+        {
+            model, arms, users, rounds, driftAt, every, seed, outDir,
+        };
+        server.AddTo(command);
+        command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
+        {
+            var (url, key) = server.Resolve(result);
+            var options = new LoopExperimentOptions
+            {
+                Arms = result.GetValue(arms)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Users = result.GetValue(users), Rounds = result.GetValue(rounds), DriftAtRound = result.GetValue(driftAt),
+                EveryFeedback = result.GetValue(every), Seed = result.GetValue(seed),
+            };
+            var outcome = await new LoopExperiment(url, key, Console.Out).RunAsync(result.GetValue(model)!, options, ct);
+            string dir = result.GetValue(outDir)!;
+            LoopExperiment.Write(outcome, dir);
+            var names = options.Arms;
+            MetricsChart.WritePng(Path.Combine(dir, "rounds.jsonl"), Path.Combine(dir, "satisfaction.png"),
+                $"hidden satisfaction per round (3-round mean), drift at round {options.DriftAtRound}", names.Select(a => $"mean3_{a}").ToArray(), "round", "satisfaction");
+            MetricsChart.WritePng(Path.Combine(dir, "prequential.jsonl"), Path.Combine(dir, "prequential.png"),
+                "reward model prequential accuracy (cumulative)", names.Where(a => a != "a").Select(a => $"cumulative_accuracy_{a}").ToArray(), "cumulative_predicted", "accuracy");
+            Console.WriteLine(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            return 0;
+        }));
+        return command;
+    }
+}
