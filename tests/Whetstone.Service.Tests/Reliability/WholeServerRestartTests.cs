@@ -13,8 +13,10 @@ namespace Whetstone.Service.Tests.Reliability;
 /// they were, and each goes on working.</summary>
 public class WholeServerRestartTests
 {
-    // Times to the microsecond: a live server reports .NET's 100 ns ticks, the store keeps microseconds.
-    static string Json<T>(T value) => System.Text.RegularExpressions.Regex.Replace(JsonSerializer.Serialize(value, ProtocolJson.Options), @"(\.\d{6})\d+", "$1");
+    // Times to the microsecond: a live server reports .NET's 100 ns ticks, the store keeps microseconds,
+    // and the serializer drops trailing zeros (".59176" is ".591760"), so fractions are padded to six digits.
+    static string Json<T>(T value) => System.Text.RegularExpressions.Regex.Replace(JsonSerializer.Serialize(value, ProtocolJson.Options),
+        @"(T\d\d:\d\d:\d\d)(?:\.(\d+))?", m => $"{m.Groups[1].Value}.{(m.Groups[2].Value + "000000")[..6]}");
 
     [Fact]
     public async Task RunsDeploymentsFeedbackAndMemoriesSurviveARestartIntact()
