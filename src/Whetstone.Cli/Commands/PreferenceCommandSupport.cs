@@ -6,19 +6,10 @@ using Whetstone.Tokenization;
 
 namespace Whetstone.Cli.Commands;
 
-/// <summary>What the preference and distillation commands share: an in-process service over one
-/// or more model directories, and greedy held-out accuracy of a base model or checkpoint.</summary>
+/// <summary>What the preference and distillation commands share: model names and greedy held-out
+/// accuracy of a base model or checkpoint.</summary>
 internal static class PreferenceCommandSupport
 {
-    public static Task<ServiceCore> StartAsync(IEnumerable<string> modelDirectories, string outputDirectory, string dtype, TorchSharp.torch.Device device) =>
-        ServiceCore.CreateAsync(new ServerOptions
-        {
-            ModelDirectories = modelDirectories.Select(Path.GetFullPath).ToArray(),
-            DataDirectory = Path.Combine(outputDirectory, "service"),
-            ComputeDtype = ComputeDtype.Parse(dtype, device),
-            Device = device,
-        });
-
     public static string ModelName(string directory) => Path.GetFileName(Path.GetFullPath(directory).TrimEnd('/'));
 
     /// <summary>Held-out greedy accuracy per set, printed and returned.</summary>

@@ -50,13 +50,7 @@ internal static class PretrainCommand
                     RandomModelWriter.Write(init, spec);
                     Console.WriteLine($"initialised {result.GetValue(preset)} with a {learned.Count}-merge tokenizer in {init}");
                 }
-                await using var core = await ServiceCore.CreateAsync(new ServerOptions
-                {
-                    ModelDirectories = [init],
-                    DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
-                    Device = computeDevice,
-                });
+                await using var core = await InProcessService.StartAsync([init], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new PretrainOptions
                 {

@@ -48,13 +48,7 @@ internal static class PretrainVlmCommand
                     RandomModelWriter.Write(init, Shape with { Merges = learned, Seed = result.GetValue(seed) });
                     Console.WriteLine($"initialised a Qwen2.5-VL layout model with a {learned.Count}-merge tokenizer in {init}");
                 }
-                await using var core = await ServiceCore.CreateAsync(new ServerOptions
-                {
-                    ModelDirectories = [init],
-                    DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
-                    Device = computeDevice,
-                });
+                await using var core = await InProcessService.StartAsync([init], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new VlmPretrainOptions
                 {

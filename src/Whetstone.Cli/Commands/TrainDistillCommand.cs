@@ -46,7 +46,7 @@ internal static class TrainDistillCommand
                     throw new ArgumentException("--student and --teacher have different tokenizers; on-policy distillation compares logprobs of the same tokens");
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                await using var core = await PreferenceCommandSupport.StartAsync([studentDirectory, teacherDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
+                await using var core = await InProcessService.StartAsync([studentDirectory, teacherDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await OnPolicyDistillation.RunAsync(client, HuggingFaceTokenizer.Load(studentDirectory), new DistillationOptions
                 {

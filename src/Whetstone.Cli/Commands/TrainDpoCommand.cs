@@ -38,7 +38,7 @@ internal static class TrainDpoCommand
                 var modelDirectory = result.GetValue(model)!;
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
+                await using var core = await InProcessService.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await DpoRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new DpoOptions
                 {

@@ -43,7 +43,7 @@ internal static class TrainRewardModelCommand
                 var outputDirectory = result.GetValue(output)!;
                 var taskList = result.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 var directories = new[] { modelDirectory, judgeDirectory }.Select(Path.GetFullPath).Distinct().ToArray();
-                await using var core = await PreferenceCommandSupport.StartAsync(directories, outputDirectory, result.GetValue(dtype)!, computeDevice);
+                await using var core = await InProcessService.StartAsync(directories, outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var options = new RewardModelOptions
                 {

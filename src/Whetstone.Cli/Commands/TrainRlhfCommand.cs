@@ -41,7 +41,7 @@ internal static class TrainRlhfCommand
                 var computeDevice = DeviceOption.Resolve(result, device);
                 var modelDirectory = result.GetValue(model)!;
                 var outputDirectory = result.GetValue(output)!;
-                await using var core = await PreferenceCommandSupport.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
+                await using var core = await InProcessService.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await RlhfPipeline.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), new RlhfOptions
                 {

@@ -57,13 +57,7 @@ internal static class TrainSftCommand
                         var other => throw new ArgumentException($"--train-on '{other}' is not last_assistant, all_assistant or all"),
                     },
                 };
-                await using var core = await ServiceCore.CreateAsync(new ServerOptions
-                {
-                    ModelDirectories = [modelDirectory],
-                    DataDirectory = Path.Combine(outputDirectory, "service"),
-                    ComputeDtype = ComputeDtype.Parse(result.GetValue(dtype)!, computeDevice),
-                    Device = computeDevice,
-                });
+                await using var core = await InProcessService.StartAsync([modelDirectory], outputDirectory, result.GetValue(dtype)!, computeDevice);
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 var outcome = await SftRecipe.RunAsync(client, HuggingFaceTokenizer.Load(modelDirectory), options, Console.WriteLine, cancellationToken);
                 Console.WriteLine($"loss {outcome.FirstLoss:F4} → {outcome.LastLoss:F4} per token" + (outcome.HeldOutNll is double nll ? $", held-out NLL {nll:F4}" : ""));
