@@ -63,7 +63,7 @@ public sealed partial class ServiceClient : IDisposable
     {
         request = request with { SessionId = request.SessionId ?? _sessionId };
         var run = await _transport.PostAsync<CreateTrainingRunRequest, TrainingRunInfo>(Routes.TrainingRuns, request, cancellationToken).ConfigureAwait(false);
-        return new TrainingClient(_transport, run);
+        return new TrainingClient(_transport, run) { SessionId = request.SessionId };
     }
 
     /// <summary>Starts a new run from a saved training state (whet://…/weights/…), with its

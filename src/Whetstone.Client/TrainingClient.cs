@@ -30,6 +30,10 @@ public sealed partial class TrainingClient
 
     public string BaseModel { get; }
 
+    /// <summary>The session this run was started in (null: none). Samplers the run opens are filed
+    /// under it too, as Tinker's sessions list their training and sampling clients.</summary>
+    public string? SessionId { get; init; }
+
     /// <summary>Runs the model and the loss without computing gradients: per-datum logprobs of
     /// the target tokens and loss metrics (e.g. "loss:sum").</summary>
     /// <param name="lossFn">cross_entropy, importance_sampling, ppo, cispo or dro.</param>
@@ -111,7 +115,7 @@ public sealed partial class TrainingClient
 
     /// <summary>A sampling client on a sampler checkpoint (whet://…/sampler_weights/…).</summary>
     public Task<SamplingClient> CreateSamplingClientAsync(string modelPath, CancellationToken cancellationToken = default) =>
-        SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { ModelPath = modelPath }, cancellationToken);
+        SamplingClient.CreateAsync(_transport, new CreateSamplingSessionRequest { ModelPath = modelPath, SessionId = SessionId }, cancellationToken);
 
     /// <summary>Saves the adapter for sampling, waits for the save, and opens a sampling client
     /// on it: the step between training and sampling in an RL loop. Without a name the save is

@@ -23,6 +23,7 @@ public static class ListingRoutes
     /// <summary>The largest page a list returns.</summary>
     public const int MaxLimit = 1000;
     public const string UserCheckpoints = Routes.Prefix + "/user_checkpoints";   // GET ?limit=&offset=
+    public const string Memories = Routes.Prefix + "/memories";                  // GET ?limit=&offset=
     public const string WeightsInfo = Routes.Prefix + "/weights_info";           // GET ?path=
 
     public static string Page(string route, int limit, int offset) => $"{route}?limit={limit}&offset={offset}";

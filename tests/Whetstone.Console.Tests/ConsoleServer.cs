@@ -27,13 +27,18 @@ internal sealed class ConsoleServer : IAsyncDisposable
 
     public Uri BaseAddress => new(_server.Urls[0]);
 
-    public static async Task<ConsoleServer> StartAsync() => new(await WhetstoneServer.StartAsync(new ServerOptions
+    /// <param name="loopTick">How often loops are looked at (the server's default when null).</param>
+    public static async Task<ConsoleServer> StartAsync(TimeSpan? loopTick = null)
     {
-        ModelDirectories = [ModelDirectory.Value],
-        DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-console-tests", "data", Guid.NewGuid().ToString("N")),
-        Urls = ["http://127.0.0.1:0"],
-        AdminKey = "whet_console_test_admin",
-    }));
+        var options = new ServerOptions
+        {
+            ModelDirectories = [ModelDirectory.Value],
+            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-console-tests", "data", Guid.NewGuid().ToString("N")),
+            Urls = ["http://127.0.0.1:0"],
+            AdminKey = "whet_console_test_admin",
+        };
+        return new(await WhetstoneServer.StartAsync(loopTick is { } tick ? options with { LoopTickInterval = tick } : options));
+    }
 
     /// <summary>A new API key of <paramref name="tenant"/>.</summary>
     public async Task<string> KeyAsync(string tenant) => (await AdminKeys.CreateAsync(_server.Core.Store, tenant, tenant)).Secret;

@@ -12,6 +12,7 @@ internal static class MemoriesApi
 {
     public static void MapMemoriesApi(this IEndpointRouteBuilder app)
     {
+        app.MapMemoryListApi();
         app.MapGet(Routes.Memory("{id}"), async (string id, HttpContext http, MemoryService memories) =>
             Json(await memories.GetAsync(CallerOf(http), id)));
         app.MapDelete(Routes.Memory("{id}"), async (string id, HttpContext http, MemoryService memories) =>

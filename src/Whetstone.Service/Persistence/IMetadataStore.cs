@@ -119,6 +119,8 @@ public interface IMetadataStore : IAsyncDisposable
     Task<bool> InsertMemoryAsync(MemoryRecord memory, CancellationToken cancellationToken = default);
     /// <summary>The tenant's memory with this id; null for an unknown id or another tenant's.</summary>
     Task<MemoryRecord?> GetMemoryAsync(string tenant, string id, CancellationToken cancellationToken = default);
+    /// <summary>One page of the tenant's memories, newest first, and how many it has in all.</summary>
+    Task<(IReadOnlyList<MemoryRecord> Memories, int Total)> ListMemoriesAsync(string tenant, int limit, int offset, CancellationToken cancellationToken = default);
     /// <summary>Replaces the memory's state and appends its turn's operations, in one transaction;
     /// false (nothing written) if the memory was deleted meanwhile.</summary>
     Task<bool> SaveMemoryTurnAsync(MemoryRecord memory, IReadOnlyList<MemoryOperationRecord> operations, CancellationToken cancellationToken = default);

@@ -62,4 +62,30 @@ public class SessionTests
         Assert.Empty((await other.ListTrainingRunsAsync()).Runs);
         Assert.Equal([run1.RunId, run2.RunId], (await first.GetSessionAsync(firstId)).TrainingRunIds);
     }
+
+    [Fact]
+    public async Task SamplersATrainingClientOpensAreFiledUnderItsSession()
+    {
+        await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
+        string key = await TestServers.KeyAsync(server, "sessions");
+        using var client = server.Client(key);
+        string sessionId = await client.GetSessionIdAsync();
+        var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 1);
+        Assert.Equal(sessionId, run.SessionId);
+        var ephemeral = await run.SaveWeightsAndGetSamplingClientAsync();
+        string named = (await (await run.SaveWeightsForSamplerAsync("s1")).ResultAsync()).Path;
+        var fromPath = await run.CreateSamplingClientAsync(named);
+        var fromBase = await client.CreateSamplingClientAsync(baseModel: TestServers.ModelName);
+
+        var session = await client.GetSessionAsync(sessionId);
+        Assert.Equal([run.RunId], session.TrainingRunIds);
+        Assert.Equal([ephemeral.SessionId, fromPath.SessionId, fromBase.SessionId], session.SamplerIds);
+
+        // A run started outside any session opens its samplers outside any too.
+        using var loose = server.Client(key);
+        var looseRun = await loose.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 2, seed: 2);
+        Assert.Null(looseRun.SessionId);
+        await looseRun.SaveWeightsAndGetSamplingClientAsync();
+        Assert.Equal([ephemeral.SessionId, fromPath.SessionId, fromBase.SessionId], (await client.GetSessionAsync(sessionId)).SamplerIds);
+    }
 }
