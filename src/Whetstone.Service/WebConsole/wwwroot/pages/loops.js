@@ -62,7 +62,7 @@ function accuracy(rm) {
   return h("div", { class: "rm" },
     h("p", {}, "Reward model v", h("span", { class: "rm-version" }, String(rm.version)), " · events seen ", number(rm.events_seen),
       " · cumulative accuracy ", h("strong", { class: "rm-accuracy" }, points.length ? number(rm.prequential.at(-1).cumulative_accuracy, 3) : "n/a")),
-    points.length ? lineChart("reward-model accuracy by version", points) : h("p", { class: "muted" }, "No predictions yet."));
+    points.length ? h("div", { class: "charts" }, lineChart("reward-model accuracy by version", points)) : h("p", { class: "muted" }, "No predictions yet."));
 }
 
 function loop(l, lineage, rm, reload) {
@@ -85,7 +85,7 @@ function loop(l, lineage, rm, reload) {
       ["Stage", it => it.stage],
       ["Started", it => time(it.started_at)],
       ["Feedback", it => number(it.feedback_ids.length)],
-      ["Reward model", it => h("span", { class: "rm-cell" }, (it.rm_version ?? "—") + (metric(it, "train_rm_accuracy") !== null ? ` (accuracy ${metric(it, "train_rm_accuracy")})` : ""))],
+      ["Reward model", it => h("span", { class: "rm-cell" }, (it.rm_version ?? "not used") + (metric(it, "train_rm_accuracy") !== null ? ` (accuracy ${metric(it, "train_rm_accuracy")})` : ""))],
       ["Candidate run", it => it.candidate_run ? h("a", { href: `#/runs/${q(it.candidate_run)}`, class: "mono" }, it.candidate_run) : "—"],
       ["Policy checkpoint", it => it.policy_checkpoint ? h("span", { class: "mono" }, it.policy_checkpoint) : "—"],
       ["Deployed", it => `v${it.deployed_version}` + (it.deployment_version ? ` → v${it.deployment_version}` : "")],
