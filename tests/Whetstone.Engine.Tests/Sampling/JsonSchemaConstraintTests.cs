@@ -9,7 +9,8 @@ namespace Whetstone.Engine.Tests.Sampling;
 
 /// <summary>Schema-constrained decoding: the recogniser's verdicts and closing costs on known
 /// texts, unsupported keywords refused by path, and 200 seeded samples of a random model under
-/// 50 fuzzed schemas (budgets from exactly the shortest instance and its stop token up) that all validate against
+/// 50 fuzzed schemas (OpenAI's subset and the keywords beyond it: string length, pattern, format,
+/// bounds, oneOf, allOf, $ref) (budgets from exactly the shortest instance and its stop token up) that all validate against
 /// their schema with an independent validator (JsonSchema.Net).</summary>
 public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<SamplerFixture>
 {
@@ -27,7 +28,7 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
         JsonDocument document;
         try { document = JsonDocument.Parse(text); }
         catch (JsonException) { return false; }
-        using (document) return SchemaValidator.FromText(schema).Evaluate(document.RootElement).IsValid;
+        using (document) return SchemaValidator.FromText(schema).Evaluate(document.RootElement, new Json.Schema.EvaluationOptions { RequireFormatValidation = true }).IsValid;
     }
 
     const string Person = """
@@ -61,9 +62,9 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
     }
 
     [Theory]
-    [InlineData("""{"type":"string","format":"date"}""", "format")]
-    [InlineData("""{"type":"object","properties":{"when":{"type":"string","pattern":"x"}}}""", "properties.when.pattern")]
-    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""", "additionalProperties")]
+    [InlineData("""{"type":"string","format":"hostname"}""", "format")]
+    [InlineData("""{"type":"object","properties":{"when":{"type":"string","pattern":"(?i)x"}}}""", "properties.when.pattern")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":1}""", "additionalProperties")]
     [InlineData("""{"type":"array","items":{"$ref":"#/x"}}""", "items.$ref")]
     [InlineData("""{"type":"object","required":["b"],"properties":{"a":{"type":"string"}}}""", "required[0]")]
     [InlineData("""{"anyOf":[{"type":"string"},{"oneOf":[]}]}""", "anyOf[1].oneOf")]
@@ -71,6 +72,17 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
     [InlineData("""{"type":"string","enum":["a",1]}""", "enum[1]")]
     [InlineData("""{"type":"string","items":{"type":"string"}}""", "items")]
     [InlineData("""{"type":"array","items":{"type":"string"},"minItems":3,"maxItems":1}""", "maxItems")]
+    [InlineData("""{"type":"integer","multipleOf":2}""", "multipleOf")]
+    [InlineData("""{"oneOf":[{"type":"integer"},{"type":"number"}]}""", "oneOf")]
+    [InlineData("""{"oneOf":[{"enum":[1,2]},{"const":2.0}]}""", "oneOf")]
+    [InlineData("""{"type":"string","minLength":2,"pattern":"a+"}""", "pattern")]
+    [InlineData("""{"type":"integer","minimum":5,"maximum":4.5}""", "maximum")]
+    [InlineData("""{"type":"string","maxLength":1,"minLength":2}""", "maxLength")]
+    [InlineData("""{"allOf":[{"type":"object","properties":{"a":{"type":"string"}}},{"type":"object","properties":{"a":{"type":"integer"}}}]}""", "allOf[1].properties.a")]
+    [InlineData("""{"allOf":[{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]},{"type":"object","additionalProperties":false}]}""", "allOf")]
+    [InlineData("""{"allOf":[{"type":"string"}]}""", "allOf[0].type")]
+    [InlineData("""{"$defs":{"n":{"type":"object","properties":{"n":{"$ref":"#/$defs/n"}},"required":["n"]}},"$ref":"#/$defs/n"}""", "$ref")]
+    [InlineData("""{"$ref":"#","type":"object"}""", "type")]
     public void UnsupportedKeywordsAreRefusedByPath(string schema, string path)
     {
         var e = Assert.Throws<JsonSchemaException>(() => Compile(schema));
@@ -84,6 +96,7 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
         var vocabulary = JsonVocabulary.For(tokenizer);
         var random = new Random(20);
         int samples = 0, stopped = 0, mutationsAccepted = 0;
+        var used = new HashSet<string>();
         for (int s = 0; s < 50; s++)
         {
             JsonObject schemaJson;
@@ -91,6 +104,7 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
             do (schemaJson, schema) = Pair(s % 2 == 0 ? RandomJsonSchemas.NextObject(random) : RandomJsonSchemas.Next(random));
             while (schema.MinBytes > 60);   // the test model's context is 128 positions
             string schemaText = schemaJson.ToJsonString();
+            Keywords(schemaJson, used);
             var validator = SchemaValidator.FromText(schemaText);
             for (int seed = 0; seed < 4; seed++)
             {
@@ -103,7 +117,7 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
                 var sequence = fixture.Sampler.Sample(new SampleRequest([72, 101, 108, 108, 111], 1, p)).Sequences[0];
                 var text = tokenizer.Decode(sequence.Tokens.Where(t => !tokenizer.EosTokenIds.Contains(t)).ToArray());
                 using var document = JsonDocument.Parse(text);
-                Assert.True(validator.Evaluate(document.RootElement).IsValid, $"schema {schemaText}, seed {seed}, max_tokens {maxTokens}: {text}");
+                Assert.True(validator.Evaluate(document.RootElement, new Json.Schema.EvaluationOptions { RequireFormatValidation = true }).IsValid, $"schema {schemaText}, seed {seed}, max_tokens {maxTokens}: {text}");
                 Assert.True(sequence.Tokens.Count <= maxTokens);
                 samples++;
                 if (sequence.StopReason == StopReason.Stop) stopped++;
@@ -121,8 +135,26 @@ public class JsonSchemaConstraintTests(SamplerFixture fixture) : IClassFixture<S
             }
         }
         Assert.Equal(200, samples);
+        // The keywords beyond OpenAI's subset were all among the sampled schemas.
+        foreach (var keyword in new[] { "minLength", "maxLength", "pattern", "format", "oneOf", "allOf", "$ref", "exclusiveMinimum" })
+            Assert.Contains(keyword, used);
+        Assert.True(used.Contains("minimum") || used.Contains("maximum"), "no bounded number was sampled");
         Assert.Equal(200, stopped);   // the text closes a token early, so the stop token always fits
         Assert.True(mutationsAccepted > 10, $"only {mutationsAccepted} mutations were whole texts: the soundness check checked little");
+    }
+
+    /// <summary>The keywords a schema uses (outside its shared $defs).</summary>
+    static void Keywords(JsonNode? node, HashSet<string> used)
+    {
+        if (node is JsonArray array) foreach (var item in array) Keywords(item, used);
+        if (node is not JsonObject schema) return;
+        foreach (var (key, value) in schema)
+        {
+            if (key == "$defs") continue;
+            used.Add(key);
+            if (key == "properties" && value is JsonObject properties) foreach (var (_, p) in properties) Keywords(p, used);
+            else if (key is not ("enum" or "const")) Keywords(value, used);
+        }
     }
 
     static (JsonObject, JsonSchemaNode) Pair(JsonObject json) => (json, JsonSchemaCompiler.Compile(JsonDocument.Parse(json.ToJsonString()).RootElement));

@@ -10,23 +10,45 @@ public sealed class JsonSchemaException(string path, string message) : Exception
     public string Path { get; } = path;
 }
 
-/// <summary>Compiles the JSON Schema subset that OpenAI's structured outputs use into
-/// <see cref="JsonSchemaNode"/>s: type (one or a list), properties/required/additionalProperties
-/// false, items/minItems/maxItems, enum, const, anyOf; annotations are ignored. Any other keyword
-/// is refused with its path rather than ignored, since ignoring it would let outputs break the
-/// schema. Properties come out in declared order.</summary>
-public static class JsonSchemaCompiler
+/// <summary>Compiles a JSON Schema subset into <see cref="JsonSchemaNode"/>s for constrained decoding:
+/// <list type="bullet">
+/// <item>type (one or a list), enum, const;</item>
+/// <item>objects: properties (generated in declared order), required, additionalProperties false,
+/// true or a schema — extra properties are never generated, so all three hold; allOf of object
+/// schemas, merged (<see cref="JsonSchemaCompiler"/>.Objects);</item>
+/// <item>arrays: items, minItems, maxItems;</item>
+/// <item>strings: minLength/maxLength (then printable ASCII), pattern (a regex subset,
+/// <see cref="JsonStringPattern"/>) and format date, time, date-time, email, uuid, ipv4;</item>
+/// <item>integers: minimum/maximum and their exclusive forms, digit by digit; a bounded number is
+/// generated as an integer in the bounds;</item>
+/// <item>anyOf; oneOf only where its branches are disjoint (types, const/enum values, or a required
+/// const discriminator property), since then any branch's value matches exactly one;</item>
+/// <item>$ref to #, #/$defs/… or #/definitions/…, recursion to <see cref="MaxRefDepth"/> expansions
+/// (past it, the branches that would recurse further are left out).</item>
+/// </list>
+/// Annotations are ignored. Any other keyword is refused with its path rather than ignored, since
+/// ignoring it would let outputs break the schema.</summary>
+public static partial class JsonSchemaCompiler
 {
     public const int MaxDepth = 32;
+    /// <summary>How often one $ref may be expanded inside itself.</summary>
+    public const int MaxRefDepth = 3;
 
-    static readonly HashSet<string> Annotations = ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly"];
-    static readonly HashSet<string> Known = ["type", "enum", "const", "anyOf", "properties", "required", "additionalProperties", "items", "minItems", "maxItems"];
+    static readonly HashSet<string> Annotations = ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"];
+    static readonly HashSet<string> Known = ["type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
+        "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
 
-    public static JsonSchemaNode Compile(JsonElement schema) => Node(schema, "", 0);
+    sealed record Context(JsonElement Root, Dictionary<string, int> Expanding);
+
+    public static JsonSchemaNode Compile(JsonElement schema)
+    {
+        var node = Node(new Context(schema, []), schema, "", 0);
+        return node is JsonNeverNode ? throw new JsonSchemaException("$ref", $"recursion never ends within {MaxRefDepth} expansions") : node;
+    }
 
     static string At(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    static JsonSchemaNode Node(JsonElement schema, string path, int depth)
+    static JsonSchemaNode Node(Context context, JsonElement schema, string path, int depth)
     {
         string here = path.Length == 0 ? "(the schema)" : path;
         if (depth > MaxDepth) throw new JsonSchemaException(path, $"nests deeper than {MaxDepth} levels");
@@ -35,19 +57,59 @@ public static class JsonSchemaCompiler
             if (!Known.Contains(keyword.Name) && !Annotations.Contains(keyword.Name))
                 throw new JsonSchemaException(At(path, keyword.Name), $"keyword '{keyword.Name}' is not supported in constrained decoding (supported: {string.Join(", ", Known)})");
 
+        if (schema.TryGetProperty("$ref", out var reference)) return Reference(context, schema, reference, path, depth);
+        if (schema.TryGetProperty("allOf", out _)) return Node(context, MergeAllOf(context, schema, path), path, depth + 1);
         string[]? types = schema.TryGetProperty("type", out var type) ? Types(type, At(path, "type")) : null;
         if (schema.TryGetProperty("enum", out var values)) return Literal(values, types, At(path, "enum"));
         if (schema.TryGetProperty("const", out var constant)) return Literal(JsonSerializer.SerializeToElement(new[] { constant }), types, At(path, "const"));
-        if (schema.TryGetProperty("anyOf", out var anyOf))
+        foreach (var combinator in new[] { "anyOf", "oneOf" })
         {
-            if (types is not null) throw new JsonSchemaException(At(path, "anyOf"), "cannot be combined with 'type' (put the type in each option)");
-            if (anyOf.ValueKind != JsonValueKind.Array || anyOf.GetArrayLength() == 0) throw new JsonSchemaException(At(path, "anyOf"), "must be a non-empty array of schemas");
-            return new JsonAnyOfNode(anyOf.EnumerateArray().Select((option, i) => Node(option, $"{At(path, "anyOf")}[{i}]", depth + 1)).ToArray());
+            if (!schema.TryGetProperty(combinator, out var options)) continue;
+            string at = At(path, combinator);
+            if (types is not null) throw new JsonSchemaException(at, "cannot be combined with 'type' (put the type in each option)");
+            if (options.ValueKind != JsonValueKind.Array || options.GetArrayLength() == 0) throw new JsonSchemaException(at, "must be a non-empty array of schemas");
+            var nodes = options.EnumerateArray().Select((option, i) => Node(context, option, $"{at}[{i}]", depth + 1)).ToArray();
+            if (combinator == "oneOf") CheckDisjoint(nodes, at);
+            return AnyOf(nodes.Where(n => n is not JsonNeverNode).ToArray());
         }
-        if (types is null) throw new JsonSchemaException(At(path, "type"), $"is required at {here} (or enum, const, anyOf): schemas that allow any value are not supported");
+        if (types is null) throw new JsonSchemaException(At(path, "type"), $"is required at {here} (or enum, const, anyOf, oneOf, allOf, $ref): schemas that allow any value are not supported");
         CheckKeywordsFit(schema, types, path);
-        var nodes = types.Select(t => Typed(t, schema, path, depth)).ToArray();
-        return nodes.Length == 1 ? nodes[0] : new JsonAnyOfNode(nodes);
+        return AnyOf(types.Select(t => Typed(context, t, schema, path, depth)).ToArray());
+    }
+
+    static JsonSchemaNode AnyOf(JsonSchemaNode[] nodes) => nodes.Length switch
+    {
+        0 => JsonNeverNode.Instance,
+        1 => nodes[0],
+        _ => new JsonAnyOfNode(nodes),
+    };
+
+    /// <summary>$ref to the root or to a definition, inlined; a ref inside itself more than <see cref="MaxRefDepth"/> times is never.</summary>
+    static JsonSchemaNode Reference(Context context, JsonElement schema, JsonElement reference, string path, int depth)
+    {
+        string at = At(path, "$ref");
+        foreach (var keyword in schema.EnumerateObject())
+            if (keyword.Name != "$ref" && !Annotations.Contains(keyword.Name))
+                throw new JsonSchemaException(At(path, keyword.Name), "cannot stand beside $ref (wrap them in allOf)");
+        string target = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : throw new JsonSchemaException(at, "must be a string");
+        var resolved = Resolve(context.Root, target) ?? throw new JsonSchemaException(at, $"'{target}' is not # or a schema under #/$defs/ or #/definitions/ of this schema");
+        int expansions = context.Expanding.GetValueOrDefault(target);
+        if (expansions >= MaxRefDepth) return JsonNeverNode.Instance;
+        context.Expanding[target] = expansions + 1;
+        try { return Node(context, resolved, at, depth + 1); }
+        finally { context.Expanding[target] = expansions; }
+    }
+
+    static JsonElement? Resolve(JsonElement root, string target)
+    {
+        if (target == "#") return root;
+        foreach (var prefix in new[] { "#/$defs/", "#/definitions/" })
+        {
+            if (!target.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            string name = target[prefix.Length..].Replace("~1", "/").Replace("~0", "~");
+            return root.TryGetProperty(prefix[2..^1], out var defs) && defs.ValueKind == JsonValueKind.Object && defs.TryGetProperty(name, out var found) ? found : null;
+        }
+        return null;
     }
 
     static string[] Types(JsonElement type, string path)
@@ -65,64 +127,42 @@ public static class JsonSchemaCompiler
         return names;
     }
 
-    static JsonSchemaNode Typed(string type, JsonElement schema, string path, int depth) => type switch
+    static JsonSchemaNode Typed(Context context, string type, JsonElement schema, string path, int depth) => type switch
     {
-        "string" => new JsonStringNode(),
-        "number" => new JsonNumberNode(integer: false),
-        "integer" => new JsonNumberNode(integer: true),
+        "string" => String(schema, path),
+        "number" => Number(schema, path, integer: false),
+        "integer" => Number(schema, path, integer: true),
         "boolean" => new JsonLiteralNode([Encoding.UTF8.GetBytes("true"), Encoding.UTF8.GetBytes("false")]),
         "null" => new JsonLiteralNode([Encoding.UTF8.GetBytes("null")]),
-        "object" => Object(schema, path, depth),
-        "array" => Array(schema, path, depth),
+        "object" => Object(context, schema, path, depth),
+        "array" => Array(context, schema, path, depth),
         _ => throw new InvalidOperationException(type),
     };
 
     // Keywords of a type the schema does not allow are refused: they would be silently meaningless.
+    static readonly (string Keyword, string[] Owners)[] Owners =
+    [
+        ("properties", ["object"]), ("required", ["object"]), ("additionalProperties", ["object"]), ("items", ["array"]), ("minItems", ["array"]), ("maxItems", ["array"]),
+        ("minLength", ["string"]), ("maxLength", ["string"]), ("pattern", ["string"]), ("format", ["string"]),
+        ("minimum", ["number", "integer"]), ("maximum", ["number", "integer"]), ("exclusiveMinimum", ["number", "integer"]), ("exclusiveMaximum", ["number", "integer"]),
+    ];
+
     static void CheckKeywordsFit(JsonElement schema, string[] types, string path)
     {
-        foreach (var (keyword, owner) in new[] { ("properties", "object"), ("required", "object"), ("additionalProperties", "object"), ("items", "array"), ("minItems", "array"), ("maxItems", "array") })
-            if (schema.TryGetProperty(keyword, out _) && !types.Contains(owner))
-                throw new JsonSchemaException(At(path, keyword), $"applies to type '{owner}', which this schema's type does not allow");
+        foreach (var (keyword, owners) in Owners)
+            if (schema.TryGetProperty(keyword, out _) && !types.Any(owners.Contains))
+                throw new JsonSchemaException(At(path, keyword), $"applies to type '{string.Join("' or '", owners)}', which this schema's type does not allow");
     }
 
-    static JsonObjectNode Object(JsonElement schema, string path, int depth)
-    {
-        if (schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind != JsonValueKind.False)
-            throw new JsonSchemaException(At(path, "additionalProperties"), "must be false (properties beyond 'properties' are not generated)");
-        var required = new HashSet<string>();
-        if (schema.TryGetProperty("required", out var names))
-        {
-            if (names.ValueKind != JsonValueKind.Array) throw new JsonSchemaException(At(path, "required"), "must be an array of property names");
-            int i = 0;
-            foreach (var name in names.EnumerateArray())
-            {
-                if (name.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"{At(path, "required")}[{i}]", "must be a property name");
-                if (!schema.TryGetProperty("properties", out var declared) || !declared.TryGetProperty(name.GetString()!, out _))
-                    throw new JsonSchemaException($"{At(path, "required")}[{i}]", $"'{name.GetString()}' is not in properties");
-                required.Add(name.GetString()!);
-                i++;
-            }
-        }
-        var properties = new List<JsonObjectNode.Property>();
-        if (schema.TryGetProperty("properties", out var props))
-        {
-            if (props.ValueKind != JsonValueKind.Object) throw new JsonSchemaException(At(path, "properties"), "must be an object of schemas");
-            foreach (var p in props.EnumerateObject())
-            {
-                var key = JsonSerializer.SerializeToUtf8Bytes(p.Name);
-                properties.Add(new(p.Name, [.. key, (byte)':'], Node(p.Value, $"{At(path, "properties")}.{p.Name}", depth + 1), required.Contains(p.Name)));
-            }
-        }
-        return new JsonObjectNode(properties);
-    }
-
-    static JsonArrayNode Array(JsonElement schema, string path, int depth)
+    static JsonArrayNode Array(Context context, JsonElement schema, string path, int depth)
     {
         if (!schema.TryGetProperty("items", out var items)) throw new JsonSchemaException(At(path, "items"), "is required for arrays (arrays of any value are not supported)");
         int min = Count(schema, "minItems", path) ?? 0;
         int? max = Count(schema, "maxItems", path);
         if (max < min) throw new JsonSchemaException(At(path, "maxItems"), $"= {max} is below minItems = {min}");
-        return new JsonArrayNode(Node(items, At(path, "items"), depth + 1), min, max);
+        var item = Node(context, items, At(path, "items"), depth + 1);
+        if (item is JsonNeverNode) return min > 0 ? throw new JsonSchemaException(At(path, "items"), $"recursion never ends within {MaxRefDepth} expansions") : new JsonArrayNode(item, 0, 0);
+        return new JsonArrayNode(item, min, max);
     }
 
     static int? Count(JsonElement schema, string keyword, string path) =>

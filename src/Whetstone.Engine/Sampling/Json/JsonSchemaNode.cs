@@ -10,10 +10,18 @@ public abstract class JsonSchemaNode
     public abstract int MinBytes { get; }
 }
 
-/// <summary>Any JSON string (escapes other than \uXXXX, so no lone surrogates can be written).</summary>
-public sealed class JsonStringNode : JsonSchemaNode
+/// <summary>A JSON string: any (escapes other than \uXXXX, so no lone surrogates can be written);
+/// or, with a length bound or a <see cref="Pattern"/>, printable ASCII only, where characters,
+/// code points and UTF-16 units are one and the same count (escapes only \" \\ \/, and none in a
+/// pattern's string). A length bound and a pattern are not combined.</summary>
+public sealed class JsonStringNode(int minLength = 0, int? maxLength = null, JsonStringPattern? pattern = null) : JsonSchemaNode
 {
-    public override int MinBytes => 2;
+    public int MinLength { get; } = minLength;
+    public int? MaxLength { get; } = maxLength;
+    public JsonStringPattern? Pattern { get; } = pattern;
+    /// <summary>Restricted to printable ASCII, character by character (a bound or a pattern).</summary>
+    public bool Restricted => MinLength > 0 || MaxLength is not null || Pattern is not null;
+    public override int MinBytes => 2 + (Pattern?.MinChars ?? MinLength);
 }
 
 /// <summary>A JSON number; <see cref="Integer"/>: no fraction or exponent.</summary>
@@ -21,6 +29,33 @@ public sealed class JsonNumberNode(bool integer) : JsonSchemaNode
 {
     public bool Integer { get; } = integer;
     public override int MinBytes => 1;
+}
+
+/// <summary>An integer in [<see cref="Min"/>, <see cref="Max"/>] (both within ±(2^53 − 1)), written
+/// without fraction or exponent; the recogniser allows a digit only while some completion stays in range.</summary>
+public sealed class JsonIntegerRangeNode : JsonSchemaNode
+{
+    public const long Limit = 9_007_199_254_740_991;
+    public long Min { get; }
+    public long Max { get; }
+    public override int MinBytes { get; }
+
+    public JsonIntegerRangeNode(long min, long max)
+    {
+        if (min > max || min < -Limit || max > Limit) throw new ArgumentOutOfRangeException(nameof(min), $"[{min}, {max}]");
+        (Min, Max) = (min, max);
+        MinBytes = min <= 0 && max >= 0 ? 1 : min > 0 ? Digits(min) : 1 + Digits(-max);
+    }
+
+    static int Digits(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+}
+
+/// <summary>No value at all: a branch pruned where recursion through $ref reached its depth limit.
+/// The compiler removes it (an anyOf option, an optional property, array items); it never reaches the recogniser.</summary>
+internal sealed class JsonNeverNode : JsonSchemaNode
+{
+    public static readonly JsonNeverNode Instance = new();
+    public override int MinBytes => 1 << 20;
 }
 
 /// <summary>One of a fixed set of values, each as its compact UTF-8 bytes (true/false/null, enum, const).</summary>

@@ -7,7 +7,7 @@ namespace Whetstone.Engine.Sampling.Json;
 /// Output is compact JSON with one optional space after ':' and ','. An empty stack is a whole
 /// text; a number at the top is whole at any digit, and it ends at the first byte that cannot
 /// extend it, which then belongs to the parent.</summary>
-internal sealed class SchemaPrefixState : IJsonGrammarState
+internal sealed partial class SchemaPrefixState : IJsonGrammarState
 {
     abstract record Frame;
     sealed record ValueFrame(JsonSchemaNode Node, bool SpaceAllowed) : Frame;
@@ -43,7 +43,9 @@ internal sealed class SchemaPrefixState : IJsonGrammarState
         return next.Count == 0 ? null : new SchemaPrefixState(next.Distinct().ToArray());
     }
 
-    static bool Complete(Stack? stack) => stack is null || stack.Top is NumberFrame { Mode: NumberMode.Zero or NumberMode.Int or NumberMode.Frac or NumberMode.Exp } && Complete(stack.Rest);
+    static bool Complete(Stack? stack) => stack is null
+        || (stack.Top is NumberFrame { Mode: NumberMode.Zero or NumberMode.Int or NumberMode.Frac or NumberMode.Exp } || stack.Top is IntFrame i && InRange(i))
+            && Complete(stack.Rest);
 
     static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
@@ -71,6 +73,12 @@ internal sealed class SchemaPrefixState : IJsonGrammarState
             case NumberFrame n:
                 if (NumberStep(n, b) is { } mode) next.Add(new Stack(n with { Mode = mode }, rest));
                 else if (n.Mode is NumberMode.Zero or NumberMode.Int or NumberMode.Frac or NumberMode.Exp) Step(rest, b, next);
+                break;
+            case IntFrame i:
+                IntStep(i, rest, b, next);
+                break;
+            case RestrictedStringFrame r:
+                RestrictedStep(r, rest, b, next);
                 break;
             case ObjectFrame o:
                 if (b == (byte)'"' && o.Mode != ContainerMode.AfterValue) Keys(o, rest, next);
@@ -115,8 +123,14 @@ internal sealed class SchemaPrefixState : IJsonGrammarState
     {
         switch (node)
         {
+            case JsonStringNode { Restricted: true } restricted when b == (byte)'"':
+                next.Add(new Stack(new RestrictedStringFrame(restricted, 0, false, restricted.Pattern?.Start), rest));
+                break;
             case JsonStringNode when b == (byte)'"':
                 next.Add(new Stack(new StringFrame(false), rest));
+                break;
+            case JsonIntegerRangeNode range:
+                IntStart(range, rest, b, next);
                 break;
             case JsonNumberNode n:
                 NumberMode? mode = b == (byte)'-' ? NumberMode.Sign : b == (byte)'0' ? NumberMode.Zero : IsDigit(b) ? NumberMode.Int : null;
@@ -164,6 +178,8 @@ internal sealed class SchemaPrefixState : IJsonGrammarState
             _ => o.Node.MayCloseAt(o.Next) ? 1 + o.Node.Properties.Skip(o.Next).Min(p => p.MinBytes) : o.Node.RequiredFrom(o.Next, commaFirst: false),
         },
         ArrayFrame a => ArrayCost(a),
+        IntFrame i => ExtraDigits(i) ?? JsonNeverNode.Instance.MinBytes,
+        RestrictedStringFrame r => RestrictedCost(r),
         _ => 0,
     };
 
