@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace Whetstone.Cli.Tests;
 
-/// <summary>`whet run list|info` against a real server: the caller's runs only, as plain lines or --json.</summary>
+/// <summary>`whet run list|info` against a real server: the caller's runs only, as plain lines or --json,
+/// with the key from --api-key or else WHET_API_KEY.</summary>
 public class RunCommandTests
 {
     [Fact]
@@ -29,6 +30,18 @@ public class RunCommandTests
         var foreign = server.As(server.BobKey, "run", "info", runId, "--json");
         Assert.Equal((2, ""), (foreign.ExitCode, foreign.Stdout));
         Assert.Contains("404", foreign.Stderr);
+
+        // Without --api-key the key comes from WHET_API_KEY (commands run one at a time, so the variable is this test's while set).
+        string? before = Environment.GetEnvironmentVariable("WHET_API_KEY");
+        try
+        {
+            Environment.SetEnvironmentVariable("WHET_API_KEY", server.AliceKey);
+            var fromEnvironment = JsonNode.Parse(Whet.Succeed("run", "list", "--url", server.Url, "--json"))!["runs"]!.AsArray();
+            Assert.Equal(runId, (string?)Assert.Single(fromEnvironment)!["run_id"]);
+            Environment.SetEnvironmentVariable("WHET_API_KEY", server.BobKey);
+            Assert.Empty(JsonNode.Parse(Whet.Succeed("run", "list", "--url", server.Url, "--json"))!["runs"]!.AsArray());
+        }
+        finally { Environment.SetEnvironmentVariable("WHET_API_KEY", before); }
 
         // A bad key is refused by the server: exit 2, nothing on stdout, the status on stderr.
         var badKey = server.As("whet_not_a_key", "run", "list", "--json");

@@ -22,7 +22,7 @@ public class ConsoleFilesTests
         var app = await anonymous.GetAsync("/console/app.js");
         Assert.Equal("text/javascript", app.Content.Headers.ContentType?.MediaType);
         var pages = JsonSerializer.Deserialize<string[]>(await anonymous.GetStringAsync("/console/pages.json"))!;
-        Assert.Equal(["checkpoints", "completions", "deployments", "loops", "runs", "usage"], pages);
+        Assert.Equal(["checkpoints", "completions", "deployments", "loops", "memories", "runs", "usage"], pages);
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("/console/no-such-file.js")).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/training_runs")).StatusCode);

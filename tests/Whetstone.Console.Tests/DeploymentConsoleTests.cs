@@ -6,7 +6,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Whetstone.Console.Tests;
 
 /// <summary>Promote and rollback clicked in the console change what /v1 answers for the alias:
-/// the greedy tokens of name@latest are those of the checkpoint the page made current.</summary>
+/// the greedy tokens of name@latest are those of the checkpoint the page made current; a traffic
+/// split set on the page sends some users to the other version.</summary>
 public class DeploymentConsoleTests
 {
     static readonly int[] Prompt = [11, 12, 13, 14, 15, 16];
@@ -78,7 +79,6 @@ public class DeploymentConsoleTests
         await helper.Locator("button:text('Make v2 current')").ClickAsync();
         await Expect(helper.Locator(".current-version")).ToHaveTextAsync("v2");
         Assert.Equal(greedyB, await ServedAsync(http, "helper@latest"));
-        await browser.ScreenshotAsync("deployments");
 
         // The four answers are in the completion log page; feedback given there is stored on the completion.
         await page.ClickAsync("#nav a:text('Completions')");
@@ -90,6 +90,27 @@ public class DeploymentConsoleTests
         Assert.Equal("thumbs_up", (string)feedback.Single()!["type"]!);
         Assert.Equal((string)newest["id"]!, (string)feedback.Single()!["completion_id"]!);
         await browser.ScreenshotAsync("completions");
+
+        // A traffic split set on the page: half of helper@latest's users (by a hash of `user`) are answered by v1, the rest by v2.
+        await page.ClickAsync("#nav a:text('Deployments')");
+        await Expect(helper.Locator(".traffic-split")).ToHaveTextAsync("v2 100%");
+        await helper.Locator("input.split-percent").FillAsync("50");
+        await helper.Locator("select.split-version").SelectOptionAsync("1");
+        await helper.Locator("button.set-split").ClickAsync();
+        await Expect(helper.Locator(".traffic-split")).ToHaveTextAsync("v2 50% · v1 50%");
+        var info = JsonNode.Parse(await http.GetStringAsync(Routes.Deployment("helper")))!;
+        Assert.Equal((1, 50.0), ((int)info["candidate_version"]!, (double)info["candidate_percent"]!));
+        var ids = new List<string>();
+        for (int u = 0; u < 16; u++)
+            ids.Add((string)(await ConsoleServer.PostJsonAsync(http, Routes.OpenAiCompletions,
+                new { model = "helper@latest", prompt = Prompt, max_tokens = 2, temperature = 0, user = $"user{u}" }))["id"]!);
+        var log = JsonNode.Parse(await http.GetStringAsync(Routes.CompletionLog + "?limit=1000"))!["data"]!.AsArray();
+        var versions = ids.Select(id => (string)log.Single(e => (string)e!["id"]! == id)!["deployment"]!).Distinct().Order().ToArray();
+        Assert.Equal(["helper@v1", "helper@v2"], versions);
+        await browser.ScreenshotAsync("deployments");
+        await helper.Locator("button.clear-split").ClickAsync();
+        await Expect(helper.Locator(".traffic-split")).ToHaveTextAsync("v2 100%");
+        Assert.Null(JsonNode.Parse(await http.GetStringAsync(Routes.Deployment("helper")))!["candidate_version"]);
         browser.AssertNoPageErrors();
     }
 }

@@ -41,7 +41,7 @@ public class LoopsConsoleTests
         await Expect(loop.Locator(".lineage-empty")).ToBeVisibleAsync();
         await Expect(page.Locator("section.loop")).ToHaveCountAsync(1);
         await Expect(page.Locator($"section.loop[data-id='{otherId}']")).ToHaveCountAsync(0);
-        await browser.ScreenshotAsync("loops");
+        await browser.ScreenshotAsync("loops-idle");   // docs/console/loops.png is the page after real iterations (LoopIterationsConsoleTests)
 
         await loop.Locator("button.loop-toggle").ClickAsync();
         await Expect(loop.Locator(".loop-status")).ToHaveTextAsync("paused");

@@ -29,7 +29,7 @@ public class SignInTests
         await Expect(page.Locator("#runs")).ToContainTextAsync(aliceRun.RunId);
         Assert.DoesNotContain(bobRun.RunId, await page.Locator("#runs").InnerTextAsync());
         Assert.Equal(alice, await page.EvaluateAsync<string?>("sessionStorage.getItem('whetstone.apiKey')"));
-        await Expect(page.Locator("#nav a")).ToHaveTextAsync(["Runs", "Checkpoints", "Deployments", "Completions", "Loops", "Usage"]);
+        await Expect(page.Locator("#nav a")).ToHaveTextAsync(["Runs", "Checkpoints", "Deployments", "Completions", "Loops", "Memories", "Usage"]);
         await browser.ScreenshotAsync("runs");
 
         // Bob's run by its address is, for Alice, a run that does not exist.

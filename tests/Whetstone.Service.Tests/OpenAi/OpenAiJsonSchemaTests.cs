@@ -61,9 +61,9 @@ public class OpenAiJsonSchemaTests
              "response_format": {"type": "json_schema", "json_schema": {"name": "s", "strict": true, "schema": SCHEMA}}}
             """.Replace("SCHEMA", schema).Replace("MODEL", TestServers.ModelName).Replace("MAX", maxTokens.ToString());
         var (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions,
-            Request("""{"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string", "maxLength": 5}}}}""", 50));
+            Request("""{"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "integer", "multipleOf": 5}}}}""", 50));
         Assert.Equal(400, status);
-        Assert.Equal("response_format.json_schema.schema.properties.tags.items.maxLength", (string?)body["error"]!["param"]);
+        Assert.Equal("response_format.json_schema.schema.properties.tags.items.multipleOf", (string?)body["error"]!["param"]);
         // {"name":"","age":0} is 19 bytes and the stop token one more: 19 tokens cannot hold them, 20 can.
         const string person = """{"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"], "additionalProperties": false}""";
         (status, body) = await client.PostFailingAsync(Routes.OpenAiChatCompletions, Request(person, 19));

@@ -1,4 +1,5 @@
-// Deployments: each alias's versions, promote a sampler checkpoint, roll back (or forward).
+// Deployments: each alias's versions, promote a sampler checkpoint, roll back (or forward), and
+// the traffic split (a canary share of name@latest's requests to another version).
 // name@latest answers /v1 with the current version's checkpoint.
 import { checkpoints, get, post, q } from "../api.js";
 import { action, h, poll, table, time } from "../dom.js";
@@ -53,6 +54,24 @@ function deployment(d, samplers, reload) {
         await reload();
       }, { class: "make-current" })],
     ], versions),
-    // Traffic split between versions arrives with the experiential loop (#15): its controls go here.
-    h("div", { class: "slot", "data-slot": "traffic-split" }));
+    versions.length > 1 && traffic(d, versions, reload));
+}
+
+/** The canary split of name@latest: Percent of its requests (by a hash of the request's user) go to a candidate version. */
+function traffic(d, versions, reload) {
+  const candidate = h("select", { "aria-label": `candidate version of ${d.name}`, class: "split-version" },
+    versions.filter(v => v.version !== d.current_version).map(v => h("option", { value: v.version }, `v${v.version}`)));
+  const percent = h("input", { type: "number", min: 0, max: 100, step: 1, value: d.candidate_percent || 10, class: "split-percent", "aria-label": "percent" });
+  return h("div", { class: "row traffic" }, "Traffic: ",
+    h("span", { class: "traffic-split" }, d.candidate_version
+      ? `v${d.current_version} ${100 - d.candidate_percent}% · v${d.candidate_version} ${d.candidate_percent}%` : `v${d.current_version} 100%`),
+    " · send ", percent, "% to ", candidate, " ",
+    action("Set split", async () => {
+      await post(`/api/v1/deployments/${q(d.name)}/traffic`, { candidate_version: Number(candidate.value), percent: Number(percent.value) });
+      await reload();
+    }, { class: "set-split" }),
+    d.candidate_version && action("Clear split", async () => {
+      await post(`/api/v1/deployments/${q(d.name)}/traffic`, { candidate_version: null, percent: 0 });
+      await reload();
+    }, { class: "clear-split" }));
 }
