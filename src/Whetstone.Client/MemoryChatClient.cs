@@ -26,6 +26,10 @@ public sealed class MemoryChatClient
     public Task<MemoryInfo> GetMemoryAsync(string id, CancellationToken cancellationToken = default) =>
         _transport.GetAsync<MemoryInfo>(Routes.Memory(id), cancellationToken);
 
+    /// <summary>One page of the caller's memories, newest first, with the total in the cursor.</summary>
+    public Task<MemoryList> ListMemoriesAsync(int limit = 20, int offset = 0, CancellationToken cancellationToken = default) =>
+        _transport.GetAsync<MemoryList>(ListingRoutes.Page(ListingRoutes.Memories, limit, offset), cancellationToken);
+
     public Task DeleteMemoryAsync(string id, CancellationToken cancellationToken = default) =>
         _transport.SendAsync<object>(HttpMethod.Delete, Routes.Memory(id), null, cancellationToken);
 }

@@ -35,6 +35,12 @@ public class MemoryListTests
         Assert.Empty((await ListAsync(alice.Http, "?offset=2")).Memories);
         Assert.Equal([bobs], (await ListAsync(bob.Http, "")).Memories.Select(m => m.Id));
 
+        // The SDK's page: another key of the same tenant sees the same list.
+        using var sdk = server.Client(await TestServers.KeyAsync(server, "alice"));
+        var sdkPage = await sdk.CreateMemoryChatClient().ListMemoriesAsync(limit: 1);
+        Assert.Equal([second], sdkPage.Memories.Select(m => m.Id));
+        Assert.Equal(new Cursor(0, 1, 2), sdkPage.Cursor);
+
         var bad = await alice.Http.GetAsync(ListingRoutes.Memories + "?limit=0");
         Assert.Equal(400, (int)bad.StatusCode);
         Assert.Equal("limit", (string?)JsonNode.Parse(await bad.Content.ReadAsStringAsync())!["error"]!["field"]);
