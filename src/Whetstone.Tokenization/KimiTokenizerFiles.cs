@@ -81,6 +81,22 @@ public static class KimiTokenizerFiles
     private static bool Flag(JsonElement value, string name) => value.TryGetProperty(name, out var flag) && flag.ValueKind == JsonValueKind.True;
 
     /// <summary>
+    /// A Kimi-format tokenizer for a model made here: the 256 bytes (rank = byte), then each
+    /// merge's result in merge order (a result already ranked is skipped), then the special ids.
+    /// </summary>
+    public static GeneratedTokenizer WriteFromMerges(string directory, IReadOnlyList<BpeMerge>? merges, string? chatTemplate = null)
+    {
+        var sequences = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
+        var seen = new HashSet<string>(sequences.Select(s => ByteLevelAlphabet.ByteToChar[s[0]].ToString()), StringComparer.Ordinal);
+        foreach (var merge in merges ?? [])
+            if (seen.Add(merge.Merged)) sequences.Add(ByteLevelAlphabet.Decode(merge.Merged));
+        Write(directory, sequences, chatTemplate);
+        int first = sequences.Count;
+        var specials = PublishedSpecialTokens.ToDictionary(t => t.Content, t => first + t.Offset);
+        return new GeneratedTokenizer(first + ReservedSpecialTokens, first + ReservedSpecialTokens, specials["[BOS]"], [specials["<|im_end|>"]], specials["[PAD]"], specials);
+    }
+
+    /// <summary>
     /// Writes a tokenizer in Kimi's format: the ranked sequences (rank = position), and a
     /// tokenizer_config.json naming <see cref="PublishedSpecialTokens"/> at their offsets after them,
     /// with [BOS] as bos and &lt;|im_end|&gt; as eos. For tests and models made here.
