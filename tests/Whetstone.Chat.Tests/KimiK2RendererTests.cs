@@ -1,4 +1,3 @@
-using System.Text;
 using Whetstone.Tokenization;
 
 namespace Whetstone.Chat.Tests;
@@ -14,39 +13,13 @@ public class KimiK2RendererTests
     {
         string[] corpus = ["You are terse. What is 2+2? Hello, the weather in Paris and Oslo is 18 degrees.", "assistant user system tool functions.get_weather {\"city\": \"Paris\"} Return of"];
         var merges = ByteLevelBpeTrainer.LearnMerges(Enumerable.Repeat(corpus, 10).SelectMany(c => c), 150, ByteLevelTokenizerStyle.ChatMl);
-        var sequences = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
-        var seen = new HashSet<string>();
-        foreach (var merge in merges)
-        {
-            byte[] sequence = ByteLevelSpelling(merge.Left + merge.Right);
-            if (seen.Add(Convert.ToBase64String(sequence))) sequences.Add(sequence);
-        }
         var directory = Path.Combine(Path.GetTempPath(), "whetstone-kimi-renderer", Guid.NewGuid().ToString("N"));
-        KimiTokenizerFiles.Write(directory, sequences);
+        KimiTokenizerFiles.WriteFromMerges(directory, merges);
         return HuggingFaceTokenizer.Load(directory);
     });
 
     static HuggingFaceTokenizer Tokenizer => LazyTokenizer.Value;
     readonly KimiK2Renderer _renderer = new(Tokenizer);
-
-    // Merges are spelled in byte-level characters; the tokenizer's own round trip gives their bytes.
-    static byte[] ByteLevelSpelling(string token) => Encoding.UTF8.GetBytes(ByteLevelDecode(token));
-    static string ByteLevelDecode(string token)
-    {
-        var bytes = new List<byte>();
-        foreach (char c in token) bytes.Add(ByteOf(c));
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
-    static byte ByteOf(char c)
-    {
-        // GPT-2's byte-level alphabet: printable bytes stand for themselves, the rest are shifted to U+0100+.
-        static bool Printable(int b) => b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-        if (c < 256 && Printable(c)) return (byte)c;
-        int n = 0;
-        for (int b = 0; b < 256; b++)
-            if (!Printable(b)) { if (c == 256 + n) return (byte)b; n++; }
-        throw new ArgumentException($"'{c}' is not a byte-level character");
-    }
 
     static ToolCall Call(int index, string city) => new("get_weather", $"{{\"city\": \"{city}\"}}") { Id = $"functions.get_weather:{index}" };
     const string WeatherTool = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Weather in a city, °C\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}";
