@@ -16,7 +16,7 @@ namespace Whetstone.Tokenization;
 /// <see cref="NfcNormalizer"/>). The merge loop mirrors tokenizers' Word::merge_all: lowest rank
 /// first, leftmost first among equal ranks.
 /// </remarks>
-internal sealed class ByteLevelBpe
+internal sealed class ByteLevelBpe : IBpeModel
 {
     // Hugging Face caches words below 256 bytes; a cap keeps adversarial input from growing it without bound.
     private const int MaxCachedWordLength = 256;

@@ -78,7 +78,7 @@ internal sealed class CodePointRegex
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
                 int codePoint = char.ConvertToUtf32(c, text[i + 1]);
-                shadow.Append(SameCategoryBmpChar(CharUnicodeInfo.GetUnicodeCategory(codePoint)));
+                shadow.Append(ShadowChar(codePoint));
                 i++;
             }
             else
@@ -89,6 +89,24 @@ internal sealed class CodePointRegex
         }
         originalIndex.Add(text.Length);
         return (shadow.ToString(), originalIndex.ToArray());
+    }
+
+    /// <summary>
+    /// The BMP stand-in of a supplementary code point. Han ideographs (extension blocks) stay Han
+    /// for patterns that name the script (Kimi's): U+4E00 (OtherLetter) or U+3005 (ModifierLetter),
+    /// the same categories, so patterns that only name categories see no difference. The four Han
+    /// marks outside the BMP that are punctuation or spacing marks have no Han BMP twin of their
+    /// category and keep their category's stand-in.
+    /// </summary>
+    internal static char ShadowChar(int codePoint)
+    {
+        var category = CharUnicodeInfo.GetUnicodeCategory(codePoint);
+        if (HanScript.IsSupplementaryHan(codePoint))
+        {
+            if (category == UnicodeCategory.OtherLetter) return '\u4E00';
+            if (category == UnicodeCategory.ModifierLetter) return '\u3005';
+        }
+        return SameCategoryBmpChar(category);
     }
 
     /// <summary>

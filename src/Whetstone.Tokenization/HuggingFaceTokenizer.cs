@@ -47,12 +47,14 @@ public sealed class HuggingFaceTokenizer
         }
     }
 
-    /// <summary>Loads tokenizer.json, and tokenizer_config.json and generation_config.json when present.</summary>
+    /// <summary>Loads tokenizer.json (or, without one, Kimi K2's tiktoken.model: see
+    /// <see cref="KimiTokenizerFiles"/>), and tokenizer_config.json and generation_config.json when present.</summary>
     public static HuggingFaceTokenizer Load(string modelDirectory)
     {
         string path = Path.Combine(modelDirectory, "tokenizer.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"No tokenizer.json in '{modelDirectory}'.", path);
-        var tokenizer = new HuggingFaceTokenizer(TokenizerJsonReader.Read(path));
+        bool tiktoken = !File.Exists(path) && KimiTokenizerFiles.IsPresent(modelDirectory);
+        if (!File.Exists(path) && !tiktoken) throw new FileNotFoundException($"No tokenizer.json (nor tiktoken.model) in '{modelDirectory}'.", path);
+        var tokenizer = new HuggingFaceTokenizer(tiktoken ? KimiTokenizerFiles.Read(modelDirectory) : TokenizerJsonReader.Read(path));
         var special = ModelSpecialTokens.Read(modelDirectory, tokenizer.TokenToId);
         tokenizer.BosTokenId = special.BosTokenId;
         tokenizer.EosTokenIds = special.EosTokenIds;

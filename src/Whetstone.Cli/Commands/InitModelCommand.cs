@@ -24,7 +24,7 @@ internal static class InitModelCommand
         var maxPositions = new Option<int?>("--max-positions");
         var untied = new Option<bool>("--untied") { Description = "Separate lm_head instead of tied embeddings" };
         var llama3Rope = new Option<bool>("--llama3-rope") { Description = "Llama 3.1 RoPE scaling (factor 8)" };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "chatml or llama3 (default: the family's)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "chatml, llama3 or kimi (Kimi K2's tiktoken.model format; default: the family's)" };
         var dtype = new Option<string>("--dtype") { Description = "Stored dtype: fp32, bf16 or fp16", DefaultValueFactory = _ => "fp32" };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
         var shard = new Option<long?>("--shard-mb") { Description = "Split weights into shards of at most this many MB" };
@@ -56,12 +56,13 @@ internal static class InitModelCommand
                 RopeScaling = result.GetValue(llama3Rope)
                     ? new RopeScaling { Type = "llama3", Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = Math.Max(1, (result.GetValue(maxPositions) ?? spec.MaxPositionEmbeddings) / 4) }
                     : spec.RopeScaling,
+                KimiTokenizer = result.GetValue(tokenizer) == "kimi",
                 TokenizerStyle = result.GetValue(tokenizer) switch
                 {
-                    null => null,
+                    null or "kimi" => null,
                     "chatml" => ByteLevelTokenizerStyle.ChatMl,
                     "llama3" => ByteLevelTokenizerStyle.Llama3,
-                    var other => throw new ArgumentException($"--tokenizer '{other}' is not chatml or llama3"),
+                    var other => throw new ArgumentException($"--tokenizer '{other}' is not chatml, llama3 or kimi"),
                 },
                 StoredDtype = storedDtype,
                 Seed = result.GetValue(seed),

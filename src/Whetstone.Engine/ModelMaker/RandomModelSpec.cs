@@ -22,6 +22,9 @@ public sealed record RandomModelSpec
     /// <summary>Null: the family's own (Llama 3 tokens for llama, ChatML for Qwen).</summary>
     public ByteLevelTokenizerStyle? TokenizerStyle { get; init; }
     public IReadOnlyList<BpeMerge>? Merges { get; init; }
+    /// <summary>Write Kimi K2's tokenizer format (tiktoken.model + tokenizer_config.json with its
+    /// special tokens) instead of a tokenizer.json; TokenizerStyle is then unused.</summary>
+    public bool KimiTokenizer { get; init; }
     /// <summary>Embedding rows; null: the tokenizer's size rounded up to a multiple of 64.
     /// Must hold every token.</summary>
     public int? VocabSize { get; init; }

@@ -14,7 +14,9 @@ public static class RandomModelWriter
     public static ModelConfig Write(string directory, RandomModelSpec spec)
     {
         Directory.CreateDirectory(directory);
-        var tokenizer = ByteLevelTokenizerFiles.Write(directory, spec.EffectiveTokenizerStyle, spec.Merges);
+        var tokenizer = spec.KimiTokenizer
+            ? KimiTokenizerFiles.WriteFromMerges(directory, spec.Merges)
+            : ByteLevelTokenizerFiles.Write(directory, spec.EffectiveTokenizerStyle, spec.Merges);
         int vocab = spec.VocabSize ?? (tokenizer.TokenCount + 63) / 64 * 64;
         if (vocab < tokenizer.TokenCount)
             throw new ArgumentException($"vocab_size {vocab} is smaller than the tokenizer's {tokenizer.TokenCount} tokens");

@@ -15,7 +15,9 @@ namespace Whetstone.Engine.Models;
 /// LoRA: each routed expert's projections are targets of their own (per-expert A and B, under
 /// train_mlp). An expert's run of tokens mixes sequences, so its adapters are looked up per token
 /// from its sequence row (slots are sorted by expert, then by token, so a row's tokens stay
-/// together and each adapter's tokens form one slice where rows are grouped by adapter).</summary>
+/// together and each adapter's tokens form one slice where rows are grouped by adapter). A batch
+/// whose rows all carry one shared-A adapter computes each A product once per layer
+/// (<see cref="SharedAExpertProducts"/>).</summary>
 internal sealed class MoeFeedForward : nn.Module
 {
     [ComponentName(Name = "gate")] readonly MoeGate _gate;
@@ -60,6 +62,8 @@ internal sealed class MoeFeedForward : nn.Module
         var tokenOfSlot = order.div(k, rounding_mode: RoundingMode.floor);                  // [N·k]
         var counts = bincount(slotExperts, minlength: _shape.RoutedExperts).data<long>().ToArray();
         var input = x.index_select(0, tokenOfSlot);                                        // [N·k, hidden], sorted by expert
+        if (SharedAExpertProducts.SoleSharedAdapter(adapters, _experts) is { } sharedA)
+            return WeightedSum(SharedAExpertProducts.Forward(x, input, tokenOfSlot, counts, _experts, sharedA), weights, order, tokenOfSlot, tokens, x);
         long[]? rowOfSlot = adapters is null ? null : tokenOfSlot.div(time, rounding_mode: RoundingMode.floor).data<long>().ToArray();
         var pieces = new List<Tensor>();
         long start = 0;
@@ -76,8 +80,13 @@ internal sealed class MoeFeedForward : nn.Module
             }
             start += counts[e];
         }
-        var output = cat(pieces, 0);                                                        // [N·k, hidden]
-        // Weighted sum in the router's precision (fp32), as the reference code does, then back.
+        return WeightedSum(cat(pieces, 0), weights, order, tokenOfSlot, tokens, x);
+    }
+
+    /// <summary>Σ over each token's slots of gate weight · expert output. output [N·k, hidden] in
+    /// sorted slot order. In the router's precision (fp32), as the reference code does, then back.</summary>
+    static Tensor WeightedSum(Tensor output, Tensor weights, Tensor order, Tensor tokenOfSlot, long tokens, Tensor x)
+    {
         var gate = weights.flatten().index_select(0, order).unsqueeze(-1);                 // [N·k, 1]
         var sum = zeros([tokens, x.shape[1]], gate.dtype, device: x.device).index_add(0, tokenOfSlot, output.to(gate.dtype) * gate, 1.0);
         return sum.to(x.dtype);

@@ -73,6 +73,8 @@ public sealed record OpenAiMessage
     /// <summary>An assistant's earlier reasoning (Qwen3's &lt;think&gt; block).</summary>
     public string? ReasoningContent { get; init; }
     public IReadOnlyList<OpenAiToolCall>? ToolCalls { get; init; }
+    /// <summary>A tool message's answer to which call (Kimi K2's template writes it).</summary>
+    public string? ToolCallId { get; init; }
 }
 
 /// <summary>A message's content: plain text, or parts of which only "text" ones are supported.</summary>

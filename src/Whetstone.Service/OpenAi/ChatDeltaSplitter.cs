@@ -3,14 +3,16 @@ using System.Text;
 namespace Whetstone.Service.OpenAi;
 
 /// <summary>Splits a streamed assistant turn into reasoning and content deltas the way the
-/// renderer parses the finished turn (Qwen3: a leading &lt;think&gt;…&lt;/think&gt; block is the
-/// reasoning, &lt;tool_call&gt; blocks are tool calls, content is trimmed of newlines). Tags that
+/// renderer parses the finished turn (Qwen3 and Kimi K2: a leading &lt;think&gt;…&lt;/think&gt; block is the
+/// reasoning, &lt;tool_call&gt; blocks or Kimi's call section are tool calls, content is trimmed of newlines). Tags that
 /// are still incomplete, trailing newlines and everything from a &lt;tool_call&gt; on are held
 /// back; <see cref="Finish"/> reconciles with the parsed message, so the concatenated deltas
 /// equal the non-streamed message.</summary>
 internal sealed class ChatDeltaSplitter
 {
-    const string ThinkOpen = "<think>", ThinkClose = "</think>", ToolOpen = "<tool_call>";
+    const string ThinkOpen = "<think>", ThinkClose = "</think>";
+    // Qwen's call block and Kimi K2's call section: content ends where either begins.
+    static readonly string[] ToolOpens = ["<tool_call>", "<|tool_calls_section_begin|>"];
     enum State { Undecided, Thinking, AfterThinking, Content, ToolCalls }
 
     readonly StringBuilder _pending = new();
@@ -66,7 +68,7 @@ internal sealed class ChatDeltaSplitter
                 }
                 case State.Content:
                 {
-                    int tool = buffer.IndexOf(ToolOpen, StringComparison.Ordinal);
+                    int tool = ToolOpens.Select(t => buffer.IndexOf(t, StringComparison.Ordinal)).Where(at => at >= 0).DefaultIfEmpty(-1).Min();
                     if (tool >= 0)
                     {
                         Emit(_content, content, buffer[..tool], final: false, out int usedBefore);
@@ -74,7 +76,7 @@ internal sealed class ChatDeltaSplitter
                         _state = State.ToolCalls;
                         return Done();
                     }
-                    int keep = PartialTag(buffer, ToolOpen);
+                    int keep = ToolOpens.Max(t => PartialTag(buffer, t));
                     Emit(_content, content, buffer[..^keep], final: false, out int used);
                     Set(buffer[used..]);
                     return Done();

@@ -73,7 +73,7 @@ internal sealed class OpenAiChunks(string id, OpenAiRequest request, DateTimeOff
     }
 
     public static OpenAiToolCall[] ToolCalls(IReadOnlyList<ToolCall> calls, bool withIndex) => calls.Select((call, i) =>
-        new OpenAiToolCall($"call_{i}_{Guid.NewGuid():N}"[..24], "function", new OpenAiFunctionCall(call.Name, call.ArgumentsJson))
+        new OpenAiToolCall(call.Id ?? $"call_{i}_{Guid.NewGuid():N}"[..24], "function", new OpenAiFunctionCall(call.Name, call.ArgumentsJson))
         {
             Index = withIndex ? i : null,
         }).ToArray();

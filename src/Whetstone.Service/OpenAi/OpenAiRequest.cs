@@ -144,7 +144,7 @@ internal sealed record OpenAiRequest
             _ => throw Bad($"{field}.content[{i}]", "only text and image_url parts are supported"),
         }));
         var calls = (m.ToolCalls ?? []).Select((call, i) => ToolCall(call, $"{field}.tool_calls[{i}].function")).ToArray();
-        return new ChatMessage(role, content) { Reasoning = m.ReasoningContent, ToolCalls = calls.Length > 0 ? calls : null };
+        return new ChatMessage(role, content) { Reasoning = m.ReasoningContent, ToolCalls = calls.Length > 0 ? calls : null, ToolCallId = m.ToolCallId };
     }
 
     // The image is read now (bad data: URLs are refused before anything else) and decoded once
@@ -162,6 +162,6 @@ internal sealed record OpenAiRequest
         string arguments = function.Arguments ?? "{}";
         try { using var _ = JsonDocument.Parse(arguments); }
         catch (JsonException) { throw Bad(field + ".arguments", "must be a JSON object in a string"); }
-        return new ToolCall(name, arguments);
+        return new ToolCall(name, arguments) { Id = call.Id };
     }
 }

@@ -12,7 +12,7 @@ internal static class ToolCallGrammar
     public static JsonSchemaNode For(ToolCallFormat format, IReadOnlyList<ForcedTool> tools)
     {
         var calls = tools.Select(t => (JsonSchemaNode)new JsonSequenceNode(
-            [JsonSequenceNode.Text(JsonSerializer.Serialize(t.Name) + format.BeforeArguments), t.Arguments])).ToArray();
+            [JsonSequenceNode.Text((format.NameAsJsonString ? JsonSerializer.Serialize(t.Name) : t.Name) + format.BeforeArguments), t.Arguments])).ToArray();
         return new JsonSequenceNode(
             [JsonSequenceNode.Text(format.BeforeName), calls.Length == 1 ? calls[0] : new JsonAnyOfNode(calls), JsonSequenceNode.Text(format.After)]);
     }

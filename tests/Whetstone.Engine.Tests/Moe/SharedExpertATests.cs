@@ -116,7 +116,9 @@ public class SharedExpertATests
             return network.Logits(network.Forward(tokens, adapters: batch));
         }).ToArray();
         Assert.Equal(0.0, (logits[1] - logits[0]).abs().max().item<float>());
-        Assert.Equal(0.0, (logits[2] - logits[0]).abs().max().item<float>());
+        // The PEFT import is a per-expert adapter (equal A's), so it runs an A product per expert
+        // where the shared-A adapter runs one per layer: equal up to fp32 rounding.
+        Assert.True((logits[2] - logits[0]).abs().max().item<float>() < 1e-5);
 
         // A per-expert adapter whose experts' A differ cannot be read as shared-A.
         using var perExpert = LoraAdapter.Create(network.LoraTargets(), Shared with { SharedExpertA = false }, network.Dtype);
