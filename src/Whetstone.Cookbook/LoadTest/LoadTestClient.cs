@@ -86,23 +86,28 @@ public sealed class LoadTestClient : IDisposable
     {
         var run = Run!;
         var tokens = Enumerable.Range(0, 16).Select(t => (t * 7 + i * 3 + _index) % 700 + 5).ToArray();
-        bool accepted = false, acknowledged = false;
-        await OperationAsync("train_step", async ct =>
+        ApiFuture<OptimStepOutput>? optim = null;
+        await OperationAsync("forward_backward", async ct =>
         {
             var forwardBackward = await run.ForwardBackwardAsync([Datums.ForCrossEntropy(tokens)], "cross_entropy", cancellationToken: ct);
-            var optim = await run.OptimStepAsync(new AdamParams { LearningRate = 1e-3 }, ct);
-            // Accepted: the server answered with a future. A submission refused (429 to the last
-            // retry) was never queued; one whose answer was lost is an HTTP error of its own.
-            accepted = true;
+            // Submitted right behind it, as a pipelining trainer does. Accepted once the server
+            // answers with a future; a submission refused (429 to the last retry) was never queued,
+            // and one whose answer was lost is an HTTP error of its own.
+            optim = await run.OptimStepAsync(new AdamParams { LearningRate = 1e-3 }, ct);
             await forwardBackward.ResultAsync(ct);
-            Interlocked.Add(ref _trainedTokens, tokens.Length);
+            Interlocked.Add(ref _trainedTokens, tokens.Length - 1);   // the positions predicted: the model's input
+        });
+        if (optim is null) return;
+        // Awaited even when the forward_backward failed: the step runs all the same, and an
+        // acknowledged step must be in the log whatever happened before it.
+        bool acknowledged = await OperationAsync("optim_step", async ct =>
+        {
             var output = await optim.ResultAsync(ct);
             long previous = Log.AcknowledgedSteps.Count > 0 ? Log.AcknowledgedSteps[^1] : 0;
             if (output.Step != previous + 1) StepsOutOfSequence++;
             Log.OptimStepAcknowledged(run.RunId, output.Step);
-            acknowledged = true;
         });
-        if (accepted && !acknowledged) StepsInDoubt++;
+        if (!acknowledged) StepsInDoubt++;
     }
 
     async Task SampleAsync(string operation, SamplingClient sampler, int seed) => await OperationAsync(operation, async ct =>

@@ -26,9 +26,10 @@ public sealed record LoadTestReport(
     IReadOnlyList<OperationStats.Summary> Operations,
     long SampledTokens,
     long TrainedTokens,
-    double MetricsOptimSteps,
-    double MetricsRejected)
+    ServerMetrics Server)
 {
+    public double MetricsOptimSteps => Server.Delta(ServerMetrics.OptimSteps);
+    public double MetricsRejected => Server.Delta(ServerMetrics.Rejected);
     public long Acknowledged => Clients.Sum(c => (long)c.Acknowledged);
     public long ServerSteps => Clients.Sum(c => c.ServerStep);
     public long Lost => Clients.Sum(c => c.Lost);
@@ -65,7 +66,11 @@ public sealed record LoadTestReport(
         text.AppendLine(c, $"load test: {Settings.Clients} clients on {Settings.BaseModel}, {Settings.Duration.TotalSeconds:0} s of new work, {Elapsed.TotalSeconds:0.0} s in all");
         text.AppendLine(c, $"optimizer steps: {Acknowledged} acknowledged in the clients' logs, {ServerSteps} on the server's runs, {MetricsOptimSteps} in /metrics; lost {Lost}, duplicated {Duplicated}");
         text.AppendLine(c, $"HTTP answers: {string.Join(", ", HttpByStatus.Select(s => $"{s.Key}×{s.Value}"))}; no answer {HttpNoAnswer}; 429s received {Http429}, counted by /metrics {MetricsRejected}");
-        text.AppendLine(c, $"tokens: {TrainedTokens} trained ({TrainedTokens / Elapsed.TotalSeconds:0.0}/s), {SampledTokens} sampled ({SampledTokens / Elapsed.TotalSeconds:0.0}/s)");
+        text.AppendLine(c, $"tokens (clients): {TrainedTokens} trained ({TrainedTokens / Elapsed.TotalSeconds:0.0}/s), {SampledTokens} sampled ({SampledTokens / Elapsed.TotalSeconds:0.0}/s)");
+        text.AppendLine(c, $"server (/metrics): trained {Server.Delta("whetstone_trained_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, sampled {Server.Delta("whetstone_sampled_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, " +
+            $"{Server.Delta("whetstone_cycles_total")} cycles of mean {Server.Mean("whetstone_cycle_duration_seconds"):0.000} s, peak queue depth {Server.PeakQueueDepth}, " +
+            $"/v1 TTFT mean {Server.Mean("whetstone_openai_time_to_first_token_seconds"):0.000} s, inter-token mean {Server.Mean("whetstone_openai_inter_token_latency_seconds"):0.000} s, " +
+            $"adapter cache {Server.Delta("whetstone_adapter_cache_hits_total")} hits / {Server.Delta("whetstone_adapter_cache_misses_total")} misses");
         text.AppendLine("operation                 done  failed  429  cut   p50 s   p95 s");
         foreach (var o in Operations)
             text.AppendLine(c, $"{o.Operation,-24}{o.Done,6}{o.Failed,8}{o.RefusedAs429,5}{o.CutOff,5}{o.P50Seconds,8:0.000}{o.P95Seconds,8:0.000}");

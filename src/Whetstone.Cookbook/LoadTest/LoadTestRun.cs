@@ -10,15 +10,12 @@ namespace Whetstone.Cookbook.LoadTest;
 /// The /metrics comparisons assume no one else trains on, or is refused by, the server meanwhile.</summary>
 public static class LoadTestRun
 {
-    public const string OptimStepsMetric = "whetstone_optim_steps_total";
-    public const string RejectedMetric = "whetstone_http_rejected_total";
-
     public static async Task<LoadTestReport> RunAsync(LoadTestSettings settings, Action<string>? progress = null)
     {
         settings.Validate();
         Directory.CreateDirectory(settings.LogDirectory);
         using var scrape = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        string[] metrics = [OptimStepsMetric, RejectedMetric];
+        var metrics = ServerMetrics.Counted;
         var before = await PrometheusCounters.ScrapeSettledAsync(scrape, settings.Server, metrics, tries: 1).ConfigureAwait(false);
 
         var tally = new HttpStatusTally();
@@ -36,8 +33,11 @@ public static class LoadTestRun
             using var stopStarting = new CancellationTokenSource(settings.Duration);
             hardStop.CancelAfter(settings.Duration + settings.Drain);
             using var ticker = Report(progress, clients, clock, stopStarting.Token);
+            using var working = new CancellationTokenSource();
+            var peakQueue = ServerMetrics.PeakQueueDepthAsync(scrape, settings.Server, TimeSpan.FromSeconds(2), working.Token);
             await Task.WhenAll(clients.Select(c => c.RunAsync(stopStarting.Token))).ConfigureAwait(false);
             var elapsed = clock.Elapsed;
+            await working.CancelAsync().ConfigureAwait(false);
 
             // The comparison has its own client (no retries hide anything; the work is done).
             using var check = ServiceClient.Connect(settings.Server, settings.ApiKey);
@@ -57,7 +57,7 @@ public static class LoadTestRun
             var after = await PrometheusCounters.ScrapeSettledAsync(scrape, settings.Server, metrics).ConfigureAwait(false);
             return new LoadTestReport(settings, elapsed, steps, tally.ByStatus, tally.NoAnswer, tally.CutOff, tally.Examples, stats.Summaries(),
                 clients.Sum(c => c.SampledTokens), clients.Sum(c => c.TrainedTokens),
-                after[OptimStepsMetric] - before[OptimStepsMetric], after[RejectedMetric] - before[RejectedMetric]);
+                new ServerMetrics(ServerMetrics.Subtract(after, before), await peakQueue.ConfigureAwait(false)));
         }
         finally
         {

@@ -49,10 +49,25 @@ public class LoadTestTests
         // A fresh server where only these clients trained: its counter since start is theirs.
         using var http = new HttpClient();
         var exposition = await http.GetStringAsync(new Uri(serve.Url, "/metrics"));
-        Assert.Equal(acknowledged, PrometheusCounters.Sum(exposition, LoadTestRun.OptimStepsMetric));
-        Assert.Equal(report.Http429, PrometheusCounters.Sum(exposition, LoadTestRun.RejectedMetric));
+        Assert.Equal(acknowledged, PrometheusCounters.Sum(exposition, ServerMetrics.OptimSteps));
+        Assert.Equal(report.Http429, PrometheusCounters.Sum(exposition, ServerMetrics.Rejected));
         Assert.True(report.Operations.Single(o => o.Operation == "v1_chat").Done > 0, "no /v1 chat completion finished");
         Assert.True(report.Operations.Single(o => o.Operation == "sample").Done > 0, "no training-API sample finished");
         Assert.True(report.Operations.Single(o => o.Operation == "v1_chat_adapter").Done > 0, "no /v1 chat completion on a saved adapter finished");
+
+        // The server's other series moved with the traffic (#19's metrics list): trained tokens are
+        // exactly the clients' (15 predicted per finished forward_backward, at least one per
+        // acknowledged step), every /v1 request and cycle was timed, and the queue was seen
+        // non-empty while the clients worked.
+        var server = report.Server;
+        Assert.Equal(report.TrainedTokens, server.Delta("whetstone_trained_tokens_total"));
+        Assert.True(report.TrainedTokens >= 15 * acknowledged, $"{report.TrainedTokens} trained tokens for {acknowledged} steps");
+        Assert.True(server.Delta("whetstone_sampled_tokens_total") >= report.SampledTokens, $"server sampled {server.Delta("whetstone_sampled_tokens_total")}, clients counted {report.SampledTokens}");
+        int v1Requests = report.Operations.Where(o => o.Operation.StartsWith("v1_", StringComparison.Ordinal)).Sum(o => o.Done);
+        Assert.Equal(v1Requests, server.Delta("whetstone_openai_time_to_first_token_seconds_count"));
+        Assert.True(server.Delta("whetstone_cycles_total") > 0 && server.Mean("whetstone_cycle_duration_seconds") > 0);
+        Assert.Equal(server.Delta("whetstone_cycles_total"), server.Delta("whetstone_cycle_duration_seconds_count"));
+        Assert.True(server.Delta("whetstone_adapter_cache_hits_total") + server.Delta("whetstone_adapter_cache_misses_total") >= report.Operations.Single(o => o.Operation == "v1_chat_adapter").Done);
+        Assert.True(server.PeakQueueDepth > 0, "the queue-depth gauge never showed queued work during the run");
     }
 }

@@ -28,7 +28,8 @@ public class LoadTestReportTests
 
     static LoadTestReport Report(IReadOnlyList<ClientSteps> clients, Dictionary<int, long> statuses, double metricsSteps, double metricsRejected) =>
         new(new LoadTestSettings(new Uri("http://127.0.0.1:1"), "k", "m", clients.Count, TimeSpan.FromSeconds(10), "."),
-            TimeSpan.FromSeconds(10), clients, statuses, 0, 0, [], [], 0, 0, metricsSteps, metricsRejected);
+            TimeSpan.FromSeconds(10), clients, statuses, 0, 0, [], [], 0, 0,
+            new ServerMetrics(new Dictionary<string, double> { [ServerMetrics.OptimSteps] = metricsSteps, [ServerMetrics.Rejected] = metricsRejected }, 0));
 
     [Fact]
     public void StepsAppliedFewerOrMoreTimesThanAcknowledgedAreLostOrDuplicated()
