@@ -49,6 +49,7 @@ public sealed class LoadTestClient : IDisposable
     public int StepsInDoubt { get; private set; }
     /// <summary>Acknowledged steps whose number was not the previous one plus one.</summary>
     public int StepsOutOfSequence { get; private set; }
+    /// <summary>Tokens returned by training-API samples and unstreamed /v1 answers (their usage).</summary>
     public long SampledTokens => Interlocked.Read(ref _sampledTokens);
     public long TrainedTokens => Interlocked.Read(ref _trainedTokens);
 
@@ -126,8 +127,8 @@ public sealed class LoadTestClient : IDisposable
         {
             if (operation.EndsWith("_stream", StringComparison.Ordinal))
             {
-                await foreach (var update in chat.CompleteChatStreamingAsync(messages, options, ct))
-                    if (update.ContentUpdate.Count > 0) Interlocked.Increment(ref _sampledTokens);
+                // Read to the end; not counted in SampledTokens: a chunk is a piece of text, not a token.
+                await foreach (var update in chat.CompleteChatStreamingAsync(messages, options, ct)) { }
             }
             else
             {

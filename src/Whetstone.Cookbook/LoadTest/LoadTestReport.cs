@@ -66,7 +66,7 @@ public sealed record LoadTestReport(
         text.AppendLine(c, $"load test: {Settings.Clients} clients on {Settings.BaseModel}, {Settings.Duration.TotalSeconds:0} s of new work, {Elapsed.TotalSeconds:0.0} s in all");
         text.AppendLine(c, $"optimizer steps: {Acknowledged} acknowledged in the clients' logs, {ServerSteps} on the server's runs, {MetricsOptimSteps} in /metrics; lost {Lost}, duplicated {Duplicated}");
         text.AppendLine(c, $"HTTP answers: {string.Join(", ", HttpByStatus.Select(s => $"{s.Key}×{s.Value}"))}; no answer {HttpNoAnswer}; 429s received {Http429}, counted by /metrics {MetricsRejected}");
-        text.AppendLine(c, $"tokens (clients): {TrainedTokens} trained ({TrainedTokens / Elapsed.TotalSeconds:0.0}/s), {SampledTokens} sampled ({SampledTokens / Elapsed.TotalSeconds:0.0}/s)");
+        text.AppendLine(c, $"tokens (clients): {TrainedTokens} trained ({TrainedTokens / Elapsed.TotalSeconds:0.0}/s), {SampledTokens} sampled, streamed /v1 answers not counted ({SampledTokens / Elapsed.TotalSeconds:0.0}/s)");
         text.AppendLine(c, $"server (/metrics): trained {Server.Delta("whetstone_trained_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, sampled {Server.Delta("whetstone_sampled_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, " +
             $"{Server.Delta("whetstone_cycles_total")} cycles of mean {Server.Mean("whetstone_cycle_duration_seconds"):0.000} s, peak queue depth {Server.PeakQueueDepth}, " +
             $"/v1 TTFT mean {Server.Mean("whetstone_openai_time_to_first_token_seconds"):0.000} s, inter-token mean {Server.Mean("whetstone_openai_inter_token_latency_seconds"):0.000} s, " +
