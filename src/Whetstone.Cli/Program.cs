@@ -26,6 +26,7 @@ var root = new RootCommand("whet — Whetstone: post-train open-weight language 
     DeploymentCommand.Create(),
     ChatCommand.Create(),
     SimulateUsersCommand.Create(),
+    LoadTestCommand.Create(),
 };
 var parsed = root.Parse(args);
 int exitCode = parsed.Invoke();

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -66,6 +67,22 @@ internal sealed class AdamW : IDisposable
         double biasCorrection1 = 1 - Math.Pow(hp.Beta1, Step);
         double biasCorrection2 = 1 - Math.Pow(hp.Beta2, Step);
         double stepSize = hp.LearningRate / biasCorrection1;
+        // Every scalar operand is an explicit Scalar held until the end of the step. An implicit
+        // double → Scalar conversion makes a temporary that nothing references once its native
+        // handle is read, so a GC during the native call could run its finalizer and free it mid-op:
+        // the 32-client load test saw exactly that once in 809 steps ("Expected false to be true"
+        // from c10 Scalar::toFloat inside THSTensor_add_scalar_, an internal_error of optim_step;
+        // TorchSharp 0.107 does not keep its Scalar arguments alive across its P/Invokes).
+        using var clipBy = clip.ToScalar();
+        using var decay = (1 - hp.LearningRate * hp.WeightDecay).ToScalar();
+        using var beta1 = hp.Beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - hp.Beta1).ToScalar();
+        using var beta2 = hp.Beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - hp.Beta2).ToScalar();
+        using var correction2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var eps = hp.Eps.ToScalar();
+        using var one = 1.0.ToScalar();   // add_(Scalar) would convert its default alpha of 1 implicitly
+        using var negativeStepSize = (-stepSize).ToScalar();
         for (int i = 0; i < _parameters.Count; i++)
         {
             var parameter = _parameters[i].Parameter;
@@ -73,12 +90,12 @@ internal sealed class AdamW : IDisposable
             var master = _masters[i];
             var p = master ?? (Tensor)parameter;
             if (master is not null) g = g.to(ScalarType.Float32);
-            if (clip != 1.0) g = g * clip;
-            if (hp.WeightDecay != 0) p.mul_(1 - hp.LearningRate * hp.WeightDecay);
-            _firstMoments[i].mul_(hp.Beta1).add_(g, alpha: 1 - hp.Beta1);
-            _secondMoments[i].mul_(hp.Beta2).addcmul_(g, g, value: 1 - hp.Beta2);
-            var denominator = (_secondMoments[i].sqrt() / Math.Sqrt(biasCorrection2)).add_(hp.Eps);
-            p.addcdiv_(_firstMoments[i], denominator, value: -stepSize);
+            if (clip != 1.0) g = g.mul(clipBy);
+            if (hp.WeightDecay != 0) p.mul_(decay);
+            _firstMoments[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            _secondMoments[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            var denominator = _secondMoments[i].sqrt().div_(correction2).add_(eps, one);
+            p.addcdiv_(_firstMoments[i], denominator, value: negativeStepSize);
             if (master is not null) parameter.copy_(master);
         }
     }

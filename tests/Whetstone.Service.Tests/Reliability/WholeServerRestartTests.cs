@@ -2,28 +2,57 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Whetstone.Client;
 using Whetstone.Protocol;
+using Whetstone.Service.Hosting;
 using Whetstone.Service.Tests.EndToEnd;
 using Whetstone.Service.Tests.Memory;
 using Whetstone.Service.Tests.OpenAi;
 
 namespace Whetstone.Service.Tests.Reliability;
 
-/// <summary>The whole server stopped and started again on the same data directory (SQLite): runs,
-/// checkpoints, deployments, the served-completion log, feedback and memories come back exactly as
-/// they were, and each goes on working.</summary>
+/// <summary>The whole server stopped and started again on the same data directory and metadata
+/// store (SQLite under the data directory, or a PostgreSQL schema of its own): runs, checkpoints,
+/// deployments, the served-completion log, feedback and memories come back exactly as they were,
+/// and each goes on working.</summary>
 public class WholeServerRestartTests
 {
+    static readonly string? Postgres = Environment.GetEnvironmentVariable("WHET_TEST_POSTGRES");
+
     // Times to the microsecond: a live server reports .NET's 100 ns ticks, the store keeps microseconds,
     // and the serializer drops trailing zeros (".59176" is ".591760"), so fractions are padded to six digits.
     static string Json<T>(T value) => System.Text.RegularExpressions.Regex.Replace(JsonSerializer.Serialize(value, ProtocolJson.Options),
         @"(T\d\d:\d\d:\d\d)(?:\.(\d+))?", m => $"{m.Groups[1].Value}.{(m.Groups[2].Value + "000000")[..6]}");
 
-    [Fact]
-    public async Task RunsDeploymentsFeedbackAndMemoriesSurviveARestartIntact()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task RunsDeploymentsFeedbackAndMemoriesSurviveARestartIntact(string store)
+    {
+        string? schema = null;
+        if (store == "postgres")
+        {
+            Assert.SkipWhen(string.IsNullOrWhiteSpace(Postgres) && Environment.GetEnvironmentVariable("WHET_SKIP_POSTGRES") == "1", "WHET_SKIP_POSTGRES=1");
+            Assert.False(string.IsNullOrWhiteSpace(Postgres), "needs WHET_TEST_POSTGRES (scripts/test.sh starts a throwaway PostgreSQL) or WHET_SKIP_POSTGRES=1");
+            schema = await PostgresSchema.CreateAsync(Postgres!, "whet_restart_");
+        }
+        try
+        {
+            await RestartAndCompareAsync(schema is null ? null : PostgresSchema.ConnectionString(Postgres!, schema));
+        }
+        finally
+        {
+            if (schema is not null) await PostgresSchema.DropAsync(Postgres!, schema);
+        }
+    }
+
+    /// <summary>A server on this data directory and metadata store (null: SQLite under the directory).</summary>
+    static async Task<TestHost> StartAsync(string data, string? database) =>
+        new(await WhetstoneServer.StartAsync(TestServers.Options(data) with { Database = database }), owned: true);
+
+    static async Task RestartAndCompareAsync(string? database)
     {
         var data = TestServers.NewDataDirectory();
         string key, runId, deploymentJson, feedbackJson, memoryId, memoryJson, runJson, checkpointsJson, completionId;
-        await using (var first = await TestServers.StartAsync(data))
+        await using (var first = await StartAsync(data, database))
         {
             key = await TestServers.KeyAsync(first, "rosa");
             using var client = new OpenAiTestClient(first, key);
@@ -47,7 +76,7 @@ public class WholeServerRestartTests
             memoryJson = Json(await chat.GetAsync(memoryId));
         }
 
-        await using var second = await TestServers.StartAsync(data);
+        await using var second = await StartAsync(data, database);
         using var again = new OpenAiTestClient(second, key);   // keys survive too
         // The tokenizer block is the base model's, shown once the run is loaded on a worker (its first
         // call after the restart), not stored with the run: compared without it.
