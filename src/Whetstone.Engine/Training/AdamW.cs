@@ -74,14 +74,19 @@ internal sealed class AdamW : IDisposable
             var p = master ?? (Tensor)parameter;
             if (master is not null) g = g.to(ScalarType.Float32);
             if (clip != 1.0) g = g * clip;
-            if (hp.WeightDecay != 0) p.mul_(1 - hp.LearningRate * hp.WeightDecay);
+            double scale = IsVision(_parameters[i].Name) ? hp.VisionLearningRateScale : 1;
+            if (hp.WeightDecay != 0) p.mul_(1 - scale * hp.LearningRate * hp.WeightDecay);
             _firstMoments[i].mul_(hp.Beta1).add_(g, alpha: 1 - hp.Beta1);
             _secondMoments[i].mul_(hp.Beta2).addcmul_(g, g, value: 1 - hp.Beta2);
             var denominator = (_secondMoments[i].sqrt() / Math.Sqrt(biasCorrection2)).add_(hp.Eps);
-            p.addcdiv_(_firstMoments[i], denominator, value: -stepSize);
+            p.addcdiv_(_firstMoments[i], denominator, value: -scale * stepSize);
             if (master is not null) parameter.copy_(master);
         }
     }
+
+    /// <summary>The vision tower's parameters (and LoRA factors on them), which take
+    /// <see cref="AdamParams.VisionLearningRateScale"/>.</summary>
+    static bool IsVision(string name) => name.StartsWith(Models.Vision.VisionTower.Prefix + ".", StringComparison.Ordinal);
 
     public void ZeroGradients()
     {
