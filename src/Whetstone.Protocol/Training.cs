@@ -78,6 +78,10 @@ public sealed record AdamParams
     public double Eps { get; init; } = 1e-12;
     public double WeightDecay { get; init; }
     public double GradClipNorm { get; init; }
+    /// <summary>Whetstone's addition: the vision tower's learning rate as a fraction of
+    /// learning_rate (1 = the same); see the engine's AdamParams for why a VLM trained from
+    /// scratch needs it below 1.</summary>
+    public double VisionLearningRateScale { get; init; } = 1;
 }
 
 public sealed record OptimStepRequest(AdamParams AdamParams);

@@ -24,6 +24,7 @@ internal static class PretrainVlmCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 1000 };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-3 };
+        var visionScale = new Option<double>("--vision-lr-scale") { Description = "The vision tower's learning rate as a fraction of --lr", DefaultValueFactory = _ => 0.1 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 50 };
         var evalScenes = new Option<int>("--eval-scenes") { DefaultValueFactory = _ => 100 };
         var dtype = new Option<string>("--dtype") { Description = "Compute dtype: fp32, bf16 or auto", DefaultValueFactory = _ => "fp32" };
@@ -33,7 +34,7 @@ internal static class PretrainVlmCommand
         var factEvery = new Option<int>("--fact-every") { Description = "One chat in this many is a text-only fact", DefaultValueFactory = _ => 8 };
         var command = new Command("pretrain-vlm", "Pretrain a small Qwen2.5-VL-layout model on generated shape scenes.")
         {
-            output, merges, steps, batch, lr, warmup, evalScenes, dtype, device, seed, kinds, factEvery,
+            output, merges, steps, batch, lr, visionScale, warmup, evalScenes, dtype, device, seed, kinds, factEvery,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,7 +54,7 @@ internal static class PretrainVlmCommand
                 var options = new VlmPretrainOptions
                 {
                     BaseModel = "init", OutputDirectory = outputDirectory, Steps = result.GetValue(steps), BatchSize = result.GetValue(batch),
-                    PeakLearningRate = result.GetValue(lr), WarmupSteps = result.GetValue(warmup), Seed = result.GetValue(seed),
+                    PeakLearningRate = result.GetValue(lr), VisionLearningRateScale = result.GetValue(visionScale), WarmupSteps = result.GetValue(warmup), Seed = result.GetValue(seed),
                     EvalScenes = result.GetValue(evalScenes), FactEvery = result.GetValue(factEvery),
                     QuestionKinds = result.GetValue(kinds)!.Split(',').Select(k => SceneQuestions.Kinds.Contains(k) ? k : throw new ArgumentException($"--kinds: '{k}' is not one of {string.Join(", ", SceneQuestions.Kinds)}")).ToArray(), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 5),
                 };

@@ -16,6 +16,10 @@ public sealed record VlmPretrainOptions
     /// <summary>One chat in this many is a text-only fact.</summary>
     public int FactEvery { get; init; } = 8;
     public double PeakLearningRate { get; init; } = 3e-3;
+    /// <summary>The tower's and merger's rate as a fraction of the LM's: at 1, the white
+    /// background's response outgrows the shapes' and every run stayed at chance
+    /// (VisionTowerLearningRateTests).</summary>
+    public double VisionLearningRateScale { get; init; } = 0.1;
     public int WarmupSteps { get; init; } = 50;
     public double WeightDecay { get; init; } = 0.1;
     public int LogEvery { get; init; } = 25;

@@ -33,7 +33,8 @@ public static class VlmPretrainRecipe
         for (int step = (progress?.Step ?? 0) + 1; step <= options.Steps; step++)
         {
             var batch = Enumerable.Range(0, options.BatchSize).Select(i => Example(chat, options, (step - 1) * options.BatchSize + i)).ToArray();
-            var adam = new AdamParams { LearningRate = schedule.LearningRate(step), WeightDecay = options.WeightDecay, GradClipNorm = 1.0 };
+            var adam = new AdamParams { LearningRate = schedule.LearningRate(step), WeightDecay = options.WeightDecay, GradClipNorm = 1.0,
+                VisionLearningRateScale = options.VisionLearningRateScale };
             var forwardBackward = await run.ForwardBackwardAsync(batch, "cross_entropy", cancellationToken: cancellationToken);
             var optim = await run.OptimStepAsync(adam, cancellationToken);
             var output = await forwardBackward.ResultAsync(cancellationToken);

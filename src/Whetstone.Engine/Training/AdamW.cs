@@ -83,6 +83,11 @@ internal sealed class AdamW : IDisposable
         using var eps = hp.Eps.ToScalar();
         using var one = 1.0.ToScalar();   // add_(Scalar) would convert its default alpha of 1 implicitly
         using var negativeStepSize = (-stepSize).ToScalar();
+        // The vision tower's parameters (visual.*) move at VisionLearningRateScale × the rate,
+        // weight decay included (see AdamParams.VisionLearningRateScale for why).
+        double visionScale = hp.VisionLearningRateScale;
+        using var visionDecay = (1 - visionScale * hp.LearningRate * hp.WeightDecay).ToScalar();
+        using var visionNegativeStepSize = (-visionScale * stepSize).ToScalar();
         for (int i = 0; i < _parameters.Count; i++)
         {
             var parameter = _parameters[i].Parameter;
@@ -90,15 +95,20 @@ internal sealed class AdamW : IDisposable
             var master = _masters[i];
             var p = master ?? (Tensor)parameter;
             if (master is not null) g = g.to(ScalarType.Float32);
+            bool vision = IsVision(_parameters[i].Name);
             if (clip != 1.0) g = g.mul(clipBy);
-            if (hp.WeightDecay != 0) p.mul_(decay);
+            if (hp.WeightDecay != 0) p.mul_(vision ? visionDecay : decay);
             _firstMoments[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
             _secondMoments[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
             var denominator = _secondMoments[i].sqrt().div_(correction2).add_(eps, one);
-            p.addcdiv_(_firstMoments[i], denominator, value: negativeStepSize);
+            p.addcdiv_(_firstMoments[i], denominator, value: vision ? visionNegativeStepSize : negativeStepSize);
             if (master is not null) parameter.copy_(master);
         }
     }
+
+    /// <summary>The vision tower's parameters (and LoRA factors on them), which take
+    /// <see cref="AdamParams.VisionLearningRateScale"/>.</summary>
+    static bool IsVision(string name) => name.StartsWith(Models.Vision.VisionTower.Prefix + ".", StringComparison.Ordinal);
 
     public void ZeroGradients()
     {

@@ -115,7 +115,7 @@ internal static class ProtocolMapping
         return new AdamParams
         {
             LearningRate = p.LearningRate, Beta1 = p.Beta1, Beta2 = p.Beta2, Eps = p.Eps,
-            WeightDecay = p.WeightDecay, GradClipNorm = p.GradClipNorm,
+            WeightDecay = p.WeightDecay, GradClipNorm = p.GradClipNorm, VisionLearningRateScale = p.VisionLearningRateScale,
         };
     }
 

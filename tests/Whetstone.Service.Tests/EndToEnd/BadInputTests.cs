@@ -55,6 +55,7 @@ public class BadInputTests
         await Refused(fb, new ForwardBackwardRequest([image], "cross_entropy"), "data[0].model_input.chunks[1].data");
         await Refused(Routes.OptimStep(run.RunId), new OptimStepRequest(new AdamParams { LearningRate = -1 }), "adam_params.learning_rate");
         await Refused(Routes.OptimStep(run.RunId), new OptimStepRequest(new AdamParams { Beta2 = 1.5 }), "adam_params.beta2");
+        await Refused(Routes.OptimStep(run.RunId), new OptimStepRequest(new AdamParams { VisionLearningRateScale = -1 }), "adam_params.vision_learning_rate_scale");
         await Refused(Routes.SaveState(run.RunId), new SaveStateRequest("../escape"), "name");
         var malformed = await raw.PostAsync(fb, new StringContent("{\"data\": [{\"model_input\": 5}]}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
