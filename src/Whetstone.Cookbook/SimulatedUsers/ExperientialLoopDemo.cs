@@ -18,6 +18,8 @@ public sealed record LoopDemoOptions
     public int EvalRounds { get; init; } = 2;
     public int MaxTokens { get; init; } = 64;
     public CreateLoopRequest? Loop { get; init; }
+    /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
+    public bool StatePreferences { get; init; }
 }
 
 /// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:
@@ -43,7 +45,7 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         var clock = Stopwatch.StartNew();
         using var whetstone = ServiceClient.Connect(server, apiKey);
         var openAi = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(server, "v1") });
-        var round = new SimulationRound(openAi, whetstone, options.MaxTokens);
+        var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences);
 
         string name = $"demo-{Guid.NewGuid().ToString("N")[..8]}";
         var run = await whetstone.CreateLoraTrainingClientAsync(baseModel, rank: 8, seed: options.Seed, cancellationToken: cancellationToken);
@@ -112,9 +114,9 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         },
         Gate = new LoopGateSettings
         {
-            HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64, MinChangedAnswers = 1, MaxRegressions = 1, RegressionSuite = ArithmeticSuite,
+            HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64, MinChangedAnswers = 1, MaxRegressions = 0, RegressionSuite = ArithmeticSuite,
         },
-        Canary = new LoopCanarySettings { Percent = 50, MinEvents = 6, Tolerance = 0.1, Z = 1.0, MaxMinutes = 3 },
+        Canary = new LoopCanarySettings { Percent = 50, MinEvents = 6, Tolerance = 0.05, Z = 2.0, MaxMinutes = 3 },
     };
 
     /// <summary>The owner's regression suite: six sums whose right result must stay in the answer,

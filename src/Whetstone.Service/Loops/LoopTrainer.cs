@@ -32,6 +32,8 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         string policyPath = deployedPath;
         try
         {
+            var anchor = rl.AnchorWeight > 0 && sft.Count > 0 ? await AnchorDataAsync(reference, prompts, corrections ?? [], rl, iteration) : [];
+            metrics["anchor_answers"] = anchor.Count;
             for (int step = 0; step < rl.Steps; step++)
             {
                 await checkPaused();
@@ -60,6 +62,14 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
                     if (output.Metrics.TryGetValue("loss:sum", out double loss))
                         metrics[$"step{step}_sft_loss_per_token"] = loss / (rl.CorrectionSftWeight * sft.Sum(d => d.LossFnInputs["weights"].Data.Count(w => w > 0)));
                 }
+                if (anchor.Count > 0)
+                {
+                    var fb = await runs.ForwardAsync(caller, runId, new ForwardBackwardRequest(anchor, "cross_entropy"), backward: true);
+                    var output = await context.Futures.ResultAsync<ForwardBackwardOutput>(fb.RequestId, cancellationToken);
+                    // Before this step's update: the current policy's NLL per token of the deployed version's own answers (step 0: the deployed policy's).
+                    if (output.Metrics.TryGetValue("loss:sum", out double loss))
+                        metrics[$"step{step}_anchor_nll_per_token"] = loss / (rl.AnchorWeight * anchor.Sum(d => d.LossFnInputs["weights"].Data.Count(w => w > 0)));
+                }
                 if (data.Count > 0 || sft.Count > 0)
                 {
                     var opt = await runs.OptimStepAsync(caller, runId, new OptimStepRequest(new AdamParams { LearningRate = rl.LearningRate }));
@@ -79,6 +89,17 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
             policyPath = (await context.Futures.ResultAsync<SaveStateOutput>(saved.RequestId, cancellationToken)).Path;
         }
         return new Result(runId, policyPath, metrics);
+    }
+
+    /// <summary>The anchor (<see cref="LoopAnchor"/>): the deployed version's greedy answers to served
+    /// prompts no correction was given on. Only with corrections to train: it holds what they would pull away.</summary>
+    async Task<List<Datum>> AnchorDataAsync(string reference, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<CorrectionExample> corrections,
+        LoopRlSettings rl, int iteration)
+    {
+        var chosen = LoopAnchor.ChoosePrompts(prompts, corrections, rl, iteration);
+        var answers = await Task.WhenAll(chosen.Select(p => sampling.SampleAsync(reference, p, 1, rl.MaxTokens, 0, 0)));
+        return chosen.Select((p, i) => (Prompt: p, Answer: answers[i][0].Tokens)).Where(x => x.Answer.Count > 0)
+            .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight)).ToList();
     }
 
     /// <summary>The newest CorrectionWindow corrections as cross_entropy datums: prompt + corrected
