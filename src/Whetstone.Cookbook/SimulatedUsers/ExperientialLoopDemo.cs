@@ -32,12 +32,11 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
 {
     public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction)
     {
-        /// <summary>0 when a candidate was promoted, and also when none was but the loop decided every
-        /// iteration it finished (the gate rejected or the canary rolled back a candidate: the loop
-        /// working as designed, v1 still serving); 1 when an iteration failed with an error or no
-        /// iteration reached a decision within the budget (nothing of the loop was shown).</summary>
-        public int ExitCode => PromotedVersion is not null ? 0
-            : Lineage.Iterations.Any(i => i.Outcome == "failed") || !Lineage.Iterations.Any(i => i.Outcome is "rejected" or "rolled_back") ? 1 : 0;
+        /// <summary>0 when a candidate was promoted, and also when none was (the gate rejected or the
+        /// canary rolled back every candidate, or the budget ended with an iteration still training,
+        /// gating or in its canary: the strict rule promotes nothing rather than something worse, v1
+        /// keeps serving, and the demo prints why); 1 only when an iteration failed with an error.</summary>
+        public int ExitCode => Lineage.Iterations.Any(i => i.Outcome == "failed") ? 1 : 0;
     }
 
     public async Task<Result> RunAsync(string baseModel, LoopDemoOptions options, CancellationToken cancellationToken = default)
@@ -77,10 +76,11 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         output.WriteLine(promoted is null
             ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes: " +
               $"{final.Iterations.Count(i => i.Outcome == "rejected")} rejected by the gate, {final.Iterations.Count(i => i.Outcome == "rolled_back")} rolled back by the canary, " +
-              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed; {name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
+              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed, {final.Iterations.Count(i => i.Outcome is null)} unfinished at the budget; " +
+              $"{name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
             : $"hidden satisfaction of v{promoted} (after): {SimulationRound.Format(after)} (before {SimulationRound.Format(before)})");
         foreach (var i in final.Iterations)
-            output.WriteLine($"iteration {i.Iteration}: {i.Outcome} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
+            output.WriteLine($"iteration {i.Iteration}: {i.Outcome ?? $"unfinished (still {i.Stage})"} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
                 $"policy {i.PolicyCheckpoint} → deployment {(i.DeploymentVersion is { } d ? $"{name}@v{d}" : "none")}; {i.Reason}");
         return new Result(name, loop.Id, before, after, promoted, final, perRound);
     }

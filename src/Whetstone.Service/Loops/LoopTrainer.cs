@@ -23,11 +23,19 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
     {
         var metrics = new Dictionary<string, double>();
         var sft = rl.CorrectionSftWeight > 0 ? CorrectionData(corrections ?? [], rl) : [];
+        metrics["corrections_available"] = sft.Count;
         if (sft.Count < rl.MinCorrections) sft = [];
         metrics["sft_corrections"] = sft.Count;
         // Without a reward that can differ between answers every group would be skipped: the steps are the corrections' SFT alone.
         bool sample = await reward.CanVaryAsync(cancellationToken);
         metrics["rl_sampled"] = sample ? 1 : 0;
+        // Nothing could be trained (no reward that can differ, too few corrections): no steps, and the job skips the gate.
+        if (!sample && sft.Count == 0)
+        {
+            metrics["trained"] = 0;
+            return new Result(runId, deployedPath, metrics);
+        }
+        bool trained = false;
         string reference = await sampling.OpenAsync(deployedPath);
         string policyPath = deployedPath;
         try
@@ -72,6 +80,7 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
                 }
                 if (data.Count > 0 || sft.Count > 0)
                 {
+                    trained = true;
                     var opt = await runs.OptimStepAsync(caller, runId, new OptimStepRequest(new AdamParams { LearningRate = rl.LearningRate }));
                     await context.Futures.ResultAsync<OptimStepOutput>(opt.RequestId, cancellationToken);
                 }
@@ -83,6 +92,8 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         {
             await sampling.CloseAsync(reference);
         }
+        metrics["trained"] = trained ? 1 : 0;
+        if (!trained) return new Result(runId, deployedPath, metrics);
         if (policyPath == deployedPath)
         {
             var saved = await runs.SaveAsync(caller, runId, new SaveStateRequest($"loop-it{iteration}-step0"), CheckpointPath.SamplerWeights);
