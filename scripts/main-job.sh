@@ -3,9 +3,10 @@
 # the model, deploy a fresh LoRA adapter of it with a streaming reward model and an experiential
 # loop, let a small simulated population use it through the OpenAI API and give feedback until the
 # loop promotes a candidate, then print the population's hidden satisfaction before and after and
-# the promoted version's lineage. If no candidate passes the gate and the canary within the budget
-# it says so and v1 keeps serving; it exits 1 only when an iteration failed with an error or none
-# reached a decision in time.
+# the promoted version's lineage. The promotion rule is strict (no regression-suite sum may break,
+# and the canary must show at z 2 that the candidate is not worse by 0.05): if no candidate passes
+# within the budget it says why and v1 keeps serving (exit 0); it exits 1 only when an iteration
+# failed with an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1

@@ -60,6 +60,11 @@ public sealed record LoopRlSettings
     /// <summary>The corrections are trained on only once at least this many are available: a few
     /// corrections trained step after step are memorized at their first tokens.</summary>
     public int MinCorrections { get; init; }
+    /// <summary>Loss weight per token of the anchor: the deployed version's own greedy answers to up
+    /// to AnchorPrompts served prompts that no correction was given on, trained as SFT with every step
+    /// alongside the corrections (0: off) — it keeps the deployed behaviour where users asked for no change.</summary>
+    public double AnchorWeight { get; init; }
+    public int AnchorPrompts { get; init; } = 16;
     /// <summary>The reward model's score counts (here and in the gate) only while its prequential
     /// accuracy over its newest RmTrustWindow predictions is at least MinRmAccuracy, over at least
     /// MinRmPredictions of them; otherwise the iteration rewards with the verifiable reward alone.</summary>
@@ -115,8 +120,10 @@ public sealed record LoopCanarySettings
     public double Percent { get; init; } = 20;
     public int MinEvents { get; init; } = 10;
     public double Tolerance { get; init; } = 0.05;
-    /// <summary>Width of the confidence bound on the arms' difference, in standard errors.</summary>
-    public double Z { get; init; } = 1.0;
+    /// <summary>Width of the confidence bound on the arms' difference, in standard errors. 2 (about
+    /// one chance in forty of a false "not worse" per decision): at 1 a main job promoted a candidate
+    /// whose hidden satisfaction was lower (0.592 → 0.548, bound [−0.072, 0.045] against −0.1).</summary>
+    public double Z { get; init; } = 2.0;
     /// <summary>The canary decides by then: undecided (an arm short of MinEvents, or the bound
     /// straddling −Tolerance) means rolled back.</summary>
     public double MaxMinutes { get; init; } = 10;

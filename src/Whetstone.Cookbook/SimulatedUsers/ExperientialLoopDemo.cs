@@ -18,6 +18,8 @@ public sealed record LoopDemoOptions
     public int EvalRounds { get; init; } = 2;
     public int MaxTokens { get; init; } = 64;
     public CreateLoopRequest? Loop { get; init; }
+    /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
+    public bool StatePreferences { get; init; }
 }
 
 /// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:
@@ -30,12 +32,11 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
 {
     public sealed record Result(string Deployment, string LoopId, double Before, double After, int? PromotedVersion, LoopLineage Lineage, IReadOnlyList<double> RoundSatisfaction)
     {
-        /// <summary>0 when a candidate was promoted, and also when none was but the loop decided every
-        /// iteration it finished (the gate rejected or the canary rolled back a candidate: the loop
-        /// working as designed, v1 still serving); 1 when an iteration failed with an error or no
-        /// iteration reached a decision within the budget (nothing of the loop was shown).</summary>
-        public int ExitCode => PromotedVersion is not null ? 0
-            : Lineage.Iterations.Any(i => i.Outcome == "failed") || !Lineage.Iterations.Any(i => i.Outcome is "rejected" or "rolled_back") ? 1 : 0;
+        /// <summary>0 when a candidate was promoted, and also when none was (the gate rejected or the
+        /// canary rolled back every candidate, or the budget ended with an iteration still training,
+        /// gating or in its canary: the strict rule promotes nothing rather than something worse, v1
+        /// keeps serving, and the demo prints why); 1 only when an iteration failed with an error.</summary>
+        public int ExitCode => Lineage.Iterations.Any(i => i.Outcome == "failed") ? 1 : 0;
     }
 
     public async Task<Result> RunAsync(string baseModel, LoopDemoOptions options, CancellationToken cancellationToken = default)
@@ -43,7 +44,7 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         var clock = Stopwatch.StartNew();
         using var whetstone = ServiceClient.Connect(server, apiKey);
         var openAi = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(server, "v1") });
-        var round = new SimulationRound(openAi, whetstone, options.MaxTokens);
+        var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences);
 
         string name = $"demo-{Guid.NewGuid().ToString("N")[..8]}";
         var run = await whetstone.CreateLoraTrainingClientAsync(baseModel, rank: 8, seed: options.Seed, cancellationToken: cancellationToken);
@@ -75,10 +76,11 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         output.WriteLine(promoted is null
             ? $"no candidate was promoted within {options.MaxRounds} rounds / {options.Budget.TotalMinutes:F0} minutes: " +
               $"{final.Iterations.Count(i => i.Outcome == "rejected")} rejected by the gate, {final.Iterations.Count(i => i.Outcome == "rolled_back")} rolled back by the canary, " +
-              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed; {name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
+              $"{final.Iterations.Count(i => i.Outcome == "failed")} failed, {final.Iterations.Count(i => i.Outcome is null)} unfinished at the budget; " +
+              $"{name}@v1 still serves (hidden satisfaction {SimulationRound.Format(before)})"
             : $"hidden satisfaction of v{promoted} (after): {SimulationRound.Format(after)} (before {SimulationRound.Format(before)})");
         foreach (var i in final.Iterations)
-            output.WriteLine($"iteration {i.Iteration}: {i.Outcome} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
+            output.WriteLine($"iteration {i.Iteration}: {i.Outcome ?? $"unfinished (still {i.Stage})"} — {i.FeedbackIds.Count} feedback events → reward model {i.RmVersion ?? "none"} → " +
                 $"policy {i.PolicyCheckpoint} → deployment {(i.DeploymentVersion is { } d ? $"{name}@v{d}" : "none")}; {i.Reason}");
         return new Result(name, loop.Id, before, after, promoted, final, perRound);
     }
@@ -112,9 +114,9 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         },
         Gate = new LoopGateSettings
         {
-            HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64, MinChangedAnswers = 1, MaxRegressions = 1, RegressionSuite = ArithmeticSuite,
+            HeldOutPrompts = 4, Tolerance = 0.1, MaxTokens = 64, MinChangedAnswers = 1, MaxRegressions = 0, RegressionSuite = ArithmeticSuite,
         },
-        Canary = new LoopCanarySettings { Percent = 50, MinEvents = 6, Tolerance = 0.1, Z = 1.0, MaxMinutes = 3 },
+        Canary = new LoopCanarySettings { Percent = 50, MinEvents = 6, Tolerance = 0.05, Z = 2.0, MaxMinutes = 3 },
     };
 
     /// <summary>The owner's regression suite: six sums whose right result must stay in the answer,

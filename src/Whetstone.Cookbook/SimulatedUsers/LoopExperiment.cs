@@ -24,6 +24,10 @@ public sealed record LoopExperimentOptions
     /// <summary>Longest wait for one iteration's training and gate before the next round goes on anyway.</summary>
     public TimeSpan MaxIterationWait { get; init; } = TimeSpan.FromMinutes(3);
     public int LatencyProbes { get; init; } = 12;
+    /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
+    public bool StatePreferences { get; init; }
+    /// <summary>The loop of arms b and c (null: <see cref="ExperientialLoopDemo.DefaultLoop"/>); its trigger is replaced by EveryFeedback.</summary>
+    public CreateLoopRequest? Loop { get; init; }
 }
 
 /// <summary>One round of one arm: the population's mean hidden satisfaction on name@latest and what
@@ -76,14 +80,14 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
             {
                 BatchEvents = 8, IntervalSeconds = 5, Seed = options.Seed, AutoUpdate = arm == "c",
             }, cancellationToken: cancellationToken);
-            var loop = ExperientialLoopDemo.DefaultLoop(name);
+            var loop = (options.Loop ?? ExperientialLoopDemo.DefaultLoop(name)) with { Deployment = name };
             loop = loop with { Trigger = new LoopTrigger { EveryFeedback = options.EveryFeedback } };
             loopId = (await whetstone.Loops.CreateAsync(loop, cancellationToken)).Id;
         }
         output.WriteLine($"arm {arm}: deployment {name}@v1{(loopId is null ? ", no loop" : $", loop {loopId}")}");
 
         var population = new SimulatedPopulation(options.Users, options.Seed);
-        var round = new SimulationRound(openAi, whetstone, options.MaxTokens);
+        var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences);
         var rounds = new List<ArmRound>();
         var rlLatencies = new List<double>();
         bool frozen = false;

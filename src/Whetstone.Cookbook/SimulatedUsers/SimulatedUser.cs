@@ -8,6 +8,12 @@ namespace Whetstone.Cookbook.SimulatedUsers;
 public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, string Topic, string DislikedPhrase)
 {
     /// <summary>After the drift: the opposite taste in length, and another phrase disliked.</summary>
+    /// <summary>What a user who states their taste writes in the system prompt (as real users put
+    /// "be brief" or "avoid jargon" in theirs): the length they like and the word they dislike. The
+    /// "Answer:" line and their topic stay unstated.</summary>
+    public string Statement() =>
+        $"{(Concise ? "Be concise: all work on one line." : "Show each step on its own line.")} Do not use the word \"{DislikedPhrase}\".";
+
     public UserPreferences Drifted() => this with { Concise = !Concise, DislikedPhrase = DislikedPhrase == "carry" ? "borrow" : "carry" };
 }
 

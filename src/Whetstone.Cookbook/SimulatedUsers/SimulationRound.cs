@@ -15,8 +15,10 @@ public sealed record SimulatedAnswer(string User, string Question, string Answer
 /// split gives each user one arm), and gives feedback through the Whetstone SDK at their own rates,
 /// acting on their hidden satisfaction plus noise: thumbs (up when it feels at least
 /// <see cref="Satisfied"/>), a rating 1–5, a correction (their ideal answer) when it feels below
-/// that, a pairwise preference between this answer and a second one drawn for the same question.</summary>
-public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone, int maxTokens = 64, double temperature = 0.7)
+/// that, a pairwise preference between this answer and a second one drawn for the same question.
+/// With statePreferences each user also sends their stated taste as a system message
+/// (<see cref="UserPreferences.Statement"/>), so one policy could answer each in their own way.</summary>
+public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone, int maxTokens = 64, double temperature = 0.7, bool statePreferences = false)
 {
     /// <summary>The felt satisfaction a user is content with. At 0.5 a right answer in the wrong
     /// length or with the disliked phrase (0.6–0.75) still got a thumbs up and never a correction, so
@@ -43,7 +45,10 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
     async Task<(string Id, string Text)> AskAsync(ChatClient chat, SimulatedUser user, UserQuestion question, int seed, CancellationToken cancellationToken)
     {
         var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, Temperature = (float)temperature, EndUserId = user.Id, Seed = seed };
-        ChatCompletion completion = (await chat.CompleteChatAsync([new UserChatMessage(question.Text)], options, cancellationToken)).Value;
+        ChatMessage[] messages = statePreferences
+            ? [new SystemChatMessage(user.Preferences.Statement()), new UserChatMessage(question.Text)]
+            : [new UserChatMessage(question.Text)];
+        ChatCompletion completion = (await chat.CompleteChatAsync(messages, options, cancellationToken)).Value;
         return (completion.Id, completion.Content.Count > 0 ? completion.Content[0].Text : "");
     }
 

@@ -101,6 +101,14 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         metrics["train_prompts"] = train.Length;
         metrics["train_cpu_seconds"] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         metrics["train_wall_seconds"] = wall.Elapsed.TotalSeconds;
+        if (metrics.GetValueOrDefault("trained") == 0)
+        {
+            // Every step had nothing to train on: the candidate is the deployed policy, not worth a gate (which costs minutes of CPU).
+            iteration = iteration with { MetricsJson = JsonSerializer.Serialize(metrics), RmVersion = reward.RmVersion };
+            await FinishAsync(iteration, "rejected", $"nothing to train on: {metrics.GetValueOrDefault("corrections_available")} corrections " +
+                $"(at least {spec.Rl.MinCorrections} needed), {(metrics.GetValueOrDefault("rl_sampled") == 0 ? "no reward that can differ between answers" : "no sampled group with a reward spread")}", consumed: true);
+            return iteration with { Stage = "done" };
+        }
         iteration = iteration with
         {
             Stage = "gating", PolicyCheckpoint = result.PolicyCheckpoint, RmVersion = reward.RmVersion, MetricsJson = JsonSerializer.Serialize(metrics),

@@ -23,15 +23,25 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
     {
         var metrics = new Dictionary<string, double>();
         var sft = rl.CorrectionSftWeight > 0 ? CorrectionData(corrections ?? [], rl) : [];
+        metrics["corrections_available"] = sft.Count;
         if (sft.Count < rl.MinCorrections) sft = [];
         metrics["sft_corrections"] = sft.Count;
         // Without a reward that can differ between answers every group would be skipped: the steps are the corrections' SFT alone.
         bool sample = await reward.CanVaryAsync(cancellationToken);
         metrics["rl_sampled"] = sample ? 1 : 0;
+        // Nothing could be trained (no reward that can differ, too few corrections): no steps, and the job skips the gate.
+        if (!sample && sft.Count == 0)
+        {
+            metrics["trained"] = 0;
+            return new Result(runId, deployedPath, metrics);
+        }
+        bool trained = false;
         string reference = await sampling.OpenAsync(deployedPath);
         string policyPath = deployedPath;
         try
         {
+            var anchor = rl.AnchorWeight > 0 && sft.Count > 0 ? await AnchorDataAsync(reference, prompts, corrections ?? [], rl, iteration) : [];
+            metrics["anchor_answers"] = anchor.Count;
             for (int step = 0; step < rl.Steps; step++)
             {
                 await checkPaused();
@@ -60,8 +70,17 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
                     if (output.Metrics.TryGetValue("loss:sum", out double loss))
                         metrics[$"step{step}_sft_loss_per_token"] = loss / (rl.CorrectionSftWeight * sft.Sum(d => d.LossFnInputs["weights"].Data.Count(w => w > 0)));
                 }
+                if (anchor.Count > 0)
+                {
+                    var fb = await runs.ForwardAsync(caller, runId, new ForwardBackwardRequest(anchor, "cross_entropy"), backward: true);
+                    var output = await context.Futures.ResultAsync<ForwardBackwardOutput>(fb.RequestId, cancellationToken);
+                    // Before this step's update: the current policy's NLL per token of the deployed version's own answers (step 0: the deployed policy's).
+                    if (output.Metrics.TryGetValue("loss:sum", out double loss))
+                        metrics[$"step{step}_anchor_nll_per_token"] = loss / (rl.AnchorWeight * anchor.Sum(d => d.LossFnInputs["weights"].Data.Count(w => w > 0)));
+                }
                 if (data.Count > 0 || sft.Count > 0)
                 {
+                    trained = true;
                     var opt = await runs.OptimStepAsync(caller, runId, new OptimStepRequest(new AdamParams { LearningRate = rl.LearningRate }));
                     await context.Futures.ResultAsync<OptimStepOutput>(opt.RequestId, cancellationToken);
                 }
@@ -73,12 +92,25 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         {
             await sampling.CloseAsync(reference);
         }
+        metrics["trained"] = trained ? 1 : 0;
+        if (!trained) return new Result(runId, deployedPath, metrics);
         if (policyPath == deployedPath)
         {
             var saved = await runs.SaveAsync(caller, runId, new SaveStateRequest($"loop-it{iteration}-step0"), CheckpointPath.SamplerWeights);
             policyPath = (await context.Futures.ResultAsync<SaveStateOutput>(saved.RequestId, cancellationToken)).Path;
         }
         return new Result(runId, policyPath, metrics);
+    }
+
+    /// <summary>The anchor (<see cref="LoopAnchor"/>): the deployed version's greedy answers to served
+    /// prompts no correction was given on. Only with corrections to train: it holds what they would pull away.</summary>
+    async Task<List<Datum>> AnchorDataAsync(string reference, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<CorrectionExample> corrections,
+        LoopRlSettings rl, int iteration)
+    {
+        var chosen = LoopAnchor.ChoosePrompts(prompts, corrections, rl, iteration);
+        var answers = await Task.WhenAll(chosen.Select(p => sampling.SampleAsync(reference, p, 1, rl.MaxTokens, 0, 0)));
+        return chosen.Select((p, i) => (Prompt: p, Answer: answers[i][0].Tokens)).Where(x => x.Answer.Count > 0)
+            .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight)).ToList();
     }
 
     /// <summary>The newest CorrectionWindow corrections as cross_entropy datums: prompt + corrected

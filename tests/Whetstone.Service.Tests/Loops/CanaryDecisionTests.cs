@@ -63,4 +63,21 @@ public class CanaryDecisionTests
         Assert.Equal(Outcome.Wait, result.Decision);
         Assert.Equal(-Math.Sqrt(2 * VarianceFloor / 4), result.Lower, 1e-12);
     }
+
+    [Fact]
+    public void TheDefaultRuleDoesNotPromoteACandidateTheLooseRuleDid()
+    {
+        // 57/100 against 58/100: d = −0.01, se = √(0.2476/100 + 0.2461/100) = 0.0703. The old demo rule (z 1, tolerance 0.1)
+        // promoted on the lower bound −0.080; the defaults (z 2) and the demo's tolerance 0.05 give −0.151: not shown "not worse".
+        var loose = Decide(Rate(57, 43), Rate(58, 42), Settings, TimeSpan.FromMinutes(1));
+        Assert.Equal(Outcome.Promote, loose.Decision);
+        var strict = new LoopCanarySettings { MinEvents = 4, Tolerance = 0.05, MaxMinutes = 5 };
+        Assert.Equal(2.0, strict.Z);
+        var result = Decide(Rate(57, 43), Rate(58, 42), strict, TimeSpan.FromMinutes(1));
+        double se = Math.Sqrt(57 * 43 / 99.0 / 100 / 100 + 58 * 42 / 99.0 / 100 / 100);
+        Assert.Equal(-0.01 - 2 * se, result.Lower, 1e-9);
+        Assert.Equal(Outcome.Wait, result.Decision);
+        Assert.Equal(Outcome.RollBack, Decide(Rate(57, 43), Rate(58, 42), strict, TimeSpan.FromMinutes(5)).Decision);
+        Assert.Equal(0, new LoopGateSettings().MaxRegressions);
+    }
 }

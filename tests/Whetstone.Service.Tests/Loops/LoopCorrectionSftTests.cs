@@ -65,10 +65,17 @@ public class LoopCorrectionSftTests
             await client.PostAsync(Routes.Feedback, new { completion_id = (string)response["id"]!, type = "correction", correction = "abc abc abc" });
         }
 
-        var metrics = LastIteration(await WaitForAsync(client, Routes.LoopLineage(id), l => Finished(l, 1)))["metrics"]!.AsObject();
+        var iteration = LastIteration(await WaitForAsync(client, Routes.LoopLineage(id), l => Finished(l, 1)));
+        var metrics = iteration["metrics"]!.AsObject();
+        Assert.Equal(4.0, (double)metrics["corrections_available"]!);
         Assert.Equal(0.0, (double)metrics["sft_corrections"]!);   // 4 corrections < 5
         Assert.Equal(0.0, (double)metrics["rl_sampled"]!);        // no verifiable reward, reward model below the bar: no group could differ
-        Assert.False(metrics.ContainsKey("step0_kl"));
-        Assert.Equal(0.0, (double)metrics["step0_datums"]!);
+        Assert.Equal(0.0, (double)metrics["trained"]!);
+        Assert.False(metrics.ContainsKey("step0_datums"));        // no step was run
+        // Not gated: the gate would only have found the deployed policy (minutes of CPU on a 2-core machine).
+        Assert.Equal("rejected", (string?)iteration["outcome"]);
+        Assert.StartsWith("nothing to train on: 4 corrections (at least 5 needed), no reward that can differ", (string)iteration["reason"]!);
+        Assert.False(metrics.ContainsKey("gate_changed_answers"));
+        Assert.Null(iteration["deployment_version"]);
     }
 }

@@ -1,0 +1,24 @@
+using System.CommandLine;
+using System.Text.Json;
+using Whetstone.Protocol;
+
+namespace Whetstone.Cli.Commands;
+
+/// <summary>Options `whet loop demo` and `whet loop experiment` share for trying loop settings
+/// without a rebuild: the whole loop request from a JSON file, and users who state their taste.</summary>
+internal static class LoopTuning
+{
+    public static readonly Option<string?> Settings = new("--loop-settings")
+    {
+        Description = "JSON file with the loop's create request (its deployment is replaced); default: the demo's loop",
+    };
+
+    public static readonly Option<bool> StatePreferences = new("--state-preferences")
+    {
+        Description = "Each simulated user sends their taste (length, a disliked word) as a system message",
+    };
+
+    public static CreateLoopRequest? Load(ParseResult result) => result.GetValue(Settings) is { } file
+        ? JsonSerializer.Deserialize<CreateLoopRequest>(File.ReadAllText(file), ProtocolJson.Options)! with { Deployment = "" }
+        : null;
+}

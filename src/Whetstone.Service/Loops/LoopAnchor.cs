@@ -1,0 +1,38 @@
+using Whetstone.Protocol;
+
+namespace Whetstone.Service.Loops;
+
+/// <summary>The anchor of a loop iteration: the deployed version's own greedy answers to served
+/// prompts, trained as SFT (cross_entropy, AnchorWeight per token) alongside the users' corrections.
+/// Corrections alone pulled whet-nano's adapter far enough to break the worked sums it was not
+/// corrected on (docs/results/experiential-loop.md runs 3–10); the anchor holds the deployed
+/// behaviour where no user asked for a change. Prompts that a correction was given on are left out,
+/// so the anchor never pulls against a correction on the same prompt.</summary>
+internal static class LoopAnchor
+{
+    /// <summary>Up to AnchorPrompts distinct served prompts, none a correction's prompt, in a seeded order.</summary>
+    public static IReadOnlyList<IReadOnlyList<int>> ChoosePrompts(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<CorrectionExample> corrections,
+        LoopRlSettings rl, int iteration)
+    {
+        var corrected = new HashSet<string>(corrections.Select(c => Key(c.PromptTokens)));
+        var seen = new HashSet<string>();
+        var candidates = prompts.Where(p => !corrected.Contains(Key(p)) && seen.Add(Key(p))).ToArray();
+        var rng = new Random(HashCode.Combine(rl.Seed, iteration, 0x5eed) & int.MaxValue);
+        return candidates.OrderBy(_ => rng.Next()).Take(rl.AnchorPrompts).ToArray();
+    }
+
+    /// <summary>Prompt + the deployed version's answer as a cross_entropy datum: weight AnchorWeight on
+    /// the answer's tokens, 0 on the prompt's.</summary>
+    public static Datum Datum(IReadOnlyList<int> prompt, IReadOnlyList<int> answer, double weight)
+    {
+        var tokens = prompt.Concat(answer).ToArray();
+        var weights = tokens.Select((_, i) => i >= prompt.Count ? (float)weight : 0f).ToArray();
+        return new Datum(ModelInput.FromTokens(tokens[..^1]), new Dictionary<string, TensorData>
+        {
+            ["target_tokens"] = TensorData.Int64(tokens.Skip(1)),
+            ["weights"] = TensorData.Float32(weights.Skip(1)),
+        });
+    }
+
+    static string Key(IReadOnlyList<int> tokens) => string.Join(',', tokens);
+}
