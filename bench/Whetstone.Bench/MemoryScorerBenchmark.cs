@@ -16,7 +16,7 @@ namespace Whetstone.Bench;
 /// Both see the whole held-out history at once, so this compares the scorers, not the online memory.</summary>
 internal static class MemoryScorerBenchmark
 {
-    public static async Task RunAsync(int steps, int[] budgets, string? modelDirectoryGiven)
+    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven)
     {
         var modelDirectory = modelDirectoryGiven is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-bench-4k");
         if (modelDirectoryGiven is null && !File.Exists(Path.Combine(modelDirectory, "config.json")))
@@ -41,8 +41,8 @@ internal static class MemoryScorerBenchmark
         using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
         Console.WriteLine($"model: {modelName}; load before {File.ReadAllText("/proc/loadavg").Trim()}");
         var options = new SpanValueOptions(modelName) { Steps = steps };
-        var (heldOut, losses, runId) = await SpanValueRecipe.RunAsync(sdk, tokenizer, options, Console.WriteLine);
-        Console.WriteLine($"run {runId}: loss first 5 steps {losses.Take(5).Average():F4}, last 5 steps {losses.TakeLast(5).Average():F4} per line");
+        var (heldOut, losses, run) = await SpanValueRecipe.RunAsync(sdk, tokenizer, options, Console.WriteLine);
+        Console.WriteLine($"run {run.RunId}: loss first 5 steps {losses.Take(5).Average():F4}, last 5 steps {losses.TakeLast(5).Average():F4} per line");
 
         // The heuristic: each line as a span, salience against the whole held-out history's word counts.
         string TokenText(int t) => tokenizer.Decode([t]);
@@ -84,6 +84,52 @@ internal static class MemoryScorerBenchmark
             });
             Console.WriteLine($"| {name} | {auc:F3} | {string.Join(" | ", cells)} |");
         }
+
+        // Online: the memory engine folds every held-out turn in at budget B with each scorer; the reader reads the memory at the end.
+        var model = new EngineMemoryModel(server.Core.Context.Host(modelName), "bench");
+        var heuristicPolicy = MemoryPolicy.Default with { Refill = RefillMode.Extractive };
+        var learnedPolicy = heuristicPolicy with { SalienceWeight = 0 };
+        var scorers = new (string Name, Func<MemoryEngine> Engine)[]
+        {
+            ("heuristic: loss increase + 0.5 × history rarity", () => new MemoryEngine(model, new LossIncreaseScorer(model, heuristicPolicy), heuristicPolicy)),
+            ("learned: value head (sigmoid)", () => new MemoryEngine(model, new LearnedSpanScorer(run), learnedPolicy)),
+        };
+        Console.WriteLine();
+        Console.WriteLine("Online: Memory Diffusion's engine over the held-out conversations (user lines only, extractive refill), each scorer as its mask.");
+        Console.WriteLine();
+        Console.WriteLine("| history tokens | B | scorer | SingleHop | MultiHop | Temporal | KnowledgeUpdate | Abstention | all | needed lines kept verbatim | s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        var kinds = Enum.GetValues<QuestionKind>();
+        foreach (int history in histories)
+            foreach (int budget in budgets)
+                foreach (var (name, engineFor) in scorers)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var right = kinds.ToDictionary(k => k, _ => 0);
+                    var asked = kinds.ToDictionary(k => k, _ => 0);
+                    int kept = 0, needed = 0;
+                    foreach (int seed in options.HeldOutSeeds)
+                    {
+                        var conversation = LongMemoryGenerator.Generate(seed, history, Count);
+                        var engine = engineFor();
+                        var memory = new MemoryState($"bench-{seed}", "bench", modelName, budget, seed, DateTimeOffset.UnixEpoch);
+                        foreach (var turn in conversation.Turns)
+                            memory = (await engine.FoldTurnAsync(memory, tokenizer.Encode(SpanValueRecipe.SpanText(turn.User)), turn.FactKeys,
+                                DateTimeOffset.UnixEpoch.AddMinutes(memory.Turn), new MemoryTurnWork())).Memory;
+                        var texts = memory.Spans.Select(s => tokenizer.Decode(s.Tokens).TrimEnd('\n')).ToArray();
+                        var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
+                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, Count));
+                        var neededLines = conversation.Turns.Where(t => SpanValueRecipe.Needed(conversation, t.User)).Select(t => t.User).ToArray();
+                        needed += neededLines.Length;
+                        kept += neededLines.Count(n => texts.Any(t => t.Contains(n, StringComparison.Ordinal)));
+                        foreach (var q in conversation.Questions)
+                        {
+                            asked[q.Kind]++;
+                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, LastTokens))) right[q.Kind]++;
+                        }
+                    }
+                    Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
+                }
         Console.WriteLine();
         Console.WriteLine($"load after {File.ReadAllText("/proc/loadavg").Trim()}");
     }

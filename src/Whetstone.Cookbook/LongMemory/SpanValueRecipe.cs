@@ -40,7 +40,7 @@ public static class SpanValueRecipe
     /// <summary>The text the scorer sees for a line: as the memory holds it.</summary>
     public static string SpanText(string line) => $"user: {line}\n";
 
-    public static async Task<(IReadOnlyList<ScoredLine> HeldOut, IReadOnlyList<double> Losses, string RunId)> RunAsync(ServiceClient client,
+    public static async Task<(IReadOnlyList<ScoredLine> HeldOut, IReadOnlyList<double> Losses, TrainingClient Run)> RunAsync(ServiceClient client,
         HuggingFaceTokenizer tokenizer, SpanValueOptions options, Action<string> log, CancellationToken cancellationToken = default)
     {
         int Count(string text) => tokenizer.Encode(text).Count;
@@ -80,7 +80,7 @@ public static class SpanValueRecipe
             var values = (await (await run.ScoreAsync(inputs, cancellationToken)).ResultAsync(cancellationToken)).Values;
             heldOut.AddRange(conversation.Turns.Select((t, i) => new ScoredLine(seed, i, t.User, Needed(conversation, t.User), values[i])));
         }
-        return (heldOut, losses, run.RunId);
+        return (heldOut, losses, run);
     }
 
     /// <summary>The probability that a needed line scores above an unneeded one (ties count half): the ranking's AUC.</summary>

@@ -80,6 +80,12 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
                 case SpanAction.Compress:
                     string surrounding = model.Tokenizer.Decode(kept.Where(s => !ReferenceEquals(s, a.Span)).SelectMany(s => s.Tokens).ToArray());
                     var (compressed, how) = await new SpanRefill(model, policy).CompressAsync(a.Span, a.Tokens, surrounding, RefillSeed(memory.Seed, turn, i), work, cancellationToken);
+                    if (compressed.Tokens.Count == 0)
+                    {
+                        // No whole word fits in the allotment: an empty span would only hold a slot.
+                        Log("drop", a.Span.Id, $"{a.Span.Tokens.Count} tokens (no whole word fits in {a.Tokens}: {how})");
+                        break;
+                    }
                     string edit = $"turn {turn}: compressed {a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens ({how})";
                     next.Add(compressed with { Edits = [.. a.Span.Edits, edit] });
                     Log("compress", a.Span.Id, $"{a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens, {how} ({a.Reason})");

@@ -37,6 +37,8 @@ public class SpanCurationTests
         Assert.Equal(["user", "assistant"], lines.Select(l => l.Speaker));
         Assert.Equal(tokens, lines.SelectMany(l => l.Tokens));
         Assert.Equal("user: [2025-03-04] My dog is called Rex.\n", Tokenizer.Decode(lines[0].Tokens));
+        // A line without a role label is the previous speaker's (the model's answer had a newline in it).
+        Assert.Equal(["user", "assistant", "assistant"], SpanSplitter.Lines(Tokenizer.Encode("user: hi\nassistant: zq\nxv wk\n"), Text).Select(l => l.Speaker));
         // No newline at all: one piece, no speaker.
         Assert.Single(SpanSplitter.Lines(Tokenizer.Encode("just text"), Text), l => l.Speaker is null);
     }
@@ -65,6 +67,25 @@ public class SpanCurationTests
         Assert.True(memory.TokenCount <= 120);
         Assert.Contains(memory.Spans, s => s.Id == "t1.1" && s.Form == SpanForm.Verbatim);
         Assert.DoesNotContain(memory.Spans, s => s.Id == "t1.2");
+    }
+
+    [Fact]
+    public async Task ASpanWithNoWholeWordThatFitsItsAllotmentIsDroppedNotKeptEmpty()
+    {
+        // One long word (a key of many tokens): compressing it to fewer tokens than the word keeps nothing.
+        var word = Tokenizer.Encode("user.city_of_the_sister_2025_and_more_keys");
+        Assert.True(word.Count >= 12, $"{word.Count} tokens");
+        var incoming = Tokenizer.Encode("user: The weather was grey again.\n");
+        var memory = new MemoryState("m", "tenant", "model", BudgetTokens: incoming.Count + word.Count / 2, Seed: 1, T0)
+        {
+            Turn = 1, Spans = [new MemorySpan("t1", 1, T0, word)],
+        };
+        var model = new BigramModel();
+        var policy = MemoryPolicy.Default with { Refill = RefillMode.Extractive };
+        var (next, log) = await new MemoryEngine(model, new LossIncreaseScorer(model, policy), policy).FoldTurnAsync(memory, incoming, [], T0, new MemoryTurnWork());
+        Assert.DoesNotContain(next.Spans, s => s.Tokens.Count == 0);
+        Assert.Equal(["t2"], next.Spans.Select(s => s.Id));
+        Assert.Contains(log, o => o.Operation == "drop" && o.SpanId == "t1" && o.Detail.Contains("no whole word fits"));
     }
 
     [Fact]
