@@ -37,8 +37,8 @@ internal static class MemoryBenchmark
 
         Console.WriteLine($"B = {Budget} tokens, user turns of ~{Budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
         Console.WriteLine();
-        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens processed per turn (mean) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens processed per turn (mean) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first | process RSS MiB | managed heap MiB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         string? id = null;
         long history = 0, nextMark = 1000;
         int turn = 0;
@@ -60,9 +60,10 @@ internal static class MemoryBenchmark
             if (window.Count < Window) continue;
             double meanMs = window.Average(w => w.Ms), meanTokens = window.Average(w => w.Tokens);
             first ??= (meanMs, meanTokens);
-            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} |");
+            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} | {Environment.WorkingSet / 1048576.0:F0} | {GC.GetTotalMemory(false) / 1048576.0:F0} |");
             window.Clear();
-            nextMark *= 10;
+            // Marks 1k, 3k, 10k, 30k, 100k, …: two points per decade.
+            nextMark = nextMark.ToString()[0] == '1' ? nextMark * 3 : nextMark * 10 / 3;
         }
         Console.WriteLine();
         Console.WriteLine($"{turn} turns, history {history:N0} tokens in {clock.Elapsed.TotalSeconds:F0} s; load after {Load()}");

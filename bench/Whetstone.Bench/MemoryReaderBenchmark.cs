@@ -52,6 +52,7 @@ internal static class MemoryReaderBenchmark
         using var minilm = new MiniLmEmbedder();
 
         var kinds = Enum.GetValues<QuestionKind>();
+        var diagnoses = new List<string>();
         Console.WriteLine($"model: {modelName} ({modelDirectory}); reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
         Console.WriteLine();
         Console.WriteLine("| history tokens | B | method | " + string.Join(" | ", kinds) + " | all | context tokens (mean) | s |");
@@ -82,12 +83,22 @@ internal static class MemoryReaderBenchmark
                         return _ => context;
                     });
                 if (history <= options.MdHistory)
-                    await Row(history, budget, "Memory Diffusion (loss increase + salience, word extractive)", conversations, async c =>
+                    await Row(history, budget, "Memory Diffusion (line spans, loss increase + history rarity, own answers ×0.1)", conversations, async c =>
                     {
-                        string context = await MemoryDiffusionAsync(sdk, modelName, c, budget);
+                        var (context, diagnosis) = await MemoryDiffusionAsync(sdk, modelName, c, budget, Count);
+                        diagnoses.Add($"| {history:N0} | {budget:N0} | {c.Seed} | {diagnosis}");
                         return _ => context;
                     });
             }
+        }
+        if (diagnoses.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine("Memory Diffusion's final memory: the scripted lines (facts, events, updates) the questions need, and what the budget went to.");
+            Console.WriteLine();
+            Console.WriteLine("| history tokens | B | seed | needed lines kept verbatim | needed lines missing | memory tokens: needed / small talk / own answers / other |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (var line in diagnoses) Console.WriteLine(line);
         }
         Console.WriteLine();
         Console.WriteLine($"load after {Load()}");
@@ -116,8 +127,10 @@ internal static class MemoryReaderBenchmark
 
     static string Join(IEnumerable<string> turns) => string.Join("\n", turns);
 
-    // Every turn through /v1/chat/completions with the memory field; the memory's text at the end.
-    static async Task<string> MemoryDiffusionAsync(ServiceClient sdk, string model, LongMemoryConversation conversation, int budget)
+    // Every turn through /v1/chat/completions with the memory field; the memory's text at the end,
+    // packed exactly within B (spans re-decoded to text can encode to a few more tokens than they hold):
+    // the newest turn's lines first, then by retention.
+    static async Task<(string Context, string Diagnosis)> MemoryDiffusionAsync(ServiceClient sdk, string model, LongMemoryConversation conversation, int budget, Func<string, int> count)
     {
         var chat = sdk.CreateMemoryChatClient();
         string? id = null;
@@ -125,7 +138,28 @@ internal static class MemoryReaderBenchmark
             id = (await chat.ChatAsync(model, turn.User, id, budget, maxTokens: 4, seed: conversation.Seed, factKeys: turn.FactKeys)).Memory!.Id;
         var memory = await chat.GetMemoryAsync(id!);
         await chat.DeleteMemoryAsync(id!);
-        return string.Join("\n", memory.Spans.Select(s => s.Text));
+        var texts = memory.Spans.Select(s => s.Text.TrimEnd('\n')).ToArray();
+        var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
+        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, count));
+        return (context, Diagnose(conversation, memory));
+    }
+
+    /// <summary>Which scripted lines (every turn that is not small talk) the memory still holds verbatim, and where its tokens went.</summary>
+    static string Diagnose(LongMemoryConversation conversation, Whetstone.Protocol.MemoryInfo memory)
+    {
+        var needed = conversation.Turns.Where(t => !LongMemoryGenerator.IsSmallTalk(t.User)).Select(t => t.User).ToArray();
+        bool Needed(string text) => needed.Any(n => text.Contains(n, StringComparison.Ordinal));
+        var missing = needed.Where(n => !memory.Spans.Any(s => s.Text.Contains(n, StringComparison.Ordinal))).ToArray();
+        int neededTokens = 0, talk = 0, answers = 0, other = 0;
+        foreach (var s in memory.Spans)
+        {
+            if (s.Text.TrimStart().StartsWith("assistant:", StringComparison.Ordinal)) answers += s.Tokens.Count;
+            else if (Needed(s.Text)) neededTokens += s.Tokens.Count;
+            else if (LongMemoryGenerator.IsSmallTalk(s.Text)) talk += s.Tokens.Count;
+            else other += s.Tokens.Count;
+        }
+        string Short(string line) => line.Length > 40 ? line[13..40] + "…" : line;
+        return $"{needed.Length - missing.Length}/{needed.Length} | {string.Join("; ", missing.Select(Short))} | {neededTokens} / {talk} / {answers} / {other} |";
     }
 
     // The rolling summary's model call: one greedy chat completion.

@@ -95,6 +95,14 @@ if (args.Contains("--memory-reader"))
         args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null));
     return;
 }
+if (args.Contains("--memory-scorer"))
+{
+    // --memory-scorer [--steps=60] [--budgets=128,256] [--histories=1000] [--model=DIR]: learned against heuristic span scorer (issue #16).
+    int[] Ints(string flag, string fallback) => (args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback).Split(',').Select(int.Parse).ToArray();
+    Console.WriteLine($"# Memory span scorer: learned against heuristic — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+    await MemoryScorerBenchmark.RunAsync(Ints("--steps=", "60")[0], Ints("--budgets=", "128,256"), Ints("--histories=", "1000"), args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null);
+    return;
+}
 if (args.Contains("--memory-recall"))
 {
     // --memory-recall [--histories=1000,10000,100000] [--md-history=1000] [--seeds=2]: evidence kept at equal budget (issue #16).

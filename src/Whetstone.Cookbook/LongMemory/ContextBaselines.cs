@@ -1,39 +1,23 @@
 namespace Whetstone.Cookbook.LongMemory;
 
-/// <summary>The baselines' contexts at a budget of B tokens, built from the turns' texts.
+/// <summary>The baselines' contexts at a budget of B tokens, built from the turns' texts and packed
+/// exactly (<see cref="ContextPacking"/>: the joined context, counted whole, is at most B).
 /// Truncation: the last turns that fit. BM25 retrieval: the turns ranked by BM25 against the
 /// question, packed while they fit, shown in their original order.</summary>
 public static class ContextBaselines
 {
     public static IReadOnlyList<string> Truncation(IReadOnlyList<ConversationTurn> turns, int budget, Func<string, int> countTokens)
     {
-        var kept = new List<string>();
-        int used = 0;
-        for (int i = turns.Count - 1; i >= 0; i--)
-        {
-            int n = countTokens(turns[i].User);
-            if (used + n > budget) break;
-            used += n;
-            kept.Add(turns[i].User);
-        }
-        kept.Reverse();
-        return kept;
+        var texts = turns.Select(t => t.User).ToArray();
+        return ContextPacking.Pack(texts, Enumerable.Range(0, texts.Length).Reverse(), budget, countTokens, contiguous: true).Select(i => texts[i]).ToArray();
     }
 
     public static IReadOnlyList<string> Bm25(IReadOnlyList<ConversationTurn> turns, string question, int budget, Func<string, int> countTokens)
     {
-        var index = new Bm25Index(turns.Select(t => t.User).ToArray());
-        var scores = index.Scores(question);
-        var chosen = new List<int>();
-        int used = 0;
-        foreach (int i in Enumerable.Range(0, turns.Count).Where(i => scores[i] > 0).OrderByDescending(i => scores[i]).ThenByDescending(i => i))
-        {
-            int n = countTokens(turns[i].User);
-            if (used + n > budget) continue;
-            used += n;
-            chosen.Add(i);
-        }
-        return chosen.Order().Select(i => turns[i].User).ToArray();
+        var texts = turns.Select(t => t.User).ToArray();
+        var scores = new Bm25Index(texts).Scores(question);
+        var ranked = Enumerable.Range(0, texts.Length).Where(i => scores[i] > 0).OrderByDescending(i => scores[i]).ThenByDescending(i => i);
+        return ContextPacking.Pack(texts, ranked, budget, countTokens).Select(i => texts[i]).ToArray();
     }
 }
 

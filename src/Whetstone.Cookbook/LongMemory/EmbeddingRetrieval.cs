@@ -22,16 +22,9 @@ public sealed class EmbeddingRetrieval
     {
         var q = _embed([question])[0];
         var similarity = _vectors.Select(v => Cosine(q, v)).ToArray();
-        var chosen = new List<int>();
-        int used = 0;
-        foreach (int i in Enumerable.Range(0, _turns.Count).OrderByDescending(i => similarity[i]).ThenByDescending(i => i))
-        {
-            int n = countTokens(_turns[i].User);
-            if (used + n > budget) continue;
-            used += n;
-            chosen.Add(i);
-        }
-        return chosen.Order().Select(i => _turns[i].User).ToArray();
+        var texts = _turns.Select(t => t.User).ToArray();
+        var ranked = Enumerable.Range(0, texts.Length).OrderByDescending(i => similarity[i]).ThenByDescending(i => i);
+        return ContextPacking.Pack(texts, ranked, budget, countTokens).Select(i => texts[i]).ToArray();
     }
 
     public static double Cosine(float[] a, float[] b)

@@ -22,6 +22,9 @@ public static class LongMemoryGenerator
         "I tidied the kitchen and listened to the radio.",
         "It rained a little in the afternoon, then cleared up.",
     ];
+    /// <summary>Whether a line holds one of the distractor small-talk sentences (what a memory should let fade).</summary>
+    public static bool IsSmallTalk(string text) => SmallTalk.Any(t => text.Contains(t, StringComparison.Ordinal));
+
     static readonly string[] NeverSaid = ["What car do I drive?", "What is my blood type?", "What is my favourite band?"];
 
     /// <param name="countTokens">Tokens of a text under the reader's tokenizer (the length target is in its tokens).</param>

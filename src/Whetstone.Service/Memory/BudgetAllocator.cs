@@ -12,11 +12,11 @@ internal sealed record SpanAllocation(MemorySpan Span, SpanAction Action, int To
 /// is dropped. If every span fits, nothing is touched.</summary>
 internal static class BudgetAllocator
 {
-    public static IReadOnlyList<SpanAllocation> Allocate(IReadOnlyList<MemorySpan> spans, int incomingTokens, int budget, MemoryPolicy policy)
+    public static IReadOnlyList<SpanAllocation> Allocate(IReadOnlyList<MemorySpan> spans, int incomingTokens, int budget, MemoryPolicy policy, int incomingSpans = 1)
     {
         if (incomingTokens > budget) throw new ArgumentOutOfRangeException(nameof(incomingTokens), $"{incomingTokens} tokens exceed the budget of {budget}");
         int room = budget - incomingTokens;
-        int slots = policy.MaxSpans - 1;   // one slot is the incoming turn's
+        int slots = Math.Max(0, policy.MaxSpans - incomingSpans);   // the incoming turn's spans take theirs first
         if (spans.Sum(s => s.Tokens.Count) <= room && spans.Count <= slots)
             return spans.Select(s => new SpanAllocation(s, SpanAction.Keep, s.Tokens.Count, "fits")).ToArray();
 

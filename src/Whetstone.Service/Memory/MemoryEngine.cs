@@ -6,7 +6,8 @@ namespace Whetstone.Service.Memory;
 /// mask (score every span against the new turn: <see cref="ISpanScorer"/>) → allocate (split B
 /// between the incoming turn and the old spans: <see cref="BudgetAllocator"/>) → refill
 /// (rewrite compressed spans within their allotment: <see cref="SpanRefill"/>). A span stating a
-/// fact that the new turn marks as updated (same fact key) is superseded first (dropped when every fact it states was updated). Deterministic
+/// fact that the new turn marks as updated (same fact key) is superseded first (dropped when every fact it states was updated). The turn comes in as one span per line, so the
+/// user's facts and the model's answer are kept or let go apart. Deterministic
 /// for a given memory seed and model. Afterwards the memory holds at most B tokens; that is
 /// checked here and a violation is an error, never stored.</summary>
 internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, MemoryPolicy policy)
@@ -42,20 +43,26 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
             }
         }
 
+        // The history's word counts take the new turn in first: a sentence said again fades at once.
+        var wordCounts = HistoryWordCounts.Add(memory.WordCounts, SpanSalience.Keys(incoming, TokenText));
+        var pieces = Pieces(incoming);
+
         // Mask: score what is left against the new turn.
         var scores = await scorer.ScoreAsync(spans, incoming, work, cancellationToken);
-        var salience = policy.SalienceWeight == 0 ? new double[spans.Count] : SpanSalience.Of(spans, incoming, TokenText);
+        var salience = policy.SalienceWeight == 0 ? new double[spans.Count] : SpanSalience.Of(spans, wordCounts, TokenText);
         for (int i = 0; i < spans.Count; i++)
         {
             double value = scores.SpanValues[i] + policy.SalienceWeight * salience[i];
+            if (spans[i].Speaker == "assistant") value *= policy.OwnAnswerWeight;
             double retention = Math.Max(value, policy.RetentionDecay * spans[i].Retention);
             spans[i] = spans[i] with { Retention = retention, TokenValues = scores.TokenValues[i] };
+            string own = spans[i].Speaker == "assistant" ? string.Create(CultureInfo.InvariantCulture, $", × {policy.OwnAnswerWeight:F2} (the model's own answer)") : "";
             Log("score", spans[i].Id, string.Create(CultureInfo.InvariantCulture,
-                $"{scorer.Name} {scores.SpanValues[i]:F4} nats/token + {policy.SalienceWeight:F2} × salience {salience[i]:F2}, retention {retention:F4}"));
+                $"{scorer.Name} {scores.SpanValues[i]:F4} nats/token + {policy.SalienceWeight:F2} × salience {salience[i]:F2}{own}, retention {retention:F4}"));
         }
 
         // Allocate, then refill what was compressed.
-        var allocation = BudgetAllocator.Allocate(spans, incoming.Length, memory.BudgetTokens, policy);
+        var allocation = BudgetAllocator.Allocate(spans, incoming.Length, memory.BudgetTokens, policy, pieces.Count);
         var kept = allocation.Where(a => a.Action != SpanAction.Drop).Select(a => a.Span).ToList();
         var next = new List<MemorySpan>();
         for (int i = 0; i < allocation.Count; i++)
@@ -73,6 +80,12 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
                 case SpanAction.Compress:
                     string surrounding = model.Tokenizer.Decode(kept.Where(s => !ReferenceEquals(s, a.Span)).SelectMany(s => s.Tokens).ToArray());
                     var (compressed, how) = await new SpanRefill(model, policy).CompressAsync(a.Span, a.Tokens, surrounding, RefillSeed(memory.Seed, turn, i), work, cancellationToken);
+                    if (compressed.Tokens.Count == 0)
+                    {
+                        // No whole word fits in the allotment: an empty span would only hold a slot.
+                        Log("drop", a.Span.Id, $"{a.Span.Tokens.Count} tokens (no whole word fits in {a.Tokens}: {how})");
+                        break;
+                    }
                     string edit = $"turn {turn}: compressed {a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens ({how})";
                     next.Add(compressed with { Edits = [.. a.Span.Edits, edit] });
                     Log("compress", a.Span.Id, $"{a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens, {how} ({a.Reason})");
@@ -80,11 +93,20 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
             }
         }
 
-        var added = new MemorySpan($"t{turn}", turn, now, incoming) { FactKeys = factKeys.Distinct(StringComparer.Ordinal).ToArray(), Edits = [$"turn {turn}: added {incoming.Length} tokens"] };
-        next.Add(added);
-        Log("add", added.Id, $"{incoming.Length} tokens" + (added.FactKeys.Count > 0 ? $", facts {string.Join(", ", added.FactKeys)}" : ""));
+        // The turn's lines, one span each; the facts the turn states are the user's lines', not the model's answer.
+        for (int p = 0; p < pieces.Count; p++)
+        {
+            var piece = pieces[p];
+            string[] keys = piece.Speaker == "assistant" ? [] : factKeys.Distinct(StringComparer.Ordinal).ToArray();
+            var added = new MemorySpan(pieces.Count == 1 ? $"t{turn}" : $"t{turn}.{p + 1}", turn, now, piece.Tokens)
+            {
+                FactKeys = keys, Speaker = piece.Speaker, Edits = [$"turn {turn}: added {piece.Tokens.Length} tokens"],
+            };
+            next.Add(added);
+            Log("add", added.Id, $"{piece.Tokens.Length} tokens" + (piece.Speaker is { } who ? $" said by {who}" : "") + (keys.Length > 0 ? $", facts {string.Join(", ", keys)}" : ""));
+        }
 
-        var result = memory with { Turn = turn, UpdatedAt = now, Spans = next, LastTurnWork = work };
+        var result = memory with { Turn = turn, UpdatedAt = now, Spans = next, LastTurnWork = work, WordCounts = wordCounts };
         if (result.TokenCount > memory.BudgetTokens)
             throw new InvalidOperationException($"memory '{memory.Id}' would hold {result.TokenCount} tokens, over its budget of {memory.BudgetTokens}");
         Log("turn", null, $"{result.TokenCount}/{memory.BudgetTokens} tokens in {next.Count} spans; processed {work.TotalTokens} tokens " +
@@ -93,6 +115,16 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
     }
 
     string TokenText(int token) => model.Tokenizer.Decode([token]);
+
+    /// <summary>The incoming turn's lines (<see cref="SpanSplitter"/>); past the span cap the last lines stay together in one span.</summary>
+    IReadOnlyList<SpanSplitter.Piece> Pieces(int[] incoming)
+    {
+        var lines = SpanSplitter.Lines(incoming, TokenText).ToList();
+        int cap = Math.Max(1, policy.MaxSpans);
+        if (lines.Count > cap)
+            lines = [.. lines.Take(cap - 1), new SpanSplitter.Piece([.. lines.Skip(cap - 1).SelectMany(l => l.Tokens)], lines[cap - 1].Speaker)];
+        return lines;
+    }
 
     // Fixed arithmetic, not string.GetHashCode (randomised per process): replays must match across restarts.
     static int RefillSeed(int seed, int turn, int index) => unchecked(seed * 1_000_003 + turn * 7_919 + index);

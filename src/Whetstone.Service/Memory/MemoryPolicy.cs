@@ -31,5 +31,10 @@ internal sealed record MemoryPolicy
     /// <summary>retention = loss increase + this × <see cref="SpanSalience"/> (0: the model's signal alone).</summary>
     public double SalienceWeight { get; init; } = 0.5;
 
+    /// <summary>A line the model itself said (speaker "assistant") is worth this fraction of its score:
+    /// the model wrote it from the memory it had, so it adds little the memory does not hold, and a
+    /// weak model's answers are noise. 1: no discount.</summary>
+    public double OwnAnswerWeight { get; init; } = 0.1;
+
     public static MemoryPolicy Default { get; } = new();
 }

@@ -11,7 +11,7 @@ internal enum SpanForm
     Extractive,
 }
 
-/// <summary>One span of a memory: a run of tokens from one turn, with where it came from, how
+/// <summary>One span of a memory: a run of tokens from one turn (one line of it: <see cref="SpanSplitter"/>), with where it came from, how
 /// valuable the scorer last found it, and every edit it went through. Immutable: each turn's
 /// update makes new spans, so a kept-verbatim span is the same token list object across turns.</summary>
 internal sealed record MemorySpan(string Id, int OriginTurn, DateTimeOffset OriginTime, IReadOnlyList<int> Tokens)
@@ -25,6 +25,8 @@ internal sealed record MemorySpan(string Id, int OriginTurn, DateTimeOffset Orig
     public SpanForm Form { get; init; } = SpanForm.Verbatim;
     /// <summary>The facts this span states (marked by the turn that made it); a later turn with the same key supersedes it.</summary>
     public IReadOnlyList<string> FactKeys { get; init; } = [];
+    /// <summary>Who said it: the line's role label ("user", "assistant"), or null when the line has none (<see cref="SpanSplitter"/>).</summary>
+    public string? Speaker { get; init; }
     /// <summary>"turn 3: compressed 40 → 12 tokens (extractive: …)", oldest first.</summary>
     public IReadOnlyList<string> Edits { get; init; } = [];
 }

@@ -10,6 +10,8 @@ internal sealed record MemoryState(string Id, string Tenant, string BaseModel, i
     public DateTimeOffset UpdatedAt { get; init; }
     public IReadOnlyList<MemorySpan> Spans { get; init; } = [];
     public MemoryTurnWork? LastTurnWork { get; init; }
+    /// <summary>Turns of the whole history that said each word, in <see cref="HistoryWordCounts.Buckets"/> buckets (empty before the first turn).</summary>
+    public IReadOnlyList<int> WordCounts { get; init; } = [];
 
     public int TokenCount => Spans.Sum(s => s.Tokens.Count);
 

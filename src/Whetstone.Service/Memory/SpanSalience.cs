@@ -1,32 +1,34 @@
 namespace Whetstone.Service.Memory;
 
-/// <summary>A prior on a span's value that needs no model: how much of what it says is said
-/// nowhere else in the memory or the new turn. salience = (novel content words + 2 × novel exact
-/// strings) / (content words + exact strings), in [0, 2]; words are
-/// <see cref="ExtractiveCompression"/>'s, compared case-insensitively without punctuation. Small
-/// talk that repeats what other spans say scores low; a span naming a person, place or number
-/// that appears nowhere else scores high. The engine adds it, weighted by
-/// <see cref="MemoryPolicy.SalienceWeight"/>, to the model's loss increase: on a model too weak
-/// for its loss increase to mean anything (the random tiny models of the results doc) the prior
-/// is what keeps stated facts over chatter.</summary>
+/// <summary>A prior on a span's value that needs no model: how rare in the whole history the things
+/// it says are. salience = Σ weight(w) / turns(w) over the span's distinct content words and exact
+/// strings w, divided by their number; weight 2 for an exact string (name, number, date, key), 1 for
+/// a content word; turns(w) from <see cref="HistoryWordCounts"/>. In [0, 2]. A fact said once ("My
+/// dog is called Rex") keeps a high salience for ever; small talk that the conversation repeats
+/// ("The weather was grey again") falls towards 0 as its words are said again — that is the fading
+/// of small talk, measured against the whole history in a sketch of fixed size, not against the
+/// few spans the memory still holds (the previous definition, which made a sentence look new again
+/// as soon as its last copy was dropped). Words are <see cref="ExtractiveCompression"/>'s, compared
+/// case-insensitively without punctuation. The engine adds it, weighted by
+/// <see cref="MemoryPolicy.SalienceWeight"/>, to the model's loss increase. It is a hand-written
+/// prior, not a model's signal: on the random tiny models of the results doc the loss increase
+/// means nothing and this is what keeps stated facts over chatter.</summary>
 internal static class SpanSalience
 {
-    public static double[] Of(IReadOnlyList<MemorySpan> spans, IReadOnlyList<int> incoming, Func<int, string> tokenText)
+    public static double[] Of(IReadOnlyList<MemorySpan> spans, IReadOnlyList<int> wordCounts, Func<int, string> tokenText)
     {
-        var words = spans.Select(s => Informative(s.Tokens, tokenText)).ToArray();
-        var incomingWords = Informative(incoming, tokenText).Select(w => w.Key).ToHashSet(StringComparer.Ordinal);
         var salience = new double[spans.Count];
         for (int i = 0; i < spans.Count; i++)
         {
-            if (words[i].Count == 0) continue;
-            var elsewhere = new HashSet<string>(incomingWords, StringComparer.Ordinal);
-            for (int j = 0; j < spans.Count; j++)
-                if (j != i) elsewhere.UnionWith(words[j].Select(w => w.Key));
-            double novel = words[i].Where(w => !elsewhere.Contains(w.Key)).Sum(w => w.Tier == ExtractiveCompression.Tier.Exact ? 2.0 : 1.0);
-            salience[i] = novel / words[i].Count;
+            var words = Informative(spans[i].Tokens, tokenText);
+            if (words.Count == 0) continue;
+            salience[i] = words.Sum(w => (w.Tier == ExtractiveCompression.Tier.Exact ? 2.0 : 1.0) / HistoryWordCounts.Count(wordCounts, w.Key)) / words.Count;
         }
         return salience;
     }
+
+    /// <summary>The keys of a token run's distinct content words and exact strings (what a turn adds to the history's counts).</summary>
+    public static IEnumerable<string> Keys(IReadOnlyList<int> tokens, Func<int, string> tokenText) => Informative(tokens, tokenText).Select(w => w.Key);
 
     /// <summary>The distinct content words and exact strings of a token run, keyed lower-case without punctuation.</summary>
     static List<(string Key, ExtractiveCompression.Tier Tier)> Informative(IReadOnlyList<int> tokens, Func<int, string> tokenText) =>

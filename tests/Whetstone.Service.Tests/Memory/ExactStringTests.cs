@@ -67,18 +67,18 @@ public class ExactStringTests
     public void RepeatedSmallTalkHasLowerSalienceThanANewFact()
     {
         MemorySpan Span(string id, string text) => new(id, 1, T0, Tokenizer.Encode(text));
-        var spans = new[]
-        {
-            Span("talk1", "user: [2025-03-04] The weather was grey again, nothing special happened.\n"),
-            Span("fact", "user: [2025-03-04] My dog is called Rex.\n"),
-            Span("talk2", "user: [2025-03-05] The weather was grey again, nothing special happened.\n"),
-        };
-        var salience = SpanSalience.Of(spans, Tokenizer.Encode("user: [2025-03-06] I tidied the kitchen.\n"), Text);
-        // fact: dog, called novel (1 each), Rex novel exact (2), date shared with talk1 → (1 + 1 + 2) / 4.
-        Assert.Equal(4.0 / 4, salience[1], 6);
-        // talk1: every word also in talk2 but its date, which is in the fact span → 0.
-        Assert.Equal(0, salience[0], 6);
-        // talk2: only its date [2025-03-05] is new, an exact string (2) among its 6 informative words (date, weather, grey, nothing, special, happened).
-        Assert.Equal(2.0 / 6, salience[2], 6);
+        const string talk = "user: [2025-03-04] The weather was grey again, nothing special happened.\n";
+        const string fact = "user: [2025-03-04] My dog is called Rex.\n";
+        // The history: the small talk said on 4 turns, the fact on one, another day's talk once.
+        var counts = (IReadOnlyList<int>)[];
+        foreach (var said in new[] { talk, talk, fact, talk, talk, "user: [2025-03-05] I tidied the kitchen.\n" })
+            counts = HistoryWordCounts.Add(counts, SpanSalience.Keys(Tokenizer.Encode(said), Text));
+        var salience = SpanSalience.Of([Span("talk", talk), Span("fact", fact)], counts, Text);
+        // fact: dog, called (said once: 1 each), Rex (exact, once: 2), the date (exact, said on 5 turns: 2/5), over 4 words.
+        Assert.Equal((1 + 1 + 2 + 2.0 / 5) / 4, salience[1], 6);
+        // talk: weather, grey, nothing, special, happened (4 turns: 1/4 each) and the date (2/5), over 6 words.
+        Assert.Equal((5 * 0.25 + 2.0 / 5) / 6, salience[0], 6);
+        // An empty sketch (a memory stored before it existed) counts every word once.
+        Assert.Equal((1 + 1 + 2 + 2) / 4.0, SpanSalience.Of([Span("fact", fact)], [], Text)[0], 6);
     }
 }

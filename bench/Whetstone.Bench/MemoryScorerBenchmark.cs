@@ -1,0 +1,136 @@
+using Whetstone.Client;
+using Whetstone.Cookbook.LongMemory;
+using Whetstone.Engine.ModelMaker;
+using Whetstone.Service.Auth;
+using Whetstone.Service.Hosting;
+using Whetstone.Service.Memory;
+using Whetstone.Tokenization;
+
+namespace Whetstone.Bench;
+
+/// <summary>--memory-scorer: the learned span scorer (<see cref="SpanValueRecipe"/>: value head + LoRA
+/// trained through the training API on hindsight labels) against the heuristic scorer (the
+/// history-rarity salience the served memory uses, <see cref="SpanSalience"/>) on the lines of
+/// held-out conversations: ranking AUC (needed lines above the rest), and reader accuracy when each
+/// scorer picks which lines fill a context of B tokens (<see cref="ContextPacking"/>, packed by value).
+/// Both see the whole held-out history at once, so this compares the scorers, not the online memory.</summary>
+internal static class MemoryScorerBenchmark
+{
+    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven)
+    {
+        var modelDirectory = modelDirectoryGiven is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-bench-4k");
+        if (modelDirectoryGiven is null && !File.Exists(Path.Combine(modelDirectory, "config.json")))
+            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 4096, Seed = 3 });
+        string modelName = Path.GetFileName(modelDirectory.TrimEnd('/'));
+        var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
+        int Count(string text) => tokenizer.Encode(text).Count;
+        string LastTokens(string text, int n)
+        {
+            var tokens = tokenizer.Encode(text);
+            return tokens.Count <= n ? text : tokenizer.Decode(tokens.Skip(tokens.Count - n));
+        }
+
+        await using var server = await WhetstoneServer.StartAsync(new ServerOptions
+        {
+            ModelDirectories = [modelDirectory],
+            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-scorer", Guid.NewGuid().ToString("N")),
+            Urls = ["http://127.0.0.1:0"],
+            AdminKey = "bench",
+        });
+        var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
+        using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        Console.WriteLine($"model: {modelName}; load before {File.ReadAllText("/proc/loadavg").Trim()}");
+        var options = new SpanValueOptions(modelName) { Steps = steps };
+        var (heldOut, losses, run) = await SpanValueRecipe.RunAsync(sdk, tokenizer, options, Console.WriteLine);
+        Console.WriteLine($"run {run.RunId}: loss first 5 steps {losses.Take(5).Average():F4}, last 5 steps {losses.TakeLast(5).Average():F4} per line");
+
+        // The heuristic: each line as a span, salience against the whole held-out history's word counts.
+        string TokenText(int t) => tokenizer.Decode([t]);
+        var heuristic = new Dictionary<(int, int), double>();
+        foreach (var group in heldOut.GroupBy(l => l.Seed))
+        {
+            var lines = group.OrderBy(l => l.Index).ToArray();
+            var spans = lines.Select(l => new MemorySpan($"l{l.Index}", l.Index, DateTimeOffset.UnixEpoch, tokenizer.Encode(SpanValueRecipe.SpanText(l.Text)))).ToArray();
+            IReadOnlyList<int> counts = [];
+            foreach (var s in spans) counts = HistoryWordCounts.Add(counts, SpanSalience.Keys(s.Tokens, TokenText));
+            var salience = SpanSalience.Of(spans, counts, TokenText);
+            for (int i = 0; i < lines.Length; i++) heuristic[(lines[i].Seed, lines[i].Index)] = salience[i];
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"| scorer | AUC (needed over not, {heldOut.Count(l => l.Needed)} needed of {heldOut.Count} held-out lines) | " + string.Join(" | ", budgets.Select(b => $"reader at B = {b}")) + " |");
+        Console.WriteLine("|---|---|" + string.Concat(budgets.Select(_ => "---|")));
+        foreach (var (name, value) in new (string, Func<ScoredLine, double>)[] { ("learned (value head)", l => l.Value), ("heuristic (history rarity)", l => heuristic[(l.Seed, l.Index)]) })
+        {
+            double auc = SpanValueRecipe.Auc(heldOut.Select(l => (l.Needed, value(l))).ToArray());
+            var cells = budgets.Select(budget =>
+            {
+                int right = 0, asked = 0;
+                foreach (var group in heldOut.GroupBy(l => l.Seed))
+                {
+                    var lines = group.OrderBy(l => l.Index).ToArray();
+                    var texts = lines.Select(l => l.Text).ToArray();
+                    // Best value first; ties: the newer line.
+                    var ranked = Enumerable.Range(0, lines.Length).OrderByDescending(i => value(lines[i])).ThenByDescending(i => i);
+                    string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, ranked, budget, Count));
+                    var conversation = LongMemoryGenerator.Generate(group.Key, options.HistoryTokens, Count);
+                    foreach (var q in conversation.Questions)
+                    {
+                        asked++;
+                        if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, LastTokens))) right++;
+                    }
+                }
+                return $"{right}/{asked}";
+            });
+            Console.WriteLine($"| {name} | {auc:F3} | {string.Join(" | ", cells)} |");
+        }
+
+        // Online: the memory engine folds every held-out turn in at budget B with each scorer; the reader reads the memory at the end.
+        var model = new EngineMemoryModel(server.Core.Context.Host(modelName), "bench");
+        var heuristicPolicy = MemoryPolicy.Default with { Refill = RefillMode.Extractive };
+        var learnedPolicy = heuristicPolicy with { SalienceWeight = 0 };
+        var scorers = new (string Name, Func<MemoryEngine> Engine)[]
+        {
+            ("heuristic: loss increase + 0.5 × history rarity", () => new MemoryEngine(model, new LossIncreaseScorer(model, heuristicPolicy), heuristicPolicy)),
+            ("learned: value head (sigmoid)", () => new MemoryEngine(model, new LearnedSpanScorer(run), learnedPolicy)),
+        };
+        Console.WriteLine();
+        Console.WriteLine("Online: Memory Diffusion's engine over the held-out conversations (user lines only, extractive refill), each scorer as its mask.");
+        Console.WriteLine();
+        Console.WriteLine("| history tokens | B | scorer | SingleHop | MultiHop | Temporal | KnowledgeUpdate | Abstention | all | needed lines kept verbatim | s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        var kinds = Enum.GetValues<QuestionKind>();
+        foreach (int history in histories)
+            foreach (int budget in budgets)
+                foreach (var (name, engineFor) in scorers)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var right = kinds.ToDictionary(k => k, _ => 0);
+                    var asked = kinds.ToDictionary(k => k, _ => 0);
+                    int kept = 0, needed = 0;
+                    foreach (int seed in options.HeldOutSeeds)
+                    {
+                        var conversation = LongMemoryGenerator.Generate(seed, history, Count);
+                        var engine = engineFor();
+                        var memory = new MemoryState($"bench-{seed}", "bench", modelName, budget, seed, DateTimeOffset.UnixEpoch);
+                        foreach (var turn in conversation.Turns)
+                            memory = (await engine.FoldTurnAsync(memory, tokenizer.Encode(SpanValueRecipe.SpanText(turn.User)), turn.FactKeys,
+                                DateTimeOffset.UnixEpoch.AddMinutes(memory.Turn), new MemoryTurnWork())).Memory;
+                        var texts = memory.Spans.Select(s => tokenizer.Decode(s.Tokens).TrimEnd('\n')).ToArray();
+                        var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
+                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, Count));
+                        var neededLines = conversation.Turns.Where(t => SpanValueRecipe.Needed(conversation, t.User)).Select(t => t.User).ToArray();
+                        needed += neededLines.Length;
+                        kept += neededLines.Count(n => texts.Any(t => t.Contains(n, StringComparison.Ordinal)));
+                        foreach (var q in conversation.Questions)
+                        {
+                            asked[q.Kind]++;
+                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, LastTokens))) right[q.Kind]++;
+                        }
+                    }
+                    Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
+                }
+        Console.WriteLine();
+        Console.WriteLine($"load after {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+}
