@@ -52,7 +52,9 @@ public sealed class ClusterServer : IAsyncDisposable
                 builder.WebHost.UseUrls([.. options.Urls]);
                 builder.UseOrleans(Silo);
             });
-            core.RunCalls = new ClusterRunCalls(app.Services.GetRequiredService<IGrainFactory>(), core.Context);
+            var grains = app.Services.GetRequiredService<IGrainFactory>();
+            core.RunCalls = new ClusterRunCalls(grains, core.Context);
+            core.CompletionCalls = new ClusterCompletionCalls(grains, core);
             host = app;
         }
         else
