@@ -27,6 +27,10 @@ internal sealed class ClusterCompletionCalls(IGrainFactory grains, ServiceCore c
     static readonly TimeSpan SlotsFresh = TimeSpan.FromSeconds(2);
 
     readonly ConcurrentDictionary<string, (int Slots, DateTime At)> _slots = new();
+    /// <summary>Models this gateway has seen hosted: the directory's stored state can be lost with
+    /// its silo (memory storage under --cluster localhost), and a model of a dead worker must stay
+    /// a retryable 503, not turn into a 404.</summary>
+    readonly ConcurrentDictionary<string, bool> _seen = new();
     int _next;
 
     IBaseModelDirectoryGrain Directory => grains.GetGrain<IBaseModelDirectoryGrain>(0);
@@ -73,10 +77,11 @@ internal sealed class ClusterCompletionCalls(IGrainFactory grains, ServiceCore c
         if (hosts.Length == 0)
         {
             var everHosted = await ClusterRunCalls.CallAsync(() => Directory.Known());
-            if (!everHosted.Values.Any(models => models.Contains(baseModel))) throw DeploymentService.ModelNotFound(model);
+            if (!_seen.ContainsKey(baseModel) && !everHosted.Values.Any(models => models.Contains(baseModel))) throw DeploymentService.ModelNotFound(model);
             throw new ApiError(HttpStatusCode.ServiceUnavailable, "worker_unavailable", $"no live worker hosts base model '{baseModel}' right now; retry shortly");
         }
         _slots[baseModel] = (hosts.Length, DateTime.UtcNow);
+        _seen[baseModel] = true;
         return hosts.Length;
     }
 }

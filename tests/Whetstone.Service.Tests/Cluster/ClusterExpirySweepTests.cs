@@ -6,6 +6,7 @@ namespace Whetstone.Service.Tests.Cluster;
 /// <summary>Under --cluster the checkpoint expiry sweep runs too (one sweep grain for the
 /// cluster, asked by every silo): a checkpoint whose TTL passed is deleted, with its directory,
 /// and one without a TTL stays.</summary>
+[Collection(ClusterCollection.Name)]
 public class ClusterExpirySweepTests
 {
     [Fact]

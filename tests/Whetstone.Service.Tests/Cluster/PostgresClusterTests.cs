@@ -12,6 +12,7 @@ namespace Whetstone.Service.Tests.Cluster;
 /// <summary>`whet serve --cluster &lt;PostgreSQL&gt;` for real: Orleans' ADO.NET membership and grain
 /// storage on a throwaway PostgreSQL (WHET_TEST_POSTGRES), each test in its own schema, with the
 /// tables and queries <see cref="OrleansSchema"/> creates.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class PostgresClusterTests : IAsyncDisposable
 {
     static readonly string? Postgres = Environment.GetEnvironmentVariable("WHET_TEST_POSTGRES");

@@ -9,6 +9,7 @@ namespace Whetstone.Service.Tests.Cluster;
 /// <summary>/v1 in a cluster: the gateway (which hosts no model) relays completions to serving
 /// slots placed on the workers of the request's base model. With one of those workers stopped,
 /// /v1 keeps answering — the same greedy tokens as before, and as one process with no cluster.</summary>
+[Collection(ClusterCollection.Name)]
 public class ServedFailoverTests
 {
     const string Completion = """{"model":"tiny-qwen3","prompt":[5,9,13,17,21],"max_tokens":6,"temperature":0}""";
