@@ -7,9 +7,10 @@ using Whetstone.Protocol;
 
 namespace Whetstone.Cli.Tests;
 
-/// <summary>Three real `whet serve --cluster localhost` processes on loopback (issue #19): a
-/// gateway and two workers sharing one data directory (the checkpoint mount) and one metadata
-/// store (a throwaway PostgreSQL schema). The worker holding a run is killed with SIGKILL; the
+/// <summary>Three real `whet serve --cluster …` processes on loopback (issue #19): a gateway and
+/// two workers sharing one data directory (the checkpoint mount) and one metadata store (a
+/// throwaway PostgreSQL schema), with membership and grain state in that schema too
+/// (`--cluster &lt;PostgreSQL&gt;`, Orleans' ADO.NET providers) or on the first silo (`--cluster localhost`). The worker holding a run is killed with SIGKILL; the
 /// run's next calls, retried by the SDK through the 503s, land on the other worker, which resumes
 /// it from its last save_state: the steps after it are redone with the losses they had.</summary>
 public sealed class ClusterProcessesTests : IAsyncDisposable
@@ -32,19 +33,22 @@ public sealed class ClusterProcessesTests : IAsyncDisposable
         return loss;
     }
 
-    [Fact]
-    public async Task AWorkerKilledWithSigkillLosesOnlyTheStepsAfterTheLastSave()
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("localhost")]
+    public async Task AWorkerKilledWithSigkillLosesOnlyTheStepsAfterTheLastSave(string membership)
     {
         Assert.SkipWhen(string.IsNullOrWhiteSpace(Postgres) && Environment.GetEnvironmentVariable("WHET_SKIP_POSTGRES") == "1",
             "WHET_SKIP_POSTGRES=1: no PostgreSQL for the shared metadata store");
         Assert.False(string.IsNullOrWhiteSpace(Postgres), "needs WHET_TEST_POSTGRES (scripts/test.sh starts a throwaway PostgreSQL) or WHET_SKIP_POSTGRES=1");
         await ExecuteAsync($"CREATE SCHEMA {_schema}");
         string db = new NpgsqlConnectionStringBuilder(Postgres) { SearchPath = _schema }.ConnectionString;
+        string cluster = membership == "postgres" ? db : "localhost";
         int http = FreePort(), primary = FreePortPair(), first = FreePortPair(), second = FreePortPair();
 
-        Start(db, "gateway", primary, primary, "--urls", $"http://127.0.0.1:{http}");
+        Start(db, cluster, "gateway", primary, primary, "--urls", $"http://127.0.0.1:{http}");
         await WaitForOutputAsync(_processes[0], "whetstone gateway silo");
-        var worker1 = Start(db, "worker", first, primary);
+        var worker1 = Start(db, cluster, "worker", first, primary);
         await WaitForOutputAsync(worker1, "whetstone worker silo");
 
         using var client = ServiceClient.Connect(new Uri($"http://127.0.0.1:{http}"), AdminKey, RetryPolicy.Default with { MaxAttempts = 30 });
@@ -54,7 +58,7 @@ public sealed class ClusterProcessesTests : IAsyncDisposable
         var beforeKill = new double[2];
         for (int s = 3; s < 5; s++) beforeKill[s - 3] = await StepAsync(run, s);
 
-        var worker2 = Start(db, "worker", second, primary);
+        var worker2 = Start(db, cluster, "worker", second, primary);
         await WaitForOutputAsync(worker2, "whetstone worker silo");
         await Task.Delay(TimeSpan.FromSeconds(3));   // its first reports reach the directory
         worker1.Kill();                              // SIGKILL: no goodbye to the cluster
@@ -81,13 +85,13 @@ public sealed class ClusterProcessesTests : IAsyncDisposable
         }
     }
 
-    Process Start(string db, string role, int siloPort, int primaryPort, params string[] more)
+    Process Start(string db, string cluster, string role, int siloPort, int primaryPort, params string[] more)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "whet.dll"), "serve", "--models", TinyModel.ModelDirectory, "--data", _data.Path,
-                "--db", db, "--cluster", "localhost", "--role", role, "--silo-port", $"{siloPort}", "--primary-silo-port", $"{primaryPort}" },
+                "--db", db, "--cluster", cluster, "--role", role, "--silo-port", $"{siloPort}", "--primary-silo-port", $"{primaryPort}" },
         };
         foreach (var arg in more) start.ArgumentList.Add(arg);
         start.Environment["WHET_ADMIN_KEY"] = AdminKey;

@@ -8,14 +8,15 @@ namespace Whetstone.Cli.Commands;
 /// with no silo; with it, the process joins an Orleans cluster in the given role.</summary>
 internal static class ClusterServeOptions
 {
-    public static (Option<string?> Cluster, Option<string> Role, Option<int> SiloPort, Option<int> PrimaryPort) Create() => (
+    public static (Option<string?> Cluster, Option<string> Role, Option<int> SiloPort, Option<int> PrimaryPort, Option<string> Advertise) Create() => (
         new Option<string?>("--cluster") { Description = "Join an Orleans cluster: 'localhost' (one machine) or a PostgreSQL connection string (membership and grain state there)" },
         new Option<string>("--role") { Description = "Cluster role: gateway (HTTP APIs, no models), worker (hosts the models' runs, no HTTP) or both", DefaultValueFactory = _ => "both" },
         new Option<int>("--silo-port") { Description = "This silo's port (its Orleans gateway port is the next one)", DefaultValueFactory = _ => 11111 },
-        new Option<int>("--primary-silo-port") { Description = "With --cluster localhost: the port of the first silo, which every silo joins through", DefaultValueFactory = _ => 11111 });
+        new Option<int>("--primary-silo-port") { Description = "With --cluster localhost: the port of the first silo, which every silo joins through", DefaultValueFactory = _ => 11111 },
+        new Option<string>("--advertise-address") { Description = "With --cluster <PostgreSQL>: the IP address other machines reach this silo at", DefaultValueFactory = _ => "127.0.0.1" });
 
     public static async Task<int> RunAsync(ParseResult result, ServerOptions options, Option<string?> cluster, Option<string> role,
-        Option<int> siloPort, Option<int> primaryPort, CancellationToken cancellationToken)
+        Option<int> siloPort, Option<int> primaryPort, Option<string> advertise, CancellationToken cancellationToken)
     {
         ClusterSettings settings;
         try
@@ -28,12 +29,15 @@ internal static class ClusterServeOptions
                 SiloPort = port,
                 GatewayPort = port + 1,
                 PrimarySiloPort = result.GetValue(primaryPort),
+                AdvertisedAddress = System.Net.IPAddress.TryParse(result.GetValue(advertise), out var address) ? address
+                    : throw new ArgumentException($"--advertise-address '{result.GetValue(advertise)}' is not an IP address"),
             };
         }
         catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
         ClusterServer server;
         try { server = await ClusterServer.StartAsync(options, settings); }
         catch (InvalidOperationException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
+        catch (System.Data.Common.DbException e) { return CommandErrors.Fail(CommandErrors.BadArguments, $"--cluster: the PostgreSQL database refused: {e.Message}"); }
         await using var _ = server;
         if (server.CreatedAdminKey is string key)
             Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");

@@ -16,10 +16,10 @@ internal static class ServeCommand
         var device = DeviceOption.Create();
         var queue = new Option<int>("--queue-capacity") { Description = "Queued calls per base model before 429", DefaultValueFactory = _ => 1024 };
         var adapterCache = new Option<int>("--adapter-cache-mb") { Description = "Memory for adapters loaded by /v1 requests; idle ones past it are evicted, least recently used first", DefaultValueFactory = _ => 1024 };
-        var (cluster, role, siloPort, primaryPort) = ClusterServeOptions.Create();
+        var (cluster, role, siloPort, primaryPort, advertise) = ClusterServeOptions.Create();
         var command = new Command("serve", "Run the training API (Tinker-style) and the OpenAI-compatible API (/v1) on the given base models.")
         {
-            models, data, db, urls, dtype, device, queue, adapterCache, cluster, role, siloPort, primaryPort,
+            models, data, db, urls, dtype, device, queue, adapterCache, cluster, role, siloPort, primaryPort, advertise,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -46,7 +46,7 @@ internal static class ServeCommand
             }
             catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
             if (result.GetValue(cluster) is not null)
-                return await ClusterServeOptions.RunAsync(result, options, cluster, role, siloPort, primaryPort, cancellationToken);
+                return await ClusterServeOptions.RunAsync(result, options, cluster, role, siloPort, primaryPort, advertise, cancellationToken);
             await using var server = await WhetstoneServer.StartAsync(options);
             if (server.CreatedAdminKey is string key)
                 Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");

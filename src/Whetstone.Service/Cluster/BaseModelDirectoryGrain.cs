@@ -63,6 +63,8 @@ internal sealed class BaseModelDirectoryGrain([PersistentState("directory", Clus
             .ToArray());
     }
 
+    public Task<Dictionary<string, string[]>> Known() => Task.FromResult(new Dictionary<string, string[]>(stored.State.Models));
+
     bool Hosts(SiloAddress silo, string baseModel) =>
         stored.State.Models.TryGetValue(silo.ToParsableString(), out var models) && models.Contains(baseModel);
 }

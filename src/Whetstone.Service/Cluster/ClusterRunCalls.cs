@@ -65,6 +65,16 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     }
 
     /// <summary>The call's result (its protocol JSON) once the worker has it.</summary>
+    /// <remarks>A call still pending when its worker died is not submitted again: it fails with
+    /// <see cref="IRunGrain.WorkerLost"/> and the client redoes the steps after its last save.
+    /// None of the run calls is safe to replay on the run placed again, which is restored from its
+    /// last save_state: forward_backward and optim_step may have been applied before the worker
+    /// died (a replay would apply them twice, or onto other weights), a save would write the
+    /// restored weights under the new name, load_state would be followed by calls that were lost
+    /// with the worker, and forward and score, though they change nothing, would silently answer
+    /// from the saved weights rather than from the weights of the steps submitted before them.
+    /// Whether no step was taken since the last durable save cannot be known here either: another
+    /// gateway may have submitted one.</remarks>
     static async Task<object> FollowAsync(IRunGrain grain, Caller caller, string requestId)
     {
         while (true)
@@ -104,7 +114,7 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     /// <summary>A grain call; a failure of the cluster itself (a dead silo, a run being placed
     /// again, no worker left for its model) is a retryable 503. Errors of the request come back
     /// inside the answer, never as exceptions.</summary>
-    static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    internal static async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
         try { return await call(); }
         catch (Exception e) when (e is not ApiError)

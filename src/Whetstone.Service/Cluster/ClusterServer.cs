@@ -25,6 +25,7 @@ public sealed class ClusterServer : IAsyncDisposable
     /// <summary>The HTTP addresses served (none on a worker).</summary>
     public IReadOnlyList<string> Urls => _host is WebApplication app ? app.Urls.ToArray() : [];
     public ServiceCore Core => _core;
+    internal IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     ClusterServer(IHost host, ServiceCore core, ClusterSettings settings)
     {
@@ -36,7 +37,7 @@ public sealed class ClusterServer : IAsyncDisposable
     public static async Task<ClusterServer> StartAsync(ServerOptions options, ClusterSettings settings)
     {
         string? postgres = ClusterSilo.Postgres(settings);
-        if (postgres is not null) await OrleansTables.RequireAsync(postgres);
+        if (postgres is not null) await OrleansSchema.EnsureAsync(postgres);
         var core = await ServiceCore.CreateAsync(options);
         void Silo(ISiloBuilder silo)
         {
@@ -51,7 +52,9 @@ public sealed class ClusterServer : IAsyncDisposable
                 builder.WebHost.UseUrls([.. options.Urls]);
                 builder.UseOrleans(Silo);
             });
-            core.RunCalls = new ClusterRunCalls(app.Services.GetRequiredService<IGrainFactory>(), core.Context);
+            var grains = app.Services.GetRequiredService<IGrainFactory>();
+            core.RunCalls = new ClusterRunCalls(grains, core.Context);
+            core.CompletionCalls = new ClusterCompletionCalls(grains, core);
             host = app;
         }
         else

@@ -26,6 +26,8 @@ internal static class ClusterSilo
         silo.Services.AddProtocolSerializer();
         if (postgres is null) silo.AddMemoryGrainStorage(ClusterStorage.Name);
         else silo.AddAdoNetGrainStorage(ClusterStorage.Name, o => { o.Invariant = AdoNetInvariant; o.ConnectionString = postgres; });
+        silo.Services.AddHostedService(sp => new ExpirySweepTicker(sp.GetRequiredService<IGrainFactory>(), core.ExpirySweepInterval,
+            sp.GetRequiredService<ILogger<ExpirySweepTicker>>()));
         if (role.HostsModels())
             silo.Services.AddHostedService(sp => new WorkerReporter(core, sp.GetRequiredService<RunGrainCount>(), sp.GetRequiredService<ILocalSiloDetails>(),
                 sp.GetRequiredService<IGrainFactory>(), reportInterval, sp.GetRequiredService<ILogger<WorkerReporter>>()));

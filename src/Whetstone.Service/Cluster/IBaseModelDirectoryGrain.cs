@@ -17,6 +17,11 @@ internal interface IBaseModelDirectoryGrain : IGrainWithIntegerKey
 
     /// <summary>The workers that reported hosting <paramref name="baseModel"/> recently.</summary>
     [Alias("hosts")] Task<WorkerLoad[]> Hosts(string baseModel);
+
+    /// <summary>The base models each worker reported last, keyed by silo, as kept in grain
+    /// storage: it outlives the directory's own silo (PostgreSQL in a PostgreSQL cluster). Says
+    /// nothing of liveness.</summary>
+    [Alias("known")] Task<Dictionary<string, string[]>> Known();
 }
 
 /// <summary>One worker's standing in the directory.</summary>

@@ -34,11 +34,15 @@ public sealed class InMemoryServer : IAsyncDisposable
 
     /// <summary>A handler whose requests are made as <paramref name="tenant"/> (an admin of it),
     /// with no key: the process that holds the service core is trusted.</summary>
-    public HttpMessageHandler CreateHandler(string tenant)
+    public HttpMessageHandler CreateHandler(string tenant) => CreateHandler(new Caller(tenant, "in-process:" + tenant, IsAdmin: true));
+
+    /// <summary>A handler whose requests are made as <paramref name="caller"/>, already
+    /// authenticated elsewhere (a cluster's gateway relaying a /v1 request to this worker).</summary>
+    internal HttpMessageHandler CreateHandler(Caller caller, Action<Microsoft.AspNetCore.Http.HttpContext>? prepare = null) => _server.CreateHandler(http =>
     {
-        var caller = new Caller(tenant, "in-process:" + tenant, IsAdmin: true);
-        return _server.CreateHandler(http => ApiKeyAuthentication.Authenticate(http, caller));
-    }
+        ApiKeyAuthentication.Authenticate(http, caller);
+        prepare?.Invoke(http);
+    });
 
     /// <summary>An HttpClient for <paramref name="tenant"/> (see <see cref="CreateHandler(string)"/>),
     /// with no timeout of its own: long-polls and streams last as long as they need.</summary>

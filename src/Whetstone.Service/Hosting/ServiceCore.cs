@@ -13,6 +13,10 @@ public sealed class ServiceCore : IAsyncDisposable
     internal TrainingRunService Runs { get; }
     /// <summary>Where the training routes send run calls: <see cref="Runs"/>, or in a cluster the run grains.</summary>
     internal IRunCalls RunCalls { get; set; }
+    /// <summary>Who answers /v1 completions: this process, or a cluster's workers (set by the cluster).</summary>
+    internal OpenAi.ICompletionCalls CompletionCalls { get; set; }
+    /// <summary>How often expired checkpoints are swept (the server's or, in a cluster, one silo's job).</summary>
+    internal TimeSpan ExpirySweepInterval { get; private set; } = TimeSpan.FromMinutes(1);
     internal SamplingSessionService Sessions { get; }
     internal FullModelSamplers FullModels { get; }
     internal CheckpointService Checkpoints { get; }
@@ -55,6 +59,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Feedback = new Serving.FeedbackService(context);
         Memories = new Memory.MemoryService(context);
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
+        CompletionCalls = Completions;
         Loops = new Loops.LoopService(context);
         RewardModels = new Experience.RewardModels.RewardModelService(context, Runs);
         _rewardModelUpdates = new Experience.RewardModels.RewardModelBackground(RewardModels, context.Logger);
@@ -72,6 +77,7 @@ public sealed class ServiceCore : IAsyncDisposable
         options.Scheduling.Validate();
         var core = new ServiceCore(new ServiceContext(models, store, Path.GetFullPath(options.DataDirectory), options.QueueCapacity, logger, options.Scheduling),
             options.AdapterCacheBytes);
+        core.ExpirySweepInterval = options.ExpirySweepInterval;
         core.StartLoops(options.LoopTickInterval);
         return core;
     }

@@ -34,6 +34,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);
         builder.Services.AddSingleton(core.Completions);
+        builder.Services.AddSingleton<ICompletionCalls>(_ => core.CompletionCalls);   // resolved late, as IRunCalls
         builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
         builder.Services.AddSingleton(core.Memories);

@@ -42,16 +42,16 @@ internal static class OpenAiApi
     }
 
     /// <summary>POST /v1/chat/completions: read the typed request, check it, serve it.</summary>
-    static async Task ChatCompletionAsync(HttpContext http, OpenAiCompletionService service)
+    static async Task ChatCompletionAsync(HttpContext http, ICompletionCalls service)
     {
         var (request, body) = await OpenAiBody.ReadAsync<ChatCompletionRequest>(http.Request);
-        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body));
+        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body), body);
     }
 
-    static async Task CompletionAsync(HttpContext http, OpenAiCompletionService service)
+    static async Task CompletionAsync(HttpContext http, ICompletionCalls service)
     {
         var (request, body) = await OpenAiBody.ReadAsync<CompletionRequest>(http.Request);
-        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body));
+        await service.ServeAsync(http, CallerOf(http), OpenAiRequest.From(request, body), body);
     }
 
     static string Under(string route) => route[Routes.OpenAiPrefix.Length..];

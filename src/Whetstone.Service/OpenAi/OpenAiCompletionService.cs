@@ -18,8 +18,10 @@ namespace Whetstone.Service.OpenAi;
 /// renderer) → validate → submit one live decode call to the base model's engine worker (the one decode loop
 /// every kind of sampling shares) → stream or collect
 /// → log (before the answer ends, so feedback can name it at once) → answer.</summary>
-internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver, Memory.MemoryService memories)
+internal sealed class OpenAiCompletionService(ServiceContext context, ServedModelResolver resolver, Memory.MemoryService memories) : ICompletionCalls
 {
+    Task ICompletionCalls.ServeAsync(HttpContext http, Caller caller, OpenAiRequest request, System.Text.Json.JsonElement body) => ServeAsync(http, caller, request);
+
     /// <summary>Chat requests without max_tokens may use the context that is left, up to this.</summary>
     public const int DefaultChatMaxTokens = 4096;
     /// <summary>OpenAI's default for /v1/completions.</summary>

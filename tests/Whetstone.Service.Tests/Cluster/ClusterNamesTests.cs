@@ -4,6 +4,7 @@ namespace Whetstone.Service.Tests.Cluster;
 
 /// <summary>The run grain key carries the base model the director places by; the role names of
 /// `whet serve --role`.</summary>
+[Collection(ClusterCollection.Name)]
 public class ClusterNamesTests
 {
     [Theory]

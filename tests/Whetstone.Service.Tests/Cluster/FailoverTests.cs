@@ -8,6 +8,7 @@ namespace Whetstone.Service.Tests.Cluster;
 /// its base model, which restores it from its last save_state on the shared checkpoint
 /// directory. The steps after that save are redone, and give the losses of an uninterrupted run
 /// restarted from that state (and the losses they had before the worker stopped).</summary>
+[Collection(ClusterCollection.Name)]
 public class FailoverTests
 {
     static IReadOnlyList<Datum> Batch(int step) =>

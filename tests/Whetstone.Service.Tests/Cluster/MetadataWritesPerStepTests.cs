@@ -10,6 +10,7 @@ namespace Whetstone.Service.Tests.Cluster;
 /// optim_step), counted by PostgreSQL itself (pg_stat_user_tables): the figure docs/SCALING.md
 /// sizes the shared database with. Two runs, of 2 and of 12 steps, each in its own schema; the
 /// difference over 10 steps is the marginal cost of a step, creation and start-up excluded.</summary>
+[Collection(ClusterCollection.Name)]
 public class MetadataWritesPerStepTests
 {
     static readonly string? Postgres = Environment.GetEnvironmentVariable("WHET_TEST_POSTGRES");

@@ -5,6 +5,7 @@ namespace Whetstone.Service.Tests.Cluster;
 
 /// <summary>Run grains land on a worker that hosts their base model, the least loaded one; a
 /// model no worker hosts is refused naming the field.</summary>
+[Collection(ClusterCollection.Name)]
 public class PlacementTests
 {
     [Fact]

@@ -52,6 +52,7 @@ internal sealed class TestWorkers : IAsyncDisposable
         ModelDirectories = models.Select(Directory).ToArray(),
         DataDirectory = dataDirectory,
         LoopTickInterval = TimeSpan.Zero,
+        ExpirySweepInterval = TimeSpan.FromMilliseconds(200),
     };
 
     /// <param name="workers">The base models of each worker silo (silos 1, 2, …).</param>
@@ -81,6 +82,7 @@ internal sealed class TestWorkers : IAsyncDisposable
         var workersUp = new TestWorkers(cluster, data, cores, ordered);
         var gateway = workersUp.Gateway;
         gateway.RunCalls = new ClusterRunCalls(workersUp.GrainFactory, gateway.Context);
+        gateway.CompletionCalls = new ClusterCompletionCalls(workersUp.GrainFactory, gateway);
         await workersUp.WaitForReportsAsync(workers.SelectMany(m => m).Distinct().ToArray());
         return workersUp;
     }
