@@ -53,7 +53,8 @@ public class LoopIterationsConsoleTests
         var loop = await sdk.Loops.CreateAsync(new CreateLoopRequest(Deployment)
         {
             Trigger = new LoopTrigger { EveryFeedback = 4 },
-            Rl = new LoopRlSettings { Steps = 1, PromptsPerStep = 1, GroupSize = 2, MaxTokens = 4, LearningRate = 0.05, KlCoef = 0 },
+            // Trusted from the start, so each iteration trains (one with nothing to train on is rejected before its gate).
+            Rl = new LoopRlSettings { Steps = 1, PromptsPerStep = 1, GroupSize = 2, MaxTokens = 4, LearningRate = 0.05, KlCoef = 0, MinRmAccuracy = 0, MinRmPredictions = 0 },
             Gate = new LoopGateSettings
             {
                 HeldOutPrompts = 2, Tolerance = 1000, MaxTokens = 4, MinChangedAnswers = 0,

@@ -58,7 +58,10 @@ internal static class LoopHarness
             if (done(last)) return last;
             await Task.Delay(50);
         }
-        Assert.Fail($"timed out waiting on {path}: {last.ToJsonString()}");
+        // A loop that went idle without reaching the state waited for says why in its lineage.
+        string lineage = path.StartsWith(Routes.Loops + "/", StringComparison.Ordinal) && !path.EndsWith("/lineage", StringComparison.Ordinal)
+            ? "; lineage: " + await client.Http.GetStringAsync(path + "/lineage") : "";
+        Assert.Fail($"timed out waiting on {path}: {last.ToJsonString()}{lineage}");
         return last;
     }
 

@@ -15,10 +15,13 @@ public class LoopPauseTests
         await using var server = await StartAsync();
         using var client = await OpenAiTestClient.CreateAsync(server, "paula");
         await DeployAsync(client, "helper", seed: 5);
+        await client.PostAsync(Routes.RewardModel("helper"), new { settings = new { batch_events = 4, auto_update = false } });
         var loop = await client.PostAsync(Routes.Loops, new
         {
             deployment = "helper", trigger = new { every_feedback = 4 },
-            rl = new { steps = 1, prompts_per_step = 2, group_size = 2, max_tokens = 4 },
+            // A reward model, trusted from the start, so the step has a reward that differs between
+            // answers (an iteration with nothing to train on is rejected before its gate and never reaches a canary).
+            rl = new { steps = 1, prompts_per_step = 2, group_size = 2, max_tokens = 4, min_rm_accuracy = 0.0, min_rm_predictions = 0 },
             gate = new { held_out_prompts = 2, tolerance = 1000.0, max_tokens = 4, regression_suite = LoopHarness.AlwaysPasses, min_changed_answers = 0 },
             canary = new { percent = 50.0, min_events = 1000 },   // the canary never decides on its own here
         });
