@@ -69,7 +69,10 @@ public class LoopGateTests
             deployment = "helper",
             trigger = new { every_feedback = 4 },
             // A step far too small to change any greedy answer (the old failure: such a candidate passed a tolerance gate and was promoted).
-            rl = new { steps = 1, prompts_per_step = 2, group_size = 4, learning_rate = 1e-12, max_tokens = 16, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
+            // It must still train: 4 groups of 8 answers of 64 near-uniform tokens (each holds an "e" about one time in five) all
+            // without a reward spread is a chance under 1e-3; 2 groups of 4 answers of 16 tokens had none on another CPU, and the
+            // iteration stopped as "nothing to train on" before its gate.
+            rl = new { steps = 1, prompts_per_step = 4, group_size = 8, learning_rate = 1e-12, max_tokens = 64, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
             gate = new { held_out_prompts = 4, tolerance = 1000.0, max_tokens = 8, regression_suite = AlwaysPasses },
             canary = new { percent = 50.0 },
         });
@@ -77,6 +80,7 @@ public class LoopGateTests
         await ServeWithFeedbackAsync(client, "helper", 4);
 
         var iteration = LastIteration(await WaitForAsync(client, Routes.LoopLineage(id), l => Finished(l, 1)));
+        Assert.True((double)iteration["metrics"]!["step0_datums"]! > 0, $"the step had no group with reward spread: {iteration["reason"]}");
         Assert.Equal("rejected", (string?)iteration["outcome"]);
         Assert.Contains("a no-op candidate", (string)iteration["reason"]!);
         Assert.Equal(0.0, (double)iteration["metrics"]!["gate_changed_answers"]!);
