@@ -30,7 +30,7 @@ public class LoopGateTests
             deployment = "helper",
             trigger = new { every_feedback = 6 },
             // A large step on a reward with spread (64 near-uniform tokens contain an "e" about one time in five): the candidate's answers change.
-            rl = new { steps = 2, prompts_per_step = 3, group_size = 8, learning_rate = 0.5, max_tokens = 64, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
+            rl = new { steps = 2, prompts_per_step = 4, group_size = 8, learning_rate = 0.5, max_tokens = 64, kl_coef = 0.0, verifiable = new { must_contain = "e" } },
             gate = new { held_out_prompts = 4, tolerance = 1000.0, max_tokens = 8, regression_suite = new[] { new { prompt = question, expect_contains = expected } } },
             canary = new { percent = 0.0 },
         });
