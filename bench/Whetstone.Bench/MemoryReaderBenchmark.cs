@@ -3,10 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Whetstone.Client;
 using Whetstone.Cookbook.LongMemory;
-using Whetstone.Engine.ModelMaker;
-using Whetstone.Service.Auth;
-using Whetstone.Service.Hosting;
-using Whetstone.Tokenization;
 
 namespace Whetstone.Bench;
 
@@ -19,65 +15,44 @@ namespace Whetstone.Bench;
 /// 4,096-token context: its loss increase, summaries and rewrites carry no meaning (the results doc).</summary>
 internal static class MemoryReaderBenchmark
 {
-    const string RandomModel = "memory-bench-4k";
-
     /// <param name="ModelDirectory">The model that serves, scores, rewrites and summarises (its tokenizer counts B); null: the random 4k model.</param>
     public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null);
 
     public static async Task RunAsync(Options options)
     {
-        var modelDirectory = options.ModelDirectory is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", RandomModel);
-        string modelName = Path.GetFileName(modelDirectory.TrimEnd('/'));
-        if (options.ModelDirectory is null && !File.Exists(Path.Combine(modelDirectory, "config.json")))
-            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 4096, Seed = 3 });
-        var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
-        int Count(string text) => tokenizer.Encode(text).Count;
-        string LastTokens(string text, int n)
-        {
-            var tokens = tokenizer.Encode(text);
-            return tokens.Count <= n ? text : tokenizer.Decode(tokens.Skip(tokens.Count - n));
-        }
-
-        await using var server = await WhetstoneServer.StartAsync(new ServerOptions
-        {
-            ModelDirectories = [modelDirectory],
-            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-reader", Guid.NewGuid().ToString("N")),
-            Urls = ["http://127.0.0.1:0"],
-            AdminKey = "bench",
-        });
-        var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
-        using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
-        using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0]), Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await using var bench = await MemoryBenchServer.StartAsync(options.ModelDirectory, "memory-reader");
+        string modelName = bench.ModelName;
+        using var http = new HttpClient { BaseAddress = new Uri(bench.Server.Urls[0]), Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bench.Key);
         using var minilm = new MiniLmEmbedder();
 
         var kinds = Enum.GetValues<QuestionKind>();
         var diagnoses = new List<string>();
-        Console.WriteLine($"model: {modelName} ({modelDirectory}); reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
+        Console.WriteLine($"model: {modelName} ({bench.ModelDirectory}); reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
         Console.WriteLine();
         Console.WriteLine("| history tokens | B | method | " + string.Join(" | ", kinds) + " | all | context tokens (mean) | s |");
         Console.WriteLine("|---|---|---|" + string.Concat(kinds.Select(_ => "---|")) + "---|---|---|");
         foreach (int history in options.Histories)
         {
-            var conversations = Enumerable.Range(1, options.Seeds).Select(s => LongMemoryGenerator.Generate(s, history, Count)).ToArray();
-            int historyTokens = conversations.Max(c => c.Turns.Sum(t => Count(t.User)));
+            var conversations = Enumerable.Range(1, options.Seeds).Select(s => LongMemoryGenerator.Generate(s, history, bench.Count)).ToArray();
+            int historyTokens = conversations.Max(c => c.Turns.Sum(t => bench.Count(t.User)));
             if (historyTokens <= PatternReader.ContextTokens)
                 await Row(history, historyTokens, "full context (oracle)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(c.Turns.Select(t => t.User))));
             var embedded = new Dictionary<int, EmbeddingRetrieval>();
             foreach (int budget in options.Budgets)
             {
-                await Row(history, budget, "truncation (last B)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(ContextBaselines.Truncation(c.Turns, budget, Count))));
-                await Row(history, budget, "BM25 over turns", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(q => Join(ContextBaselines.Bm25(c.Turns, q.Question, budget, Count))));
+                await Row(history, budget, "truncation (last B)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(ContextBaselines.Truncation(c.Turns, budget, bench.Count))));
+                await Row(history, budget, "BM25 over turns", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(q => Join(ContextBaselines.Bm25(c.Turns, q.Question, budget, bench.Count))));
                 if (history <= options.MiniLmHistory)
                     await Row(history, budget, "MiniLM-L6-v2 over turns", conversations, c =>
                     {
                         if (!embedded.TryGetValue(c.Seed, out var retrieval)) embedded[c.Seed] = retrieval = new EmbeddingRetrieval(c.Turns, minilm.Embed);
-                        return Task.FromResult<Func<MemoryQuestion, string>>(q => Join(retrieval.Context(q.Question, budget, Count)));
+                        return Task.FromResult<Func<MemoryQuestion, string>>(q => Join(retrieval.Context(q.Question, budget, bench.Count)));
                     });
                 if (history <= options.SummaryHistory)
                     await Row(history, budget, "rolling summary (model)", conversations, async c =>
                     {
-                        var rolling = new RollingSummary(budget, Count, LastTokens, (prompt, max) => GenerateAsync(http, modelName, prompt, max));
+                        var rolling = new RollingSummary(budget, bench.Count, bench.LastTokens, (prompt, max) => GenerateAsync(http, modelName, prompt, max));
                         foreach (var turn in c.Turns) await rolling.AddAsync(turn.User);
                         string context = rolling.Context;
                         return _ => context;
@@ -85,7 +60,7 @@ internal static class MemoryReaderBenchmark
                 if (history <= options.MdHistory)
                     await Row(history, budget, "Memory Diffusion (line spans, loss increase + history rarity, own answers ×0.1)", conversations, async c =>
                     {
-                        var (context, diagnosis) = await MemoryDiffusionAsync(sdk, modelName, c, budget, Count);
+                        var (context, diagnosis) = await MemoryDiffusionAsync(bench.Sdk, modelName, c, budget, bench.Count);
                         diagnoses.Add($"| {history:N0} | {budget:N0} | {c.Seed} | {diagnosis}");
                         return _ => context;
                     });
@@ -115,9 +90,9 @@ internal static class MemoryReaderBenchmark
                 foreach (var q in c.Questions)
                 {
                     string text = context(q);
-                    contextTokens.Add(Count(text));
+                    contextTokens.Add(bench.Count(text));
                     asked[q.Kind]++;
-                    if (PatternReader.Correct(q, PatternReader.Answer(q.Question, text, LastTokens))) right[q.Kind]++;
+                    if (PatternReader.Correct(q, PatternReader.Answer(q.Question, text, bench.LastTokens))) right[q.Kind]++;
                 }
             }
             var cells = kinds.Select(k => $"{right[k]}/{asked[k]}");

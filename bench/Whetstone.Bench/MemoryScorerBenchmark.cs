@@ -1,10 +1,5 @@
-using Whetstone.Client;
 using Whetstone.Cookbook.LongMemory;
-using Whetstone.Engine.ModelMaker;
-using Whetstone.Service.Auth;
-using Whetstone.Service.Hosting;
 using Whetstone.Service.Memory;
-using Whetstone.Tokenization;
 
 namespace Whetstone.Bench;
 
@@ -18,30 +13,12 @@ internal static class MemoryScorerBenchmark
 {
     public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven)
     {
-        var modelDirectory = modelDirectoryGiven is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-bench-4k");
-        if (modelDirectoryGiven is null && !File.Exists(Path.Combine(modelDirectory, "config.json")))
-            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 4096, Seed = 3 });
-        string modelName = Path.GetFileName(modelDirectory.TrimEnd('/'));
-        var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
-        int Count(string text) => tokenizer.Encode(text).Count;
-        string LastTokens(string text, int n)
-        {
-            var tokens = tokenizer.Encode(text);
-            return tokens.Count <= n ? text : tokenizer.Decode(tokens.Skip(tokens.Count - n));
-        }
-
-        await using var server = await WhetstoneServer.StartAsync(new ServerOptions
-        {
-            ModelDirectories = [modelDirectory],
-            DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", "memory-scorer", Guid.NewGuid().ToString("N")),
-            Urls = ["http://127.0.0.1:0"],
-            AdminKey = "bench",
-        });
-        var (_, key) = await AdminKeys.CreateAsync(server.Core.Store, "bench", "bench");
-        using var sdk = ServiceClient.Connect(new Uri(server.Urls[0]), key);
+        await using var bench = await MemoryBenchServer.StartAsync(modelDirectoryGiven, "memory-scorer");
+        string modelName = bench.ModelName;
+        var tokenizer = bench.Tokenizer;
         Console.WriteLine($"model: {modelName}; load before {File.ReadAllText("/proc/loadavg").Trim()}");
         var options = new SpanValueOptions(modelName) { Steps = steps };
-        var (heldOut, losses, run) = await SpanValueRecipe.RunAsync(sdk, tokenizer, options, Console.WriteLine);
+        var (heldOut, losses, run) = await SpanValueRecipe.RunAsync(bench.Sdk, tokenizer, options, Console.WriteLine);
         Console.WriteLine($"run {run.RunId}: loss first 5 steps {losses.Take(5).Average():F4}, last 5 steps {losses.TakeLast(5).Average():F4} per line");
 
         // The heuristic: each line as a span, salience against the whole held-out history's word counts.
@@ -72,12 +49,12 @@ internal static class MemoryScorerBenchmark
                     var texts = lines.Select(l => l.Text).ToArray();
                     // Best value first; ties: the newer line.
                     var ranked = Enumerable.Range(0, lines.Length).OrderByDescending(i => value(lines[i])).ThenByDescending(i => i);
-                    string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, ranked, budget, Count));
-                    var conversation = LongMemoryGenerator.Generate(group.Key, options.HistoryTokens, Count);
+                    string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, ranked, budget, bench.Count));
+                    var conversation = LongMemoryGenerator.Generate(group.Key, options.HistoryTokens, bench.Count);
                     foreach (var q in conversation.Questions)
                     {
                         asked++;
-                        if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, LastTokens))) right++;
+                        if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, bench.LastTokens))) right++;
                     }
                 }
                 return $"{right}/{asked}";
@@ -86,7 +63,7 @@ internal static class MemoryScorerBenchmark
         }
 
         // Online: the memory engine folds every held-out turn in at budget B with each scorer; the reader reads the memory at the end.
-        var model = new EngineMemoryModel(server.Core.Context.Host(modelName), "bench");
+        var model = new EngineMemoryModel(bench.Server.Core.Context.Host(modelName), "bench");
         var heuristicPolicy = MemoryPolicy.Default with { Refill = RefillMode.Extractive };
         var learnedPolicy = heuristicPolicy with { SalienceWeight = 0 };
         var scorers = new (string Name, Func<MemoryEngine> Engine)[]
@@ -110,7 +87,7 @@ internal static class MemoryScorerBenchmark
                     int kept = 0, needed = 0;
                     foreach (int seed in options.HeldOutSeeds)
                     {
-                        var conversation = LongMemoryGenerator.Generate(seed, history, Count);
+                        var conversation = LongMemoryGenerator.Generate(seed, history, bench.Count);
                         var engine = engineFor();
                         var memory = new MemoryState($"bench-{seed}", "bench", modelName, budget, seed, DateTimeOffset.UnixEpoch);
                         foreach (var turn in conversation.Turns)
@@ -118,14 +95,14 @@ internal static class MemoryScorerBenchmark
                                 DateTimeOffset.UnixEpoch.AddMinutes(memory.Turn), new MemoryTurnWork())).Memory;
                         var texts = memory.Spans.Select(s => tokenizer.Decode(s.Tokens).TrimEnd('\n')).ToArray();
                         var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
-                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, Count));
+                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, bench.Count));
                         var neededLines = conversation.Turns.Where(t => SpanValueRecipe.Needed(conversation, t.User)).Select(t => t.User).ToArray();
                         needed += neededLines.Length;
                         kept += neededLines.Count(n => texts.Any(t => t.Contains(n, StringComparison.Ordinal)));
                         foreach (var q in conversation.Questions)
                         {
                             asked[q.Kind]++;
-                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, LastTokens))) right[q.Kind]++;
+                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, bench.LastTokens))) right[q.Kind]++;
                         }
                     }
                     Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");

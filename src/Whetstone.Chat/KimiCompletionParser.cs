@@ -12,15 +12,7 @@ internal static partial class KimiCompletionParser
 {
     public static ChatMessage Parse(string text, string endToken)
     {
-        int end = text.IndexOf(endToken, StringComparison.Ordinal);
-        if (end >= 0) text = text[..end];
-        string? reasoning = null;
-        var think = ThinkBlock().Match(text);
-        if (think.Success)
-        {
-            reasoning = think.Groups[1].Value.Trim('\n');
-            text = text.Remove(think.Index, think.Length);
-        }
+        (text, string? reasoning) = ReasoningSplit.Split(text, endToken, ThinkBlock());
         var calls = new List<ToolCall>();
         var section = Section().Match(text);
         if (section.Success)
@@ -41,7 +33,7 @@ internal static partial class KimiCompletionParser
             // Calls that did not parse stay where they were; a section of only good calls goes.
             text = text.Remove(section.Index, section.Length).Insert(section.Index, rest.Trim().Length == 0 ? "" : rest);
         }
-        return new ChatMessage("assistant", text.Trim('\n')) { Reasoning = reasoning, ToolCalls = calls.Count > 0 ? calls : null };
+        return ReasoningSplit.Message(text, reasoning, calls);
     }
 
     [GeneratedRegex(@"^\s*<think>(.*?)</think>", RegexOptions.Singleline)] private static partial Regex ThinkBlock();

@@ -16,15 +16,7 @@ internal static partial class QwenCompletionParser
     /// <summary>The same from text already decoded (the OpenAI API's, cut at the caller's stop strings).</summary>
     public static ChatMessage ParseText(string text, string endToken)
     {
-        int end = text.IndexOf(endToken, StringComparison.Ordinal);
-        if (end >= 0) text = text[..end];
-        string? reasoning = null;
-        var think = ThinkBlock().Match(text);
-        if (think.Success)
-        {
-            reasoning = think.Groups[1].Value.Trim('\n');
-            text = text.Remove(think.Index, think.Length);
-        }
+        (text, string? reasoning) = ReasoningSplit.Split(text, endToken, ThinkBlock());
         var calls = new List<ToolCall>();
         foreach (Match call in ToolCallBlock().Matches(text))
         {
@@ -36,7 +28,7 @@ internal static partial class QwenCompletionParser
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { continue; }   // not a call: left as text
             text = text.Replace(call.Value, "");
         }
-        return new ChatMessage("assistant", text.Trim('\n')) { Reasoning = reasoning, ToolCalls = calls.Count > 0 ? calls : null };
+        return ReasoningSplit.Message(text, reasoning, calls);
     }
 
     /// <summary>A call as Qwen writes it inside an assistant turn.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Whetstone.Tokenization;
 
 /// <summary>
@@ -16,19 +14,13 @@ namespace Whetstone.Tokenization;
 /// <see cref="NfcNormalizer"/>). The merge loop mirrors tokenizers' Word::merge_all: lowest rank
 /// first, leftmost first among equal ranks.
 /// </remarks>
-internal sealed class ByteLevelBpe : IBpeModel
+internal sealed class ByteLevelBpe : CachedBpeModel
 {
-    // Hugging Face caches words below 256 bytes; a cap keeps adversarial input from growing it without bound.
-    private const int MaxCachedWordLength = 256;
-    private const int MaxCacheEntries = 100_000;
-
     private readonly Dictionary<string, int> _vocabulary;
     private readonly Dictionary<long, (int Rank, int MergedId)> _merges;
     private readonly int[] _charIds;
     private readonly int? _unknownId;
     private readonly bool _fuseUnknown;
-    private readonly bool _ignoreMerges;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     /// <param name="merges">Pairs of vocabulary tokens in rank order; a later duplicate replaces an earlier one, as in Hugging Face.</param>
     public ByteLevelBpe(
@@ -36,10 +28,9 @@ internal sealed class ByteLevelBpe : IBpeModel
         IReadOnlyList<(string Left, string Right)> merges,
         string? unknownToken,
         bool fuseUnknown,
-        bool ignoreMerges)
+        bool ignoreMerges) : base(vocabulary, wholeWordFirst: ignoreMerges)
     {
         _vocabulary = vocabulary;
-        _ignoreMerges = ignoreMerges;
         _fuseUnknown = fuseUnknown;
         if (unknownToken is not null)
         {
@@ -66,29 +57,7 @@ internal sealed class ByteLevelBpe : IBpeModel
         }
     }
 
-    public IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
-
-    /// <summary>Appends the ids of one pre-token given in byte-level characters.</summary>
-    public void Encode(string word, List<int> ids)
-    {
-        if (word.Length == 0) return;
-        if (_ignoreMerges && _vocabulary.TryGetValue(word, out int wholeId))
-        {
-            ids.Add(wholeId);
-            return;
-        }
-        if (_cache.TryGetValue(word, out var cached))
-        {
-            ids.AddRange(cached);
-            return;
-        }
-
-        int[] merged = Merge(word);
-        if (word.Length < MaxCachedWordLength && _cache.Count < MaxCacheEntries) _cache.TryAdd(word, merged);
-        ids.AddRange(merged);
-    }
-
-    private int[] Merge(string word)
+    protected override int[] Merge(string word)
     {
         var symbols = InitialSymbols(word);
         int count = symbols.Count;

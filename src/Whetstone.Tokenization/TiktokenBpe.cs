@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Whetstone.Tokenization;
 
 /// <summary>
@@ -16,43 +14,17 @@ namespace Whetstone.Tokenization;
 /// class runs tiktoken's own rule instead. A piece is short (one pre-token), so the quadratic scan
 /// tiktoken also uses is fine.
 /// </remarks>
-internal sealed class TiktokenBpe : IBpeModel
+internal sealed class TiktokenBpe : CachedBpeModel
 {
-    private const int MaxCachedWordLength = 256;
-    private const int MaxCacheEntries = 100_000;
-
-    private readonly Dictionary<string, int> _ranks;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spanRanks;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     /// <param name="ranks">Every mergeable byte sequence (byte-level spelling) with its rank; all 256 single bytes must be there.</param>
-    public TiktokenBpe(Dictionary<string, int> ranks)
+    public TiktokenBpe(Dictionary<string, int> ranks) : base(ranks, wholeWordFirst: true)
     {
-        _ranks = ranks;
         _spanRanks = ranks.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    public IReadOnlyDictionary<string, int> Vocabulary => _ranks;
-
-    public void Encode(string word, List<int> ids)
-    {
-        if (word.Length == 0) return;
-        if (_ranks.TryGetValue(word, out int whole))
-        {
-            ids.Add(whole);
-            return;
-        }
-        if (_cache.TryGetValue(word, out var cached))
-        {
-            ids.AddRange(cached);
-            return;
-        }
-        int[] merged = Merge(word);
-        if (word.Length < MaxCachedWordLength && _cache.Count < MaxCacheEntries) _cache.TryAdd(word, merged);
-        ids.AddRange(merged);
-    }
-
-    private int[] Merge(string word)
+    protected override int[] Merge(string word)
     {
         // starts[i] is where part i begins; part i ends where part i+1 begins (the last entry is word.Length).
         var starts = new List<int>(word.Length + 1);
