@@ -65,6 +65,12 @@ public sealed record LoopRlSettings
     /// alongside the corrections (0: off) — it keeps the deployed behaviour where users asked for no change.</summary>
     public double AnchorWeight { get; init; }
     public int AnchorPrompts { get; init; } = 16;
+    /// <summary>The anchor's prompts are the served questions alone — the last user message,
+    /// re-rendered without the system message (ChatML prompts; others are kept as served). Users who
+    /// state their taste in a system message correct the answers to those prompts, while the anchor on
+    /// the same prompts pulled back to the deployed answers; the bare question is where the deployed
+    /// behaviour is to be kept (it is what the owner's regression suite asks).</summary>
+    public bool AnchorBareQuestion { get; init; }
     /// <summary>The reward model's score counts (here and in the gate) only while its prequential
     /// accuracy over its newest RmTrustWindow predictions is at least MinRmAccuracy, over at least
     /// MinRmPredictions of them; otherwise the iteration rewards with the verifiable reward alone.</summary>

@@ -65,4 +65,26 @@ public class SimulatedUserTests
             Assert.Equal((parts[1] == "+" ? x + y : x - y).ToString(), q.Expected);
         }
     }
+
+    [Fact]
+    public void AnEditedCorrectionKeepsARightAnswersLayoutAndRedoesAWrongOnesStepsOneALine()
+    {
+        var question = new UserQuestion("What is 57 + 68?", "125");
+        var concise = new SimulatedUser("u", new UserPreferences(Concise: true, RequiresAnswerLine: true, "addition", "carry"), Habits);
+        const string right = "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n5 + 6 + 1 = 12, write 2 carry 1.\n0 + 0 + 1 = 1, write 1.\nAnswer: 125";
+
+        // Right: the same lines, "carry" replaced — still too long for this concise user, no longer with the word they dislike (0.6 → 0.75).
+        string edited = concise.EditedAnswer(question, right);
+        Assert.Equal(right.Replace("carry", "keep", StringComparison.Ordinal), edited);
+        Assert.Equal(0.6, concise.Satisfaction(question, right), 12);
+        Assert.Equal(0.75, concise.Satisfaction(question, edited), 12);
+
+        // Wrong (or cut off before its "Answer:" line): the corpus's steps one a line, the word replaced, the right result.
+        string redone = concise.EditedAnswer(question, "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1. 4 + 6 + 1 = 11");
+        Assert.Equal("Add digit by digit from the right.\n7 + 8 = 15, write 5 keep 1.\n5 + 6 + 1 = 12, write 2 keep 1.\n0 + 0 + 1 = 1, write 1.\nAnswer: 125", redone);
+
+        // A user who dislikes "borrow" leaves an addition's "carry" alone.
+        var other = concise with { Preferences = concise.Preferences with { DislikedPhrase = "borrow" } };
+        Assert.Equal(right, other.EditedAnswer(question, right));
+    }
 }

@@ -18,6 +18,11 @@ internal static class LoopTuning
         Description = "Each simulated user sends their taste (length, a disliked word) as a system message",
     };
 
+    public static readonly Option<bool> EditCorrections = new("--edit-corrections")
+    {
+        Description = "Users correct by post-editing the answer they got (disliked word replaced, a wrong answer's steps redone) instead of rewriting it in their taste",
+    };
+
     public static CreateLoopRequest? Load(ParseResult result) => result.GetValue(Settings) is { } file
         ? JsonSerializer.Deserialize<CreateLoopRequest>(File.ReadAllText(file), ProtocolJson.Options)! with { Deployment = "" }
         : null;

@@ -20,6 +20,8 @@ public sealed record LoopDemoOptions
     public CreateLoopRequest? Loop { get; init; }
     /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
     public bool StatePreferences { get; init; }
+    /// <summary>Users correct by post-editing the answer they got (<see cref="SimulatedUser.EditedAnswer"/>).</summary>
+    public bool EditCorrections { get; init; }
 }
 
 /// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:
@@ -44,7 +46,7 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         var clock = Stopwatch.StartNew();
         using var whetstone = ServiceClient.Connect(server, apiKey);
         var openAi = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(server, "v1") });
-        var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences);
+        var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences, editCorrections: options.EditCorrections);
 
         string name = $"demo-{Guid.NewGuid().ToString("N")[..8]}";
         var run = await whetstone.CreateLoraTrainingClientAsync(baseModel, rank: 8, seed: options.Seed, cancellationToken: cancellationToken);

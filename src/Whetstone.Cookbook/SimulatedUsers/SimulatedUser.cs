@@ -46,15 +46,35 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
     /// sums right, docs/results/experiential-loop.md run 5).</summary>
     public string IdealAnswer(UserQuestion question)
     {
-        var parts = question.Text["What is ".Length..].TrimEnd('?').Split(' ');
-        var (steps, result) = ArithmeticTask.Worked(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1][0], int.Parse(parts[2], CultureInfo.InvariantCulture));
-        string worked = Preferences.DislikedPhrase switch
-        {
-            "carry" => steps.Replace("carry", "keep", StringComparison.Ordinal),
-            "borrow" => steps.Replace("borrow", "take", StringComparison.Ordinal),
-            _ => steps,
-        };
+        var (worked, result) = WorkedInTaste(question);
         if (Preferences.Concise) worked = string.Join(' ', worked.Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "\n";
         return $"{worked}Answer: {result.ToString(CultureInfo.InvariantCulture)}";
     }
+
+    /// <summary>The correction of a user who post-edits the answer they got instead of rewriting it:
+    /// a right answer keeps its words and layout with the disliked word replaced ("carry" → "keep",
+    /// "borrow" → "take"); a wrong or unfinished one is replaced by the corpus's worked steps, one a
+    /// line, with the disliked word replaced. The layout is never changed, whatever length the user
+    /// likes — they say that with thumbs and ratings (post-editors fix what is wrong with the least
+    /// typing). Hidden satisfaction is computed as before.</summary>
+    public string EditedAnswer(UserQuestion question, string answer)
+    {
+        if (ArithmeticTask.ExtractAnswer(answer) == question.Expected) return Replace(answer);
+        var (worked, result) = WorkedInTaste(question);
+        return $"{worked}Answer: {result.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    (string Worked, int Result) WorkedInTaste(UserQuestion question)
+    {
+        var parts = question.Text["What is ".Length..].TrimEnd('?').Split(' ');
+        var (steps, result) = ArithmeticTask.Worked(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1][0], int.Parse(parts[2], CultureInfo.InvariantCulture));
+        return (Replace(steps), result);
+    }
+
+    string Replace(string text) => Preferences.DislikedPhrase switch
+    {
+        "carry" => text.Replace("carry", "keep", StringComparison.Ordinal),
+        "borrow" => text.Replace("borrow", "take", StringComparison.Ordinal),
+        _ => text,
+    };
 }

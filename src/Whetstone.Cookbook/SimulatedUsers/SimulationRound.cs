@@ -18,7 +18,8 @@ public sealed record SimulatedAnswer(string User, string Question, string Answer
 /// that, a pairwise preference between this answer and a second one drawn for the same question.
 /// With statePreferences each user also sends their stated taste as a system message
 /// (<see cref="UserPreferences.Statement"/>), so one policy could answer each in their own way.</summary>
-public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone, int maxTokens = 64, double temperature = 0.7, bool statePreferences = false)
+public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone, int maxTokens = 64, double temperature = 0.7, bool statePreferences = false,
+    bool editCorrections = false)
 {
     /// <summary>The felt satisfaction a user is content with. At 0.5 a right answer in the wrong
     /// length or with the disliked phrase (0.6–0.75) still got a thumbs up and never a correction, so
@@ -37,7 +38,7 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
             var question = UserQuestion.Draw(user.Preferences.Topic, random);
             var (id, text) = await AskAsync(chat, user, question, random.Next(), cancellationToken);
             double satisfaction = user.Satisfaction(question, text);
-            int events = giveFeedback ? await FeedbackAsync(chat, user, question, id, satisfaction, random, cancellationToken) : 0;
+            int events = giveFeedback ? await FeedbackAsync(chat, user, question, id, text, satisfaction, random, cancellationToken) : 0;
             return new SimulatedAnswer(user.Id, question.Text, text, satisfaction, id, events);
         }));
     }
@@ -52,7 +53,7 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
         return (completion.Id, completion.Content.Count > 0 ? completion.Content[0].Text : "");
     }
 
-    async Task<int> FeedbackAsync(ChatClient chat, SimulatedUser user, UserQuestion question, string id, double satisfaction, Random random,
+    async Task<int> FeedbackAsync(ChatClient chat, SimulatedUser user, UserQuestion question, string id, string answer, double satisfaction, Random random,
         CancellationToken cancellationToken)
     {
         var habits = user.Habits;
@@ -71,7 +72,8 @@ public sealed class SimulationRound(OpenAIClient openAi, ServiceClient whetstone
         }
         if (felt < Satisfied && random.NextDouble() < habits.Correction)
         {
-            await whetstone.Feedback.CorrectAsync(id, user.IdealAnswer(question), cancellationToken: cancellationToken);
+            // With editCorrections the user post-edits the answer (SimulatedUser.EditedAnswer) instead of writing their ideal one.
+            await whetstone.Feedback.CorrectAsync(id, editCorrections ? user.EditedAnswer(question, answer) : user.IdealAnswer(question), cancellationToken: cancellationToken);
             events++;
         }
         if (random.NextDouble() < habits.Preference)

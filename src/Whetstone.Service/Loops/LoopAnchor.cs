@@ -34,5 +34,27 @@ internal static class LoopAnchor
         });
     }
 
+    const string UserHeader = "<|im_start|>user\n", End = "<|im_end|>";
+
+    /// <summary>The last user message of a ChatML prompt rendered with its special tokens (null when
+    /// it is not one): the question alone, without the system message the user sent with it.</summary>
+    public static string? LastUserMessage(string renderedPrompt)
+    {
+        int start = renderedPrompt.LastIndexOf(UserHeader, StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += UserHeader.Length;
+        int end = renderedPrompt.IndexOf(End, start, StringComparison.Ordinal);
+        return end < 0 ? null : renderedPrompt[start..end];
+    }
+
+    /// <summary>Each prompt as its bare question (<see cref="LastUserMessage"/> re-rendered by
+    /// <paramref name="render"/>), distinct ones only; a prompt that is not ChatML is kept as served.</summary>
+    public static IReadOnlyList<IReadOnlyList<int>> BareQuestions(IReadOnlyList<IReadOnlyList<int>> prompts, Func<IReadOnlyList<int>, string> decode,
+        Func<string, IReadOnlyList<int>> render)
+    {
+        var seen = new HashSet<string>();
+        return prompts.Select(p => LastUserMessage(decode(p)) is { } question ? render(question) : p).Where(p => seen.Add(Key(p))).ToArray();
+    }
+
     static string Key(IReadOnlyList<int> tokens) => string.Join(',', tokens);
 }

@@ -53,6 +53,7 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
             if (suite.Count > 0)
             {
                 int regressions = 0, candidatePasses = 0, deployedPasses = 0;
+                var broken = new List<string>();
                 foreach (var check in suite)
                 {
                     var prompt = sampling.UserPrompt(check.Prompt);
@@ -62,7 +63,11 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                     bool d = Passes(check, deployedText);
                     candidatePasses += c ? 1 : 0;
                     deployedPasses += d ? 1 : 0;
-                    if (d && !c) regressions++;
+                    if (d && !c)
+                    {
+                        regressions++;
+                        broken.Add($"'{check.Prompt}' → '{Shorten(candidateText)}'");
+                    }
                 }
                 metrics["suite_candidate_passes"] = candidatePasses;
                 metrics["suite_deployed_passes"] = deployedPasses;
@@ -70,7 +75,7 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                 if (regressions > gate.MaxRegressions)
                 {
                     passed = false;
-                    reasons.Add($"regression suite: {regressions} check(s) the deployed version passes now fail (at most {gate.MaxRegressions})");
+                    reasons.Add($"regression suite: {regressions} check(s) the deployed version passes now fail (at most {gate.MaxRegressions}): {string.Join(", ", broken)}");
                 }
                 else reasons.Add($"regression suite: {candidatePasses}/{suite.Count} pass (deployed {deployedPasses})");
             }
@@ -87,6 +92,13 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
             await sampling.CloseAsync(candidate);
             await sampling.CloseAsync(deployed);
         }
+    }
+
+    /// <summary>A failed check's answer as the reason shows it: one line, at most 160 characters.</summary>
+    static string Shorten(string text)
+    {
+        string line = text.Replace("\n", " / ", StringComparison.Ordinal);
+        return line.Length <= 160 ? line : line[..160] + "…";
     }
 
     public static bool Passes(RegressionCheck check, string text) =>

@@ -108,6 +108,7 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         LoopRlSettings rl, int iteration)
     {
         var chosen = LoopAnchor.ChoosePrompts(prompts, corrections, rl, iteration);
+        if (rl.AnchorBareQuestion) chosen = LoopAnchor.BareQuestions(chosen, p => sampling.Tokenizer.Decode(p), sampling.UserPrompt);
         var answers = await Task.WhenAll(chosen.Select(p => sampling.SampleAsync(reference, p, 1, rl.MaxTokens, 0, 0)));
         return chosen.Select((p, i) => (Prompt: p, Answer: answers[i][0].Tokens)).Where(x => x.Answer.Count > 0)
             .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight)).ToList();

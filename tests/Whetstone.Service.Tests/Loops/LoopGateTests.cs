@@ -45,6 +45,8 @@ public class LoopGateTests
         Assert.Equal(0.0, (double)metrics["suite_candidate_passes"]!);
         Assert.Equal("rejected", (string?)iteration["outcome"]);
         Assert.Contains("regression suite", (string)iteration["reason"]!);
+        // The reason names the broken check and what the candidate answered, so an owner can see why.
+        Assert.Contains($"'{question}' → '", (string)iteration["reason"]!);
         Assert.Null(iteration["deployment_version"]);
         Assert.NotNull(iteration["policy_checkpoint"]);
         Assert.Equal(feedback, FeedbackIds(iteration));
