@@ -16,6 +16,9 @@ public sealed record CreateTrainingRunRequest(string BaseModel)
     public bool TrainAttn { get; init; } = true;
     public bool TrainMlp { get; init; } = true;
     public bool TrainUnembed { get; init; } = true;
+    /// <summary>Vision-language models: LoRA also on the vision tower's blocks (attention and
+    /// MLP); the projector follows train_mlp. Off by default, as the tower is usually kept.</summary>
+    public bool TrainVisionTower { get; init; }
     /// <summary>Mixture-of-experts models: the routed experts of a layer share one LoRA A per
     /// projection, each keeping its own B (about half the expert adapter's parameters at equal rank).</summary>
     public bool SharedExpertA { get; init; }
@@ -118,6 +121,7 @@ public sealed record TrainingRunInfo(string RunId, string BaseModel)
     public bool TrainAttn { get; init; }
     public bool TrainMlp { get; init; }
     public bool TrainUnembed { get; init; }
+    public bool TrainVisionTower { get; init; }
     public bool FullFineTuning { get; init; }
     public bool ValueHead { get; init; }
     public long Step { get; init; }

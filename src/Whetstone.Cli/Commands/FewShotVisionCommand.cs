@@ -42,8 +42,12 @@ internal static class FewShotVisionCommand
                 using var client = ServiceClient.Connect(await core.InMemoryClientAsync());
                 using var resnet = ResNet18Features.TryLoad();
                 if (resnet is null) Console.WriteLine("ResNet18 ONNX models not found next to the program: the baseline arms are skipped");
+                // A frozen-ResNet18 tower reads a 224-pixel picture as one token (the baseline's features).
+                bool frozen = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))?["vision_config"]?["whet_frozen_encoder"] is not null;
+                int side = frozen ? Engine.Models.Vision.FrozenEncoders.ResNet18Side : 84;
                 var options = new FewShotVlmOptions
                 {
+                    ImageSize = side, PixelsPerToken = frozen ? side : 28,
                     BaseModel = Path.GetFileName(directory), Steps = result.GetValue(steps), LearningRate = result.GetValue(lr), Rank = result.GetValue(rank),
                 };
                 var counts = result.GetValue(shots)!.Split(',').Select(int.Parse).ToArray();

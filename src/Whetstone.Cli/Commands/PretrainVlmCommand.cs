@@ -32,21 +32,28 @@ internal static class PretrainVlmCommand
         var device = DeviceOption.Create();
         var kinds = new Option<string>("--kinds") { Description = "Question kinds trained, comma-separated", DefaultValueFactory = _ => string.Join(",", SceneQuestions.Kinds) };
         var factEvery = new Option<int>("--fact-every") { Description = "One chat in this many is a text-only fact", DefaultValueFactory = _ => 8 };
+        var tower = new Option<string>("--tower") { Description = "vit (a ViT trained from scratch, 84-pixel pictures) or resnet18 (frozen ImageNet ResNet18, 224-pixel pictures, one token each; only the projector and the LM train)", DefaultValueFactory = _ => "vit" };
         var command = new Command("pretrain-vlm", "Pretrain a small Qwen2.5-VL-layout model on generated shape scenes.")
         {
-            output, merges, steps, batch, lr, visionScale, warmup, evalScenes, dtype, device, seed, kinds, factEvery,
+            tower, output, merges, steps, batch, lr, visionScale, warmup, evalScenes, dtype, device, seed, kinds, factEvery,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             try
             {
                 var computeDevice = DeviceOption.Resolve(result, device);
+                bool frozen = result.GetValue(tower) switch
+                {
+                    "vit" => false, "resnet18" => true,
+                    var other => throw new ArgumentException($"--tower: '{other}' is not vit or resnet18"),
+                };
                 var outputDirectory = Path.GetFullPath(result.GetValue(output)!);
                 var init = Path.Combine(outputDirectory, "init");
                 if (!File.Exists(Path.Combine(init, "config.json")))
                 {
                     var learned = ByteLevelBpeTrainer.LearnMerges(SceneQuestions.TokenizerTexts(2000, 84), result.GetValue(merges), ByteLevelTokenizerStyle.ChatMlVision);
-                    RandomModelWriter.Write(init, Shape with { Merges = learned, Seed = result.GetValue(seed) });
+                    var shape = frozen ? Shape with { Vision = new RandomVisionSpec { FrozenEncoder = Engine.Models.Vision.FrozenEncoders.ResNet18 } } : Shape;
+                    RandomModelWriter.Write(init, shape with { Merges = learned, Seed = result.GetValue(seed) });
                     Console.WriteLine($"initialised a Qwen2.5-VL layout model with a {learned.Count}-merge tokenizer in {init}");
                 }
                 await using var core = await InProcessService.StartAsync([init], outputDirectory, result.GetValue(dtype)!, computeDevice);
@@ -55,7 +62,9 @@ internal static class PretrainVlmCommand
                 {
                     BaseModel = "init", OutputDirectory = outputDirectory, Steps = result.GetValue(steps), BatchSize = result.GetValue(batch),
                     PeakLearningRate = result.GetValue(lr), VisionLearningRateScale = result.GetValue(visionScale), WarmupSteps = result.GetValue(warmup), Seed = result.GetValue(seed),
-                    EvalScenes = result.GetValue(evalScenes), FactEvery = result.GetValue(factEvery),
+                    EvalScenes = result.GetValue(evalScenes),
+                    ImageSize = frozen ? Engine.Models.Vision.FrozenEncoders.ResNet18Side : 84,
+                    PixelsPerToken = frozen ? Engine.Models.Vision.FrozenEncoders.ResNet18Side : 28, FactEvery = result.GetValue(factEvery),
                     QuestionKinds = result.GetValue(kinds)!.Split(',').Select(k => SceneQuestions.Kinds.Contains(k) ? k : throw new ArgumentException($"--kinds: '{k}' is not one of {string.Join(", ", SceneQuestions.Kinds)}")).ToArray(), CheckpointEvery = Math.Max(50, result.GetValue(steps) / 5),
                 };
                 var (outcome, eval) = await VlmPretrainRecipe.RunAsync(client, HuggingFaceTokenizer.Load(init), options, Console.WriteLine, cancellationToken);

@@ -15,6 +15,9 @@ public sealed record FewShotVlmOptions
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 1e-2;
     public int ImageSize { get; init; } = 84;
+    /// <summary>28 for the ViT tower; 224 for the frozen ResNet18 tower (then ImageSize 224:
+    /// one token holding the same features the baseline arms classify).</summary>
+    public int PixelsPerToken { get; init; } = 28;
 }
 
 public static class FewShotVlm
@@ -24,7 +27,7 @@ public static class FewShotVlm
     public static async Task<double> AccuracyAsync(ServiceClient client, ImageChat chat, FewShotVlmOptions options,
         IReadOnlyList<LabelledScene> shots, IReadOnlyList<LabelledScene> test, int seed, CancellationToken cancellationToken = default)
     {
-        int tokens = ImageChat.TokensFor(options.ImageSize);
+        int tokens = ImageChat.TokensFor(options.ImageSize, options.PixelsPerToken);
         SamplingClient sampler;
         if (shots.Count == 0) sampler = await client.CreateSamplingClientAsync(baseModel: options.BaseModel, cancellationToken: cancellationToken);
         else

@@ -25,7 +25,7 @@ public static class SceneEval
     };
 
     public static async Task<IReadOnlyList<KindAccuracy>> RunAsync(SamplingClient sampler, ImageChat chat, int scenes, int imageSize,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, int pixelsPerToken = 28)
     {
         var tally = new Dictionary<string, (int Correct, int Total)>();
         var pending = new List<(string Kind, string Answer, Task<ApiFuture<SampleOutput>> Future)>();
@@ -36,7 +36,7 @@ public static class SceneEval
             foreach (var q in SceneQuestions.About(scene, new Random(seed)))
             {
                 if (q.Kind == "describe" || (q.Kind == "where" && scene.Shapes.Count > 1)) continue;
-                var prompt = chat.Prompt(scene.Png, ImageChat.TokensFor(imageSize), q.Question);
+                var prompt = chat.Prompt(scene.Png, ImageChat.TokensFor(imageSize, pixelsPerToken), q.Question);
                 var parameters = new SamplingParams { MaxTokens = 16, Temperature = 0, Seed = 0, StopTokenIds = [.. chat.StopTokenIds] };
                 pending.Add((q.Kind, q.Answer, sampler.SampleAsync(prompt, 1, parameters, cancellationToken: cancellationToken)));
             }

@@ -11,6 +11,9 @@ public sealed record VlmPretrainOptions
     public int BatchSize { get; init; } = 16;
     /// <summary>Side of the square pictures in pixels: 84 is 3 × 3 LM tokens, one per grid cell.</summary>
     public int ImageSize { get; init; } = 84;
+    /// <summary>Pixels per side of one LM token: 28 for the ViT (14-pixel patches merged 2 × 2),
+    /// 224 for the frozen ResNet18 tower (one token per 224-pixel tile).</summary>
+    public int PixelsPerToken { get; init; } = 28;
     /// <summary>The question kinds trained, in turn (default all of <see cref="SceneQuestions.Kinds"/>).</summary>
     public IReadOnlyList<string> QuestionKinds { get; init; } = SceneQuestions.Kinds;
     /// <summary>One chat in this many is a text-only fact.</summary>

@@ -59,7 +59,7 @@ public static class VlmPretrainRecipe
         }
         var weights = await (await run.SaveWeightsForSamplerAsync("final", cancellationToken)).ResultAsync(cancellationToken);
         var sampler = await client.CreateSamplingClientAsync(modelPath: weights.Path, cancellationToken: cancellationToken);
-        var eval = await SceneEval.RunAsync(sampler, chat, options.EvalScenes, options.ImageSize, cancellationToken);
+        var eval = await SceneEval.RunAsync(sampler, chat, options.EvalScenes, options.ImageSize, cancellationToken, options.PixelsPerToken);
         foreach (var k in eval) log($"held-out {k.Kind}: {k.Correct}/{k.Total} = {k.Accuracy:P0} (chance {k.Chance:P0})");
         return (new PretrainResult(weights.Path, options.Steps, loss, tokens), eval);
     }
@@ -80,6 +80,6 @@ public static class VlmPretrainRecipe
         var scene = ShapeScenes.Shapes(index, options.ImageSize);
         var questions = SceneQuestions.About(scene, random);
         var q = questions.Single(q => q.Kind == options.QuestionKinds[index % options.QuestionKinds.Count]);
-        return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize), [(q.Question, q.Answer)]);
+        return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize, options.PixelsPerToken), [(q.Question, q.Answer)]);
     }
 }

@@ -84,6 +84,7 @@ public static partial class PeftAdapter
             TrainAttention = present.Any(t => t.Group == LoraTargetGroup.Attention),
             TrainMlp = present.Any(t => t.Group == LoraTargetGroup.Mlp),
             TrainUnembed = present.Any(t => t.Group == LoraTargetGroup.Unembed),
+            TrainVisionTower = present.Any(t => t.Group == LoraTargetGroup.VisionTower),
         };
         // As for a new run: fp64 networks (gradient checks) get fp64 factors, all others fp32.
         var dtype = factorDtype ?? (network.Dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32);

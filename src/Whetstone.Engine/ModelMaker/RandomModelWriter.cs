@@ -56,7 +56,10 @@ public static class RandomModelWriter
             int half = headDim / 2, temporal = half / 4, height = (half - temporal) / 2;
             config = config with
             {
-                Vision = new Models.Vision.VisionConfig
+                Vision = v.FrozenEncoder is not null
+                    ? Models.Vision.FrozenEncoders.ResNet18Config(spec.HiddenSize, tokenizer.SpecialTokenIds["<|image_pad|>"],
+                        tokenizer.SpecialTokenIds["<|vision_start|>"], tokenizer.SpecialTokenIds["<|vision_end|>"])
+                    : new Models.Vision.VisionConfig
                 {
                     Depth = v.Depth, HiddenSize = v.HiddenSize, NumHeads = v.NumHeads, IntermediateSize = v.IntermediateSize,
                     OutHiddenSize = spec.HiddenSize, PatchSize = v.PatchSize, WindowSize = v.WindowSize, FullAttBlockIndexes = v.FullAttBlockIndexes,

@@ -12,4 +12,7 @@ public sealed record RandomVisionSpec
     public int PatchSize { get; init; } = 14;
     public int WindowSize { get; init; } = 56;
     public IReadOnlyList<int> FullAttBlockIndexes { get; init; } = [1];
+    /// <summary>A frozen pretrained encoder as the tower (<see cref="Models.Vision.FrozenEncoders"/>):
+    /// the ViT fields above are then ignored and only the projector is random.</summary>
+    public string? FrozenEncoder { get; init; }
 }

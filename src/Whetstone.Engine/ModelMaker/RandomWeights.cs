@@ -50,7 +50,8 @@ public static class RandomWeights
         {
             // Qwen2.5-VL's "visual.*" tensors, shapes as in its checkpoints.
             long w = v.HiddenSize, vi = v.IntermediateSize, group = w * v.SpatialMergeSize * v.SpatialMergeSize;
-            Normal("visual.patch_embed.proj.weight", w, v.InChannels, v.TemporalPatchSize, v.PatchSize, v.PatchSize);
+            // A frozen encoder's weights come from its package: only the projector is stored.
+            if (v.FrozenEncoder is null) Normal("visual.patch_embed.proj.weight", w, v.InChannels, v.TemporalPatchSize, v.PatchSize, v.PatchSize);
             for (int i = 0; i < v.Depth; i++)
             {
                 string p = $"visual.blocks.{i}";

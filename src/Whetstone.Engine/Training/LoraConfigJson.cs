@@ -10,6 +10,7 @@ internal static class LoraConfigJson
         ["rank"] = c.Rank, ["alpha"] = c.Alpha, ["train_attn"] = c.TrainAttention,
         ["train_mlp"] = c.TrainMlp, ["train_unembed"] = c.TrainUnembed, ["seed"] = c.Seed,
         ["use_rslora"] = c.UseRsLora, ["value_head"] = c.ValueHead, ["shared_expert_a"] = c.SharedExpertA,
+        ["train_vision_tower"] = c.TrainVisionTower,
     };
 
     public static LoraConfig FromJson(JsonObject json) => new()
@@ -26,5 +27,7 @@ internal static class LoraConfigJson
         ValueHead = json["value_head"]?.GetValue<bool>() ?? false,
         // Absent in checkpoints written before shared-A expert adapters.
         SharedExpertA = json["shared_expert_a"]?.GetValue<bool>() ?? false,
+        // Absent in checkpoints written before LoRA on the vision tower was exposed.
+        TrainVisionTower = json["train_vision_tower"]?.GetValue<bool>() ?? false,
     };
 }

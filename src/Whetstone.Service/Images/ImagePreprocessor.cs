@@ -6,7 +6,8 @@ namespace Whetstone.Service.Images;
 /// <summary>Qwen2-VL's image processor in plain floats: resize so each side is a multiple of
 /// patch × merge (28 px) with the pixel count kept within [min, max] ("smart resize"), scale to
 /// [0, 1], normalise with CLIP's mean and std, and cut into patches with the frame repeated
-/// temporal_patch_size times. Resampling is Skia's Catmull-Rom cubic, close to but not bit-equal
+/// temporal_patch_size times (a frozen encoder's tiles are
+/// not normalised here: see <see cref="FrozenEncoders"/>). Resampling is Skia's Catmull-Rom cubic, close to but not bit-equal
 /// with PIL's bicubic, so pixel values can differ from Hugging Face's by a few levels.</summary>
 internal static class ImagePreprocessor
 {
@@ -43,6 +44,8 @@ internal static class ImagePreprocessor
         var rgb = Resize(image, width, height);
         int gridH = height / p, gridW = width / p;
         var values = new float[gridH * gridW * vision.PatchValues];
+        // A frozen encoder takes raw 0–255 values: its own preprocessing graph normalises them.
+        bool raw = vision.FrozenEncoder is not null;
         int index = 0;
         // Patch order (block row, block col, row in block, col in block): each merge group contiguous.
         for (int bh = 0; bh < gridH / m; bh++)
@@ -56,7 +59,10 @@ internal static class ImagePreprocessor
                             for (int frame = 0; frame < t; frame++)
                                 for (int y = 0; y < p; y++)
                                     for (int x = 0; x < p; x++)
-                                        values[index++] = (rgb[((top + y) * width + left + x) * 3 + c] / 255f - Mean[c]) / Std[c];
+                                    {
+                                        byte level = rgb[((top + y) * width + left + x) * 3 + c];
+                                        values[index++] = raw ? level : (level / 255f - Mean[c]) / Std[c];
+                                    }
                     }
         return new ImagePatches(values, 1, gridH, gridW);
     }

@@ -45,8 +45,9 @@ internal sealed partial class TrainingRunService(ServiceContext context) : IRunC
         {
             Rank = request.Rank, Alpha = request.Alpha ?? request.Rank, TrainAttention = request.TrainAttn,
             TrainMlp = request.TrainMlp, TrainUnembed = request.TrainUnembed, Seed = request.Seed, ValueHead = request.ValueHead,
-            SharedExpertA = request.SharedExpertA,
+            SharedExpertA = request.SharedExpertA, TrainVisionTower = request.TrainVisionTower,
         };
+        if (request.TrainVisionTower) VisionTowerLora.Check(request, context.Models.Directory(request.BaseModel));
         if (request.ValueHead && request.FullFineTuning)
             throw ApiError.BadRequest("value_head", "needs a LoRA run: the head trains with an adapter (full_fine_tuning is on)");
         if (!request.FullFineTuning)
@@ -333,7 +334,7 @@ internal sealed partial class TrainingRunService(ServiceContext context) : IRunC
             Rank = lora?.Rank, Alpha = lora?.Alpha, IsLora = !record.FullFineTuning, LoraRank = record.FullFineTuning ? null : lora?.Rank,
             Architecture = live is not null ? live.Host.Worker.Config.Family.ModelType()
                 : context.Models.Contains(record.BaseModel) ? ModelConfig.Load(context.Models.Directory(record.BaseModel)).Family.ModelType() : null, TrainAttn = lora?.TrainAttention ?? true, TrainMlp = lora?.TrainMlp ?? true,
-            TrainUnembed = lora?.TrainUnembed ?? true, FullFineTuning = record.FullFineTuning, ValueHead = lora?.ValueHead ?? false, Step = record.Step,
+            TrainUnembed = lora?.TrainUnembed ?? true, TrainVisionTower = lora?.TrainVisionTower ?? false, FullFineTuning = record.FullFineTuning, ValueHead = lora?.ValueHead ?? false, Step = record.Step,
             CreatedAt = record.CreatedAt, LastRequestAt = record.LastRequestAt, LastCheckpoint = record.LastCheckpoint,
             LastSamplerCheckpoint = record.LastSamplerCheckpoint,
             UserMetadata = record.UserMetadataJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(record.UserMetadataJson),

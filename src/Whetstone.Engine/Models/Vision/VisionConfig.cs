@@ -22,6 +22,11 @@ public sealed record VisionConfig
     public int WindowSize { get; init; } = 112;
     public IReadOnlyList<int> FullAttBlockIndexes { get; init; } = [];
     public double RmsNormEps { get; init; } = 1e-6;
+    /// <summary>A frozen pretrained encoder serving as the tower in place of the ViT (a Whetstone
+    /// key, <c>vision_config.whet_frozen_encoder</c>; Hugging Face cannot load such a checkpoint):
+    /// <see cref="FrozenEncoders.ResNet18"/> runs ImageNet ResNet18 on ONNX Runtime, one 224-pixel
+    /// tile per LM token, and only the projector (visual.merger.*) is stored. Null: the ViT.</summary>
+    public string? FrozenEncoder { get; init; }
     public required int ImageTokenId { get; init; }
     public required int VisionStartTokenId { get; init; }
     public required int VisionEndTokenId { get; init; }
@@ -35,6 +40,7 @@ public sealed record VisionConfig
     public static VisionConfig Parse(JsonObject root)
     {
         var json = root["vision_config"] as JsonObject ?? throw new ModelConfigException("vision_config", "is missing");
+        if (json["whet_frozen_encoder"] is { } frozen) return FrozenEncoders.Parse(root, json, frozen.GetValue<string>());
         int Required(JsonObject o, string key, string at)
         {
             var node = o[key] ?? throw new ModelConfigException(at + key, "is missing");
@@ -69,7 +75,7 @@ public sealed record VisionConfig
     }
 
     /// <summary>"vision_config" as a Hugging Face loader reads it (the token ids are top-level keys).</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson() => FrozenEncoder is not null ? FrozenEncoders.ToJson(this) : new()
     {
         ["depth"] = Depth, ["hidden_size"] = HiddenSize, ["hidden_act"] = "silu", ["intermediate_size"] = IntermediateSize,
         ["num_heads"] = NumHeads, ["in_chans"] = InChannels, ["out_hidden_size"] = OutHiddenSize, ["patch_size"] = PatchSize,

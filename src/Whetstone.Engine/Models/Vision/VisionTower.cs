@@ -15,19 +15,22 @@ internal sealed class VisionTower : nn.Module
 {
     public const string Prefix = "visual";
 
-    [ComponentName(Name = "patch_embed")] readonly PatchEmbedding _patchEmbed;
+    [ComponentName(Name = "patch_embed")] readonly PatchEmbedding? _patchEmbed;
     [ComponentName(Name = "blocks")] readonly ModuleList<VisionBlock> _blocks;
     [ComponentName(Name = "merger")] readonly PatchMerger _merger;
     readonly VisionConfig _config;
     readonly float[] _inverseFrequencies;
     readonly Device _device;
+    /// <summary>A frozen pretrained encoder in place of patch_embed and blocks (null: the ViT).</summary>
+    readonly ResNet18Encoder? _frozen;
 
     public VisionTower(WeightLoader weights, VisionConfig config) : base(Prefix)
     {
         _config = config;
         _device = weights.Device;
-        _patchEmbed = new PatchEmbedding(weights, $"{Prefix}.patch_embed", config);
         _blocks = new ModuleList<VisionBlock>();
+        if (config.FrozenEncoder is not null) _frozen = ResNet18Encoder.Instance;
+        else _patchEmbed = new PatchEmbedding(weights, $"{Prefix}.patch_embed", config);
         for (int i = 0; i < config.Depth; i++) _blocks.Add(new VisionBlock(weights, $"{Prefix}.blocks.{i}", config));
         _merger = new PatchMerger(weights, $"{Prefix}.merger", config);
         // Each of the two axes gets head_dim / 4 frequencies, θ = 10000 over a head_dim / 2 span.
@@ -54,13 +57,26 @@ internal sealed class VisionTower : nn.Module
             at += image.Values.Length;
         }
         long n = flat.Length / values;
-        var x = _patchEmbed.Forward(tensor(flat, device: _device).view(1, n, values).to(dtype));    // [1, N, hidden]
+        if (_frozen is not null) return _merger.Forward(FrozenFeatures(flat, n, values).to(dtype), new ForwardContext
+        {
+            Cos = empty(0), Sin = empty(0), Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters,
+        }).squeeze(0);
+        var x = _patchEmbed!.Forward(tensor(flat, device: _device).view(1, n, values).to(dtype));    // [1, N, hidden]
         var (cos, sin) = Angles(images, dtype);                                     // [N, 1, D]
         var context = new ForwardContext { Cos = cos, Sin = sin, Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters };
         var (windowMask, imageMask) = Masks(images);
         for (int i = 0; i < _blocks.Count; i++)
             x = _blocks[i].Forward(x, cos, sin, _config.FullAttBlockIndexes.Contains(i) ? imageMask : windowMask, context);
         return _merger.Forward(x, context).squeeze(0);                              // [N/4, out_hidden]
+    }
+
+    /// <summary>The frozen encoder's features of every tile: [1, N, features], no gradient.</summary>
+    Tensor FrozenFeatures(float[] flat, long tiles, int values)
+    {
+        var features = new float[tiles * _config.HiddenSize];
+        for (long i = 0; i < tiles; i++)
+            _frozen!.Features(flat.AsSpan((int)(i * values), values)).CopyTo(features, i * _config.HiddenSize);
+        return tensor(features, device: _device).view(1, tiles, _config.HiddenSize);
     }
 
     /// <summary>2-D rotary angles per patch: the first half of the frequencies turn with the

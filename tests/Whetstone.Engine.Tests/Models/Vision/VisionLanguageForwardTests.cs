@@ -116,4 +116,27 @@ public class VisionLanguageForwardTests
         Assert.Contains(adapter.Weights, w => w.Target.Name == "visual.blocks.0.attn.qkv");
         Assert.Contains(adapter.Weights, w => w.Target.Name == "visual.blocks.1.mlp.down_proj");
     }
+
+    [Fact]
+    public void TowerLoraGetsGradientsWhenOn()
+    {
+        using var network = VisionTestModels.Network();
+        var v = network.Config.Vision!;
+        var (tokens, placed) = VisionTestModels.Row(v, [5], VisionTestModels.RandomImage(v, 4, 4, seed: 7), [40, 41]);
+        var data = new[] { new Datum
+        {
+            InputTokens = tokens[..^1], TargetTokens = tokens[1..], Images = [placed],
+            Weights = tokens[1..].Select((_, k) => k >= tokens.Length - 3 ? 1f : 0f).ToArray(),
+        } };
+        Assert.False(new LoraConfig().TrainVisionTower);                           // off by default
+        using var run = TrainingRun.CreateLora(network, new LoraConfig { Rank = 2, Seed = 1, TrainVisionTower = true });
+        var tower = run.Adapter!.Weights.Where(w => w.Target.Name.StartsWith("visual.blocks.", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2 * 5, tower.Length);                                            // qkv, proj, gate, up, down per block
+        Assert.All(tower, w => Assert.Equal(0f, w.B.abs().max().item<float>()));     // B starts at zero
+        run.ForwardBackward(data, LossSpec.Parse("cross_entropy"));
+        run.OptimStep(new AdamParams { LearningRate = 1e-3 });
+        // Adam moves a factor by about lr wherever its gradient is non-zero; zero gradient leaves it at 0.
+        foreach (var w in tower)
+            Assert.True(w.B.abs().max().item<float>() > 1e-4, $"{w.Target.Name}: its LoRA B did not move, so no gradient reached it");
+    }
 }
