@@ -12,11 +12,16 @@ public sealed record PrefixLogprobs(IReadOnlyList<float?> Logprobs, int ReusedTo
 {
     public int PrefilledTokens(int total) => total - ReusedTokens;
 
-    internal static PrefixLogprobs Compute(CausalLanguageModel network, IReadOnlyList<int> tokens, PrefixKvStore store, string key, bool keep)
+    internal static PrefixLogprobs Compute(CausalLanguageModel network, IReadOnlyList<int> tokens, PrefixKvStore store, string key, bool keep,
+        IReadOnlyList<string>? alsoFrom = null)
     {
         int length = tokens.Count;
-        var entry = store.Get(key);
-        int shared = entry is null ? 0 : SharedPrefix(entry.Tokens, tokens);
+        // The kept sequence, of those under the key and the other candidates, that shares the longest prefix.
+        PrefixKvStore.Entry? entry = null;
+        int shared = 0;
+        foreach (var candidate in (string[])[key, .. alsoFrom ?? []])
+            if (store.Get(candidate) is { } kept && SharedPrefix(kept.Tokens, tokens) is var n && n > shared)
+                (entry, shared) = (kept, n);
         int reused = Math.Max(0, shared - 1);
 
         using var scope = NewDisposeScope();

@@ -47,4 +47,6 @@ public sealed class LogprobsCall(string requestId, IReadOnlyList<int> tokens) : 
     public string? PrefixKey { get; init; }
     /// <summary>Keep this call's sequence under <see cref="PrefixKey"/> for later calls.</summary>
     public bool KeepPrefix { get; init; }
+    /// <summary>Other keys whose kept sequences may share a longer prefix (read, never written).</summary>
+    public IReadOnlyList<string> ReuseAlsoFrom { get; init; } = [];
 }

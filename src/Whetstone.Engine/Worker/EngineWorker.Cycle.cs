@@ -35,7 +35,7 @@ public sealed partial class EngineWorker
                 var sampler = call.ModelKey is null ? _baseSampler : FullModelOf(call.ModelKey).Sampler;
                 if (call.PrefixKey is { } key && call.AdapterKey is null && call.ModelKey is null && call.Images.Count == 0)
                 {
-                    var reused = sampler.ComputeLogprobs(call.Tokens, _prefixes, key, call.KeepPrefix);
+                    var reused = sampler.ComputeLogprobs(call.Tokens, _prefixes, key, call.KeepPrefix, call.ReuseAlsoFrom);
                     call.Usage = new CallUsage { PrefillTokens = reused.PrefilledTokens(call.Tokens.Count), ReusedPrefixTokens = reused.ReusedTokens };
                     return reused.Logprobs;
                 }
