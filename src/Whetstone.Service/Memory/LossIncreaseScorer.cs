@@ -8,10 +8,11 @@ namespace Whetstone.Service.Memory;
 /// Cost: one compute_logprobs pass over (memory + probe) and one per span without it —
 /// at most (MaxSpans + 1) × (B + MaxProbeTokens) tokens, whatever the length of the history.
 /// With <paramref name="prefixKey"/> (the memory's key) the engine keeps every pass's KV: the full
-/// pass under the key, the pass without span s under key/without/s. A pass prefills only what
-/// follows the longest prefix it shares with a kept one: this turn's pass without span i shares
-/// spans 0..i−1 with the full pass, and with last turn's pass without the same span it shares
-/// everything up to the first span that changed since (spans kept verbatim stay in place and the
+/// pass under the key, the pass without the span at index i under key/without/i (by index, not
+/// span id, so a memory holds at most MaxSpans + 1 entries however many spans it has seen). A pass
+/// prefills only what follows the longest prefix it shares with a kept one: this turn's pass
+/// without span i shares spans 0..i−1 with the full pass, and with last turn's pass without span i
+/// it shares everything up to the first span that changed since (spans kept verbatim stay in place and the
 /// new turn is appended, so in a turn that changes nothing old only the new probe is prefilled).</summary>
 internal sealed class LossIncreaseScorer(IMemoryModel model, MemoryPolicy policy, string? prefixKey = null) : ISpanScorer
 {
@@ -40,7 +41,7 @@ internal sealed class LossIncreaseScorer(IMemoryModel model, MemoryPolicy policy
         {
             var without = spans.Where((_, j) => j != i).SelectMany(s => s.Tokens).ToArray();
             var ablated = await ProbeLogprobsAsync([.. without, .. probeTokens], without.Length, work,
-                prefixKey is null ? null : $"{prefixKey}/without/{spans[i].Id}", prefixKey is null ? [] : [prefixKey], cancellationToken);
+                prefixKey is null ? null : $"{prefixKey}/without/{i}", prefixKey is null ? [] : [prefixKey], cancellationToken);
             values[i] = (ablated.ProbeNll - fullNll) / Math.Max(1, probeTokens.Length - 1);
         }
         return new SpanScores(values, tokenValues);
