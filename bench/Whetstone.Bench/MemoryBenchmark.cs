@@ -15,14 +15,17 @@ namespace Whetstone.Bench;
 /// window: flat means the turn's work does not depend on how long the conversation is.</summary>
 internal static class MemoryBenchmark
 {
-    const string Model = "memory-bench-1k";
-    const int Budget = 256, Window = 8;
+    const int Window = 8;
 
-    public static async Task RunAsync(long maxHistory, double maxSeconds)
+    /// <summary><paramref name="budget"/>: B; <paramref name="context"/>: the random model's context
+    /// (the answer prompt holds the memory's text and the turn, so it must exceed B + the turn).
+    /// Larger B means larger turns, so a long history takes fewer turns to feed.</summary>
+    public static async Task RunAsync(long maxHistory, double maxSeconds, int budget = 256, int context = 1024)
     {
-        var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", Model);
+        string model = context == 1024 ? "memory-bench-1k" : $"memory-bench-{context}";
+        var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", model);
         if (!File.Exists(Path.Combine(modelDirectory, "config.json")))
-            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = 1024, Seed = 3 });
+            RandomModelWriter.Write(modelDirectory, new RandomModelSpec { HiddenSize = 64, NumHiddenLayers = 2, IntermediateSize = 128, MaxPositionEmbeddings = context, Seed = 3 });
         await using var server = await WhetstoneServer.StartAsync(new ServerOptions
         {
             ModelDirectories = [modelDirectory],
@@ -35,32 +38,32 @@ internal static class MemoryBenchmark
         var memories = sdk.CreateMemoryChatClient();
         var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
 
-        Console.WriteLine($"B = {Budget} tokens, user turns of ~{Budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
+        Console.WriteLine($"model context {context}; B = {budget} tokens, user turns of ~{budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
         Console.WriteLine();
-        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens processed per turn (mean) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first | process RSS MiB | managed heap MiB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens through the model per turn (mean) | of them prefilled (KV not reused) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first | prefilled ÷ first | process RSS MiB | managed heap MiB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         string? id = null;
         long history = 0, nextMark = 1000;
         int turn = 0;
-        (double Ms, double Tokens)? first = null;
-        var window = new List<(double Ms, int Tokens, int Passes, int MemoryTokens)>();
+        (double Ms, double Tokens, double Prefilled)? first = null;
+        var window = new List<(double Ms, int Tokens, int Prefilled, int Passes, int MemoryTokens)>();
         var clock = Stopwatch.StartNew();
         while (history < maxHistory && clock.Elapsed.TotalSeconds < maxSeconds)
         {
             turn++;
-            string message = UserTurn(tokenizer, turn, Budget * 7 / 10);
+            string message = UserTurn(tokenizer, turn, budget * 7 / 10);
             var started = Stopwatch.GetTimestamp();
-            var answer = await memories.ChatAsync(Model, message, id, Budget, maxTokens: 8, seed: 1);
+            var answer = await memories.ChatAsync(model, message, id, budget, maxTokens: 8, seed: 1);
             id = answer.Memory!.Id;
             var memory = await memories.GetMemoryAsync(id);   // waits for this turn's update
             double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             history += tokenizer.Encode(message).Count + answer.Usage.CompletionTokens;
             if (history < nextMark) continue;
-            window.Add((ms, memory.LastTurnWork!.TotalTokens, memory.LastTurnWork.ScoringCalls, memory.MemoryTokens));
+            window.Add((ms, memory.LastTurnWork!.TotalTokens, memory.LastTurnWork.PrefilledTokens, memory.LastTurnWork.ScoringCalls, memory.MemoryTokens));
             if (window.Count < Window) continue;
-            double meanMs = window.Average(w => w.Ms), meanTokens = window.Average(w => w.Tokens);
-            first ??= (meanMs, meanTokens);
-            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} | {Environment.WorkingSet / 1048576.0:F0} | {GC.GetTotalMemory(false) / 1048576.0:F0} |");
+            double meanMs = window.Average(w => w.Ms), meanTokens = window.Average(w => w.Tokens), meanPrefilled = window.Average(w => w.Prefilled);
+            first ??= (meanMs, meanTokens, meanPrefilled);
+            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {meanPrefilled:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} | {meanPrefilled / first.Value.Prefilled:F2} | {Environment.WorkingSet / 1048576.0:F0} | {GC.GetTotalMemory(false) / 1048576.0:F0} |");
             window.Clear();
             // Marks 1k, 3k, 10k, 30k, 100k, …: two points per decade.
             nextMark = nextMark.ToString()[0] == '1' ? nextMark * 3 : nextMark * 10 / 3;

@@ -14,9 +14,13 @@ public sealed record MemorySpanInfo(
     string Form, IReadOnlyList<string> FactKeys, IReadOnlyList<string> Edits);
 
 /// <summary>Tokens processed by one turn's update, by stage: the measure of an O(B) turn.</summary>
-public sealed record MemoryTurnWorkInfo(int ScoringTokens, int ScoringCalls, int RefillPromptTokens, int RefillGeneratedTokens, int AnswerPromptTokens)
+/// <see cref="ScoringReusedTokens"/>: scoring tokens whose KV the engine kept from an earlier pass
+/// (the unchanged prefix of the memory), so <see cref="PrefilledTokens"/> is what was computed.
+public sealed record MemoryTurnWorkInfo(int ScoringTokens, int ScoringCalls, int RefillPromptTokens, int RefillGeneratedTokens, int AnswerPromptTokens,
+    int ScoringReusedTokens = 0)
 {
     public int TotalTokens => ScoringTokens + RefillPromptTokens + RefillGeneratedTokens + AnswerPromptTokens;
+    public int PrefilledTokens => TotalTokens - ScoringReusedTokens;
 }
 
 /// <summary>One entry of a memory's operation log (turn, add, keep, compress, drop, supersede, score).</summary>

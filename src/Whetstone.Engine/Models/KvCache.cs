@@ -75,6 +75,25 @@ public sealed class KvCache : IDisposable
         return new KvCache(keys, values, Capacity);
     }
 
+    /// <summary>A new cache of <paramref name="capacity"/> positions holding this cache's first
+    /// <paramref name="length"/> positions (every row): how a prefix computed once is extended by
+    /// another sequence that starts with the same tokens (<see cref="Sampling.PrefixKvStore"/>).
+    /// Past <paramref name="length"/> it is zeros, which attention masks by position.</summary>
+    public KvCache Prefix(int length, int capacity)
+    {
+        if (length > Capacity || length > capacity) throw new ArgumentOutOfRangeException(nameof(length), $"prefix of {length} positions from a cache of {Capacity} into one of {capacity}");
+        using var scope = NewDisposeScope();
+        Tensor Copy(Tensor t)
+        {
+            var shape = t.shape.ToArray();
+            shape[2] = capacity;
+            var result = zeros(shape, t.dtype, device: t.device);
+            if (length > 0) result.narrow(2, 0, length).copy_(t.narrow(2, 0, length));
+            return result.DetachFromDisposeScope();
+        }
+        return new KvCache(_keys.Select(Copy).ToArray(), _values.Select(Copy).ToArray(), capacity);
+    }
+
     /// <summary>A new cache holding this cache's rows followed by <paramref name="other"/>'s, with the
     /// larger of the two capacities (the smaller is padded with zeros, which attention masks by
     /// position): how new sequences join a running decode batch.</summary>

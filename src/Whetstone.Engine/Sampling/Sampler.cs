@@ -49,6 +49,18 @@ public sealed class Sampler(CausalLanguageModel network, HuggingFaceTokenizer to
         return PromptLogprobs.From(logits, tokens, 0).Logprobs;
     }
 
+    /// <summary>The same logprobs (to float tolerance: a cached forward instead of the full one),
+    /// prefilling only what follows the prefix <paramref name="tokens"/> share with the sequence kept
+    /// under <paramref name="prefixKey"/>; with <paramref name="keepPrefix"/> this sequence is kept
+    /// there next; the sequences kept under <paramref name="alsoFrom"/> are candidates too (the
+    /// longest shared prefix wins). Base weights only: an adapter's weights can change under its key.</summary>
+    public PrefixLogprobs ComputeLogprobs(IReadOnlyList<int> tokens, PrefixKvStore prefixes, string prefixKey, bool keepPrefix, IReadOnlyList<string>? alsoFrom = null)
+    {
+        if (tokens.Count == 0) throw new SamplingArgumentException("tokens", "must not be empty");
+        CheckTokens("tokens", tokens);
+        return PrefixLogprobs.Compute(network, tokens, prefixes, prefixKey, keepPrefix, alsoFrom);
+    }
+
     /// <summary>Throws <see cref="SamplingArgumentException"/> naming the field if the request cannot run.</summary>
     public void Validate(SampleRequest r) => SampleValidation.Check(network.Config, r);
 

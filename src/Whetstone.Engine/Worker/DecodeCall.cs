@@ -41,4 +41,12 @@ public sealed class LogprobsCall(string requestId, IReadOnlyList<int> tokens) : 
     public IReadOnlyList<Models.Vision.PlacedImage> Images { get; init; } = [];
     public string? AdapterKey { get; init; }
     public string? ModelKey { get; init; }
+    /// <summary>The caller's key for a sequence it extends again (a memory's id): the prefix these
+    /// tokens share with the sequence kept under it is not prefilled again (<see cref="Sampling.PrefixKvStore"/>).
+    /// Honoured on the base model without adapter or images; otherwise a plain pass.</summary>
+    public string? PrefixKey { get; init; }
+    /// <summary>Keep this call's sequence under <see cref="PrefixKey"/> for later calls.</summary>
+    public bool KeepPrefix { get; init; }
+    /// <summary>Other keys whose kept sequences may share a longer prefix (read, never written).</summary>
+    public IReadOnlyList<string> ReuseAlsoFrom { get; init; } = [];
 }

@@ -32,8 +32,14 @@ public sealed partial class EngineWorker
         foreach (var call in plan.Logprobs)
             Complete(call, () =>
             {
-                call.Usage = new CallUsage { PrefillTokens = call.Tokens.Count };
                 var sampler = call.ModelKey is null ? _baseSampler : FullModelOf(call.ModelKey).Sampler;
+                if (call.PrefixKey is { } key && call.AdapterKey is null && call.ModelKey is null && call.Images.Count == 0)
+                {
+                    var reused = sampler.ComputeLogprobs(call.Tokens, _prefixes, key, call.KeepPrefix, call.ReuseAlsoFrom);
+                    call.Usage = new CallUsage { PrefillTokens = reused.PrefilledTokens(call.Tokens.Count), ReusedPrefixTokens = reused.ReusedTokens };
+                    return reused.Logprobs;
+                }
+                call.Usage = new CallUsage { PrefillTokens = call.Tokens.Count };
                 return sampler.ComputeLogprobs(call.Tokens, AdapterOf(call.AdapterKey), call.Images);
             });
         Join(plan.Joining);

@@ -36,6 +36,11 @@ public sealed partial class EngineWorker : IDisposable
     readonly ConcurrentDictionary<string, RunEntry> _runs = new();
     readonly Dictionary<string, LoraAdapter> _adapters = new();
     readonly Dictionary<string, FullModel> _fullModels = new();
+    // Kept prefixes of compute_logprobs calls that name a PrefixKey (a memory's scoring passes), LRU-bounded.
+    readonly PrefixKvStore _prefixes = new(DefaultPrefixCacheBytes);
+
+    /// <summary>Bytes of KV the worker keeps for <see cref="LogprobsCall.PrefixKey"/> calls (least recently used evicted first).</summary>
+    public const long DefaultPrefixCacheBytes = 256L << 20;
 
     sealed record RunEntry(TrainingRun Run, PretrainedModel? OwnModel, RunInfo Info);
 
@@ -255,6 +260,7 @@ public sealed partial class EngineWorker : IDisposable
         _runs.Clear();
         foreach (var adapter in _adapters.Values) adapter.Dispose();
         _adapters.Clear();
+        _prefixes.Dispose();
         _base.Dispose();
     }
 

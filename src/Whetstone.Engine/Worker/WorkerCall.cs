@@ -14,6 +14,8 @@ public abstract class WorkerCall(string requestId)
 public sealed record CallUsage
 {
     public long PrefillTokens { get; init; }
+    /// <summary>Tokens whose KV came from a kept prefix instead of a prefill (<see cref="LogprobsCall.PrefixKey"/>).</summary>
+    public long ReusedPrefixTokens { get; init; }
     public long SampledTokens { get; init; }
     public long TrainedTokens { get; init; }
     public double ComputeSeconds { get; init; }

@@ -25,6 +25,15 @@ internal sealed class EngineMemoryModel(BaseModelHost host, string owner) : IMem
         return (IReadOnlyList<float?>)await call.Completion.Task.WaitAsync(cancellationToken);
     }
 
+    public async Task<(IReadOnlyList<float?> Logprobs, int ReusedTokens)> LogprobsAsync(IReadOnlyList<int> tokens, string prefixKey, bool keepPrefix,
+        IReadOnlyList<string> reuseAlsoFrom, CancellationToken cancellationToken)
+    {
+        var call = new LogprobsCall(RequestFutures.NewRequestId(), tokens) { PrefixKey = prefixKey, KeepPrefix = keepPrefix, ReuseAlsoFrom = reuseAlsoFrom };
+        host.Planner.Enqueue(call);
+        var logprobs = (IReadOnlyList<float?>)await call.Completion.Task.WaitAsync(cancellationToken);
+        return (logprobs, (int)call.Usage.ReusedPrefixTokens);
+    }
+
     public async Task<IReadOnlyList<int>> GenerateAsync(IReadOnlyList<int> prompt, int maxTokens, int seed, CancellationToken cancellationToken)
     {
         var stops = _renderer?.StopTokenIds ?? [];

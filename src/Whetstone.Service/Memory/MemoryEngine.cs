@@ -65,6 +65,7 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
         var allocation = BudgetAllocator.Allocate(spans, incoming.Length, memory.BudgetTokens, policy, pieces.Count);
         var kept = allocation.Where(a => a.Action != SpanAction.Drop).Select(a => a.Span).ToList();
         var next = new List<MemorySpan>();
+        var rewritten = new List<MemorySpan>();   // compressed this turn: behind the verbatim spans when the policy orders stable spans first
         for (int i = 0; i < allocation.Count; i++)
         {
             var a = allocation[i];
@@ -87,11 +88,13 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
                         break;
                     }
                     string edit = $"turn {turn}: compressed {a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens ({how})";
-                    next.Add(compressed with { Edits = [.. a.Span.Edits, edit] });
+                    (policy.StableSpansFirst ? rewritten : next).Add(compressed with { Edits = [.. a.Span.Edits, edit] });
                     Log("compress", a.Span.Id, $"{a.Span.Tokens.Count} → {compressed.Tokens.Count} tokens, {how} ({a.Reason})");
                     break;
             }
         }
+
+        next.AddRange(rewritten);
 
         // The turn's lines, one span each; the facts the turn states are the user's lines', not the model's answer.
         for (int p = 0; p < pieces.Count; p++)
@@ -110,7 +113,7 @@ internal sealed class MemoryEngine(IMemoryModel model, ISpanScorer scorer, Memor
         if (result.TokenCount > memory.BudgetTokens)
             throw new InvalidOperationException($"memory '{memory.Id}' would hold {result.TokenCount} tokens, over its budget of {memory.BudgetTokens}");
         Log("turn", null, $"{result.TokenCount}/{memory.BudgetTokens} tokens in {next.Count} spans; processed {work.TotalTokens} tokens " +
-            $"(scoring {work.ScoringTokens} in {work.ScoringCalls} passes, refill {work.RefillPromptTokens}+{work.RefillGeneratedTokens}, answer prompt {work.AnswerPromptTokens})");
+            $"(scoring {work.ScoringTokens} in {work.ScoringCalls} passes, {work.ScoringReusedTokens} of them reused from kept KV, refill {work.RefillPromptTokens}+{work.RefillGeneratedTokens}, answer prompt {work.AnswerPromptTokens})");
         return (result, log);
     }
 

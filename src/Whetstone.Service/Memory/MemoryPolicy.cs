@@ -36,5 +36,12 @@ internal sealed record MemoryPolicy
     /// weak model's answers are noise. 1: no discount.</summary>
     public double OwnAnswerWeight { get; init; } = 0.1;
 
+    /// <summary>Spans kept verbatim stay at the front, in their order; spans rewritten this turn move
+    /// behind them (before the new turn's). The engine reuses the KV of the memory's unchanged
+    /// prefix across turns, and a span rewritten in the middle would end that prefix there. The
+    /// price: the memory is no longer in the order things were said (each span keeps its origin
+    /// turn). false: chronological order, less reuse.</summary>
+    public bool StableSpansFirst { get; init; } = true;
+
     public static MemoryPolicy Default { get; } = new();
 }

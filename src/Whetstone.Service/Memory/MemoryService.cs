@@ -103,13 +103,17 @@ internal sealed class MemoryService(ServiceContext context)
     async Task UpdateAsync(MemoryState state, IReadOnlyList<string> factKeys, string turnText, int answerPromptTokens)
     {
         var model = new EngineMemoryModel(context.Host(state.BaseModel), state.Tenant);
-        var engine = new MemoryEngine(model, new LossIncreaseScorer(model, Policy), Policy);
+        var engine = new MemoryEngine(model, new LossIncreaseScorer(model, Policy, PrefixKey(state)), Policy);
         var work = new MemoryTurnWork { AnswerPromptTokens = answerPromptTokens };
         var now = DateTimeOffset.UtcNow;
         var (next, log) = await engine.FoldTurnAsync(state, model.Tokenizer.Encode(turnText), factKeys, now, work);
         await context.Store.SaveMemoryTurnAsync(MemoryStateJson.ToRecord(next),
             log.Select(o => new MemoryOperationRecord(next.Id, 0, o.Turn, o.Operation, o.SpanId, o.Detail, now)).ToArray());
     }
+
+    /// <summary>The engine worker keeps the KV of the memory's last full scoring pass under this key
+    /// (bounded, least recently used evicted), so the next turn prefills only what changed.</summary>
+    internal static string PrefixKey(MemoryState state) => $"memory/{state.Tenant}/{state.Id}";
 
     /// <summary>Awaits the memory's pending update, if any; rethrows its failure.</summary>
     public Task FlushAsync(string id) => _pending.TryGetValue(id, out var task) ? task : Task.CompletedTask;
