@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -53,7 +54,7 @@ internal sealed class AdamW : IDisposable
     {
         using var scope = NewDisposeScope();
         var squares = _parameters.Where(p => p.Parameter.grad is not null)
-            .Select(p => p.Parameter.grad!.to(ScalarType.Float64).pow(2).sum()).ToArray();
+            .Select(p => p.Parameter.grad!.to(ScalarType.Float64).pow(Scalars.Two).sum()).ToArray();
         return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<double>());
     }
 
