@@ -9,7 +9,7 @@ namespace Whetstone.Service.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public class ClusterExpirySweepTests
 {
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task ExpiredCheckpointsAreSweptInACluster()
     {
         await using var cluster = await TestWorkers.StartAsync([TestWorkers.ModelA]);
