@@ -1,3 +1,5 @@
+using Whetstone.Engine.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Lora;
@@ -69,10 +71,18 @@ public sealed class AdapterBatch : IDisposable
         }
         foreach (var group in active)
         {
-            var rows = group.Rows ?? arange(group.Start, group.Start + group.Count, dtype: ScalarType.Int64, device: y.device);
-            y = y.index_add(0, rows, Delta(group, moduleName, x.index_select(0, rows)), 1.0);
+            var rows = group.Rows ?? RowRange(group.Start, group.Count, y.device);
+            y = y.index_add(0, rows, Delta(group, moduleName, x.index_select(0, rows)), Scalars.One);
         }
         return y;
+    }
+
+    // Explicit Scalars held across the call (see Runtime/Scalars for why not implicit ones).
+    static Tensor RowRange(long start, long count, Device device)
+    {
+        using var from = start.ToScalar();
+        using var to = (start + count).ToScalar();
+        return arange(from, to, dtype: ScalarType.Int64, device: device);
     }
 
     static Tensor Delta(Group group, string moduleName, Tensor x)

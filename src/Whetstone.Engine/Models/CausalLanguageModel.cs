@@ -45,7 +45,8 @@ public sealed class CausalLanguageModel : nn.Module
         if (positions is null)
         {
             CheckPosition(tokens.shape[1] - 1);
-            positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
+            using var length = tokens.shape[1].ToScalar();
+            positions = arange(length, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
         }
         else CheckPosition(positions.max().item<long>());
         var (cos, sin) = _rotary.Angles(positions, Dtype);
@@ -59,7 +60,8 @@ public sealed class CausalLanguageModel : nn.Module
     {
         if (images.All(i => i.Count == 0)) return Forward(tokens, null, adapters);
         long length = tokens.shape[1];
-        var slots = arange(length, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
+        using var slotCount = length.ToScalar();
+        var slots = arange(slotCount, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(tokens.shape[0], -1);
         var rope = VisionLanguageInputs.RopePositions(images, length, 0, Config.Vision!, Device);           // [3, B, T]
         CheckPosition(rope.max().item<long>());
         var (cos, sin) = _rotary.Angles(rope, Dtype, Config.MropeSection!);
@@ -108,7 +110,8 @@ public sealed class CausalLanguageModel : nn.Module
             throw new ArgumentException($"position {keyLength - 1} does not fit the KV cache's capacity of {cache.Capacity}");
         var (cos, sin) = ropePositions is null ? _rotary.Angles(positions, Dtype)
             : Config.MropeSection is { } section ? _rotary.Angles(ropePositions, Dtype, section) : _rotary.Angles(ropePositions, Dtype);
-        var keyPositions = arange(keyLength, dtype: ScalarType.Int64, device: Device);
+        using var keyCount = keyLength.ToScalar();
+        var keyPositions = arange(keyCount, dtype: ScalarType.Int64, device: Device);
         var mask = (keyPositions.view(1, 1, 1, -1) <= positions.unsqueeze(1).unsqueeze(-1));   // [B, 1, T, L]
         var embeddings = images is null ? _body.Embed(tokens) : Embed(tokens, images, adapters);
         return _body.ForwardEmbeddings(embeddings, new ForwardContext

@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Models;
@@ -26,7 +27,7 @@ internal static class ExpertRouter
 
     static Tensor Replayed(Tensor replay, Tensor scores, MoeShape shape, Tensor? bias)
     {
-        var free = replay.lt(0);
+        var free = replay.lt(Scalars.Zero);
         return free.any().item<bool>() ? where(free, Choose(scores, shape, bias), replay) : replay;
     }
 
@@ -46,7 +47,7 @@ internal static class ExpertRouter
             var expertMask = groupMask.unsqueeze(-1).expand(tokens, shape.NGroup, perGroup).reshape(tokens, shape.RoutedExperts);
             // Experts outside the chosen groups score 0, as in the published modeling code
             // (masked_fill(…, 0.0)): sigmoid scores are positive, so they lose unless the bias is negative.
-            forChoice = forChoice.masked_fill(expertMask.eq(0), 0.0);
+            forChoice = forChoice.masked_fill(expertMask.eq(Scalars.Zero), Scalars.Zero);
         }
         return forChoice.topk(shape.ExpertsPerToken, dim: -1).indexes;
     }

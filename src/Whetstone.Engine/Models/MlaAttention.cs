@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -90,7 +91,7 @@ internal sealed class MlaAttention : nn.Module
         // Scores and softmax in fp32 (fp64 stays fp64); the value width differs from the key width.
         var scoreType = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var scores = matmul(queries.to(scoreType), keys.to(scoreType).transpose(-1, -2)) * _softmaxScale;  // [B, H, T, L]
-        scores = scores.masked_fill(mask.logical_not(), double.NegativeInfinity);
+        scores = scores.masked_fill(mask.logical_not(), Scalars.NegativeInfinity);
         var output = matmul(scores.softmax(-1).to(x.dtype), value);                                      // [B, H, T, v]
         return _outputProjection.Forward(output.transpose(1, 2).reshape(batch, time, _heads * _valueDim), context);
     }

@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -58,13 +59,16 @@ internal sealed class MoeFeedForward : nn.Module
         long tokens = x.shape[0], k = experts.shape[1];
         var slotExperts = experts.flatten();                                               // [N·k]
         // Sort key expert·(N·k) + slot: slots grouped by expert, in token order within an expert.
-        var order = (slotExperts * (tokens * k) + arange(tokens * k, dtype: ScalarType.Int64, device: experts.device)).argsort();
-        var tokenOfSlot = order.div(k, rounding_mode: RoundingMode.floor);                  // [N·k]
+        using var slots = (tokens * k).ToScalar();
+        using var perToken = k.ToScalar();
+        var order = (slotExperts * (tokens * k) + arange(slots, dtype: ScalarType.Int64, device: experts.device)).argsort();
+        var tokenOfSlot = order.div(perToken, rounding_mode: RoundingMode.floor);                  // [N·k]
         var counts = bincount(slotExperts, minlength: _shape.RoutedExperts).data<long>().ToArray();
         var input = x.index_select(0, tokenOfSlot);                                        // [N·k, hidden], sorted by expert
         if (SharedAExpertProducts.SoleSharedAdapter(adapters, _experts) is { } sharedA)
             return WeightedSum(SharedAExpertProducts.Forward(x, input, tokenOfSlot, counts, _experts, sharedA), weights, order, tokenOfSlot, tokens, x);
-        long[]? rowOfSlot = adapters is null ? null : tokenOfSlot.div(time, rounding_mode: RoundingMode.floor).data<long>().ToArray();
+        using var perRow = time.ToScalar();
+        long[]? rowOfSlot = adapters is null ? null : tokenOfSlot.div(perRow, rounding_mode: RoundingMode.floor).data<long>().ToArray();
         var pieces = new List<Tensor>();
         long start = 0;
         for (int e = 0; e < counts.Length; e++)
@@ -88,7 +92,7 @@ internal sealed class MoeFeedForward : nn.Module
     static Tensor WeightedSum(Tensor output, Tensor weights, Tensor order, Tensor tokenOfSlot, long tokens, Tensor x)
     {
         var gate = weights.flatten().index_select(0, order).unsqueeze(-1);                 // [N·k, 1]
-        var sum = zeros([tokens, x.shape[1]], gate.dtype, device: x.device).index_add(0, tokenOfSlot, output.to(gate.dtype) * gate, 1.0);
+        var sum = zeros([tokens, x.shape[1]], gate.dtype, device: x.device).index_add(0, tokenOfSlot, output.to(gate.dtype) * gate, Scalars.One);
         return sum.to(x.dtype);
     }
 }

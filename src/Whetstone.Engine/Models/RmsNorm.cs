@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using TorchSharp.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,7 +27,7 @@ internal sealed class RmsNorm : nn.Module
     {
         var inputType = x.dtype;
         var h = inputType == ScalarType.Float64 ? x : x.to(ScalarType.Float32);
-        h = h * rsqrt(h.pow(2).mean([-1L], keepdim: true) + _eps);
+        h = h * rsqrt(h.pow(Scalars.Two).mean([-1L], keepdim: true) + _eps);
         return _weight * h.to(inputType);
     }
 }

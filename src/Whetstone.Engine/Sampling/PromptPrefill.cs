@@ -1,3 +1,4 @@
+using TorchSharp;
 using Whetstone.Engine.Lora;
 using Whetstone.Engine.Models;
 using Whetstone.Tokenization;
@@ -23,7 +24,8 @@ internal static class PromptPrefill
         for (int p = 0; p < promptCount; p++)
             for (int t = 0; t < requests[p].Prompt.Count; t++) padded[p * longest + t] = requests[p].Prompt[t];
         var tokens = tensor(padded, [promptCount, longest], device: network.Device);
-        var positions = arange(longest, dtype: ScalarType.Int64, device: network.Device).unsqueeze(0).expand(promptCount, -1);
+        using var length = longest.ToScalar();
+        var positions = arange(length, dtype: ScalarType.Int64, device: network.Device).unsqueeze(0).expand(promptCount, -1);
         var cache = network.CreateCache(promptCount, capacity);
         var adapters = AdapterBatch.For(requests.Select(r => r.Adapter).ToArray());
         bool images = requests.Any(r => r.Images.Count > 0);
@@ -31,7 +33,8 @@ internal static class PromptPrefill
         var rope = images ? Models.Vision.VisionLanguageInputs.RopePositions(imagesPerRow!, longest, 0, network.Config.Vision!, network.Device) : null;   // [3, P, T]
         var hidden = network.Forward(tokens, positions, cache, adapters, imagesPerRow, rope, maxPosition: longest - 1, routing: routing);   // [P, T, h]
         var lastIndex = tensor(requests.Select(r => (long)r.Prompt.Count - 1).ToArray(), device: network.Device);
-        var lastHidden = hidden[arange(promptCount, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]
+        using var rows = promptCount.ToScalar();
+        var lastHidden = hidden[arange(rows, dtype: ScalarType.Int64, device: network.Device), lastIndex];   // [P, h]
         return (cache, hidden, network.Logits(lastHidden, adapters));                        // [P, V]
     }
 

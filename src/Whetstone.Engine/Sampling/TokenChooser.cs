@@ -1,3 +1,4 @@
+using TorchSharp;
 using Whetstone.Engine.Runtime;
 using static TorchSharp.torch;
 
@@ -45,7 +46,8 @@ internal static class TokenChooser
                 var probs = sorted.softmax(-1);
                 var topK = tensor(rows.Select(r => r.Params.TopK > 0 ? (long)r.Params.TopK : vocab).ToArray(), device: device).unsqueeze(1);
                 var topP = tensor(rows.Select(r => (float)r.Params.TopP).ToArray(), device: device).unsqueeze(1);
-                var rank = arange(vocab, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+                using var vocabSize = vocab.ToScalar();
+                var rank = arange(vocabSize, dtype: ScalarType.Int64, device: device).unsqueeze(0);
                 // A token stays if it is among the k best and the mass before it is below top_p;
                 // the most likely token always stays.
                 var keep = (rank < topK).logical_and((probs.cumsum(-1) - probs) < topP);
@@ -92,6 +94,7 @@ internal static class TokenChooser
     {
         var cdf = probs.cumsum(-1);
         var target = uniforms * cdf[TensorIndex.Colon, TensorIndex.Slice(-1)];
-        return (cdf < target).sum(-1).clamp_max(probs.shape[1] - 1);
+        using var last = (probs.shape[1] - 1).ToScalar();
+        return (cdf < target).sum(-1).clamp_max(last);
     }
 }

@@ -1,3 +1,4 @@
+using Whetstone.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -53,19 +54,26 @@ internal sealed class AdamW : IDisposable
     {
         using var scope = NewDisposeScope();
         var squares = _parameters.Where(p => p.Parameter.grad is not null)
-            .Select(p => p.Parameter.grad!.to(ScalarType.Float64).pow(2).sum()).ToArray();
+            .Select(p => p.Parameter.grad!.to(ScalarType.Float64).pow(Scalars.Two).sum()).ToArray();
         return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<double>());
     }
 
-    /// <summary>One step; the caller has checked the gradients are finite.</summary>
+    /// <summary>One step; the caller has checked the gradients are finite. All or nothing: the
+    /// new weights and moments of every parameter are computed into new tensors first, and only
+    /// when all of them exist are they committed (the moments' and masters' tensors swapped in,
+    /// the parameters overwritten in place, the step counted). A failure while computing — a
+    /// gradient that does not fit its parameter, memory running out — leaves every weight, moment
+    /// and the step count as they were (house rule: no partial optimizer step). The price is
+    /// transient memory: up to three fp32 copies of the trainable weights during the step
+    /// (small for LoRA; for full fine-tuning it adds to the step's peak).</summary>
     public void Apply(AdamParams hp, double gradientNorm)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        Step++;
+        long step = Step + 1;
         double clip = hp.GradClipNorm > 0 && gradientNorm > hp.GradClipNorm ? hp.GradClipNorm / (gradientNorm + 1e-6) : 1.0;
-        double biasCorrection1 = 1 - Math.Pow(hp.Beta1, Step);
-        double biasCorrection2 = 1 - Math.Pow(hp.Beta2, Step);
+        double biasCorrection1 = 1 - Math.Pow(hp.Beta1, step);
+        double biasCorrection2 = 1 - Math.Pow(hp.Beta2, step);
         double stepSize = hp.LearningRate / biasCorrection1;
         // Every scalar operand is an explicit Scalar held until the end of the step. An implicit
         // double → Scalar conversion makes a temporary that nothing references once its native
@@ -88,21 +96,63 @@ internal sealed class AdamW : IDisposable
         double visionScale = hp.VisionLearningRateScale;
         using var visionDecay = (1 - visionScale * hp.LearningRate * hp.WeightDecay).ToScalar();
         using var visionNegativeStepSize = (-visionScale * stepSize).ToScalar();
-        for (int i = 0; i < _parameters.Count; i++)
+
+        // 1. Compute: new tensors only; nothing the optimizer or the model holds is written.
+        // What is kept leaves the dispose scope; the rest (converted, clipped gradients,
+        // denominators) is freed with it.
+        var updates = new List<Update>(_parameters.Count);
+        try
         {
-            var parameter = _parameters[i].Parameter;
-            if (parameter.grad is not Tensor g) continue;
-            var master = _masters[i];
-            var p = master ?? (Tensor)parameter;
-            if (master is not null) g = g.to(ScalarType.Float32);
-            bool vision = IsVision(_parameters[i].Name);
-            if (clip != 1.0) g = g.mul(clipBy);
-            if (hp.WeightDecay != 0) p.mul_(vision ? visionDecay : decay);
-            _firstMoments[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
-            _secondMoments[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
-            var denominator = _secondMoments[i].sqrt().div_(correction2).add_(eps, one);
-            p.addcdiv_(_firstMoments[i], denominator, value: vision ? visionNegativeStepSize : negativeStepSize);
-            if (master is not null) parameter.copy_(master);
+            for (int i = 0; i < _parameters.Count; i++)
+            {
+                var parameter = _parameters[i].Parameter;
+                if (parameter.grad is not Tensor g) continue;
+                var p = _masters[i] ?? (Tensor)parameter;
+                if (_masters[i] is not null) g = g.to(ScalarType.Float32);
+                bool vision = IsVision(_parameters[i].Name);
+                if (clip != 1.0) g = g.mul(clipBy);
+                var update = new Update(i);
+                updates.Add(update);
+                update.First = _firstMoments[i].mul(beta1).add_(g, alpha: oneMinusBeta1).DetachFromDisposeScope();
+                update.Second = _secondMoments[i].mul(beta2).addcmul_(g, g, value: oneMinusBeta2).DetachFromDisposeScope();
+                var denominator = update.Second.sqrt().div_(correction2).add_(eps, one);
+                var stepBy = vision ? visionNegativeStepSize : negativeStepSize;
+                update.Weight = (hp.WeightDecay != 0
+                    ? p.mul(vision ? visionDecay : decay).addcdiv_(update.First, denominator, value: stepBy)
+                    : p.addcdiv(update.First, denominator, value: stepBy)).DetachFromDisposeScope();
+            }
+        }
+        catch
+        {
+            foreach (var update in updates) update.Dispose();
+            throw;
+        }
+
+        // 2. Commit: handle swaps and same-shape, same-dtype copies into existing storage, which
+        // allocate nothing.
+        foreach (var update in updates)
+        {
+            int i = update.Index;
+            (_firstMoments[i], update.First) = (update.First!, _firstMoments[i]);
+            (_secondMoments[i], update.Second) = (update.Second!, _secondMoments[i]);
+            if (_masters[i] is not null) (_masters[i], update.Weight) = (update.Weight!, _masters[i]);
+            _parameters[i].Parameter.copy_(_masters[i] ?? update.Weight!);
+            update.Dispose();   // the replaced moments and master, or the new weight once copied
+        }
+        Step = step;
+    }
+
+    /// <summary>One parameter's computed step, or after the commit the tensors it replaced.</summary>
+    sealed class Update(int index) : IDisposable
+    {
+        public int Index { get; } = index;
+        public Tensor? First, Second, Weight;
+
+        public void Dispose()
+        {
+            First?.Dispose();
+            Second?.Dispose();
+            Weight?.Dispose();
         }
     }
 

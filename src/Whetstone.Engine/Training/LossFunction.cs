@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Whetstone.Engine.Training;
@@ -90,18 +91,23 @@ public sealed record LossSpec(LossFunction Function)
                 var ratio = (logp - samplerLogprobs!).exp();
                 if (TisCap is not double cap) return -(ratio * advantages!).sum();
                 // stopgrad(min(r, C) / r) · r: the value is min(r, C), the gradient min(r, C)·∇logp.
-                var truncation = (ratio.clamp_max(cap) / ratio).detach();
+                using var capAt = cap.ToScalar();   // explicit Scalars: see Runtime/Scalars
+                var truncation = (ratio.clamp_max(capAt) / ratio).detach();
                 return -(truncation * ratio * advantages!).sum();
             }
             case LossFunction.Ppo:
             {
                 var ratio = (logp - samplerLogprobs!).exp();
-                var clipped = ratio.clamp(ClipLowThreshold, ClipHighThreshold);
+                using var low = ClipLowThreshold.ToScalar();
+                using var high = ClipHighThreshold.ToScalar();
+                var clipped = ratio.clamp(low, high);
                 return -minimum(ratio * advantages!, clipped * advantages!).sum();
             }
             case LossFunction.Cispo:
             {
-                var ratio = (logp - samplerLogprobs!).exp().clamp(ClipLowThreshold, ClipHighThreshold).detach();
+                using var low = ClipLowThreshold.ToScalar();
+                using var high = ClipHighThreshold.ToScalar();
+                var ratio = (logp - samplerLogprobs!).exp().clamp(low, high).detach();
                 return -(ratio * logp * advantages!).sum();
             }
             case LossFunction.Dro:

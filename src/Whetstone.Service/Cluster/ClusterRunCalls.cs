@@ -60,7 +60,13 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     {
         var grain = await OwnedAsync(caller, runId);
         var future = (await CallAsync(() => call(grain))).Value<P.UntypedFuture>();
-        context.Futures.Track(future.RequestId, FollowAsync(grain, caller, future.RequestId), caller.Tenant, result => result);
+        // A process that is both gateway and worker (--role both, the default) may hold the run
+        // grain itself: its run service then tracked the call under this id in this same
+        // RequestFutures before answering, and that entry is the future. Following the grain
+        // there would replace it with a task that polls the grain, which waits on the entry,
+        // which is the follower: a future that never completes (issue #19).
+        if (!context.Futures.IsTracked(future.RequestId))
+            context.Futures.Track(future.RequestId, FollowAsync(grain, caller, future.RequestId), caller.Tenant, result => result);
         return future;
     }
 

@@ -23,15 +23,22 @@ internal sealed class RequestFutures
 
     public static string NewRequestId() => "req_" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Tracks a submitted call. An id is tracked once: replacing an entry would leave
+    /// whoever waits on the first task waiting on the second, which in a process that is both a
+    /// cluster gateway and a worker was the gateway's follower of that very entry — a future that
+    /// waited for itself and never completed (issue #19).</summary>
     public void Track(string requestId, Task<object> done, string tenant, Func<object, object> toProtocol)
     {
         var entry = new Entry(tenant, done, toProtocol);
-        _entries[requestId] = entry;
+        if (!_entries.TryAdd(requestId, entry)) throw new InvalidOperationException($"request '{requestId}' is tracked already");
         done.ContinueWith(_ => entry.CompletedAt = DateTimeOffset.UtcNow, TaskScheduler.Default);
         if (Interlocked.Increment(ref _tracked) % 256 == 0) Prune();
     }
 
     int _tracked;
+
+    /// <summary>Whether this process tracks <paramref name="requestId"/> (it was submitted here).</summary>
+    public bool IsTracked(string requestId) => _entries.ContainsKey(requestId);
 
     /// <summary>A call's result as the API returns it, awaited in process (the service's own
     /// background jobs, such as loops); its failure is thrown.</summary>

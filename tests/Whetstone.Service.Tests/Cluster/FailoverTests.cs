@@ -23,7 +23,7 @@ public class FailoverTests
         return loss;
     }
 
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task StoppedWorkersRunContinuesOnAnotherFromItsLastStateWithTheSameLosses()
     {
         await using var cluster = await TestWorkers.StartAsync([TestWorkers.ModelA], [TestWorkers.ModelA]);

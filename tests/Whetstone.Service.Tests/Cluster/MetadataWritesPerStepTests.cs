@@ -15,7 +15,7 @@ public class MetadataWritesPerStepTests
 {
     static readonly string? Postgres = Environment.GetEnvironmentVariable("WHET_TEST_POSTGRES");
 
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task ATrainingStepWritesAFewRowsToTheMetadataStore()
     {
         Assert.SkipWhen(string.IsNullOrWhiteSpace(Postgres) && Environment.GetEnvironmentVariable("WHET_SKIP_POSTGRES") == "1", "WHET_SKIP_POSTGRES=1");

@@ -8,7 +8,7 @@ namespace Whetstone.Service.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public class PlacementTests
 {
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task RunsArePlacedOnWorkersHostingTheirBaseModelByLoad()
     {
         await using var cluster = await TestWorkers.StartAsync([TestWorkers.ModelA], [TestWorkers.ModelA], [TestWorkers.ModelB]);

@@ -27,7 +27,7 @@ public sealed class PostgresClusterTests : IAsyncDisposable
         await ScalarAsync(Postgres!, $"CREATE SCHEMA {_schema}");
     }
 
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task ProcessesStartingTogetherCreateTheSchemaOnce()
     {
         await RequirePostgresAsync();
@@ -52,7 +52,7 @@ public sealed class PostgresClusterTests : IAsyncDisposable
     /// its model to the directory, and stops; a gateway started afterwards (a new silo on the
     /// same database) finds the directory's state — which models the first silo hosted — in
     /// PostgreSQL grain storage, and the first silo's membership row marked dead.</summary>
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task SilosJoinThroughPostgresAndGrainStateOutlivesTheSilo()
     {
         await RequirePostgresAsync();
@@ -77,27 +77,16 @@ public sealed class PostgresClusterTests : IAsyncDisposable
         Assert.Equal(1L, await ScalarAsync(Connection, "SELECT count(*) FILTER (WHERE Status = 3) FROM OrleansMembershipTable"));
     }
 
-    /// <summary>Training through a run grain on a silo whose membership is in PostgreSQL. Known bug
-    /// (issue #19): in 5 of 6 runs on 2026-12-06 this hung inside the first call below (creating the
-    /// run or its forward_backward never returned, every thread idle: an awaited task that is never
-    /// completed), while the same calls pass under TestingHost's in-memory membership and in the
-    /// three-process test with PostgreSQL membership. Until it is found this is a visible skip, not
-    /// a test that can hang CI; WHET_CLUSTER_PG_TRAIN=1 runs it.</summary>
-    [Fact]
+    /// <summary>Training through a run grain on a silo whose membership is in PostgreSQL, the
+    /// silo being gateway and worker at once (the grain is in the process that got the call).
+    /// Issue #19: this hung in 5 of 6 runs — the call's future in the shared core was replaced by
+    /// the gateway's follower of it, which waited for itself (see <see cref="BothRoleTraining"/>).</summary>
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task ARunTrainsOnASiloWithPostgresMembership()
     {
-        Assert.SkipUnless(Environment.GetEnvironmentVariable("WHET_CLUSTER_PG_TRAIN") == "1",
-            "known hang under diagnosis (#19): training through a run grain on an in-process silo with PostgreSQL membership; WHET_CLUSTER_PG_TRAIN=1 runs it");
         await RequirePostgresAsync();
-        var data = TestServers.NewDataDirectory();
-        await using var both = await ClusterServer.StartAsync(TestServers.Options(data), Settings(ClusterRole.Both));
-        var directory = both.Grains.GetGrain<IBaseModelDirectoryGrain>(0);
-        await WaitUntilAsync(async () => (await directory.Hosts(TestServers.ModelName)).Length == 1);
-            using var client = ServiceClient.Connect(await both.Core.InMemoryClientAsync("pat"));
-            var run = await client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, seed: 5);
-            var fb = await (await run.ForwardBackwardAsync([Datums.ForCrossEntropy([5, 9, 13, 17, 21])], "cross_entropy")).ResultAsync();
-            Assert.True(fb.Metrics["loss:sum"] > 0);
-
+        await using var both = await ClusterServer.StartAsync(TestServers.Options(TestServers.NewDataDirectory()), Settings(ClusterRole.Both));
+        await BothRoleTraining.TrainsAsync(both);
     }
 
     ClusterSettings Settings(ClusterRole role) => new()
@@ -110,15 +99,8 @@ public sealed class PostgresClusterTests : IAsyncDisposable
         ReportInterval = TimeSpan.FromMilliseconds(200),
     };
 
-    static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the condition did not hold within 60 s");
-            await Task.Delay(100);
-        }
-    }
+    static Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        Bounded.WaitUntilAsync(condition, TimeSpan.FromSeconds(60), "the silo's report to the directory");
 
     static int FreePort()
     {

@@ -15,7 +15,7 @@ public class ServedFailoverTests
     const string Completion = """{"model":"tiny-qwen3","prompt":[5,9,13,17,21],"max_tokens":6,"temperature":0}""";
     const string Chat = """{"model":"tiny-qwen3","messages":[{"role":"user","content":"hello there"}],"max_tokens":5,"temperature":0}""";
 
-    [Fact]
+    [Fact(Timeout = Bounded.TestMilliseconds)]
     public async Task V1AnswersTheSameGreedyTokensWhenAWorkerOfItsModelStops()
     {
         await using var cluster = await TestWorkers.StartAsync([TestWorkers.ModelA], [TestWorkers.ModelA]);
