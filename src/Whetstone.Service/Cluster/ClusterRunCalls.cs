@@ -60,7 +60,7 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     {
         var grain = await OwnedAsync(caller, runId);
         var future = (await CallAsync(() => call(grain))).Value<P.UntypedFuture>();
-        context.Futures.Track(future.RequestId, FollowAsync(grain, caller, future.RequestId), caller.Tenant, result => result);
+        context.Futures.Track(future.RequestId, FollowAsync((id, wait) => grain.Result(caller, id, wait), future.RequestId), caller.Tenant, result => result);
         return future;
     }
 
@@ -75,12 +75,12 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     /// from the saved weights rather than from the weights of the steps submitted before them.
     /// Whether no step was taken since the last durable save cannot be known here either: another
     /// gateway may have submitted one.</remarks>
-    static async Task<object> FollowAsync(IRunGrain grain, Caller caller, string requestId)
+    internal static async Task<object> FollowAsync(Func<string, TimeSpan, Task<P.FutureResponse>> result, string requestId)
     {
         while (true)
         {
             P.FutureResponse answer;
-            try { answer = await grain.Result(caller, requestId, PollWait); }
+            try { answer = await result(requestId, PollWait); }
             catch (Exception e)
             {
                 throw new ApiError(HttpStatusCode.ServiceUnavailable, IRunGrain.WorkerLost,

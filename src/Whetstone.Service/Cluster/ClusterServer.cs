@@ -56,6 +56,7 @@ public sealed class ClusterServer : IAsyncDisposable
             var grains = app.Services.GetRequiredService<IGrainFactory>();
             core.RunCalls = new ClusterRunCalls(grains, core.Context);
             core.CompletionCalls = new ClusterCompletionCalls(grains, core);
+            core.SamplingCalls = new ClusterSamplingCalls(grains, core.Context);
             host = app;
         }
         else

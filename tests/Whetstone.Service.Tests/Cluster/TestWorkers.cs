@@ -83,9 +83,16 @@ internal sealed class TestWorkers : IAsyncDisposable
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var workersUp = new TestWorkers(cluster, data, cores, ordered);
-        var gateway = workersUp.Gateway;
-        gateway.RunCalls = new ClusterRunCalls(workersUp.GrainFactory, gateway.Context);
-        gateway.CompletionCalls = new ClusterCompletionCalls(workersUp.GrainFactory, gateway);
+        // The gateway, and any other silo given no model, answers as `whet serve --role gateway` does.
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            if (i > 0 && workers[i - 1].Length > 0) continue;
+            var gateway = ordered[i];
+            var grains = workersUp.Handle(i).ServiceProvider.GetRequiredService<IGrainFactory>();
+            gateway.RunCalls = new ClusterRunCalls(grains, gateway.Context);
+            gateway.CompletionCalls = new ClusterCompletionCalls(grains, gateway);
+            gateway.SamplingCalls = new ClusterSamplingCalls(grains, gateway.Context);
+        }
         await workersUp.WaitForReportsAsync(workers.SelectMany(m => m).Distinct().ToArray());
         return workersUp;
     }
@@ -100,6 +107,9 @@ internal sealed class TestWorkers : IAsyncDisposable
     public ServiceCore CoreOf(SiloAddress silo) => _cores[Cluster.Silos.Single(s => s.SiloAddress.Equals(silo)).Name];
 
     public SiloAddress SiloOf(int index) => Handle(index).SiloAddress;
+
+    /// <summary>The service core of silo <paramref name="index"/> (0: the gateway).</summary>
+    public ServiceCore CoreAt(int index) => _ordered[index];
 
     public Task<SiloAddress> WhereAsync(string model, string runId) => GrainFactory.GetGrain<IRunGrain>(RunGrainKey.Of(model, runId)).Where();
 
