@@ -7,8 +7,8 @@ using P = Whetstone.Protocol;
 namespace Whetstone.Service.Cluster;
 
 /// <summary>A gateway's sampling-session calls: each session is a <see cref="ISamplerGrain"/> on a
-/// worker hosting its base model, found from the session id through <see cref="ISamplerIndexGrain"/>,
-/// so a session made through one gateway is used through any other. Futures are tracked on the
+/// worker hosting its base model, found from the session id through its record on the shared data
+/// directory (<see cref="SamplerRecords"/>), so a session made through one gateway is used through any other. Futures are tracked on the
 /// gateway that accepted the call (as <see cref="ClusterRunCalls"/> does). When the session's
 /// worker dies its next call opens it again on another worker of the model (503 while the death
 /// is noticed, which the SDK retries); calls that were pending there fail with worker_lost.</summary>
@@ -26,11 +26,7 @@ internal sealed class ClusterSamplingCalls(IGrainFactory grains, ServiceContext 
         if (hosts.Length == 0)
             throw ApiError.BadRequest(request.BaseModel is null ? "model_path" : "base_model", $"base model '{baseModel}' is hosted by no live worker of the cluster");
         string id = SamplingSessionService.NewId();
-        await ClusterRunCalls.CallAsync(async () =>
-        {
-            await grains.GetGrain<ISamplerIndexGrain>(id).Set(baseModel);
-            return true;
-        });
+        await SamplerRecords.WriteAsync(context.DataDirectory, id, new SamplerRecord(caller.Tenant, baseModel, request.ModelPath));
         _baseModels[id] = baseModel;
         return (await ClusterRunCalls.CallAsync(() => Sampler(baseModel, id).Create(caller, request))).Value<P.SamplingSessionInfo>();
     }
@@ -61,7 +57,7 @@ internal sealed class ClusterSamplingCalls(IGrainFactory grains, ServiceContext 
     {
         if (!_baseModels.TryGetValue(sessionId, out var baseModel))
         {
-            baseModel = await ClusterRunCalls.CallAsync(() => grains.GetGrain<ISamplerIndexGrain>(sessionId).Get())
+            baseModel = (await SamplerRecords.ReadAsync(context.DataDirectory, sessionId))?.BaseModel
                 ?? throw ApiError.NotFound("sampling session", sessionId);
             _baseModels[sessionId] = baseModel;
         }

@@ -9,8 +9,9 @@ namespace Whetstone.Service.Cluster;
 /// <summary>A sampling session in a cluster (key <c>base_model/session_id</c>, <see cref="RunGrainKey"/>),
 /// placed like a run on a worker hosting its base model, where the session lives in that silo's
 /// <c>SamplingSessionService</c>. What the session was made from (its tenant and checkpoint) is
-/// kept in grain storage, so when its worker dies the next call places the grain on another worker
-/// of the model, which opens the session again under the same id (loading the adapter again).</summary>
+/// kept on the shared data directory (<see cref="SamplerRecords"/>), so when its worker dies the
+/// next call places the grain on another worker of the model, which opens the session again under
+/// the same id (loading the adapter again).</summary>
 [Alias("whetstone.sampler")]
 internal interface ISamplerGrain : IGrainWithStringKey
 {
@@ -22,25 +23,5 @@ internal interface ISamplerGrain : IGrainWithStringKey
     /// <summary>The future of a call submitted here (as <see cref="IRunGrain.Result"/>).</summary>
     [AlwaysInterleave, Alias("result")] Task<P.FutureResponse> Result(Caller caller, string requestId, TimeSpan wait);
 
-
     [AlwaysInterleave, Alias("where")] Task<SiloAddress> Where();
-}
-
-/// <summary>What a sampling session was made from, in grain storage.</summary>
-[GenerateSerializer, Alias("whetstone.sampler_state")]
-internal sealed class SamplerState
-{
-    [Id(0)] public string? Tenant { get; set; }
-    [Id(1)] public string? BaseModel { get; set; }
-    [Id(2)] public string? ModelPath { get; set; }
-    [Id(3)] public bool Closed { get; set; }
-}
-
-/// <summary>Which base model a sampling session samples (key: the session id), in grain storage,
-/// so any gateway finds the session's <see cref="ISamplerGrain"/> from the id alone.</summary>
-[Alias("whetstone.sampler_index")]
-internal interface ISamplerIndexGrain : IGrainWithStringKey
-{
-    [Alias("set")] Task Set(string baseModel);
-    [Alias("get")] Task<string?> Get();
 }

@@ -9,10 +9,9 @@ namespace Whetstone.Service.Cluster;
 
 /// <summary>See <see cref="ISamplerGrain"/>. Ownership is checked by the session service itself
 /// (another tenant's call is a 404, as in one process), and on a replacement worker against the
-/// stored tenant before the session is opened again.</summary>
+/// session's record before the session is opened again.</summary>
 [BaseModelPlacement]
-internal sealed class SamplerGrain(ServiceCore core, ILocalSiloDetails silo,
-    [PersistentState("sampler", ClusterStorage.Name)] IPersistentState<SamplerState> stored) : Grain, ISamplerGrain
+internal sealed class SamplerGrain(ServiceCore core, ILocalSiloDetails silo) : Grain, ISamplerGrain
 {
     /// <summary>The session is open in this silo's session service.</summary>
     bool _open;
@@ -28,11 +27,9 @@ internal sealed class SamplerGrain(ServiceCore core, ILocalSiloDetails silo,
 
     public Task<GrainAnswer> Create(Caller caller, P.CreateSamplingSessionRequest request) => GrainAnswer.Of(async () =>
     {
-        if (stored.State.Tenant is not null) throw new ApiError(HttpStatusCode.Conflict, "conflict", $"sampling session '{SessionId}' exists already");
+        // The gateway wrote the session's record first: a session is never open without one.
         var info = await core.Sessions.CreateAsync(caller, request, SessionId);
         _open = true;
-        stored.State = new SamplerState { Tenant = caller.Tenant, BaseModel = info.BaseModel, ModelPath = request.ModelPath };
-        await stored.WriteStateAsync();
         return info;
     });
 
@@ -50,11 +47,11 @@ internal sealed class SamplerGrain(ServiceCore core, ILocalSiloDetails silo,
 
     public Task<GrainAnswer> Close(Caller caller) => GrainAnswer.Of(async () =>
     {
-        if (stored.State.Tenant != caller.Tenant || stored.State.Closed) throw ApiError.NotFound("sampling session", SessionId);
+        if (await SamplerRecords.ReadAsync(core.Context.DataDirectory, SessionId) is not { } record || record.Tenant != caller.Tenant)
+            throw ApiError.NotFound("sampling session", SessionId);
         if (_open) await core.Sessions.CloseAsync(caller, SessionId);
         _open = false;
-        stored.State.Closed = true;
-        await stored.WriteStateAsync();
+        SamplerRecords.Delete(core.Context.DataDirectory, SessionId);
         return true;
     });
 
@@ -81,31 +78,12 @@ internal sealed class SamplerGrain(ServiceCore core, ILocalSiloDetails silo,
     async Task OpenAsync(Caller caller)
     {
         if (_open) return;
-        var state = stored.State;
-        if (state.Tenant is null || state.Closed || state.Tenant != caller.Tenant) throw ApiError.NotFound("sampling session", SessionId);
+        if (await SamplerRecords.ReadAsync(core.Context.DataDirectory, SessionId) is not { } record || record.Tenant != caller.Tenant)
+            throw ApiError.NotFound("sampling session", SessionId);
         await core.Sessions.CreateAsync(caller, new P.CreateSamplingSessionRequest
         {
-            BaseModel = state.ModelPath is null ? state.BaseModel : null, ModelPath = state.ModelPath,
+            BaseModel = record.ModelPath is null ? record.BaseModel : null, ModelPath = record.ModelPath,
         }, SessionId, reopen: true);
         _open = true;
     }
-}
-
-/// <summary>See <see cref="ISamplerIndexGrain"/>.</summary>
-internal sealed class SamplerIndexGrain([PersistentState("sampler_index", ClusterStorage.Name)] IPersistentState<SamplerIndexState> stored)
-    : Grain, ISamplerIndexGrain
-{
-    public async Task Set(string baseModel)
-    {
-        stored.State.BaseModel = baseModel;
-        await stored.WriteStateAsync();
-    }
-
-    public Task<string?> Get() => Task.FromResult(stored.State.BaseModel);
-}
-
-[GenerateSerializer, Alias("whetstone.sampler_index_state")]
-internal sealed class SamplerIndexState
-{
-    [Id(0)] public string? BaseModel { get; set; }
 }
