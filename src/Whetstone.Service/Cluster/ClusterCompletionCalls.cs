@@ -18,8 +18,8 @@ namespace Whetstone.Service.Cluster;
 /// request goes to one of that model's serving slots (<see cref="IServingGrain"/>), round robin
 /// over as many slots as workers host the model, and the worker's answer is written back as it
 /// came. A worker that died makes the call a retryable 503 (worker_unavailable); the next call
-/// lands on a surviving worker of the model. Streamed requests are answered whole when the worker
-/// has finished (the events are the same; they arrive together).</summary>
+/// lands on a surviving worker of the model. Streamed requests are passed on event by event as
+/// the worker writes them, with their own failover rule (<see cref="ClusterStreamRelay"/>).</summary>
 internal sealed class ClusterCompletionCalls(IGrainFactory grains, ServiceCore core) : ICompletionCalls
 {
     const string Scheme = "whet://";
@@ -45,8 +45,14 @@ internal sealed class ClusterCompletionCalls(IGrainFactory grains, ServiceCore c
         string baseModel = await BaseModelOfAsync(caller, request);
         int slots = await SlotsAsync(baseModel, request.Model);
         int slot = (int)((uint)Interlocked.Increment(ref _next) % (uint)slots);
-        var grain = grains.GetGrain<IServingGrain>(ServingKey.Of(baseModel, slot));
         string route = request.Chat ? Routes.OpenAiChatCompletions : Routes.OpenAiCompletions;
+        if (request.Stream)
+        {
+            await ClusterStreamRelay.RelayAsync(http, caller, request, route, body.GetRawText(),
+                attempt => grains.GetGrain<IServingGrain>(ServingKey.Of(baseModel, (slot + attempt) % slots)), () => _slots.TryRemove(baseModel, out _));
+            return;
+        }
+        var grain = grains.GetGrain<IServingGrain>(ServingKey.Of(baseModel, slot));
         var answer = await ClusterRunCalls.CallAsync(() => grain.Serve(caller, route, body.GetRawText()));
         http.Response.StatusCode = answer.Status;
         if (answer.ContentType is not null) http.Response.ContentType = answer.ContentType;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Orleans;
 using Whetstone.Service.Auth;
 using Whetstone.Service.Runs;
+using Whetstone.Service.Scheduling;
 using P = Whetstone.Protocol;
 
 namespace Whetstone.Service.Cluster;
@@ -60,14 +61,19 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     {
         var grain = await OwnedAsync(caller, runId);
         var future = (await CallAsync(() => call(grain))).Value<P.UntypedFuture>();
-        // A process that is both gateway and worker (--role both, the default) may hold the run
-        // grain itself: its run service then tracked the call under this id in this same
-        // RequestFutures before answering, and that entry is the future. Following the grain
-        // there would replace it with a task that polls the grain, which waits on the entry,
-        // which is the follower: a future that never completes (issue #19).
-        if (!context.Futures.IsTracked(future.RequestId))
-            context.Futures.Track(future.RequestId, FollowAsync(grain, caller, future.RequestId), caller.Tenant, result => result);
+        Follow(context.Futures, caller, future.RequestId, (id, wait) => grain.Result(caller, id, wait));
         return future;
+    }
+
+    /// <summary>Tracks a call submitted to a grain so that its future answers on this gateway.</summary>
+    /// <remarks>A process that is both gateway and worker (--role both, the default) may hold the
+    /// grain itself: its run or sampling service then tracked the call under this id in this same
+    /// RequestFutures before answering, and that entry is the future. Following the grain there
+    /// would replace it with a task that polls the grain, which waits on the entry, which is the
+    /// follower: a future that never completes (issue #19).</remarks>
+    internal static void Follow(RequestFutures futures, Caller caller, string requestId, Func<string, TimeSpan, Task<P.FutureResponse>> result)
+    {
+        if (!futures.IsTracked(requestId)) futures.Track(requestId, FollowAsync(result, requestId), caller.Tenant, r => r);
     }
 
     /// <summary>The call's result (its protocol JSON) once the worker has it.</summary>
@@ -81,12 +87,12 @@ internal sealed class ClusterRunCalls(IGrainFactory grains, ServiceContext conte
     /// from the saved weights rather than from the weights of the steps submitted before them.
     /// Whether no step was taken since the last durable save cannot be known here either: another
     /// gateway may have submitted one.</remarks>
-    static async Task<object> FollowAsync(IRunGrain grain, Caller caller, string requestId)
+    internal static async Task<object> FollowAsync(Func<string, TimeSpan, Task<P.FutureResponse>> result, string requestId)
     {
         while (true)
         {
             P.FutureResponse answer;
-            try { answer = await grain.Result(caller, requestId, PollWait); }
+            try { answer = await result(requestId, PollWait); }
             catch (Exception e)
             {
                 throw new ApiError(HttpStatusCode.ServiceUnavailable, IRunGrain.WorkerLost,

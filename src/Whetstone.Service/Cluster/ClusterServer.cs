@@ -38,11 +38,12 @@ public sealed class ClusterServer : IAsyncDisposable
     {
         string? postgres = ClusterSilo.Postgres(settings);
         if (postgres is not null) await OrleansSchema.EnsureAsync(postgres);
-        var core = await ServiceCore.CreateAsync(options);
+        // Loops are advanced by their loop grains, one worker each, not by every process's runner.
+        var core = await ServiceCore.CreateAsync(options with { LoopTickInterval = TimeSpan.Zero });
         void Silo(ISiloBuilder silo)
         {
             silo.UseMembership(settings, postgres);
-            silo.AddWhetstone(core, settings.Role, settings.ReportInterval, postgres);
+            silo.AddWhetstone(core, settings.Role, settings.ReportInterval, postgres, options.LoopTickInterval);
         }
         IHost host;
         if (settings.Role.ServesHttp())
@@ -55,6 +56,7 @@ public sealed class ClusterServer : IAsyncDisposable
             var grains = app.Services.GetRequiredService<IGrainFactory>();
             core.RunCalls = new ClusterRunCalls(grains, core.Context);
             core.CompletionCalls = new ClusterCompletionCalls(grains, core);
+            core.SamplingCalls = new ClusterSamplingCalls(grains, core.Context);
             host = app;
         }
         else

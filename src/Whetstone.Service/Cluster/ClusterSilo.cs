@@ -18,7 +18,10 @@ namespace Whetstone.Service.Cluster;
 /// can use Orleans' test cluster membership.</summary>
 internal static class ClusterSilo
 {
-    public static void AddWhetstone(this ISiloBuilder silo, ServiceCore core, ClusterRole role, TimeSpan reportInterval, string? postgres)
+    /// <param name="loopTick">How often loops are advanced (<see cref="LoopTicker"/>); zero: never
+    /// (the cores' own loop runners stay off in a cluster, see <see cref="ILoopGrain"/>).</param>
+    public static void AddWhetstone(this ISiloBuilder silo, ServiceCore core, ClusterRole role, TimeSpan reportInterval, string? postgres,
+        TimeSpan loopTick = default)
     {
         silo.Services.AddSingleton(core);
         silo.Services.AddSingleton<RunGrainCount>();
@@ -28,6 +31,8 @@ internal static class ClusterSilo
         else silo.AddAdoNetGrainStorage(ClusterStorage.Name, o => { o.Invariant = AdoNetInvariant; o.ConnectionString = postgres; });
         silo.Services.AddHostedService(sp => new ExpirySweepTicker(sp.GetRequiredService<IGrainFactory>(), core.ExpirySweepInterval,
             sp.GetRequiredService<ILogger<ExpirySweepTicker>>()));
+        if (loopTick > TimeSpan.Zero)
+            silo.Services.AddHostedService(sp => new LoopTicker(sp.GetRequiredService<IGrainFactory>(), loopTick, sp.GetRequiredService<ILogger<LoopTicker>>()));
         if (role.HostsModels())
             silo.Services.AddHostedService(sp => new WorkerReporter(core, sp.GetRequiredService<RunGrainCount>(), sp.GetRequiredService<ILocalSiloDetails>(),
                 sp.GetRequiredService<IGrainFactory>(), reportInterval, sp.GetRequiredService<ILogger<WorkerReporter>>()));

@@ -14,10 +14,19 @@ namespace Whetstone.Service.Cluster;
 internal interface IServingGrain : IGrainWithStringKey
 {
     /// <summary>Serves <paramref name="body"/> (the request JSON as the client sent it) on
-    /// <paramref name="route"/> as <paramref name="caller"/>. Decoding can take minutes on CPU,
-    /// longer than Orleans' default 30 s response timeout.</summary>
+    /// <paramref name="route"/> as <paramref name="caller"/>, whole. Decoding can take minutes on
+    /// CPU, longer than Orleans' default 30 s response timeout.</summary>
     [ResponseTimeout("00:15:00"), Alias("serve")]
     Task<ServedAnswer> Serve(Caller caller, string route, string body);
+
+    /// <summary>As <see cref="Serve"/>, as the answer is written: first its head (status, content
+    /// type, headers, no body), then each piece of its body as the worker's pipeline flushes it (one
+    /// or a few SSE events of a streamed request). Orleans carries an <see cref="IAsyncEnumerable{T}"/>
+    /// as repeated calls that each take what the worker has ready (a batch) or wait for the next
+    /// piece, with heartbeats while decoding is slow, so no response timeout applies to the whole
+    /// answer. Disposing the enumeration early (the client left) cancels the request on the worker.</summary>
+    [Alias("serve_stream")]
+    IAsyncEnumerable<ServedPart> ServeStream(Caller caller, string route, string body);
 
     [AlwaysInterleave, Alias("where")] Task<SiloAddress> Where();
 }
@@ -31,6 +40,18 @@ internal sealed record ServedAnswer
     [Id(0)] public int Status { get; init; }
     [Id(1)] public string? ContentType { get; init; }
     [Id(2)] public Dictionary<string, string> Headers { get; init; } = [];
+    [Id(3)] public byte[] Body { get; init; } = [];
+}
+
+/// <summary>A piece of a streamed answer (<see cref="IServingGrain.ServeStream"/>): the first
+/// carries the head (<see cref="Status"/> set, no body), each later one bytes of the body.</summary>
+[GenerateSerializer, Immutable, Alias("whetstone.served_part")]
+internal sealed record ServedPart
+{
+    /// <summary>The HTTP status: set on the head only, 0 on body pieces.</summary>
+    [Id(0)] public int Status { get; init; }
+    [Id(1)] public string? ContentType { get; init; }
+    [Id(2)] public Dictionary<string, string>? Headers { get; init; }
     [Id(3)] public byte[] Body { get; init; } = [];
 }
 

@@ -15,6 +15,10 @@ namespace Whetstone.Service.Cluster;
 [BaseModelPlacement, Reentrant]
 internal sealed class ServingGrain(ServiceCore core, ILocalSiloDetails silo) : Grain, IServingGrain
 {
+    /// <summary>The largest body piece sent at once: an SSE event is far smaller, so each flush of
+    /// the worker's pipeline is one piece.</summary>
+    const int PieceBytes = 16 * 1024;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Stay on this worker while it lives (as a run does): an idle slot collected and placed
@@ -29,22 +33,63 @@ internal sealed class ServingGrain(ServiceCore core, ILocalSiloDetails silo) : G
 
     public async Task<ServedAnswer> Serve(Caller caller, string route, string body)
     {
-        var server = await core.InMemoryAsync();
-        using var client = new HttpClient(server.CreateHandler(caller, http => http.Items[Relayed] = true)) { BaseAddress = InMemoryServer.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        using var content = new StringContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await client.PostAsync(route.TrimStart('/'), content);
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .Where(h => h.Key.StartsWith("Whetstone-", StringComparison.OrdinalIgnoreCase) || h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(h => h.Key, h => string.Join(",", h.Value));
+        using var client = await ClientAsync(caller);
+        using var response = await client.PostAsync(route.TrimStart('/'), Json(body));
         return new ServedAnswer
         {
             Status = (int)response.StatusCode,
             ContentType = response.Content.Headers.ContentType?.ToString(),
-            Headers = headers,
+            Headers = Relayable(response),
             Body = await response.Content.ReadAsByteArrayAsync(),
         };
     }
 
+    public async IAsyncEnumerable<ServedPart> ServeStream(Caller caller, string route, string body)
+    {
+        // Cancelled when the enumeration ends for any reason: a gateway that stopped reading (its
+        // client left) disposes the enumeration, and the request's rows leave the decode batch.
+        using var abort = new CancellationTokenSource();
+        try
+        {
+            using var client = await ClientAsync(caller);
+            using var request = new HttpRequestMessage(HttpMethod.Post, route.TrimStart('/')) { Content = Json(body) };
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, abort.Token);
+            yield return new ServedPart
+            {
+                Status = (int)response.StatusCode, ContentType = response.Content.Headers.ContentType?.ToString(), Headers = Relayable(response),
+            };
+            await using var stream = await response.Content.ReadAsStreamAsync(abort.Token);
+            var buffer = new byte[PieceBytes];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, abort.Token)) > 0)
+                yield return new ServedPart { Body = buffer[..read] };
+        }
+        finally
+        {
+            abort.Cancel();
+        }
+    }
+
     public Task<SiloAddress> Where() => Task.FromResult(silo.SiloAddress);
+
+    async Task<HttpClient> ClientAsync(Caller caller)
+    {
+        var server = await core.InMemoryAsync();
+        return new HttpClient(server.CreateHandler(caller, http => http.Items[Relayed] = true))
+        {
+            BaseAddress = InMemoryServer.BaseAddress, Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    static StringContent Json(string body)
+    {
+        var content = new StringContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    /// <summary>The headers a gateway passes on: Whetstone's own and Retry-After.</summary>
+    static Dictionary<string, string> Relayable(HttpResponseMessage response) => response.Headers.Concat(response.Content.Headers)
+        .Where(h => h.Key.StartsWith("Whetstone-", StringComparison.OrdinalIgnoreCase) || h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase))
+        .ToDictionary(h => h.Key, h => string.Join(",", h.Value));
 }

@@ -18,6 +18,8 @@ public sealed class ServiceCore : IAsyncDisposable
     /// <summary>How often expired checkpoints are swept (the server's or, in a cluster, one silo's job).</summary>
     internal TimeSpan ExpirySweepInterval { get; private set; } = TimeSpan.FromMinutes(1);
     internal SamplingSessionService Sessions { get; }
+    /// <summary>Where the sampling-session routes send calls: <see cref="Sessions"/>, or in a cluster the sampler grains.</summary>
+    internal ISamplingCalls SamplingCalls { get; set; }
     internal FullModelSamplers FullModels { get; }
     internal CheckpointService Checkpoints { get; }
     internal Serving.AdapterCache Adapters { get; }
@@ -53,6 +55,7 @@ public sealed class ServiceCore : IAsyncDisposable
         RunCalls = Runs;
         FullModels = new FullModelSamplers(context);
         Sessions = new SamplingSessionService(context, FullModels);
+        SamplingCalls = Sessions;
         Checkpoints = new CheckpointService(context);
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);

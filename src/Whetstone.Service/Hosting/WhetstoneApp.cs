@@ -30,6 +30,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Runs);
         builder.Services.AddSingleton<IRunCalls>(_ => core.RunCalls);   // resolved late: a cluster sets it after building
         builder.Services.AddSingleton(core.Sessions);
+        builder.Services.AddSingleton<ISamplingCalls>(_ => core.SamplingCalls);   // resolved late, as IRunCalls
         builder.Services.AddSingleton(core.Checkpoints);
         builder.Services.AddSingleton(core.Deployments);
         builder.Services.AddSingleton(core.Feedback);

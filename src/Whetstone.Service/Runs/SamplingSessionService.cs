@@ -12,8 +12,12 @@ namespace Whetstone.Service.Runs;
 /// of its own that sessions on the same checkpoint share (<see cref="FullModelSamplers"/>).
 /// Requests of all sessions on one network decode together, in the engine worker's one decode
 /// loop. A closed session lets go of what it held.</summary>
-internal sealed class SamplingSessionService(ServiceContext context, FullModelSamplers fullModels)
+internal sealed class SamplingSessionService(ServiceContext context, FullModelSamplers fullModels) : ISamplingCalls
 {
+    public static string NewId() => "samp_" + Guid.NewGuid().ToString("N")[..16];
+
+    Task<P.SamplingSessionInfo> ISamplingCalls.CreateAsync(Caller caller, P.CreateSamplingSessionRequest request) => CreateAsync(caller, request);
+
     readonly ConcurrentDictionary<string, Session> _sessions = new();
 
     /// <summary>A session on a LoRA checkpoint holds its adapter (<see cref="Adapter"/>, released on
@@ -21,12 +25,14 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
     sealed record Session(string Id, string Tenant, string BaseModel, string? ModelPath, HeldOnWorker? Adapter, IDisposable? AdapterHold,
         FullModelLease? FullModel);
 
-    public async Task<P.SamplingSessionInfo> CreateAsync(Caller caller, P.CreateSamplingSessionRequest request)
+    /// <param name="id">The session's id (a cluster's sampler grain gives its own); new when null.</param>
+    /// <param name="reopen">The session existed on a worker that died: it was recorded in its client session then.</param>
+    public async Task<P.SamplingSessionInfo> CreateAsync(Caller caller, P.CreateSamplingSessionRequest request, string? id = null, bool reopen = false)
     {
         if ((request.BaseModel is null) == (request.ModelPath is null))
             throw ApiError.BadRequest("base_model", "give exactly one of base_model and model_path");
         await ClientSessions.CheckAsync(context, caller, request.SessionId);
-        string id = "samp_" + Guid.NewGuid().ToString("N")[..16];
+        id ??= NewId();
         string baseModel;
         HeldOnWorker? adapter = null;
         FullModelLease? fullModel = null;
@@ -56,7 +62,7 @@ internal sealed class SamplingSessionService(ServiceContext context, FullModelSa
         }
         var session = new Session(id, caller.Tenant, baseModel, request.ModelPath, adapter, adapter?.Hold(), fullModel);
         _sessions[session.Id] = session;
-        await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.SamplerKind, session.Id);
+        if (!reopen) await ClientSessions.AddAsync(context, request.SessionId, ClientSessions.SamplerKind, session.Id);
         return new P.SamplingSessionInfo(session.Id, baseModel, request.ModelPath);
     }
 

@@ -56,7 +56,10 @@ internal sealed class TestWorkers : IAsyncDisposable
     };
 
     /// <param name="workers">The base models of each worker silo (silos 1, 2, …).</param>
-    public static async Task<TestWorkers> StartAsync(params string[][] workers)
+    public static Task<TestWorkers> StartAsync(params string[][] workers) => StartAsync(TimeSpan.Zero, workers);
+
+    /// <param name="loopTick">How often every silo asks for the loop tick (zero: loops stay still).</param>
+    public static async Task<TestWorkers> StartAsync(TimeSpan loopTick, params string[][] workers)
     {
         var data = TestServers.NewDataDirectory();
         var ordered = new List<ServiceCore>();
@@ -74,15 +77,22 @@ internal sealed class TestWorkers : IAsyncDisposable
                 index = configured++;
                 core = cores[silo.SiloName] = ordered[index];
             }
-            orleans.AddWhetstone(core, index == 0 ? ClusterRole.Gateway : ClusterRole.Worker, TimeSpan.FromMilliseconds(200), postgres: null);
+            orleans.AddWhetstone(core, index == 0 ? ClusterRole.Gateway : ClusterRole.Worker, TimeSpan.FromMilliseconds(200), postgres: null, loopTick);
         });
         builder.ConfigureClient(client => client.Services.AddProtocolSerializer());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var workersUp = new TestWorkers(cluster, data, cores, ordered);
-        var gateway = workersUp.Gateway;
-        gateway.RunCalls = new ClusterRunCalls(workersUp.GrainFactory, gateway.Context);
-        gateway.CompletionCalls = new ClusterCompletionCalls(workersUp.GrainFactory, gateway);
+        // The gateway, and any other silo given no model, answers as `whet serve --role gateway` does.
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            if (i > 0 && workers[i - 1].Length > 0) continue;
+            var gateway = ordered[i];
+            var grains = workersUp.Handle(i).ServiceProvider.GetRequiredService<IGrainFactory>();
+            gateway.RunCalls = new ClusterRunCalls(grains, gateway.Context);
+            gateway.CompletionCalls = new ClusterCompletionCalls(grains, gateway);
+            gateway.SamplingCalls = new ClusterSamplingCalls(grains, gateway.Context);
+        }
         await workersUp.WaitForReportsAsync(workers.SelectMany(m => m).Distinct().ToArray());
         return workersUp;
     }
@@ -98,6 +108,9 @@ internal sealed class TestWorkers : IAsyncDisposable
 
     public SiloAddress SiloOf(int index) => Handle(index).SiloAddress;
 
+    /// <summary>The service core of silo <paramref name="index"/> (0: the gateway).</summary>
+    public ServiceCore CoreAt(int index) => _ordered[index];
+
     public Task<SiloAddress> WhereAsync(string model, string runId) => GrainFactory.GetGrain<IRunGrain>(RunGrainKey.Of(model, runId)).Where();
 
     /// <summary>Stops the silo (its grains deactivate) and then its core, as when the machine goes:
@@ -110,6 +123,17 @@ internal sealed class TestWorkers : IAsyncDisposable
         await core.DisposeAsync();
         _stopped.Add(core);
     }
+
+    /// <summary>Kills the silo at once (no deactivation, as kill -9 of its process): the rest of the
+    /// cluster learns of it from membership. Its core stays up until the end (disposed then).</summary>
+    public Task KillAsync(SiloAddress silo) => Cluster.KillSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.Equals(silo)));
+
+    /// <summary>The silo whose core's meter has the tag <paramref name="meterSilo"/>.</summary>
+    public SiloAddress SiloOfMeter(string meterSilo) =>
+        Cluster.Silos.Single(s => _cores[s.Name].Context.Meter.Silo == meterSilo).SiloAddress;
+
+    /// <summary>The meter tags of the worker silos (1, 2, …).</summary>
+    public IEnumerable<string> WorkerMeterSilos => _ordered.Skip(1).Select(c => c.Context.Meter.Silo);
 
     async Task WaitForReportsAsync(string[] models)
     {
