@@ -59,7 +59,7 @@ internal sealed class VisionTower : nn.Module
         long n = flat.Length / values;
         if (_frozen is not null) return _merger.Forward(FrozenFeatures(flat, n, values).to(dtype), new ForwardContext
         {
-            Cos = empty(0), Sin = empty(0), Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters,
+            Cos = empty(0, device: _device), Sin = empty(0, device: _device), Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters,
         }).squeeze(0);
         var x = _patchEmbed!.Forward(tensor(flat, device: _device).view(1, n, values).to(dtype));    // [1, N, hidden]
         var (cos, sin) = Angles(images, dtype);                                     // [N, 1, D]
