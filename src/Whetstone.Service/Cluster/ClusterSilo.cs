@@ -18,7 +18,7 @@ namespace Whetstone.Service.Cluster;
 /// can use Orleans' test cluster membership.</summary>
 internal static class ClusterSilo
 {
-    /// <param name="loopTick">How often loops are advanced (<see cref="LoopTicker"/>); zero: never
+    /// <param name="loopTick">How often loops are advanced (<see cref="ClusterTicker"/>); zero: never
     /// (the cores' own loop runners stay off in a cluster, see <see cref="ILoopGrain"/>).</param>
     public static void AddWhetstone(this ISiloBuilder silo, ServiceCore core, ClusterRole role, TimeSpan reportInterval, string? postgres,
         TimeSpan loopTick = default)
@@ -29,10 +29,12 @@ internal static class ClusterSilo
         silo.Services.AddProtocolSerializer();
         if (postgres is null) silo.AddMemoryGrainStorage(ClusterStorage.Name);
         else silo.AddAdoNetGrainStorage(ClusterStorage.Name, o => { o.Invariant = AdoNetInvariant; o.ConnectionString = postgres; });
-        silo.Services.AddHostedService(sp => new ExpirySweepTicker(sp.GetRequiredService<IGrainFactory>(), core.ExpirySweepInterval,
-            sp.GetRequiredService<ILogger<ExpirySweepTicker>>()));
+        // Registered as IHostedService singletons: AddHostedService keeps one service per type, and both are ClusterTickers.
+        silo.Services.AddSingleton<IHostedService>(sp => new ClusterTicker("expiry sweep", core.ExpirySweepInterval,
+            interval => sp.GetRequiredService<IGrainFactory>().GetGrain<IExpirySweepGrain>(0).SweepIfDue(interval), sp.GetRequiredService<ILogger<ClusterTicker>>()));
         if (loopTick > TimeSpan.Zero)
-            silo.Services.AddHostedService(sp => new LoopTicker(sp.GetRequiredService<IGrainFactory>(), loopTick, sp.GetRequiredService<ILogger<LoopTicker>>()));
+            silo.Services.AddSingleton<IHostedService>(sp => new ClusterTicker("loop tick", loopTick,
+                interval => sp.GetRequiredService<IGrainFactory>().GetGrain<ILoopTickGrain>(0).TickIfDue(interval), sp.GetRequiredService<ILogger<ClusterTicker>>()));
         if (role.HostsModels())
             silo.Services.AddHostedService(sp => new WorkerReporter(core, sp.GetRequiredService<RunGrainCount>(), sp.GetRequiredService<ILocalSiloDetails>(),
                 sp.GetRequiredService<IGrainFactory>(), reportInterval, sp.GetRequiredService<ILogger<WorkerReporter>>()));

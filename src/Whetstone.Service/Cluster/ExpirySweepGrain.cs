@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Whetstone.Service.Hosting;
@@ -7,7 +6,7 @@ namespace Whetstone.Service.Cluster;
 
 /// <summary>The checkpoint expiry sweep of a cluster (one process runs it in <see cref="WhetstoneServer"/>).
 /// One activation for the cluster (key 0), so sweeps never overlap; every silo's
-/// <see cref="ExpirySweepTicker"/> asks it to sweep, so it is activated again on a surviving silo
+/// <see cref="ClusterTicker"/> asks it to sweep, so it is activated again on a surviving silo
 /// when its own died, and a sweep runs at most once per interval however many silos ask.</summary>
 [Alias("whetstone.expiry_sweep")]
 internal interface IExpirySweepGrain : IGrainWithIntegerKey
@@ -28,24 +27,5 @@ internal sealed class ExpirySweepGrain(ServiceCore core, ILogger<ExpirySweepGrai
         try { await core.Checkpoints.ExpireAsync(now); }
         catch (Exception e) { logger.LogError(e, "expiring checkpoints"); }
         return true;
-    }
-}
-
-/// <summary>On every silo: asks the cluster's sweep grain to sweep, every
-/// <see cref="ServerOptions.ExpirySweepInterval"/>.</summary>
-internal sealed class ExpirySweepTicker(IGrainFactory grains, TimeSpan interval, ILogger<ExpirySweepTicker> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try { await grains.GetGrain<IExpirySweepGrain>(0).SweepIfDue(interval); }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning("asking for the expiry sweep: {Error}", e.Message); }
-            }
-        }
-        catch (OperationCanceledException) { }
     }
 }

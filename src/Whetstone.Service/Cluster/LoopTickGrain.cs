@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans;
 using Whetstone.Service.Hosting;
@@ -7,7 +6,7 @@ using Whetstone.Service.Persistence;
 namespace Whetstone.Service.Cluster;
 
 /// <summary>The loop tick of a cluster (one process's LoopRunner ticks in <see cref="WhetstoneServer"/>).
-/// One activation for the cluster (key 0), asked by every silo's <see cref="LoopTicker"/>, so the
+/// One activation for the cluster (key 0), asked by every silo's <see cref="ClusterTicker"/>, so the
 /// store is listed at most once per interval however many silos there are; each loop that needs
 /// advancing is handed to its <see cref="ILoopGrain"/>, which advances it on one worker.</summary>
 [Alias("whetstone.loop_tick")]
@@ -49,24 +48,5 @@ internal sealed class LoopTickGrain(ServiceCore core, ILogger<LoopTickGrain> log
         var checkpoint = await core.Store.GetCheckpointAsync(versions[0].CheckpointPath);
         var run = checkpoint is null ? null : await core.Store.GetRunAsync(checkpoint.RunId);
         return run is null ? null : _baseModels[loop.Id] = run.BaseModel;
-    }
-}
-
-/// <summary>On every silo: asks the cluster's loop tick grain to tick, every
-/// <see cref="ServerOptions.LoopTickInterval"/>.</summary>
-internal sealed class LoopTicker(IGrainFactory grains, TimeSpan interval, ILogger<LoopTicker> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try { await grains.GetGrain<ILoopTickGrain>(0).TickIfDue(interval); }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning("asking for the loop tick: {Error}", e.Message); }
-            }
-        }
-        catch (OperationCanceledException) { }
     }
 }
