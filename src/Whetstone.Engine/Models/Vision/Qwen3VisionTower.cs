@@ -73,7 +73,7 @@ internal sealed class Qwen3VisionTower : nn.Module, IVisionEncoder
     {
         int side = (int)Math.Round(Math.Sqrt(_config.NumPositionEmbeddings));
         var rows = new List<long>();
-        var weights = new List<float>();
+        var weights = new List<double>();
         var grids = images.SelectMany(i => Enumerable.Repeat(i, i.Patches)).ToArray();
         int patch = 0;
         foreach (var (row, column, _, _) in VisionTower.PatchCoordinates(images, _config.SpatialMergeSize))
@@ -82,7 +82,7 @@ internal sealed class Qwen3VisionTower : nn.Module, IVisionEncoder
             foreach (var (index, weight) in PositionEmbeddingGrid.Corners(side, image.GridH, image.GridW, row, column))
             {
                 rows.Add(index);
-                weights.Add((float)weight);
+                weights.Add(weight);
             }
         }
         var table = _posEmbed.Weight;
