@@ -41,6 +41,10 @@ public sealed record VisionConfig
     public required int VisionEndTokenId { get; init; }
 
     public int HeadDim => HiddenSize / NumHeads;
+    /// <summary>The image processor's per-channel normalisation: CLIP's for Qwen2.5-VL, 0.5 / 0.5
+    /// for Qwen3-VL (its preprocessor_config.json).</summary>
+    public IReadOnlyList<float> ImageMean => Architecture == VisionArchitecture.Qwen3Vl ? [0.5f, 0.5f, 0.5f] : [0.48145466f, 0.4578275f, 0.40821073f];
+    public IReadOnlyList<float> ImageStd => Architecture == VisionArchitecture.Qwen3Vl ? [0.5f, 0.5f, 0.5f] : [0.26862954f, 0.26130258f, 0.27577711f];
     /// <summary>Pixels per side of one LM token (a merged 2×2 group of patches): 28 for Qwen2.5-VL.</summary>
     public int PixelsPerToken => PatchSize * SpatialMergeSize;
     /// <summary>Values in one flattened patch: channels × temporal × patch × patch.</summary>
