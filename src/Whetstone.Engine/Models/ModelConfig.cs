@@ -60,7 +60,7 @@ public sealed record ModelConfig
 
     public static ModelConfig Parse(JsonObject json)
     {
-        if (Models.Vision.Qwen3VisionJson.IsQwen3Vl(json) && json["text_config"] is not null) json = Models.Vision.Qwen3VisionJson.Flatten(json);
+        if (Models.Vision.Qwen3VisionJson.IsQwen3Vl(json)) json = Models.Vision.Qwen3VisionJson.Flatten(json);
         var family = ReadFamily(json);
         int hidden = RequiredInt(json, "hidden_size");
         int heads = RequiredInt(json, "num_attention_heads");

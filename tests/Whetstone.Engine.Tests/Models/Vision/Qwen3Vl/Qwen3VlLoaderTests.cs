@@ -49,6 +49,15 @@ public class Qwen3VlLoaderTests
     }
 
     [Fact]
+    public void AMissingTextConfigIsRefusedByField()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Qwen3VlTestModels.Write(), "config.json")))!.AsObject();
+        json.Remove("text_config");
+        var error = Assert.Throws<ModelConfigException>(() => ModelConfig.Parse(json));
+        Assert.Contains("text_config", error.Message);
+    }
+
+    [Fact]
     public void EveryCheckpointTensorMapsToOneParameter()
     {
         var directory = Qwen3VlTestModels.Write();
