@@ -11,7 +11,7 @@ internal static class InitModelCommand
     public static Command Create()
     {
         var output = new Option<string>("--out", "-o") { Description = "Directory to write", Required = true };
-        var family = new Option<string?>("--family") { Description = "llama, qwen2, qwen3 (default), qwen2_5_vl (a Qwen2 LM with a tiny Qwen2.5-VL vision tower), deepseek_v3, kimi_k2 or qwen3_moe (MoE/MLA shapes come from the presets)" };
+        var family = new Option<string?>("--family") { Description = "llama, qwen2, qwen3 (default), qwen2_5_vl (a Qwen2 LM with a tiny Qwen2.5-VL vision tower), qwen3_vl (a Qwen3 LM with a tiny Qwen3-VL tower), deepseek_v3, kimi_k2 or qwen3_moe (MoE/MLA shapes come from the presets)" };
         var preset = new Option<string?>("--preset") { Description = "Shape preset: tiny, 5m, 30m, 120m, kimi-tiny, deepseek-tiny, deepseek-tiny-qproj, qwen3moe-tiny (other options override it)" };
         var fp8 = new Option<bool>("--fp8") { Description = "Store projection weights as block-scaled float8_e4m3fn (weight_scale_inv), as DeepSeek-V3/Kimi K2 are released" };
         var hidden = new Option<int?>("--hidden-size");
@@ -39,9 +39,9 @@ internal static class InitModelCommand
             spec = spec with
             {
                 // qwen2_5_vl: a Qwen2 LM with a tiny random Qwen2.5-VL vision tower.
-                Family = result.GetValue(family) is "qwen2_5_vl" ? ModelFamily.Qwen2
+                Family = result.GetValue(family) is "qwen2_5_vl" ? ModelFamily.Qwen2 : result.GetValue(family) is "qwen3_vl" ? ModelFamily.Qwen3
                     : result.GetValue(family) is string familyName ? ModelFamilyNames.Parse(familyName) : spec.Family,
-                Vision = result.GetValue(family) is "qwen2_5_vl" ? new RandomVisionSpec() : null,
+                Vision = result.GetValue(family) switch { "qwen2_5_vl" => new RandomVisionSpec(), "qwen3_vl" => RandomVisionSpec.Qwen3Vl(), _ => null },
                 ModelTypeName = result.GetValue(family) is "kimi_k2" ? "kimi_k2" : spec.ModelTypeName,
                 Fp8Weights = result.GetValue(fp8),
                 HiddenSize = result.GetValue(hidden) ?? spec.HiddenSize,
@@ -70,7 +70,9 @@ internal static class InitModelCommand
             };
             var directory = result.GetValue(output)!;
             var config = RandomModelWriter.Write(directory, spec);
-            Console.WriteLine($"wrote {(config.Vision is null ? config.Family.Architecture() : "Qwen2_5_VLForConditionalGeneration")} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}) to {Path.GetFullPath(directory)}");
+            string architecture = config.Vision is null ? config.Family.Architecture()
+                : config.Vision.Architecture == Engine.Models.Vision.VisionArchitecture.Qwen3Vl ? Engine.Models.Vision.Qwen3VisionJson.Architecture : "Qwen2_5_VLForConditionalGeneration";
+            Console.WriteLine($"wrote {architecture} ({config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}) to {Path.GetFullPath(directory)}");
             return 0;
         }));
         return command;

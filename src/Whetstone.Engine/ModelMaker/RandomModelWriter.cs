@@ -50,7 +50,8 @@ public static class RandomModelWriter
                 _ => "float32",
             },
         };
-        if (spec.Vision is { } v)
+        if (spec.Vision is { Architecture: Models.Vision.VisionArchitecture.Qwen3Vl } v3) config = RandomQwen3VisionWeights.Configure(config, v3, spec, tokenizer);
+        else if (spec.Vision is { } v)
         {
             if (spec.Family != ModelFamily.Qwen2) throw new ArgumentException("a vision tower goes on a Qwen2 LM (Qwen2.5-VL)");
             int half = headDim / 2, temporal = half / 4, height = (half - temporal) / 2;

@@ -46,6 +46,7 @@ public static class RandomWeights
         }
         Ones("model.norm.weight", hidden);
         if (!config.TieWordEmbeddings) Normal("lm_head.weight", config.VocabSize, hidden);
+        if (config.Vision is { Architecture: Models.Vision.VisionArchitecture.Qwen3Vl }) return RandomQwen3VisionWeights.Add(config, weights, generator);
         if (config.Vision is { } v)
         {
             // Qwen2.5-VL's "visual.*" tensors, shapes as in its checkpoints.

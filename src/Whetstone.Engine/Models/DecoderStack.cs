@@ -25,6 +25,9 @@ internal sealed class DecoderStack : nn.Module
     public Tensor EmbeddingWeight => _embedTokens.Weight;
     public IEnumerable<DecoderLayer> Layers => _layers;
 
+    /// <summary>The final norm alone (a reference in the tests composes the layers itself).</summary>
+    public Tensor Norm(Tensor x) => _norm.Forward(x);
+
     public Tensor Forward(Tensor tokens, ForwardContext context) => ForwardEmbeddings(Embed(tokens), context);
 
     public Tensor Embed(Tensor tokens) => _embedTokens.Forward(tokens);              // [B, T] → [B, T, hidden]
@@ -32,7 +35,11 @@ internal sealed class DecoderStack : nn.Module
     /// <summary>The layers and the final norm over given input embeddings (image positions spliced in).</summary>
     public Tensor ForwardEmbeddings(Tensor x, ForwardContext context)
     {
-        foreach (var layer in _layers) x = layer.Forward(x, context);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            x = _layers[i].Forward(x, context);
+            if (context.Deepstack is { } deepstack && i < deepstack.Count) x = x + deepstack[i];
+        }
         return _norm.Forward(x);
     }
 }

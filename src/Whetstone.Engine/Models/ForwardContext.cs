@@ -18,4 +18,7 @@ internal sealed class ForwardContext
     public Tensor? Mask { get; init; }
     /// <summary>Cache entries [0, L) that the attention reads. Set with a cache.</summary>
     public long KeyLength { get; init; }
+    /// <summary>Qwen3-VL deepstack: entry K ([B, T, hidden], zero off the image positions) is added
+    /// to the hidden states after decoder layer K; null = none.</summary>
+    public IReadOnlyList<Tensor>? Deepstack { get; init; }
 }

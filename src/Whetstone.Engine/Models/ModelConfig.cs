@@ -41,6 +41,9 @@ public sealed record ModelConfig
     /// <summary>M-RoPE: how many rotary frequency pairs follow the temporal, height and width
     /// position (rope_scaling.mrope_section, e.g. [16, 24, 24]); null = 1-D positions.</summary>
     public IReadOnlyList<int>? MropeSection { get; init; }
+    /// <summary>Qwen3-VL's rope_scaling.mrope_interleaved: frequency pair i follows the height axis
+    /// when i % 3 == 1, the width axis when i % 3 == 2 (within their sections), else the temporal.</summary>
+    public bool MropeInterleaved { get; init; }
 
     public int GroupSize => NumAttentionHeads / NumKeyValueHeads;
 
@@ -57,6 +60,7 @@ public sealed record ModelConfig
 
     public static ModelConfig Parse(JsonObject json)
     {
+        if (Models.Vision.Qwen3VisionJson.IsQwen3Vl(json)) json = Models.Vision.Qwen3VisionJson.Flatten(json);
         var family = ReadFamily(json);
         int hidden = RequiredInt(json, "hidden_size");
         int heads = RequiredInt(json, "num_attention_heads");
@@ -110,6 +114,7 @@ public sealed record ModelConfig
             ModelTypeName = modelType is not null && modelType != family.ModelType() ? modelType : null,
             Vision = vision ? Models.Vision.VisionConfig.Parse(json) : null,
             MropeSection = mropeSection,
+            MropeInterleaved = ((json["rope_parameters"] ?? json["rope_scaling"]) as JsonObject)?["mrope_interleaved"]?.GetValue<bool>() ?? false,
         };
         return config;
     }
@@ -125,6 +130,7 @@ public sealed record ModelConfig
             "LlamaForCausalLM" or "llama" => ModelFamily.Llama,
             "Qwen2ForCausalLM" or "qwen2" => ModelFamily.Qwen2,
             VisionLanguageArchitecture or VisionLanguageModelType => ModelFamily.Qwen2,   // its LM is Qwen2's
+            Models.Vision.Qwen3VisionJson.Architecture or Models.Vision.Qwen3VisionJson.ModelType => ModelFamily.Qwen3,
             "Qwen3ForCausalLM" or "qwen3" => ModelFamily.Qwen3,
             // Kimi K2 ships DeepseekV3ForCausalLM weights under model_type kimi_k2.
             "DeepseekV3ForCausalLM" or "deepseek_v3" or "kimi_k2" => ModelFamily.DeepseekV3,
@@ -138,7 +144,7 @@ public sealed record ModelConfig
 
     static bool IsVisionLanguage(JsonObject json) =>
         (json["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() == VisionLanguageArchitecture
-        || json["model_type"]?.GetValue<string>() == VisionLanguageModelType;
+        || json["model_type"]?.GetValue<string>() == VisionLanguageModelType || Models.Vision.Qwen3VisionJson.IsQwen3Vl(json);
 
     /// <summary>RoPE settings come either as rope_theta + rope_scaling (classic) or inside a
     /// rope_parameters object (transformers ≥ 4.56); both spell the same fields.</summary>
@@ -261,7 +267,7 @@ public sealed record ModelConfig
             }
             json["rope_scaling"] = scaling;
         }
-        if (Vision is not null)
+        if (Vision is { Architecture: Models.Vision.VisionArchitecture.Qwen2_5Vl })
         {
             json["architectures"] = new JsonArray(VisionLanguageArchitecture);
             json["model_type"] = VisionLanguageModelType;
@@ -272,9 +278,21 @@ public sealed record ModelConfig
         }
         if (MropeSection is not null)
             json["rope_scaling"] = new JsonObject { ["type"] = "mrope", ["mrope_section"] = new JsonArray(MropeSection.Select(i => (JsonNode)i).ToArray()) };
+        if (MropeInterleaved) json["rope_scaling"] = new JsonObject
+        {
+            ["rope_type"] = "default", ["mrope_section"] = new JsonArray(MropeSection!.Select(i => (JsonNode)i).ToArray()), ["mrope_interleaved"] = true,
+        };
         if (BosTokenId is int bos) json["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) json["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) json["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)i).ToArray());
+        if (Vision is { Architecture: Models.Vision.VisionArchitecture.Qwen3Vl } v3)
+        {
+            json["vision_config"] = v3.ToJson();
+            json["image_token_id"] = v3.ImageTokenId;
+            json["vision_start_token_id"] = v3.VisionStartTokenId;
+            json["vision_end_token_id"] = v3.VisionEndTokenId;
+            return Models.Vision.Qwen3VisionJson.Nest(json);
+        }
         return json;
     }
 

@@ -81,18 +81,29 @@ internal sealed class RotaryEmbedding
     /// <summary>M-RoPE (Qwen2.5-VL): positions [3, B, T] (temporal, height, width); frequency
     /// pair i turns with the temporal axis for i &lt; section[0], with the height axis for the next
     /// section[1], with the width axis for the rest. Equal axes give exactly the 1-D angles.</summary>
-    public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype, IReadOnlyList<int> mropeSection)
+    public (Tensor Cos, Tensor Sin) Angles(Tensor positions, ScalarType dtype, IReadOnlyList<int> mropeSection, bool interleaved = false)
     {
         if (positions.dim() == 2) return Angles(positions, dtype);
         var inv = tensor(_inverseFrequencies, device: positions.device);                                    // [D/2]
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * inv;         // [3, B, T, D/2]
-        var axis = new long[_inverseFrequencies.Length];
-        for (int i = 0; i < axis.Length; i++) axis[i] = i < mropeSection[0] ? 0 : i < mropeSection[0] + mropeSection[1] ? 1 : 2;
+        var axis = MropeAxes(_inverseFrequencies.Length, mropeSection, interleaved);
         long b = positions.shape[1], t = positions.shape[2], half = axis.Length;
         var chosen = freqs.permute(1, 2, 3, 0)                                    // [B, T, D/2, 3]
             .gather(-1, tensor(axis, device: positions.device).view(1, 1, half, 1).expand(b, t, half, 1)).squeeze(-1);   // [B, T, D/2]
         var emb = cat([chosen, chosen], -1).unsqueeze(2);                         // [B, T, 1, D]
         return (emb.cos().to(dtype), emb.sin().to(dtype));
+    }
+
+    /// <summary>The position axis (0 temporal, 1 height, 2 width) each of the D/2 frequency pairs
+    /// turns with: contiguous sections (Qwen2.5-VL), or interleaved t, h, w, t, h, w, … while the
+    /// height and width sections last, temporal after (Qwen3-VL's apply_interleaved_mrope).</summary>
+    internal static long[] MropeAxes(int pairs, IReadOnlyList<int> section, bool interleaved)
+    {
+        var axis = new long[pairs];
+        for (int i = 0; i < pairs; i++)
+            axis[i] = !interleaved ? (i < section[0] ? 0 : i < section[0] + section[1] ? 1 : 2)
+                : i % 3 == 1 && i < 3 * section[1] ? 1 : i % 3 == 2 && i < 3 * section[2] ? 2 : 0;
+        return axis;
     }
 
     /// <summary>x: [B, T, heads, D].</summary>

@@ -158,7 +158,8 @@ internal sealed class AdamW : IDisposable
 
     /// <summary>The vision tower's parameters (and LoRA factors on them), which take
     /// <see cref="AdamParams.VisionLearningRateScale"/>.</summary>
-    static bool IsVision(string name) => name.StartsWith(Models.Vision.VisionTower.Prefix + ".", StringComparison.Ordinal);
+    static bool IsVision(string name) => name.StartsWith(Models.Vision.VisionTower.Prefix + ".", StringComparison.Ordinal)
+        || name.StartsWith("model." + Models.Vision.VisionTower.Prefix + ".", StringComparison.Ordinal);   // Qwen3-VL's tower
 
     public void ZeroGradients()
     {

@@ -5,15 +5,12 @@ namespace Whetstone.Service.Images;
 
 /// <summary>Qwen2-VL's image processor in plain floats: resize so each side is a multiple of
 /// patch × merge (28 px) with the pixel count kept within [min, max] ("smart resize"), scale to
-/// [0, 1], normalise with CLIP's mean and std, and cut into patches with the frame repeated
+/// [0, 1], normalise with the model's mean and std (CLIP's; 0.5 for Qwen3-VL), and cut into patches with the frame repeated
 /// temporal_patch_size times (a frozen encoder's tiles are
 /// not normalised here: see <see cref="FrozenEncoders"/>). Resampling is Skia's Catmull-Rom cubic, close to but not bit-equal
 /// with PIL's bicubic, so pixel values can differ from Hugging Face's by a few levels.</summary>
 internal static class ImagePreprocessor
 {
-    static readonly float[] Mean = [0.48145466f, 0.4578275f, 0.40821073f];
-    static readonly float[] Std = [0.26862954f, 0.26130258f, 0.27577711f];
-
     public const int DefaultMinPixels = 56 * 56, DefaultMaxPixels = 28 * 28 * 1280;
 
     /// <summary>Target (height, width): multiples of <paramref name="factor"/>, aspect kept,
@@ -46,6 +43,8 @@ internal static class ImagePreprocessor
         var values = new float[gridH * gridW * vision.PatchValues];
         // A frozen encoder takes raw 0–255 values: its own preprocessing graph normalises them.
         bool raw = vision.FrozenEncoder is not null;
+        var mean = vision.ImageMean;
+        var std = vision.ImageStd;
         int index = 0;
         // Patch order (block row, block col, row in block, col in block): each merge group contiguous.
         for (int bh = 0; bh < gridH / m; bh++)
@@ -61,7 +60,7 @@ internal static class ImagePreprocessor
                                     for (int x = 0; x < p; x++)
                                     {
                                         byte level = rgb[((top + y) * width + left + x) * 3 + c];
-                                        values[index++] = raw ? level : (level / 255f - Mean[c]) / Std[c];
+                                        values[index++] = raw ? level : (level / 255f - mean[c]) / std[c];
                                     }
                     }
         return new ImagePatches(values, 1, gridH, gridW);

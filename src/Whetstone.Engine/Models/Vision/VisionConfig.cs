@@ -27,11 +27,24 @@ public sealed record VisionConfig
     /// <see cref="FrozenEncoders.ResNet18"/> runs ImageNet ResNet18 on ONNX Runtime, one 224-pixel
     /// tile per LM token, and only the projector (visual.merger.*) is stored. Null: the ViT.</summary>
     public string? FrozenEncoder { get; init; }
+    /// <summary>Which checkpoint layout the tower follows: Qwen2.5-VL's "visual.*" (RMSNorm, gated
+    /// MLP, windows) or Qwen3-VL's "model.visual.*" (<see cref="Qwen3VisionJson"/>).</summary>
+    public VisionArchitecture Architecture { get; init; } = VisionArchitecture.Qwen2_5Vl;
+    /// <summary>Qwen3-VL: rows of the learned position table pos_embed (a square grid, bilinearly
+    /// interpolated to each image's patch grid).</summary>
+    public int NumPositionEmbeddings { get; init; }
+    /// <summary>Qwen3-VL: the blocks whose outputs go through deepstack_merger_list.K into the
+    /// first K decoder layers' hidden states.</summary>
+    public IReadOnlyList<int> DeepstackVisualIndexes { get; init; } = [];
     public required int ImageTokenId { get; init; }
     public required int VisionStartTokenId { get; init; }
     public required int VisionEndTokenId { get; init; }
 
     public int HeadDim => HiddenSize / NumHeads;
+    /// <summary>The image processor's per-channel normalisation: CLIP's for Qwen2.5-VL, 0.5 / 0.5
+    /// for Qwen3-VL (its preprocessor_config.json).</summary>
+    public IReadOnlyList<float> ImageMean => Architecture == VisionArchitecture.Qwen3Vl ? [0.5f, 0.5f, 0.5f] : [0.48145466f, 0.4578275f, 0.40821073f];
+    public IReadOnlyList<float> ImageStd => Architecture == VisionArchitecture.Qwen3Vl ? [0.5f, 0.5f, 0.5f] : [0.26862954f, 0.26130258f, 0.27577711f];
     /// <summary>Pixels per side of one LM token (a merged 2×2 group of patches): 28 for Qwen2.5-VL.</summary>
     public int PixelsPerToken => PatchSize * SpatialMergeSize;
     /// <summary>Values in one flattened patch: channels × temporal × patch × patch.</summary>
@@ -40,6 +53,7 @@ public sealed record VisionConfig
     public static VisionConfig Parse(JsonObject root)
     {
         var json = root["vision_config"] as JsonObject ?? throw new ModelConfigException("vision_config", "is missing");
+        if (Qwen3VisionJson.IsQwen3Vl(root)) return Qwen3VisionJson.Parse(root, json);
         if (json["whet_frozen_encoder"] is { } frozen) return FrozenEncoders.Parse(root, json, frozen.GetValue<string>());
         int Required(JsonObject o, string key, string at)
         {
@@ -75,7 +89,8 @@ public sealed record VisionConfig
     }
 
     /// <summary>"vision_config" as a Hugging Face loader reads it (the token ids are top-level keys).</summary>
-    public JsonObject ToJson() => FrozenEncoder is not null ? FrozenEncoders.ToJson(this) : new()
+    public JsonObject ToJson() => Architecture == VisionArchitecture.Qwen3Vl ? Qwen3VisionJson.ToJson(this)
+        : FrozenEncoder is not null ? FrozenEncoders.ToJson(this) : new()
     {
         ["depth"] = Depth, ["hidden_size"] = HiddenSize, ["hidden_act"] = "silu", ["intermediate_size"] = IntermediateSize,
         ["num_heads"] = NumHeads, ["in_chans"] = InChannels, ["out_hidden_size"] = OutHiddenSize, ["patch_size"] = PatchSize,
@@ -84,3 +99,5 @@ public sealed record VisionConfig
         ["tokens_per_second"] = 2, ["model_type"] = "qwen2_5_vl",
     };
 }
+
+public enum VisionArchitecture { Qwen2_5Vl, Qwen3Vl }

@@ -11,7 +11,7 @@ namespace Whetstone.Engine.Models.Vision;
 /// full-attention blocks, and the merger that projects 2×2 patch groups into LM embeddings.
 /// Hugging Face reorders patches window by window and back; attention inside a window does not
 /// depend on order, so here the patches stay in place and a mask keeps each window to itself.</summary>
-internal sealed class VisionTower : nn.Module
+internal sealed class VisionTower : nn.Module, IVisionEncoder
 {
     public const string Prefix = "visual";
 
@@ -34,10 +34,15 @@ internal sealed class VisionTower : nn.Module
         for (int i = 0; i < config.Depth; i++) _blocks.Add(new VisionBlock(weights, $"{Prefix}.blocks.{i}", config));
         _merger = new PatchMerger(weights, $"{Prefix}.merger", config);
         // Each of the two axes gets head_dim / 4 frequencies, θ = 10000 over a head_dim / 2 span.
-        int quarter = config.HeadDim / 4;
-        _inverseFrequencies = Enumerable.Range(0, quarter).Select(i => (float)(1.0 / Math.Pow(10000, 2.0 * i / (config.HeadDim / 2)))).ToArray();
+        _inverseFrequencies = InverseFrequencies(config.HeadDim);
         RegisterComponents();
     }
+
+    /// <summary>Each of the two axes gets head_dim / 4 frequencies, θ = 10000 over a head_dim / 2 span.</summary>
+    internal static float[] InverseFrequencies(int headDim) =>
+        Enumerable.Range(0, headDim / 4).Select(i => (float)(1.0 / Math.Pow(10000, 2.0 * i / (headDim / 2)))).ToArray();
+
+    public VisionFeatures Encode(IReadOnlyList<ImagePatches> images, AdapterBatch? adapters, ScalarType dtype) => new(Forward(images, adapters, dtype), []);
 
     public IEnumerable<LinearProjection> TowerProjections => _blocks.SelectMany(b => b.Projections);
     public IEnumerable<LinearProjection> ProjectorProjections => _merger.Projections;
@@ -62,7 +67,7 @@ internal sealed class VisionTower : nn.Module
             Cos = empty(0, device: _device), Sin = empty(0, device: _device), Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters,
         }).squeeze(0);
         var x = _patchEmbed!.Forward(tensor(flat, device: _device).view(1, n, values).to(dtype));    // [1, N, hidden]
-        var (cos, sin) = Angles(images, dtype);                                     // [N, 1, D]
+        var (cos, sin) = Angles(images, _inverseFrequencies, _config.SpatialMergeSize, _device, dtype);                                     // [N, 1, D]
         var context = new ForwardContext { Cos = cos, Sin = sin, Positions = empty(0, dtype: ScalarType.Int64, device: _device), Adapters = adapters };
         var (windowMask, imageMask) = Masks(images);
         for (int i = 0; i < _blocks.Count; i++)
@@ -81,17 +86,17 @@ internal sealed class VisionTower : nn.Module
 
     /// <summary>2-D rotary angles per patch: the first half of the frequencies turn with the
     /// patch's row, the second with its column; patches are in merge-group order.</summary>
-    (Tensor Cos, Tensor Sin) Angles(IReadOnlyList<ImagePatches> images, ScalarType dtype)
+    internal static (Tensor Cos, Tensor Sin) Angles(IReadOnlyList<ImagePatches> images, float[] inverseFrequencies, int merge, Device device, ScalarType dtype)
     {
-        int quarter = _inverseFrequencies.Length, half = 2 * quarter;
+        int quarter = inverseFrequencies.Length, half = 2 * quarter;
         var angles = new List<float>();
-        foreach (var (row, column, _, _) in PatchCoordinates(images))
+        foreach (var (row, column, _, _) in PatchCoordinates(images, merge))
         {
             var one = new float[half];
-            for (int i = 0; i < quarter; i++) { one[i] = row * _inverseFrequencies[i]; one[quarter + i] = column * _inverseFrequencies[i]; }
+            for (int i = 0; i < quarter; i++) { one[i] = row * inverseFrequencies[i]; one[quarter + i] = column * inverseFrequencies[i]; }
             angles.AddRange(one);
         }
-        var freqs = tensor(angles.ToArray(), device: _device).view(-1, half);                        // [N, D/2]
+        var freqs = tensor(angles.ToArray(), device: device).view(-1, half);                        // [N, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [N, 1, D]
         return (emb.cos().to(dtype), emb.sin().to(dtype));
     }
@@ -102,7 +107,7 @@ internal sealed class VisionTower : nn.Module
         int unitsPerWindow = _config.WindowSize / _config.PixelsPerToken;
         var windows = new List<long>();
         var owners = new List<long>();
-        foreach (var (row, column, image, gridW) in PatchCoordinates(images))
+        foreach (var (row, column, image, gridW) in PatchCoordinates(images, _config.SpatialMergeSize))
         {
             int m = _config.SpatialMergeSize;
             int windowsPerRow = (gridW / m + unitsPerWindow - 1) / unitsPerWindow;
@@ -115,9 +120,8 @@ internal sealed class VisionTower : nn.Module
     }
 
     /// <summary>(row, column) of every patch in the processor's order, with its image's index and grid width.</summary>
-    IEnumerable<(int Row, int Column, int Image, int GridW)> PatchCoordinates(IReadOnlyList<ImagePatches> images)
+    internal static IEnumerable<(int Row, int Column, int Image, int GridW)> PatchCoordinates(IReadOnlyList<ImagePatches> images, int m)
     {
-        int m = _config.SpatialMergeSize;
         for (int index = 0; index < images.Count; index++)
         {
             var image = images[index];
@@ -144,18 +148,21 @@ internal sealed class PatchEmbedding : nn.Module
     }
 
     /// <summary>[1, N, C·T·P·P] → [1, N, hidden].</summary>
-    public Tensor Forward(Tensor patches) => nn.functional.linear(patches, _proj.Weight.flatten(1));
+    public Tensor Forward(Tensor patches) => nn.functional.linear(patches, _proj.Weight.flatten(1), _proj.Bias);
 }
 
 internal sealed class PatchKernel : nn.Module
 {
     [ComponentName(Name = "weight")] readonly Parameter _weight;   // [hidden, C, T, P, P]
+    [ComponentName(Name = "bias")] readonly Parameter? _bias;      // [hidden]: Qwen3-VL's Conv3d has one
 
     public PatchKernel(WeightLoader weights, string name, VisionConfig c) : base(name)
     {
         _weight = weights.Parameter($"{name}.weight", c.HiddenSize, c.InChannels, c.TemporalPatchSize, c.PatchSize, c.PatchSize);
+        if (c.Architecture == VisionArchitecture.Qwen3Vl) _bias = weights.Parameter($"{name}.bias", c.HiddenSize);
         RegisterComponents();
     }
 
     public Tensor Weight => _weight;
+    public Tensor? Bias => _bias;
 }
