@@ -14,6 +14,7 @@ public class EngineTensorFactoryTests
         ["Formats/Gguf/GgufFile.cs"] = "GGUF files are read into host memory",
         ["Formats/Gguf/Llama3RopeFactors.cs"] = "a tensor written into a GGUF file",
         ["ModelMaker/RandomWeights.cs"] = "random weights written to a new checkpoint",
+        ["ModelMaker/RandomQwen3VisionWeights.cs"] = "random Qwen3-VL tower weights written to a new checkpoint",
         ["Runtime/ComputeDtype.cs"] = "the dtype probe times the CPU's matmuls",
         ["Runtime/TorchProcessSettings.cs"] = "the first host allocation that makes c10 read its settings",
         ["Lora/LoraAdapter.cs"] = "fresh factors drawn on the CPU (one seed, one adapter on every device), then placed",
