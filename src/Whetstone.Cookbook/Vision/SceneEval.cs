@@ -14,21 +14,31 @@ public sealed record KindAccuracy(string Kind, int Correct, int Total, double Ch
 public static class SceneEval
 {
     /// <summary>Chance of a uniform guess among the answers a kind can have: 4 colours, 3 shapes,
-    /// 3 counts; "where" among the 9 cells for the one-shape scenes it is asked on.</summary>
+    /// 3 counts; "where" among the 9 cells for the one-shape scenes it is asked on; 4 textures;
+    /// 26 letters.</summary>
     public static double Chance(string kind) => kind switch
     {
         "colour" => 1.0 / ShapeScenes.Colours.Length,
         "shape" => 1.0 / ShapeScenes.Kinds.Length,
         "count" => 1.0 / 3,
         "where" => 1.0 / 9,
+        "texture" => 1.0 / PatternScenes.Textures.Length,
+        "letter" => 1.0 / StrokeLetters.Alphabet.Length,
         _ => throw new ArgumentException($"no chance level for '{kind}'", nameof(kind)),
     };
 
     public static async Task<IReadOnlyList<KindAccuracy>> RunAsync(SamplingClient sampler, ImageChat chat, int scenes, int imageSize,
-        CancellationToken cancellationToken = default, int pixelsPerToken = 28)
+        CancellationToken cancellationToken = default, int pixelsPerToken = 28, IReadOnlyList<string>? kinds = null)
     {
         var tally = new Dictionary<string, (int Correct, int Total)>();
+        kinds ??= SceneQuestions.Kinds;
         var pending = new List<(string Kind, string Answer, Task<ApiFuture<SampleOutput>> Future)>();
+        Task<ApiFuture<SampleOutput>> Ask(byte[] png, string question)
+        {
+            var prompt = chat.Prompt(png, ImageChat.TokensFor(imageSize, pixelsPerToken), question);
+            var parameters = new SamplingParams { MaxTokens = 16, Temperature = 0, Seed = 0, StopTokenIds = [.. chat.StopTokenIds] };
+            return sampler.SampleAsync(prompt, 1, parameters, cancellationToken: cancellationToken);
+        }
         for (int i = 0; i < scenes; i++)
         {
             int seed = VlmPretrainOptions.EvalSeedBase + i;
@@ -36,9 +46,13 @@ public static class SceneEval
             foreach (var q in SceneQuestions.About(scene, new Random(seed)))
             {
                 if (q.Kind == "describe" || (q.Kind == "where" && scene.Shapes.Count > 1)) continue;
-                var prompt = chat.Prompt(scene.Png, ImageChat.TokensFor(imageSize, pixelsPerToken), q.Question);
-                var parameters = new SamplingParams { MaxTokens = 16, Temperature = 0, Seed = 0, StopTokenIds = [.. chat.StopTokenIds] };
-                pending.Add((q.Kind, q.Answer, sampler.SampleAsync(prompt, 1, parameters, cancellationToken: cancellationToken)));
+                pending.Add((q.Kind, q.Answer, Ask(scene.Png, q.Question)));
+            }
+            // One texture and one letter picture per scene seed, so their counts match the others'.
+            foreach (var kind in kinds.Where(SceneQuestions.IsPatternKind))
+            {
+                var (picture, q) = SceneQuestions.Pattern(kind, seed, imageSize);
+                pending.Add((q.Kind, q.Answer, Ask(picture.Png, q.Question)));
             }
         }
         foreach (var (kind, answer, future) in pending)

@@ -8,8 +8,8 @@ using Whetstone.Tokenization;
 namespace Whetstone.Cookbook.Vision;
 
 /// <summary>Pretraining the zoo VLM through the SDK: full-parameter steps (tower, merger and LM
-/// together) on chats about generated shape scenes — each a picture and one question (the five
-/// kinds in turn), its answer trained — plus one chat in FactEvery that is a text-only fact about
+/// together) on chats about generated shape scenes, textures and letters — each a picture and one question (the kinds
+/// in turn), its answer trained — plus one chat in FactEvery that is a text-only fact about
 /// a shape word. Checkpoints with automatic resume (as PretrainRecipe), a held-out
 /// evaluation per question kind at the end, and the final weights for the sampler.</summary>
 public static class VlmPretrainRecipe
@@ -77,9 +77,15 @@ public static class VlmPretrainRecipe
         // One question per chat, the kinds in turn: with several turns the later answers can be
         // copied from earlier ones (the caption names colour, count and shape), and a first run
         // built that way (360 steps) stayed at chance on every kind.
+        string kind = options.QuestionKinds[index % options.QuestionKinds.Count];
+        if (SceneQuestions.IsPatternKind(kind))
+        {
+            var (picture, question) = SceneQuestions.Pattern(kind, index, options.ImageSize);
+            return chat.Training(picture.Png, ImageChat.TokensFor(options.ImageSize, options.PixelsPerToken), [(question.Question, question.Answer)]);
+        }
         var scene = ShapeScenes.Shapes(index, options.ImageSize);
         var questions = SceneQuestions.About(scene, random);
-        var q = questions.Single(q => q.Kind == options.QuestionKinds[index % options.QuestionKinds.Count]);
+        var q = questions.Single(q => q.Kind == kind);
         return chat.Training(scene.Png, ImageChat.TokensFor(options.ImageSize, options.PixelsPerToken), [(q.Question, q.Answer)]);
     }
 }
