@@ -57,7 +57,8 @@ internal static class FewShotVisionCommand
                     {
                         jsonl.WriteLine(JsonSerializer.Serialize(p));
                         jsonl.Flush();
-                        Console.WriteLine($"{p.Arm,-18} N={p.ShotsPerClass,-3} seed {p.Seed}: {p.Accuracy:P1} of {p.TestImages}");
+                        Console.WriteLine($"{p.Arm,-18} N={p.ShotsPerClass,-3} seed {p.Seed}: {p.Accuracy:P1} of {p.TestImages}; answers "
+                            + string.Join(", ", p.Answers.Select(a => $"{(a.Key.Length == 0 ? "(empty)" : a.Key)} {a.Value}")));
                     }, cancellationToken);
                 Console.WriteLine("| arm | " + string.Join(" | ", counts.Select(n => $"N={n}")) + " |");
                 foreach (var arm in points.Select(p => p.Arm).Distinct())

@@ -2,10 +2,6 @@ using Whetstone.Client;
 
 namespace Whetstone.Cookbook.Vision;
 
-/// <summary>One measured point: an arm ("vlm-lora", "resnet18-centroid", "resnet18-logistic")
-/// at N shots per class with one seed's shots.</summary>
-public sealed record FewShotPoint(string Arm, int ShotsPerClass, int Seed, double Accuracy, int TestImages);
-
 /// <summary>The few-shot comparison (#17): for each N and seed, the VLM fine-tuned with LoRA on
 /// the N shots per class (classification as generation: it answers the class name) against
 /// ImageNet ResNet18 features with a nearest-centroid and a logistic-regression head trained on
@@ -28,7 +24,8 @@ public static class FewShotRecipe
             for (int seed = 0; seed < (n == 0 ? 1 : seeds); seed++)
             {
                 var shots = FewShotTask.Shots(n, seed);
-                Add(new FewShotPoint("vlm-lora", n, seed, await FewShotVlm.AccuracyAsync(client, chat, vlm, shots, test, seed, cancellationToken), test.Count));
+                var labels = test.Select(s => s.Label).ToArray();
+                Add(FewShotPoint.Of("vlm-lora", n, seed, await FewShotVlm.AnswersAsync(client, chat, vlm, shots, test, seed, cancellationToken), labels));
                 if (resnet is null || n == 0) continue;
                 var x = shots.Select(Features).ToArray();
                 var y = shots.Select(Label).ToArray();
@@ -38,7 +35,7 @@ public static class FewShotRecipe
                     ("resnet18-logistic", FeatureHeads.Logistic(x, y, FewShotTask.Classes.Count)),
                 };
                 foreach (var (arm, classify) in heads)
-                    Add(new FewShotPoint(arm, n, seed, test.Count(s => classify(Features(s)) == Label(s)) / (double)test.Count, test.Count));
+                    Add(FewShotPoint.Of(arm, n, seed, test.Select(s => FewShotTask.Classes[classify(Features(s))]).ToArray(), labels));
             }
         return points;
     }

@@ -5,7 +5,8 @@ namespace Whetstone.Cookbook.Vision;
 
 /// <summary>The VLM arm of the few-shot comparison, through the SDK only: a LoRA run on the
 /// VLM learns to answer the shape question with the class name from the shots, then answers
-/// each test picture greedily; right means exactly the class name.</summary>
+/// each test picture greedily; right means exactly the class name, and every answer is kept
+/// (FewShotPoint.Answers).</summary>
 public sealed record FewShotVlmOptions
 {
     public required string BaseModel { get; init; }
@@ -22,9 +23,9 @@ public sealed record FewShotVlmOptions
 
 public static class FewShotVlm
 {
-    /// <summary>Accuracy on <paramref name="test"/> after LoRA on <paramref name="shots"/> (none:
-    /// the base model as it is, zero-shot).</summary>
-    public static async Task<double> AccuracyAsync(ServiceClient client, ImageChat chat, FewShotVlmOptions options,
+    /// <summary>The answer to each of <paramref name="test"/>, in order, after LoRA on
+    /// <paramref name="shots"/> (none: the base model as it is, zero-shot).</summary>
+    public static async Task<IReadOnlyList<string>> AnswersAsync(ServiceClient client, ImageChat chat, FewShotVlmOptions options,
         IReadOnlyList<LabelledScene> shots, IReadOnlyList<LabelledScene> test, int seed, CancellationToken cancellationToken = default)
     {
         int tokens = ImageChat.TokensFor(options.ImageSize, options.PixelsPerToken);
@@ -49,12 +50,9 @@ public static class FewShotVlm
         }
         var parameters = new SamplingParams { MaxTokens = 8, Temperature = 0, Seed = 0, StopTokenIds = [.. chat.StopTokenIds] };
         var futures = test.Select(s => sampler.SampleAsync(chat.Prompt(s.Png(options.ImageSize), tokens, FewShotTask.Question), 1, parameters, cancellationToken: cancellationToken)).ToArray();
-        int right = 0;
+        var answers = new string[test.Count];
         for (int i = 0; i < test.Count; i++)
-        {
-            var output = await (await futures[i]).ResultAsync(cancellationToken);
-            if (chat.Answer(output.Sequences[0].Tokens) == test[i].Label) right++;
-        }
-        return (double)right / test.Count;
+            answers[i] = chat.Answer((await (await futures[i]).ResultAsync(cancellationToken)).Sequences[0].Tokens);
+        return answers;
     }
 }
