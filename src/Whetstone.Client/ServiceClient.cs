@@ -38,9 +38,10 @@ public sealed partial class ServiceClient : IDisposable
     /// factors are drawn from <paramref name="seed"/>, its B factors are zero, so the run starts
     /// exactly at the base model.</summary>
     /// <param name="trainMlp">Includes MoE experts, where the model has them.</param>
+    /// <param name="trainVisionTower">LoRA on a VLM's vision tower blocks too (the projector follows trainMlp).</param>
     public Task<TrainingClient> CreateLoraTrainingClientAsync(string baseModel, int rank = 32, long seed = 0,
         bool trainAttn = true, bool trainMlp = true, bool trainUnembed = true,
-        IReadOnlyDictionary<string, string>? userMetadata = null, CancellationToken cancellationToken = default) =>
+        IReadOnlyDictionary<string, string>? userMetadata = null, bool trainVisionTower = false, CancellationToken cancellationToken = default) =>
         CreateTrainingClientAsync(new CreateTrainingRunRequest(baseModel)
         {
             Rank = rank,
@@ -48,6 +49,7 @@ public sealed partial class ServiceClient : IDisposable
             TrainAttn = trainAttn,
             TrainMlp = trainMlp,
             TrainUnembed = trainUnembed,
+            TrainVisionTower = trainVisionTower,
             UserMetadata = userMetadata,
         }, cancellationToken);
 

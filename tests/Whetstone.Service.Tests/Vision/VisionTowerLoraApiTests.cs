@@ -18,6 +18,13 @@ public class VisionTowerLoraApiTests
         Assert.False((await plain.GetInfoAsync()).TrainVisionTower);
         var tower = await client.CreateTrainingClientAsync(new CreateTrainingRunRequest(VisionServers.ModelName) { Rank = 4, TrainVisionTower = true });
         Assert.True((await tower.GetInfoAsync()).TrainVisionTower);
+        // The SDK's LoRA shortcut carries the flag too, and its refusal.
+        var sdkTower = await client.CreateLoraTrainingClientAsync(VisionServers.ModelName, rank: 4, seed: 1, trainVisionTower: true);
+        var sdkInfo = await sdkTower.GetInfoAsync();
+        Assert.True(sdkInfo.TrainVisionTower);
+        Assert.Equal(4, sdkInfo.LoraRank);
+        var sdkRefused = await Assert.ThrowsAsync<WhetstoneApiException>(() => client.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4, trainVisionTower: true));
+        Assert.Equal(("train_vision_tower", System.Net.HttpStatusCode.BadRequest), (sdkRefused.Field, sdkRefused.StatusCode));
 
         foreach (var (request, reason) in new (CreateTrainingRunRequest, string)[]
         {
