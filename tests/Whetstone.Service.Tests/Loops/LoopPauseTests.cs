@@ -26,8 +26,7 @@ public class LoopPauseTests
             canary = new { percent = 50.0, min_events = 1000 },   // the canary never decides on its own here
         });
         string id = (string)loop["id"]!;
-        // Eight more served prompts without feedback: with only the 4 below, all of them fell in the held-out fifth
-        // (a hash of their random ids) one time in 600, and the iteration failed with nothing to train on.
+        // Eight more served prompts without feedback (all outside the held-out share), so each step draws from more than the window's 3.
         for (int p = 0; p < 8; p++)
             await client.PostAsync(Routes.OpenAiCompletions, new { model = "helper@latest", prompt = new[] { 30 + p, 31 }, max_tokens = 2, user = $"p{p}" });
         var window = await ServeWithFeedbackAsync(client, "helper", 4);
