@@ -51,8 +51,8 @@ public sealed record LoadTestReport(
         if (Duplicated > 0) failures.Add($"{Duplicated} optimizer steps duplicated (applied, not acknowledged)");
         if (Clients.Sum(c => c.InDoubt) is > 0 and var doubt) failures.Add($"{doubt} optimizer steps in doubt (submitted, never acknowledged)");
         if (Clients.Sum(c => c.OutOfSequence) is > 0 and var gaps) failures.Add($"{gaps} acknowledged steps out of sequence");
-        if (MetricsOptimSteps != Acknowledged) failures.Add($"/metrics counted {MetricsOptimSteps} optimizer steps, the clients {Acknowledged}");
-        if (MetricsRejected != Http429) failures.Add($"/metrics counted {MetricsRejected} 429s, the clients received {Http429}");
+        if (MetricsOptimSteps != Acknowledged) failures.Add($"{Server.Route} counted {MetricsOptimSteps} optimizer steps, the clients {Acknowledged}");
+        if (MetricsRejected != Http429) failures.Add($"{Server.Route} counted {MetricsRejected} 429s, the clients received {Http429}");
         if (Acknowledged == 0) failures.Add("no optimizer step was acknowledged at all");
         return failures;
     }
@@ -64,10 +64,10 @@ public sealed record LoadTestReport(
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"load test: {Settings.Clients} clients on {Settings.BaseModel}, {Settings.Duration.TotalSeconds:0} s of new work, {Elapsed.TotalSeconds:0.0} s in all");
-        text.AppendLine(c, $"optimizer steps: {Acknowledged} acknowledged in the clients' logs, {ServerSteps} on the server's runs, {MetricsOptimSteps} in /metrics; lost {Lost}, duplicated {Duplicated}");
-        text.AppendLine(c, $"HTTP answers: {string.Join(", ", HttpByStatus.Select(s => $"{s.Key}×{s.Value}"))}; no answer {HttpNoAnswer}; 429s received {Http429}, counted by /metrics {MetricsRejected}");
+        text.AppendLine(c, $"optimizer steps: {Acknowledged} acknowledged in the clients' logs, {ServerSteps} on the server's runs, {MetricsOptimSteps} in {Server.Route}; lost {Lost}, duplicated {Duplicated}");
+        text.AppendLine(c, $"HTTP answers: {string.Join(", ", HttpByStatus.Select(s => $"{s.Key}×{s.Value}"))}; no answer {HttpNoAnswer}; 429s received {Http429}, counted by {Server.Route} {MetricsRejected}");
         text.AppendLine(c, $"tokens (clients): {TrainedTokens} trained ({TrainedTokens / Elapsed.TotalSeconds:0.0}/s), {SampledTokens} sampled, streamed /v1 answers not counted ({SampledTokens / Elapsed.TotalSeconds:0.0}/s)");
-        text.AppendLine(c, $"server (/metrics): trained {Server.Delta("whetstone_trained_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, sampled {Server.Delta("whetstone_sampled_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, " +
+        text.AppendLine(c, $"server ({Server.Route}, all silos): trained {Server.Delta("whetstone_trained_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, sampled {Server.Delta("whetstone_sampled_tokens_total") / Elapsed.TotalSeconds:0.0} tokens/s, " +
             $"{Server.Delta("whetstone_cycles_total")} cycles of mean {Server.Mean("whetstone_cycle_duration_seconds"):0.000} s, peak queue depth {Server.PeakQueueDepth}, " +
             $"/v1 TTFT mean {Server.Mean("whetstone_openai_time_to_first_token_seconds"):0.000} s, inter-token mean {Server.Mean("whetstone_openai_inter_token_latency_seconds"):0.000} s, " +
             $"adapter cache {Server.Delta("whetstone_adapter_cache_hits_total")} hits / {Server.Delta("whetstone_adapter_cache_misses_total")} misses");

@@ -5,7 +5,8 @@ namespace Whetstone.Cookbook.LoadTest;
 
 /// <summary>Runs a load test against a running server (issue #19, "reliability, measured"): the
 /// clients work until the duration is over, finish what they have in flight, and then every
-/// client's log is compared with its run's step on the server and the server's /metrics counters.
+/// client's log is compared with its run's step on the server and the server's counters summed over
+/// its silos (/metrics/cluster: against a cluster the optimizer steps are counted on the workers).
 /// Bounded: past duration + drain everything still in flight is cancelled and counted as cut off.
 /// The /metrics comparisons assume no one else trains on, or is refused by, the server meanwhile.</summary>
 public static class LoadTestRun
@@ -16,7 +17,9 @@ public static class LoadTestRun
         Directory.CreateDirectory(settings.LogDirectory);
         using var scrape = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var metrics = ServerMetrics.Counted;
-        var before = await PrometheusCounters.ScrapeSettledAsync(scrape, settings.Server, metrics, tries: 1).ConfigureAwait(false);
+        string route = await ServerMetrics.RouteAsync(scrape, settings.Server).ConfigureAwait(false);
+        var endpoint = new Uri(settings.Server, route);
+        var before = await PrometheusCounters.ScrapeSettledAsync(scrape, endpoint, metrics, tries: 1).ConfigureAwait(false);
 
         var tally = new HttpStatusTally();
         var stats = new OperationStats();
@@ -34,7 +37,7 @@ public static class LoadTestRun
             hardStop.CancelAfter(settings.Duration + settings.Drain);
             using var ticker = Report(progress, clients, clock, stopStarting.Token);
             using var working = new CancellationTokenSource();
-            var peakQueue = ServerMetrics.PeakQueueDepthAsync(scrape, settings.Server, TimeSpan.FromSeconds(2), working.Token);
+            var peakQueue = ServerMetrics.PeakQueueDepthAsync(scrape, endpoint, TimeSpan.FromSeconds(2), working.Token);
             await Task.WhenAll(clients.Select(c => c.RunAsync(stopStarting.Token))).ConfigureAwait(false);
             var elapsed = clock.Elapsed;
             await working.CancelAsync().ConfigureAwait(false);
@@ -54,10 +57,10 @@ public static class LoadTestRun
                 }
                 steps.Add(new ClientSteps(i, c.Run?.RunId, c.Iterations, c.Log.AcknowledgedSteps.Count, serverStep, c.StepsInDoubt, c.StepsOutOfSequence));
             }
-            var after = await PrometheusCounters.ScrapeSettledAsync(scrape, settings.Server, metrics).ConfigureAwait(false);
+            var after = await PrometheusCounters.ScrapeSettledAsync(scrape, endpoint, metrics).ConfigureAwait(false);
             return new LoadTestReport(settings, elapsed, steps, tally.ByStatus, tally.NoAnswer, tally.CutOff, tally.Examples, stats.Summaries(),
                 clients.Sum(c => c.SampledTokens), clients.Sum(c => c.TrainedTokens),
-                new ServerMetrics(ServerMetrics.Subtract(after, before), await peakQueue.ConfigureAwait(false)));
+                new ServerMetrics(ServerMetrics.Subtract(after, before), await peakQueue.ConfigureAwait(false)) { Route = route });
         }
         finally
         {

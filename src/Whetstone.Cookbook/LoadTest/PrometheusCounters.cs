@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Whetstone.Cookbook.LoadTest;
 
 /// <summary>Reads counters from a Prometheus text exposition (GET /metrics): the sum of one
-/// metric's samples over all its label sets (every silo and base model of the server).</summary>
+/// metric's samples over all its label sets (every silo and base model of the server or cluster).</summary>
 public static class PrometheusCounters
 {
     public static double Sum(string exposition, string metric)
@@ -38,13 +38,13 @@ public static class PrometheusCounters
 
     /// <summary>Scrapes until two scrapes a second apart agree on every named counter (work finished
     /// just before may still be on its way into the meter), at most <paramref name="tries"/> times.</summary>
-    public static async Task<IReadOnlyDictionary<string, double>> ScrapeSettledAsync(HttpClient http, Uri server, IReadOnlyList<string> metrics,
+    public static async Task<IReadOnlyDictionary<string, double>> ScrapeSettledAsync(HttpClient http, Uri endpoint, IReadOnlyList<string> metrics,
         int tries = 10, CancellationToken cancellationToken = default)
     {
         Dictionary<string, double>? last = null;
         for (int i = 0; ; i++)
         {
-            var text = await http.GetStringAsync(new Uri(server, "/metrics"), cancellationToken).ConfigureAwait(false);
+            var text = await http.GetStringAsync(endpoint, cancellationToken).ConfigureAwait(false);
             var now = metrics.ToDictionary(m => m, m => Sum(text, m));
             if (last is not null && metrics.All(m => last[m] == now[m]) || i >= tries) return now;
             last = now;

@@ -1,10 +1,29 @@
 namespace Whetstone.Cookbook.LoadTest;
 
-/// <summary>The server's own view of a load test, from /metrics: how far each counter (and each
-/// histogram's sum and count) moved over the run, and the deepest queue seen while it ran (the
-/// gauge is sampled every few seconds; after the run it is back to 0).</summary>
+/// <summary>The server's own view of a load test, from its metrics (<see cref="Route"/>): how far
+/// each counter (and each histogram's sum and count) moved over the run, summed over every silo,
+/// and the deepest queue seen while it ran (the gauge is sampled every few seconds; after the run
+/// it is back to 0).</summary>
 public sealed record ServerMetrics(IReadOnlyDictionary<string, double> Deltas, double PeakQueueDepth)
 {
+    /// <summary>Every silo's series, gathered by the gateway: a cluster's workers serve no HTTP.</summary>
+    public const string ClusterRoute = "/metrics/cluster";
+    /// <summary>This process's series only (a server without /metrics/cluster).</summary>
+    public const string ProcessRoute = "/metrics";
+
+    /// <summary>Where the figures were read.</summary>
+    public string Route { get; init; } = ClusterRoute;
+
+    /// <summary>The route that holds every silo's series: /metrics/cluster, or /metrics on a server
+    /// that has no such route (404), which then is all of it.</summary>
+    public static async Task<string> RouteAsync(HttpClient http, Uri server)
+    {
+        using var response = await http.GetAsync(new Uri(server, ClusterRoute)).ConfigureAwait(false);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return ProcessRoute;
+        response.EnsureSuccessStatusCode();
+        return ClusterRoute;
+    }
+
     public const string OptimSteps = "whetstone_optim_steps_total";
     public const string Rejected = "whetstone_http_rejected_total";
     public const string QueueDepth = "whetstone_queue_depth";
@@ -31,14 +50,14 @@ public sealed record ServerMetrics(IReadOnlyDictionary<string, double> Deltas, d
     /// <summary>Samples the queue-depth gauge (summed over base models) every <paramref name="every"/>
     /// until <paramref name="stop"/>, returning the largest value seen. A failed scrape is skipped:
     /// the clients' own counts, not this, decide whether the server answered.</summary>
-    public static async Task<double> PeakQueueDepthAsync(HttpClient http, Uri server, TimeSpan every, CancellationToken stop)
+    public static async Task<double> PeakQueueDepthAsync(HttpClient http, Uri endpoint, TimeSpan every, CancellationToken stop)
     {
         double peak = 0;
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                var text = await http.GetStringAsync(new Uri(server, "/metrics"), stop).ConfigureAwait(false);
+                var text = await http.GetStringAsync(endpoint, stop).ConfigureAwait(false);
                 peak = Math.Max(peak, PrometheusCounters.Sum(text, QueueDepth));
                 await Task.Delay(every, stop).ConfigureAwait(false);
             }

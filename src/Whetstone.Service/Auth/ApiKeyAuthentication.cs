@@ -15,7 +15,7 @@ internal sealed class ApiKeyAuthentication(RequestDelegate next, IMetadataStore 
     public async Task InvokeAsync(HttpContext http)
     {
         // Health and metrics need no key; an in-memory request made as a tenant arrives authenticated.
-        if (http.Request.Path.StartsWithSegments(Routes.Health) || http.Request.Path.Equals(Observability.MetricsEndpoint.Path)
+        if (http.Request.Path.StartsWithSegments(Routes.Health) || http.Request.Path.StartsWithSegments(Observability.MetricsEndpoint.Path)
             || http.Items[CallerKey] is Caller) { await next(http); return; }
         string? header = http.Request.Headers.Authorization;
         if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal))

@@ -57,6 +57,7 @@ public sealed class ClusterServer : IAsyncDisposable
             core.RunCalls = new ClusterRunCalls(grains, core.Context);
             core.CompletionCalls = new ClusterCompletionCalls(grains, core);
             core.SamplingCalls = new ClusterSamplingCalls(grains, core.Context);
+            core.ClusterMetrics = new ClusterMetrics(grains, app.Services.GetRequiredService<Orleans.Runtime.IClusterMembershipService>());
             host = app;
         }
         else

@@ -26,6 +26,7 @@ internal static class ClusterSilo
         silo.Services.AddSingleton(core);
         silo.Services.AddSingleton<RunGrainCount>();
         silo.Services.AddPlacementDirector<BaseModelPlacementStrategy, BaseModelPlacementDirector>();
+        silo.Services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         silo.Services.AddProtocolSerializer();
         if (postgres is null) silo.AddMemoryGrainStorage(ClusterStorage.Name);
         else silo.AddAdoNetGrainStorage(ClusterStorage.Name, o => { o.Invariant = AdoNetInvariant; o.ConnectionString = postgres; });

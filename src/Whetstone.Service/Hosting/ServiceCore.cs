@@ -20,6 +20,8 @@ public sealed class ServiceCore : IAsyncDisposable
     internal SamplingSessionService Sessions { get; }
     /// <summary>Where the sampling-session routes send calls: <see cref="Sessions"/>, or in a cluster the sampler grains.</summary>
     internal ISamplingCalls SamplingCalls { get; set; }
+    /// <summary>Whose series /metrics/cluster serves: this server's, or in a cluster every silo's.</summary>
+    internal Observability.IClusterMetrics ClusterMetrics { get; set; }
     internal FullModelSamplers FullModels { get; }
     internal CheckpointService Checkpoints { get; }
     internal Serving.AdapterCache Adapters { get; }
@@ -56,6 +58,7 @@ public sealed class ServiceCore : IAsyncDisposable
         FullModels = new FullModelSamplers(context);
         Sessions = new SamplingSessionService(context, FullModels);
         SamplingCalls = Sessions;
+        ClusterMetrics = new Observability.LocalMetrics(context.Meter);
         Checkpoints = new CheckpointService(context);
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);

@@ -39,7 +39,7 @@ internal static class WhetstoneApp
         builder.Services.AddSingleton(core.Loops);
         builder.Services.AddSingleton(core.RewardModels);
         builder.Services.AddSingleton(core.Memories);
-        Observability.MetricsEndpoint.AddWhetstoneMetrics(builder.Services);
+        Observability.MetricsEndpoint.AddWhetstoneMetrics(builder.Services, core);
 
         var app = builder.Build();
         app.UseMiddleware<ErrorHandling>();

@@ -29,6 +29,7 @@ internal sealed class WhetstoneMeter : IDisposable
     readonly ConcurrentDictionary<string, CyclePlanner> _planners = new(StringComparer.Ordinal);
     readonly Stopwatch _uptime = Stopwatch.StartNew();
     readonly KeyValuePair<string, object?> _silo;
+    readonly SiloMetricsReader _reader;
 
     /// <summary>This server's name in every measurement: host and process id, with a suffix for a
     /// second server in the same process (tests start many).</summary>
@@ -39,8 +40,13 @@ internal sealed class WhetstoneMeter : IDisposable
         int n = Interlocked.Increment(ref _instances);
         Silo = $"{Environment.MachineName}:{Environment.ProcessId}" + (n == 1 ? "" : $"#{n}");
         _silo = new("silo", Silo);
+        _reader = new SiloMetricsReader(Silo);
         Live[this] = true;
     }
+
+    /// <summary>This server's series now (and no other server's of the process): what it hands to
+    /// a gateway's /metrics/cluster.</summary>
+    public SiloMetricsSnapshot Snapshot() => _reader.Snapshot();
 
     static WhetstoneMeter()
     {
@@ -96,5 +102,9 @@ internal sealed class WhetstoneMeter : IDisposable
     public void Rejected(string routeGroup, string code) => _rejected.Add(1, _silo, new("route", routeGroup), new("code", code));
 
     /// <summary>The server stopped: its gauges are no longer observed (its counters keep their last values).</summary>
-    public void Dispose() => Live.TryRemove(this, out _);
+    public void Dispose()
+    {
+        Live.TryRemove(this, out _);
+        _reader.Dispose();
+    }
 }

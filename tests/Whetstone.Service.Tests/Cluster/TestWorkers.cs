@@ -92,6 +92,7 @@ internal sealed class TestWorkers : IAsyncDisposable
             gateway.RunCalls = new ClusterRunCalls(grains, gateway.Context);
             gateway.CompletionCalls = new ClusterCompletionCalls(grains, gateway);
             gateway.SamplingCalls = new ClusterSamplingCalls(grains, gateway.Context);
+            gateway.ClusterMetrics = new ClusterMetrics(grains, workersUp.Handle(i).ServiceProvider.GetRequiredService<IClusterMembershipService>());
         }
         await workersUp.WaitForReportsAsync(workers.SelectMany(m => m).Distinct().ToArray());
         return workersUp;
