@@ -17,7 +17,7 @@ internal static class LoopAnchor
         var corrected = new HashSet<string>(corrections.Select(c => Key(c.PromptTokens)));
         var seen = new HashSet<string>();
         var candidates = prompts.Where(p => !corrected.Contains(Key(p)) && seen.Add(Key(p))).ToArray();
-        var rng = new Random(HashCode.Combine(rl.Seed, iteration, 0x5eed) & int.MaxValue);
+        var rng = new Random(StableHash.Seed("loop-anchor", rl.Seed, iteration));
         return candidates.OrderBy(_ => rng.Next()).Take(rl.AnchorPrompts).ToArray();
     }
 

@@ -45,7 +45,7 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
             for (int step = 0; step < rl.Steps; step++)
             {
                 await checkPaused();
-                var rng = new Random(HashCode.Combine(rl.Seed, iteration, step) & int.MaxValue);
+                var rng = new Random(StableHash.Seed("loop-step", rl.Seed, iteration, step));
                 var chosen = Enumerable.Range(0, rl.PromptsPerStep).Select(_ => prompts[rng.Next(prompts.Count)]).ToArray();
                 List<Datum> data = [];
                 if (sample)

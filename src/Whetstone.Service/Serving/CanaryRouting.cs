@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Whetstone.Service.Serving;
 
 /// <summary>Which arm of a canary split answers a request: a stable hash of the deployment's name
@@ -24,10 +21,5 @@ internal static class CanaryRouting
         return bucket < percent * (Buckets / 100.0);
     }
 
-    public static int Bucket(string deployment, string key)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(deployment + "\n" + key), hash);
-        return (int)(BitConverter.ToUInt64(hash) % Buckets);
-    }
+    public static int Bucket(string deployment, string key) => (int)(StableHash.Of(deployment + "\n" + key) % Buckets);
 }
