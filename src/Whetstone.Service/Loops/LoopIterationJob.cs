@@ -80,7 +80,7 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         var wall = Stopwatch.StartNew();
         var (deployedPath, baseModel) = await DeployedAsync(loop, iteration.DeployedVersion);
         var completions = await context.Store.ListDeploymentCompletionsAsync(loop.Tenant, loop.Deployment, spec.Rl.PromptWindow);
-        var train = completions.Where(c => !IsHeldOut(c.Id)).Select(Prompt).ToArray();
+        var train = completions.Select(Prompt).Where(p => !IsHeldOut(p)).ToArray();
         if (train.Length == 0) throw new InvalidOperationException($"deployment '{loop.Deployment}' has no served prompts outside the held-out share to train on");
 
         var sampling = new LoopSampling(context, sessions, caller, baseModel, cancellationToken);
@@ -123,7 +123,7 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (deployedPath, baseModel) = await DeployedAsync(loop, iteration.DeployedVersion);
         var completions = await context.Store.ListDeploymentCompletionsAsync(loop.Tenant, loop.Deployment, spec.Rl.PromptWindow);
-        var heldOut = completions.Where(c => IsHeldOut(c.Id)).Select(Prompt).ToArray();
+        var heldOut = completions.Select(Prompt).Where(IsHeldOut).ToArray();
         var sampling = new LoopSampling(context, sessions, caller, baseModel, cancellationToken);
         var reward = new LoopReward(rewardModel, spec.Rl, sampling.Text, caller, loop.Deployment);
         var verdict = await new LoopGate(sampling, reward).JudgeAsync(iteration.PolicyCheckpoint!, deployedPath, heldOut, spec.Gate, cancellationToken);
@@ -199,9 +199,12 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         _ => 0,
     };
 
-    /// <summary>About a fifth of a deployment's served prompts (by a hash of the completion id) are
-    /// held out: the gate judges on them, training never samples them.</summary>
-    public static bool IsHeldOut(string completionId) => CanaryRouting.Bucket("held-out", completionId) % 5 == 0;
+    /// <summary>About a fifth of the distinct prompts a deployment serves are held out: the gate judges
+    /// on them, training never samples them. By a stable hash of the prompt itself (its tokens as
+    /// served), not of the completion: the same prompt served twice is always on the same side (by
+    /// completion id it could be in both, leaking into training what the gate judges on), and the
+    /// split is the same in every process and on every machine.</summary>
+    public static bool IsHeldOut(IReadOnlyList<int> prompt) => StableHash.Of("held-out\n" + string.Join(',', prompt)) % 5 == 0;
 
     /// <summary>Whether this stage used the reward model's score (1/0) and the accuracy it judged that on.</summary>
     static void RecordTrust(Dictionary<string, double> metrics, LoopReward reward, string stage)

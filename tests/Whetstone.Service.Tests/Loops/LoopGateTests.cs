@@ -86,6 +86,8 @@ public class LoopGateTests
         Assert.Equal("rejected", (string?)iteration["outcome"]);
         Assert.Contains("a no-op candidate", (string)iteration["reason"]!);
         Assert.Equal(0.0, (double)iteration["metrics"]!["gate_changed_answers"]!);
+        // The harness served 3 training prompts and 1 held-out one: training drew on the 3, the gate judged on the 1.
+        Assert.Equal((3.0, 1.0), ((double)iteration["metrics"]!["train_prompts"]!, (double)iteration["metrics"]!["gate_prompts"]!));
         Assert.Null(iteration["deployment_version"]);
         var deployment = await GetAsync(client, Routes.Deployment("helper"));
         Assert.Equal(1, (int)deployment["current_version"]!);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Whetstone.Protocol;
 using Whetstone.Service.Hosting;
+using Whetstone.Service.Loops;
 using Whetstone.Service.Tests.EndToEnd;
 using Whetstone.Service.Tests.OpenAi;
 
@@ -10,8 +11,8 @@ namespace Whetstone.Service.Tests.Loops;
 /// served answers, feedback on them, and waiting for a loop to reach a state.</summary>
 internal static class LoopHarness
 {
-    /// <summary>A regression suite every answer passes: evidence for the gate, so a candidate is
-    /// promoted even when none of a few served prompts falls in the held-out fifth (ids are random).</summary>
+    /// <summary>A regression suite every answer passes: evidence for the gate even where a test serves
+    /// no held-out prompt.</summary>
     public static readonly object[] AlwaysPasses = [new { prompt = "hi", expect_not_contains = "\u0001never\u0001" }];
 
     public static async Task<TestHost> StartAsync(string? dataDirectory = null) =>
@@ -28,16 +29,39 @@ internal static class LoopHarness
         return adapter;
     }
 
-    /// <summary>Serves <paramref name="count"/> prompts through name@latest (each its own user) and
-    /// gives each answer a thumbs up or down; returns the feedback ids in order.</summary>
+    /// <summary>The prompt ServeWithFeedbackAsync serves i-th, chosen knowingly: one the loop holds
+    /// out (<see cref="LoopIterationJob.IsHeldOut"/>, the gate's share) when i % 4 == 3, one it trains
+    /// on otherwise, so any 4 consecutive serves hold both and no test depends on which side of the
+    /// held-out hash its prompts happen to fall. Distinct for distinct i: the held-out ones are the
+    /// held-out candidates in order, the training ones likewise.</summary>
+    public static int[] Prompt(int i)
+    {
+        bool heldOut = i % 4 == 3;
+        int rank = heldOut ? i / 4 : i - i / 4;
+        for (int j = 0, seen = 0; j < 4096; j++)
+        {
+            int[] prompt = [11 + j % 7, 12, 13 + j % 5, 14 + j / 35];
+            if (LoopIterationJob.IsHeldOut(prompt) == heldOut && seen++ == rank) return prompt;
+        }
+        throw new ArgumentOutOfRangeException(nameof(i), i, "the candidate prompts ran out");
+    }
+
+    /// <summary>Serves <paramref name="count"/> prompts (<see cref="Prompt"/>) through name@latest (each
+    /// its own user) and gives each answer a thumbs up or down; returns the feedback ids in order.</summary>
     public static async Task<List<string>> ServeWithFeedbackAsync(OpenAiTestClient client, string name, int count, int offset = 0)
     {
         var ids = new List<string>();
+        var prompts = Enumerable.Range(offset, count).Select(Prompt).ToArray();
+        if (count >= 4)
+        {
+            Assert.Contains(prompts, p => LoopIterationJob.IsHeldOut(p));
+            Assert.Contains(prompts, p => !LoopIterationJob.IsHeldOut(p));
+        }
         for (int i = offset; i < offset + count; i++)
         {
             var response = await client.PostAsync(Routes.OpenAiCompletions, new
             {
-                model = $"{name}@latest", prompt = new[] { 11 + i % 7, 12, 13 + i % 5, 14 }, max_tokens = 6, temperature = 1.0, seed = i, user = $"u{i}",
+                model = $"{name}@latest", prompt = prompts[i - offset], max_tokens = 6, temperature = 1.0, seed = i, user = $"u{i}",
             });
             var feedback = await client.PostAsync(Routes.Feedback, new { completion_id = (string)response["id"]!, type = i % 2 == 0 ? "thumbs_up" : "thumbs_down" });
             ids.Add((string)feedback["id"]!);
