@@ -71,6 +71,10 @@ public sealed record LoopRlSettings
     /// the same prompts pulled back to the deployed answers; the bare question is where the deployed
     /// behaviour is to be kept (it is what the owner's regression suite asks).</summary>
     public bool AnchorBareQuestion { get; init; }
+    /// <summary>Train only the corrections whose "Answer: N" is the served answer's own: the user
+    /// edited the words or layout of a right answer. A correction that redoes a wrong sum shows its
+    /// carries and borrows, and SFT on those made the model write carries where there are none.</summary>
+    public bool CorrectionsKeepingAnswer { get; init; }
     /// <summary>The reward model's score counts (here and in the gate) only while its prequential
     /// accuracy over its newest RmTrustWindow predictions is at least MinRmAccuracy, over at least
     /// MinRmPredictions of them; otherwise the iteration rewards with the verifiable reward alone.</summary>
@@ -86,6 +90,10 @@ public sealed record VerifiableReward
     public string? MustContain { get; init; }
     public string? MustNotContain { get; init; }
     public int? MaxWords { get; init; }
+    /// <summary>The answer's last "Answer: N" must be the value of the prompt's last integer sum or
+    /// difference ("What is 57 + 68?" → 125), recomputed from the prompt: RL on a reward model alone
+    /// traded right sums for the format users liked; this reward cannot be won by a wrong sum.</summary>
+    public bool Arithmetic { get; init; }
     public double Weight { get; init; } = 1.0;
 }
 

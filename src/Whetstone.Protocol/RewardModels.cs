@@ -70,6 +70,10 @@ public sealed record RewardModelUpdateInfo(bool Updated)
 /// <summary>GET …/reward_model/corrections: each correction of the deployment's answers as an SFT
 /// example (the prompt's tokens, the correction's text and tokens).</summary>
 public sealed record CorrectionExample(string FeedbackId, string CompletionId, IReadOnlyList<int> PromptTokens, string Correction,
-    IReadOnlyList<int> CorrectionTokens);
+    IReadOnlyList<int> CorrectionTokens)
+{
+    /// <summary>The served answer the user corrected (null where not known).</summary>
+    public string? Original { get; init; }
+}
 
 public sealed record CorrectionList(IReadOnlyList<CorrectionExample> Corrections);

@@ -27,7 +27,7 @@ internal sealed class LoopReward(IDeploymentRewardModel rewardModel, LoopRlSetti
 
     public async Task<double[]> ScoreAsync(IReadOnlyList<(IReadOnlyList<int> Prompt, IReadOnlyList<int> Answer)> pairs, CancellationToken cancellationToken)
     {
-        var rewards = pairs.Select(p => Verifiable(settings.Verifiable, text(p.Answer))).ToArray();
+        var rewards = pairs.Select(p => Verifiable(settings.Verifiable, settings.Verifiable?.Arithmetic == true ? text(p.Prompt) : "", text(p.Answer))).ToArray();
         if (settings.RmWeight > 0 && await TrustedAsync(cancellationToken)
             && await rewardModel.ScoreAsync(caller, deployment, pairs, cancellationToken) is { } scores)
         {
@@ -59,11 +59,13 @@ internal sealed class LoopReward(IDeploymentRewardModel rewardModel, LoopRlSetti
     public static bool Trusted(int predicted, int correct, LoopRlSettings settings) =>
         predicted >= settings.MinRmPredictions && (predicted > 0 ? (double)correct / predicted : 0) >= settings.MinRmAccuracy;
 
-    /// <summary>+Weight when every condition holds; 0 without a verifiable reward.</summary>
-    public static double Verifiable(VerifiableReward? reward, string text)
+    /// <summary>+Weight when every condition holds; 0 without a verifiable reward. The prompt's text
+    /// is read only by the arithmetic condition (<see cref="ArithmeticAnswer"/>).</summary>
+    public static double Verifiable(VerifiableReward? reward, string prompt, string text)
     {
         if (reward is null) return 0;
-        bool ok = (reward.MustContain is null || text.Contains(reward.MustContain, StringComparison.OrdinalIgnoreCase))
+        bool ok = (!reward.Arithmetic || ArithmeticAnswer.IsRight(prompt, text))
+            && (reward.MustContain is null || text.Contains(reward.MustContain, StringComparison.OrdinalIgnoreCase))
             && (reward.MustNotContain is null || !text.Contains(reward.MustNotContain, StringComparison.OrdinalIgnoreCase))
             && (reward.MaxWords is null || text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length <= reward.MaxWords);
         return ok ? reward.Weight : 0;

@@ -36,8 +36,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (Rl.RmTrustWindow is < 1 or > 1_000_000) throw Range("rl.rm_trust_window", Rl.RmTrustWindow, "1 to 1000000");
         if (Rl.Verifiable is { } v)
         {
-            if (v.MustContain is null && v.MustNotContain is null && v.MaxWords is null)
-                throw ApiError.BadRequest("rl.verifiable", "needs must_contain, must_not_contain or max_words");
+            if (v.MustContain is null && v.MustNotContain is null && v.MaxWords is null && !v.Arithmetic)
+                throw ApiError.BadRequest("rl.verifiable", "needs must_contain, must_not_contain, max_words or arithmetic");
             if (v.MaxWords is < 1) throw Range("rl.verifiable.max_words", v.MaxWords, "at least 1");
             if (!double.IsFinite(v.Weight)) throw Range("rl.verifiable.weight", v.Weight, "a finite number");
         }

@@ -114,10 +114,12 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
             .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight)).ToList();
     }
 
-    /// <summary>The newest CorrectionWindow corrections as cross_entropy datums: prompt + corrected
-    /// answer, weight CorrectionSftWeight on the answer's tokens, 0 on the prompt's.</summary>
+    /// <summary>The newest CorrectionWindow corrections (with CorrectionsKeepingAnswer, of those that
+    /// keep the served answer's result: <see cref="ArithmeticAnswer.KeepsAnswer"/>) as cross_entropy
+    /// datums: prompt + corrected answer, weight CorrectionSftWeight on the answer's tokens, 0 on the prompt's.</summary>
     public static List<Datum> CorrectionData(IReadOnlyList<CorrectionExample> corrections, LoopRlSettings rl) =>
-        corrections.TakeLast(rl.CorrectionWindow).Where(c => c.CorrectionTokens.Count > 0).Select(c =>
+        corrections.Where(c => !rl.CorrectionsKeepingAnswer || ArithmeticAnswer.KeepsAnswer(c.Original, c.Correction))
+            .TakeLast(rl.CorrectionWindow).Where(c => c.CorrectionTokens.Count > 0).Select(c =>
         {
             var tokens = c.PromptTokens.Concat(c.CorrectionTokens).ToArray();
             var weights = tokens.Select((_, i) => i >= c.PromptTokens.Count ? (float)rl.CorrectionSftWeight : 0f).ToArray();

@@ -79,6 +79,7 @@ public class ExperienceSdkTests
         var sft = Assert.Single(await sdk.RewardModels.CorrectionsAsync("helper"));
         Assert.Equal((correction.Id, "A better story."), (sft.FeedbackId, sft.Correction));
         Assert.Equal(logged[1].PromptTokens, sft.PromptTokens);
+        Assert.Equal(logged.Single(e => e.Id == ids[1]).Choices[0].Text, sft.Original);   // what the user corrected (the loop's corrections_keeping_answer reads it)
 
         // Bad input: 4xx naming the field, nothing stored.
         foreach (var (call, status_, field) in new (Func<Task>, HttpStatusCode, string?)[]

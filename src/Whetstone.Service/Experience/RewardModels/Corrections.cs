@@ -27,7 +27,7 @@ internal static class Corrections
                 var choices = JsonSerializer.Deserialize<ServedChoice[]>(completion.ChoicesJson, ProtocolJson.Options)!;
                 if (f.ChoiceIndex >= choices.Length) continue;
                 examples.Add(new CorrectionExample(f.Id, f.CompletionId, JsonSerializer.Deserialize<int[]>(completion.PromptTokensJson)!, f.Correction,
-                    FeedbackExample.CorrectionTokens(f.Correction, choices[f.ChoiceIndex], encode)));
+                    FeedbackExample.CorrectionTokens(f.Correction, choices[f.ChoiceIndex], encode)) { Original = choices[f.ChoiceIndex].Text });
             }
             if (page.Count < Page) return examples;
             after = page[^1].Id;
