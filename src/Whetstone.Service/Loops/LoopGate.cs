@@ -38,17 +38,9 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
                 metrics["gate_candidate_reward"] = c;
                 metrics["gate_deployed_reward"] = d;
                 metrics["gate_prompts"] = prompts.Length;
-                if (c < d - gate.Tolerance)
-                {
-                    passed = false;
-                    reasons.Add($"held-out reward {c:F3} < deployed {d:F3} − tolerance {gate.Tolerance}");
-                }
-                else if (c < d + gate.MinImprovement)
-                {
-                    passed = false;
-                    reasons.Add($"held-out reward {c:F3} not above deployed {d:F3} by the minimum improvement {gate.MinImprovement}");
-                }
-                else reasons.Add($"held-out reward {c:F3} vs deployed {d:F3}");
+                var (heldOutPassed, heldOutReason) = HeldOutVerdict(c, d, gate);
+                passed &= heldOutPassed;
+                reasons.Add(heldOutReason);
             }
             if (suite.Count > 0)
             {
@@ -113,4 +105,17 @@ internal sealed class LoopGate(LoopSampling sampling, LoopReward reward)
 
     async Task<string> GreedyTextAsync(string session, IReadOnlyList<int> prompt, int maxTokens) =>
         sampling.Text((await sampling.SampleAsync(session, prompt, 1, maxTokens, 0, 0))[0].Tokens);
+
+    /// <summary>The held-out reward part of the verdict: refused when the candidate is worse than the
+    /// deployed version by more than Tolerance, or, when MinImprovement is set, not better by at least
+    /// that. With MinImprovement 0 a candidate within Tolerance passes (it used to be refused whenever
+    /// it scored below the deployed version, whatever the tolerance, contrary to the settings' docs).</summary>
+    internal static (bool Passed, string Reason) HeldOutVerdict(double candidate, double deployed, LoopGateSettings gate)
+    {
+        if (candidate < deployed - gate.Tolerance)
+            return (false, $"held-out reward {candidate:F3} < deployed {deployed:F3} − tolerance {gate.Tolerance}");
+        if (gate.MinImprovement > 0 && candidate < deployed + gate.MinImprovement)
+            return (false, $"held-out reward {candidate:F3} not above deployed {deployed:F3} by the minimum improvement {gate.MinImprovement}");
+        return (true, $"held-out reward {candidate:F3} vs deployed {deployed:F3}");
+    }
 }
