@@ -8,11 +8,12 @@ serve_in_background() {
   "$whet" serve --models "$model" --data "$data" --urls "http://127.0.0.1:$port" "$@" &
   server=$!
   trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
+  # 120 s: start-up is seconds on an idle machine, but several times that on a loaded one.
+  for _ in $(seq 1 600); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
     kill -0 "$server" 2>/dev/null || { echo "whet serve exited" >&2; exit 1; }
     sleep 0.2
   done
-  echo "whet serve did not answer /healthz within 20 s" >&2
+  echo "whet serve did not answer /healthz within 120 s" >&2
   exit 1
 }

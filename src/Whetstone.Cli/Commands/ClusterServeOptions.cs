@@ -4,15 +4,21 @@ using Whetstone.Service.Hosting;
 
 namespace Whetstone.Cli.Commands;
 
-/// <summary>`whet serve`'s cluster options (issue #19): without --cluster the server is one process
-/// with no silo; with it, the process joins an Orleans cluster in the given role.</summary>
+/// <summary>`whet serve`'s cluster options (issue #19). By default the process is a one-silo
+/// localhost cluster in role both, on a free silo port, so two servers on one machine never
+/// collide or join each other; --cluster none serves without a silo.</summary>
 internal static class ClusterServeOptions
 {
     public static (Option<string?> Cluster, Option<string> Role, Option<int> SiloPort, Option<int> PrimaryPort, Option<string> Advertise) Create() => (
-        new Option<string?>("--cluster") { Description = "Join an Orleans cluster: 'localhost' (one machine) or a PostgreSQL connection string (membership and grain state there)" },
+        new Option<string?>("--cluster")
+        {
+            Description = "Orleans cluster: 'localhost' (the default: one machine; alone, this process is a one-silo cluster of role both), "
+                + "a PostgreSQL connection string (membership and grain state there), or 'none' (no silo: the process serves everything itself)",
+            DefaultValueFactory = _ => "localhost",
+        },
         new Option<string>("--role") { Description = "Cluster role: gateway (HTTP APIs, no models), worker (hosts the models' runs, no HTTP) or both", DefaultValueFactory = _ => "both" },
-        new Option<int>("--silo-port") { Description = "This silo's port (its Orleans gateway port is the next one)", DefaultValueFactory = _ => 11111 },
-        new Option<int>("--primary-silo-port") { Description = "With --cluster localhost: the port of the first silo, which every silo joins through", DefaultValueFactory = _ => 11111 },
+        new Option<int>("--silo-port") { Description = "This silo's port (its Orleans gateway port is the next one); default: a free port, and no Orleans gateway" },
+        new Option<int>("--primary-silo-port") { Description = "With --cluster localhost: the port of the first silo, which every silo joins through; default: this silo is the first" },
         new Option<string>("--advertise-address") { Description = "With --cluster <PostgreSQL>: the IP address other machines reach this silo at", DefaultValueFactory = _ => "127.0.0.1" });
 
     public static async Task<int> RunAsync(ParseResult result, ServerOptions options, Option<string?> cluster, Option<string> role,
@@ -22,12 +28,13 @@ internal static class ClusterServeOptions
         try
         {
             int port = result.GetValue(siloPort);
+            if (port is < 0 or > 65534) throw new ArgumentException($"--silo-port: {port} must be 1 to 65534 (its gateway takes the next port), or 0 for a free port");
             settings = new ClusterSettings
             {
                 Membership = result.GetValue(cluster)!,
                 Role = ClusterRoles.Parse(result.GetValue(role)),
                 SiloPort = port,
-                GatewayPort = port + 1,
+                GatewayPort = port == 0 ? 0 : port + 1,
                 PrimarySiloPort = result.GetValue(primaryPort),
                 AdvertisedAddress = System.Net.IPAddress.TryParse(result.GetValue(advertise), out var address) ? address
                     : throw new ArgumentException($"--advertise-address '{result.GetValue(advertise)}' is not an IP address"),
@@ -42,7 +49,7 @@ internal static class ClusterServeOptions
         if (server.CreatedAdminKey is string key)
             Console.WriteLine($"admin API key (shown once; set WHET_ADMIN_KEY to choose your own): {key}");
         string where = server.Urls.Count > 0 ? $"on {string.Join(", ", server.Urls)}" : "(no HTTP: worker)";
-        Console.WriteLine($"whetstone {settings.Role.ToString().ToLowerInvariant()} silo on port {settings.SiloPort} of cluster {(settings.IsLocalhost ? "localhost" : "on PostgreSQL")}, " +
+        Console.WriteLine($"whetstone {settings.Role.ToString().ToLowerInvariant()} silo on port {server.Settings.SiloPort} of cluster {(settings.IsLocalhost ? "localhost" : "on PostgreSQL")}, " +
             $"models {string.Join(", ", options.ModelDirectories.Select(Path.GetFileName))} {where} (data: {Path.GetFullPath(options.DataDirectory)})");
         await Task.WhenAny(server.WaitForShutdownAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
         return 0;

@@ -17,12 +17,14 @@ internal static class ServeCommand
         var queue = new Option<int>("--queue-capacity") { Description = "Queued calls per base model before 429", DefaultValueFactory = _ => 1024 };
         var adapterCache = new Option<int>("--adapter-cache-mb") { Description = "Memory for adapters loaded by /v1 requests; idle ones past it are evicted, least recently used first", DefaultValueFactory = _ => 1024 };
         var (cluster, role, siloPort, primaryPort, advertise) = ClusterServeOptions.Create();
-        var command = new Command("serve", "Run the training API (Tinker-style) and the OpenAI-compatible API (/v1) on the given base models.")
+        var command = new Command("serve", "Run the training API (Tinker-style) and the OpenAI-compatible API (/v1) on the given base models. "
+            + "By default the process is a one-silo Orleans cluster on localhost (gateway and worker, on a free silo port); --cluster none starts no silo.")
         {
             models, data, db, urls, dtype, device, queue, adapterCache, cluster, role, siloPort, primaryPort, advertise,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            StartupTrace.Mark("whet serve parsed its arguments");
             var directories = result.GetValue(models) is { Length: > 0 } given ? given : DefaultModels();
             if (directories.Length == 0)
                 return CommandErrors.Fail(CommandErrors.BadArguments, "no models to serve: pass --models DIR (make one with `whet init-model`)");
@@ -45,7 +47,7 @@ internal static class ServeCommand
                 };
             }
             catch (ArgumentException e) { return CommandErrors.Fail(CommandErrors.BadArguments, e.Message); }
-            if (result.GetValue(cluster) is not null)
+            if (!string.Equals(result.GetValue(cluster), "none", StringComparison.OrdinalIgnoreCase))
                 return await ClusterServeOptions.RunAsync(result, options, cluster, role, siloPort, primaryPort, advertise, cancellationToken);
             await using var server = await WhetstoneServer.StartAsync(options);
             if (server.CreatedAdminKey is string key)

@@ -24,6 +24,7 @@ internal static class ClusterSilo
         TimeSpan loopTick = default)
     {
         silo.Services.AddSingleton(core);
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloStartupTrace>();
         silo.Services.AddSingleton<RunGrainCount>();
         silo.Services.AddPlacementDirector<BaseModelPlacementStrategy, BaseModelPlacementDirector>();
         silo.Services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();

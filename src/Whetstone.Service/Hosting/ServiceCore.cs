@@ -78,6 +78,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Engine.Formats.CheckpointRecovery.Recover(Path.Combine(options.DataDirectory, "checkpoints"), TimeSpan.FromMinutes(10));
         var store = MetadataStoreFactory.Create(options.Database, options.DataDirectory);
         await store.InitializeAsync();
+        StartupTrace.Mark("metadata store ready");
         var models = new BaseModelRegistry(options.ModelDirectories, options.ComputeDtype, options.Device);
         var logger = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)).CreateLogger("whetstone");
         options.Scheduling.Validate();

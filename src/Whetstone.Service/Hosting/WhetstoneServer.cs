@@ -33,10 +33,14 @@ public sealed class WhetstoneServer : IAsyncDisposable
     public static async Task<WhetstoneServer> StartAsync(ServerOptions options)
     {
         var core = await ServiceCore.CreateAsync(options);
+        StartupTrace.Mark("service core created");
         var app = WhetstoneApp.Build(core, builder => builder.WebHost.UseUrls([.. options.Urls]));
+        Cluster.ClusterInfoApi.MapNoClusterInfoApi(app);
+        StartupTrace.Mark("host built");
         var server = new WhetstoneServer(app, core, options);
         server.CreatedAdminKey = await AdminKeys.EnsureAsync(core.Store, options.AdminKey);
         await app.StartAsync();
+        StartupTrace.Mark("host started (HTTP)");
         server._sweeper = server.SweepExpiredAsync(core.Checkpoints);
         return server;
     }
