@@ -115,13 +115,13 @@ if (args.Contains("--memory-recall"))
 }
 if (args.Contains("--memory"))
 {
-    // --memory [--max-history=100000] [--seconds=100] [--budget=256] [--context=1024]: Memory Diffusion's per-turn cost against history length (issue #16).
+    // --memory [--max-history=100000] [--seconds=100] [--budget=256] [--context=1024] [--lines]: Memory Diffusion's per-turn cost against history length (issue #16).
     long maxHistory = args.FirstOrDefault(a => a.StartsWith("--max-history=")) is { } h ? long.Parse(h["--max-history=".Length..]) : 100_000;
     double seconds = args.FirstOrDefault(a => a.StartsWith("--seconds=")) is { } sec ? double.Parse(sec["--seconds=".Length..]) : 100;
     int budget = args.FirstOrDefault(a => a.StartsWith("--budget=")) is { } bu ? int.Parse(bu["--budget=".Length..]) : 256;
     int context = args.FirstOrDefault(a => a.StartsWith("--context=")) is { } cx ? int.Parse(cx["--context=".Length..]) : 1024;
     Console.WriteLine($"# Memory Diffusion per-turn cost vs history — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; {Avx2Only.Describe()}");
-    await MemoryBenchmark.RunAsync(maxHistory, seconds, budget, context);
+    await MemoryBenchmark.RunAsync(maxHistory, seconds, budget, context, args.Contains("--lines"));
     return;
 }
 if (args.Contains("--serving"))
