@@ -154,9 +154,10 @@ internal sealed class MemoryService(ServiceContext context)
             var record = await context.Store.GetMemoryAsync(caller.Tenant, id);
             if (record is null || !await context.Store.DeleteMemoryAsync(caller.Tenant, id)) throw ApiError.NotFound("memory", id);
             _pending.TryRemove(id, out _);
-            // Its scoring passes' KV goes with it, not when the LRU bound reaches it.
+            // Its scoring passes' KV goes with it, not when the LRU bound reaches it. A model not
+            // started since the last restart holds none (and is not loaded just to be asked).
             var state = MemoryStateJson.FromRecord(record);
-            await context.Host(state.BaseModel).Worker.DropPrefixesAsync(PrefixKey(state));
+            if (context.StartedHost(state.BaseModel) is { } host) await host.Worker.DropPrefixesAsync(PrefixKey(state));
         }
         finally { turn.Release(); }
     }
