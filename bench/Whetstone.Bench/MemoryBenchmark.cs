@@ -51,7 +51,8 @@ internal static class MemoryBenchmark
         (double Ms, double Tokens, double Prefilled)? first = null;
         var window = new List<(double Ms, double AnswerMs, int Tokens, int Prefilled, int Passes, int MemoryTokens, int Refill)>();
         var clock = Stopwatch.StartNew();
-        while (history < maxHistory && clock.Elapsed.TotalSeconds < maxSeconds)
+        // Past max-history it goes on until the window of the last mark within it is measured.
+        while ((history < maxHistory || nextMark <= maxHistory) && clock.Elapsed.TotalSeconds < maxSeconds)
         {
             turn++;
             string message = UserTurn(tokenizer, turn, budget * 7 / 10, lines);
