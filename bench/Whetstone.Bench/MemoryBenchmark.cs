@@ -19,8 +19,11 @@ internal static class MemoryBenchmark
 
     /// <summary><paramref name="budget"/>: B; <paramref name="context"/>: the random model's context
     /// (the answer prompt holds the memory's text and the turn, so it must exceed B + the turn).
-    /// Larger B means larger turns, so a long history takes fewer turns to feed.</summary>
-    public static async Task RunAsync(long maxHistory, double maxSeconds, int budget = 256, int context = 1024)
+    /// Larger B means larger turns, so a long history takes fewer turns to feed.
+    /// <paramref name="lines"/>: every sentence of a user turn on its own line, so the turn alone
+    /// brings the memory to the span cap (one span per line): the work per turn is then at its
+    /// plateau from the first turns, without a fill-up phase in the first window.</summary>
+    public static async Task RunAsync(long maxHistory, double maxSeconds, int budget = 256, int context = 1024, bool lines = false)
     {
         string model = context == 1024 ? "memory-bench-1k" : $"memory-bench-{context}";
         var modelDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", model);
@@ -38,32 +41,37 @@ internal static class MemoryBenchmark
         var memories = sdk.CreateMemoryChatClient();
         var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
 
-        Console.WriteLine($"model context {context}; B = {budget} tokens, user turns of ~{budget * 7 / 10} tokens, 8-token answers; windows of {Window} turns; load before {Load()}");
+        Console.WriteLine($"model context {context}; B = {budget} tokens, user turns of ~{budget * 7 / 10} tokens{(lines ? ", one sentence a line" : "")}, 8-token answers; windows of {Window} turns; load before {Load()}");
         Console.WriteLine();
-        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | tokens through the model per turn (mean) | of them prefilled (KV not reused) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first | prefilled ÷ first | process RSS MiB | managed heap MiB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| history ≥ tokens | turns | turn wall ms (mean of window) | of it: answer ms | of it: update ms (GET waits) | refill tokens (prompt + generated) | tokens through the model per turn (mean) | of them prefilled (KV not reused) | scoring passes (mean) | memory tokens | wall ÷ first | tokens ÷ first | prefilled ÷ first | process RSS MiB | managed heap MiB | load average (1 min) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         string? id = null;
         long history = 0, nextMark = 1000;
         int turn = 0;
         (double Ms, double Tokens, double Prefilled)? first = null;
-        var window = new List<(double Ms, int Tokens, int Prefilled, int Passes, int MemoryTokens)>();
+        var window = new List<(double Ms, double AnswerMs, int Tokens, int Prefilled, int Passes, int MemoryTokens, int Refill)>();
         var clock = Stopwatch.StartNew();
-        while (history < maxHistory && clock.Elapsed.TotalSeconds < maxSeconds)
+        // Past max-history it goes on until the window of the last mark within it is measured.
+        while ((history < maxHistory || nextMark <= maxHistory) && clock.Elapsed.TotalSeconds < maxSeconds)
         {
             turn++;
-            string message = UserTurn(tokenizer, turn, budget * 7 / 10);
+            string message = UserTurn(tokenizer, turn, budget * 7 / 10, lines);
             var started = Stopwatch.GetTimestamp();
             var answer = await memories.ChatAsync(model, message, id, budget, maxTokens: 8, seed: 1);
             id = answer.Memory!.Id;
+            double answerMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var memory = await memories.GetMemoryAsync(id);   // waits for this turn's update
             double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             history += tokenizer.Encode(message).Count + answer.Usage.CompletionTokens;
+            if (turn % 250 == 0) Console.WriteLine($"<!-- turn {turn}, history {history:N0} tokens, {clock.Elapsed.TotalSeconds:F0} s, RSS {Environment.WorkingSet / 1048576.0:F0} MiB, load {Load()} -->");
             if (history < nextMark) continue;
-            window.Add((ms, memory.LastTurnWork!.TotalTokens, memory.LastTurnWork.PrefilledTokens, memory.LastTurnWork.ScoringCalls, memory.MemoryTokens));
+            var work = memory.LastTurnWork!;
+            window.Add((ms, answerMs, work.TotalTokens, work.PrefilledTokens, work.ScoringCalls, memory.MemoryTokens, work.RefillPromptTokens + work.RefillGeneratedTokens));
             if (window.Count < Window) continue;
             double meanMs = window.Average(w => w.Ms), meanTokens = window.Average(w => w.Tokens), meanPrefilled = window.Average(w => w.Prefilled);
             first ??= (meanMs, meanTokens, meanPrefilled);
-            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {meanTokens:F0} | {meanPrefilled:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} | {meanPrefilled / first.Value.Prefilled:F2} | {Environment.WorkingSet / 1048576.0:F0} | {GC.GetTotalMemory(false) / 1048576.0:F0} |");
+            Console.WriteLine($"| {nextMark:N0} | {turn} | {meanMs:F1} | {window.Average(w => w.AnswerMs):F1} | {meanMs - window.Average(w => w.AnswerMs):F1} | {window.Average(w => w.Refill):F0} | {meanTokens:F0} | {meanPrefilled:F0} | {window.Average(w => w.Passes):F1} | {window.Max(w => w.MemoryTokens)} | {meanMs / first.Value.Ms:F2} | {meanTokens / first.Value.Tokens:F2} | {meanPrefilled / first.Value.Prefilled:F2} | {Environment.WorkingSet / 1048576.0:F0} | {GC.GetTotalMemory(false) / 1048576.0:F0} | {Load().Split(' ')[0]} |");
+            Console.Out.Flush();
             window.Clear();
             // Marks 1k, 3k, 10k, 30k, 100k, …: two points per decade.
             nextMark = nextMark.ToString()[0] == '1' ? nextMark * 3 : nextMark * 10 / 3;
@@ -75,17 +83,19 @@ internal static class MemoryBenchmark
     static string Load() => File.ReadAllText("/proc/loadavg").Trim();
 
     // Deterministic filler with a fact now and then, about `tokens` tokens long.
-    static string UserTurn(HuggingFaceTokenizer tokenizer, int turn, int tokens)
+    static string UserTurn(HuggingFaceTokenizer tokenizer, int turn, int tokens, bool lines)
     {
-        var text = new System.Text.StringBuilder($"Turn {turn}. ");
+        string end = lines ? "\n" : " ";
+        var text = new System.Text.StringBuilder($"Turn {turn}.{end}");
         for (int i = 0; tokenizer.Encode(text.ToString()).Count < tokens; i++)
             text.Append(((turn + i) % 4) switch
             {
-                0 => $"My friend number {turn % 17} lives in city {turn % 23}. ",
-                1 => "The weather is fine and we talked about nothing much. ",
-                2 => $"On day {turn} I ate {i} apples. ",
-                _ => "Small talk continues for a while. ",
-            });
+                0 => $"My friend number {turn % 17} lives in city {turn % 23}.",
+                1 => "The weather is fine and we talked about nothing much.",
+                2 => $"On day {turn} I ate {i} apples.",
+                _ => "Small talk continues for a while.",
+            } + end);
+        if (lines) text.Length--;   // the role line after the message starts its own line anyway
         return text.ToString();
     }
 }

@@ -85,6 +85,15 @@ if (args.Contains("--interleave"))
     await InterleaveBenchmark.RunAsync(interleaveDtype, nano, quick, parts, liveChunk);
     return;
 }
+if (args.Contains("--rope-probe"))
+{
+    // --rope-probe [--model=DIR] [--seeds=3]: a zoo model at 4,096 tokens under RoPE scaling alone (issue #16's reader context).
+    string dir = args.FirstOrDefault(a => a.StartsWith("--model=")) is { } md ? md["--model=".Length..] : "../../models/whet-nano";   // run from bench/Whetstone.Bench, like the other modes
+    int seeds = args.FirstOrDefault(a => a.StartsWith("--seeds=")) is { } sd ? int.Parse(sd["--seeds=".Length..]) : 3;
+    Console.WriteLine($"# RoPE scaling probe — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; {Avx2Only.Describe()}");
+    Whetstone.Bench.ReaderRopeProbe.Run(dir, seeds);
+    return;
+}
 if (args.Contains("--memory-reader"))
 {
     // --memory-reader [--budgets=256,...] [--histories=1000,10000] [--seeds=2] [--md-history=1000] [--summary-history=1000] [--minilm-history=100000] [--model=DIR] (issue #16).
@@ -115,13 +124,13 @@ if (args.Contains("--memory-recall"))
 }
 if (args.Contains("--memory"))
 {
-    // --memory [--max-history=100000] [--seconds=100] [--budget=256] [--context=1024]: Memory Diffusion's per-turn cost against history length (issue #16).
+    // --memory [--max-history=100000] [--seconds=100] [--budget=256] [--context=1024] [--lines]: Memory Diffusion's per-turn cost against history length (issue #16).
     long maxHistory = args.FirstOrDefault(a => a.StartsWith("--max-history=")) is { } h ? long.Parse(h["--max-history=".Length..]) : 100_000;
     double seconds = args.FirstOrDefault(a => a.StartsWith("--seconds=")) is { } sec ? double.Parse(sec["--seconds=".Length..]) : 100;
     int budget = args.FirstOrDefault(a => a.StartsWith("--budget=")) is { } bu ? int.Parse(bu["--budget=".Length..]) : 256;
     int context = args.FirstOrDefault(a => a.StartsWith("--context=")) is { } cx ? int.Parse(cx["--context=".Length..]) : 1024;
     Console.WriteLine($"# Memory Diffusion per-turn cost vs history — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; {Avx2Only.Describe()}");
-    await MemoryBenchmark.RunAsync(maxHistory, seconds, budget, context);
+    await MemoryBenchmark.RunAsync(maxHistory, seconds, budget, context, args.Contains("--lines"));
     return;
 }
 if (args.Contains("--serving"))

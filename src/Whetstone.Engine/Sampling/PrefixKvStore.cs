@@ -66,6 +66,19 @@ public sealed class PrefixKvStore(long maxBytes) : IDisposable
         return true;
     }
 
+    /// <summary>Drops the entry under <paramref name="key"/> and every entry under key/… (a memory's
+    /// passes without one span each): what a deleted owner kept goes at once, not when the LRU
+    /// bound reaches it. Returns how many entries went.</summary>
+    public int RemoveUnder(string key)
+    {
+        var doomed = _byKey.Keys.Where(k => k == key || k.StartsWith(key + "/", StringComparison.Ordinal)).ToList();
+        foreach (var k in doomed) Remove(k);
+        return doomed.Count;
+    }
+
+    /// <summary>How many entries are kept under <paramref name="key"/> or key/… .</summary>
+    public int CountUnder(string key) => _byKey.Keys.Count(k => k == key || k.StartsWith(key + "/", StringComparison.Ordinal));
+
     public void Dispose()
     {
         foreach (var (_, entry) in _recency) entry.Cache.Dispose();

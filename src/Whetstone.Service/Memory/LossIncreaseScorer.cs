@@ -23,7 +23,8 @@ internal sealed class LossIncreaseScorer(IMemoryModel model, MemoryPolicy policy
         if (spans.Count == 0) return new SpanScores([], []);
         var probeTokens = probe.Skip(Math.Max(0, probe.Count - policy.MaxProbeTokens)).ToArray();
         var memory = spans.SelectMany(s => s.Tokens).ToArray();
-        var full = await ProbeLogprobsAsync([.. memory, .. probeTokens], memory.Length, work, prefixKey, [], cancellationToken);
+        var full = await ProbeLogprobsAsync([.. memory, .. probeTokens], memory.Length, prefixKey, [], cancellationToken);
+        Count(work, full);
         double fullNll = full.ProbeNll;
 
         var tokenValues = new IReadOnlyList<float>[spans.Count];
@@ -36,32 +37,44 @@ internal sealed class LossIncreaseScorer(IMemoryModel model, MemoryPolicy policy
             offset += n;
         }
 
+        // The passes without one span each are independent (each reads only the full pass and its
+        // own last turn's entry), so they go to the worker together: one cycle serves them all,
+        // instead of one queue hop and gather wait per span. Each pass is computed on its own, so
+        // the values are the same as one at a time.
+        var ablations = Enumerable.Range(0, spans.Count).Select(i =>
+        {
+            var without = spans.Where((_, j) => j != i).SelectMany(s => s.Tokens).ToArray();
+            return ProbeLogprobsAsync([.. without, .. probeTokens], without.Length,
+                prefixKey is null ? null : $"{prefixKey}/without/{i}", prefixKey is null ? [] : [prefixKey], cancellationToken);
+        }).ToArray();
+        var results = await Task.WhenAll(ablations);
         var values = new double[spans.Count];
         for (int i = 0; i < spans.Count; i++)
         {
-            var without = spans.Where((_, j) => j != i).SelectMany(s => s.Tokens).ToArray();
-            var ablated = await ProbeLogprobsAsync([.. without, .. probeTokens], without.Length, work,
-                prefixKey is null ? null : $"{prefixKey}/without/{i}", prefixKey is null ? [] : [prefixKey], cancellationToken);
-            values[i] = (ablated.ProbeNll - fullNll) / Math.Max(1, probeTokens.Length - 1);
+            Count(work, results[i]);
+            values[i] = (results[i].ProbeNll - fullNll) / Math.Max(1, probeTokens.Length - 1);
         }
         return new SpanScores(values, tokenValues);
     }
 
-    async Task<(IReadOnlyList<float?> Logprobs, double ProbeNll)> ProbeLogprobsAsync(int[] tokens, int probeStart, MemoryTurnWork work,
-        string? keepAs, IReadOnlyList<string> reuseAlsoFrom, CancellationToken cancellationToken)
+    static void Count(MemoryTurnWork work, Pass pass)
+    {
+        work.ScoringTokens += pass.Tokens;
+        work.ScoringReusedTokens += pass.Reused;
+        work.ScoringCalls++;
+    }
+
+    sealed record Pass(IReadOnlyList<float?> Logprobs, double ProbeNll, int Tokens, int Reused);
+
+    async Task<Pass> ProbeLogprobsAsync(int[] tokens, int probeStart, string? keepAs, IReadOnlyList<string> reuseAlsoFrom, CancellationToken cancellationToken)
     {
         IReadOnlyList<float?> logprobs;
+        int reused = 0;
         if (keepAs is null) logprobs = await model.LogprobsAsync(tokens, cancellationToken);
-        else
-        {
-            (logprobs, int reused) = await model.LogprobsAsync(tokens, keepAs, keepPrefix: true, reuseAlsoFrom, cancellationToken);
-            work.ScoringReusedTokens += reused;
-        }
-        work.ScoringTokens += tokens.Length;
-        work.ScoringCalls++;
+        else (logprobs, reused) = await model.LogprobsAsync(tokens, keepAs, keepPrefix: true, reuseAlsoFrom, cancellationToken);
         // The probe's first token is left out in every pass: with the whole memory ablated nothing predicts it.
         double nll = 0;
         for (int t = probeStart + 1; t < tokens.Length; t++) nll -= logprobs[t] ?? 0;
-        return (logprobs, nll);
+        return new Pass(logprobs, nll, tokens.Length, reused);
     }
 }

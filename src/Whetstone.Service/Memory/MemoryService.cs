@@ -143,15 +143,21 @@ internal sealed class MemoryService(ServiceContext context)
             operations.Select(o => new MemoryOperationInfo(o.Sequence, o.Turn, o.Operation, o.SpanId, o.Detail, o.At)).ToArray());
     }
 
-    /// <summary>Deletes after any pending update of the memory, so none writes it back.</summary>
+    /// <summary>Deletes after any pending update of the memory, so none writes it back, and drops the
+    /// KV the engine kept for its scoring passes.</summary>
     public async Task DeleteAsync(Caller caller, string id)
     {
         var turn = _turns.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync();
         try
         {
-            if (!await context.Store.DeleteMemoryAsync(caller.Tenant, id)) throw ApiError.NotFound("memory", id);
+            var record = await context.Store.GetMemoryAsync(caller.Tenant, id);
+            if (record is null || !await context.Store.DeleteMemoryAsync(caller.Tenant, id)) throw ApiError.NotFound("memory", id);
             _pending.TryRemove(id, out _);
+            // Its scoring passes' KV goes with it, not when the LRU bound reaches it. A model not
+            // started since the last restart holds none (and is not loaded just to be asked).
+            var state = MemoryStateJson.FromRecord(record);
+            if (context.StartedHost(state.BaseModel) is { } host) await host.Worker.DropPrefixesAsync(PrefixKey(state));
         }
         finally { turn.Release(); }
     }

@@ -46,6 +46,9 @@ internal sealed class ServiceContext(BaseModelRegistry models, IMetadataStore st
         return new BaseModelHost(planner, worker);
     })).Value;
 
+    /// <summary>The base model's host if it is already started; null otherwise (nothing is loaded to ask).</summary>
+    public BaseModelHost? StartedHost(string baseModel) => _hosts.TryGetValue(baseModel, out var host) && host.IsValueCreated ? host.Value : null;
+
     IEnumerable<BaseModelHost> Hosts => _hosts.Values.Where(l => l.IsValueCreated).Select(l => l.Value);
 
     /// <summary>Queues a call for the caller and returns its request id; the result, once done, is

@@ -89,4 +89,24 @@ public class PrefixKvStoreTests(SamplerFixture fixture) : IClassFixture<SamplerF
         Assert.Null(store.Get("big"));
         Assert.Equal(2, store.Count);
     }
+
+    [Fact]
+    public void RemoveUnderDropsTheKeyAndItsSubkeysOnlyAndFreesTheirBytes()
+    {
+        using var store = new PrefixKvStore(1L << 30);
+        foreach (var key in new[] { "memory/t/m1", "memory/t/m1/without/0", "memory/t/m1/without/1", "memory/t/m10", "memory/t/m10/without/0", "memory/t/m2" })
+            _sampler.ComputeLogprobs(Tokens(16, key.Length), store, key, keepPrefix: true);
+        long entryBytes = store.Bytes / 6;
+        Assert.Equal(3, store.CountUnder("memory/t/m1"));   // m10 shares the text prefix, not the key path
+
+        Assert.Equal(3, store.RemoveUnder("memory/t/m1"));
+        Assert.Equal(3, store.Count);
+        Assert.Equal(3 * entryBytes, store.Bytes);
+        Assert.Null(store.Get("memory/t/m1"));
+        Assert.Null(store.Get("memory/t/m1/without/1"));
+        Assert.NotNull(store.Get("memory/t/m10/without/0"));
+        Assert.NotNull(store.Get("memory/t/m2"));
+        Assert.Equal(0, store.Evictions);   // removed, not evicted
+        Assert.Equal(0, store.RemoveUnder("memory/t/m1"));
+    }
 }

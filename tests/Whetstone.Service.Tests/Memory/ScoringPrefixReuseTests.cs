@@ -99,4 +99,29 @@ public class ScoringPrefixReuseTests
         // At B = 96 with ~30-token turns most spans change every turn (36% reused when written); the first test covers the unchanged case exactly.
         Assert.True(reused > scoring / 4, $"reused {reused} of {scoring} scoring tokens over 8 turns: " + string.Join(", ", work.Select(w => $"{w.ScoringReusedTokens}/{w.ScoringTokens}")));
     }
+
+    [Fact]
+    public async Task DeletingAMemoryDropsItsKeptKvAtOnceAndLeavesOtherMemoriesKv()
+    {
+        await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
+        var worker = server.Core.Context.Host(TestServers.ModelName).Worker;
+        var chat = await MemoryChat.ForAsync(server, "alice");
+        string? doomed = null, kept = null;
+        for (int turn = 1; turn <= 4; turn++)
+        {
+            (doomed, _) = await chat.TurnAsync(doomed, MemoryChat.SmallTalk(turn), budget: 96);
+            (kept, _) = await chat.TurnAsync(kept, MemoryChat.SmallTalk(turn + 10), budget: 96);
+        }
+        string doomedKey = $"memory/alice/{doomed}", keptKey = $"memory/alice/{kept}";
+        int spans = (await chat.GetAsync(doomed!)).Spans.Count;
+        // The full pass and one pass per span scored last turn are kept: more than one entry.
+        int before = await worker.CountPrefixesAsync(doomedKey), other = await worker.CountPrefixesAsync(keptKey);
+        Assert.True(before > 1, $"{before} KV entries kept for the memory before DELETE (it has {spans} spans)");
+        Assert.True(other > 1, $"{other} KV entries kept for the other memory");
+
+        var response = await chat.Http.DeleteAsync(Routes.Memory(doomed!));
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(0, await worker.CountPrefixesAsync(doomedKey));
+        Assert.Equal(other, await worker.CountPrefixesAsync(keptKey));
+    }
 }
