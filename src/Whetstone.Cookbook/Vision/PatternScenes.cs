@@ -2,13 +2,14 @@ using SkiaSharp;
 
 namespace Whetstone.Cookbook.Vision;
 
-/// <summary>A picture of one texture or one letter and what it shows. For a letter,
+/// <summary>A picture of one texture, one letter or one digit and what it shows. For a letter,
 /// <see cref="LetterBox"/> is its 4 × 6 stroke grid in pixels (left, top, right, bottom).</summary>
-public sealed record PatternImage(byte[] Png, string Caption, string Texture, string Colour, char? Letter, SKRect LetterBox = default);
+public sealed record PatternImage(byte[] Png, string Caption, string Texture, string Colour, char? Letter, SKRect LetterBox = default, int? Digit = null);
 
-/// <summary>The zoo VLM's texture and letter pictures (#17), beside ShapeScenes' shapes: a large
-/// square filled with solid colour, stripes, dots or checks (a repeating bitmap shader), and a
-/// black capital letter (StrokeLetters). Deterministic by seed.</summary>
+/// <summary>The zoo VLM's texture, letter and digit pictures (#17), beside ShapeScenes' shapes: a
+/// large square filled with solid colour, stripes, dots or checks (a repeating bitmap shader), a
+/// black capital letter (StrokeLetters) and a black seven-segment digit (ShapeScenes.Digit).
+/// Deterministic by seed.</summary>
 public static class PatternScenes
 {
     public static readonly string[] Textures = ["solid", "stripes", "dots", "checks"];
@@ -80,6 +81,15 @@ public static class PatternScenes
         using var path = StrokeLetters.Path(letter, x, y, step);
         canvas.DrawPath(path, paint);
         return new PatternImage(Encode(bitmap), $"the letter {letter}", "", "black", letter, new SKRect(x, y, x + 4 * step, y + 6 * step));
+    }
+
+    /// <summary>A seed-chosen digit 0–9 in seven segments, centred as ShapeScenes.Digit draws it;
+    /// caption "the digit 7".</summary>
+    public static PatternImage Digit(int seed, int size = 84)
+    {
+        int digit = new Random(seed).Next(10);
+        var drawn = ShapeScenes.Digit(digit, size);
+        return new PatternImage(drawn.Png, drawn.Caption, "", "black", null, Digit: digit);
     }
 
     /// <summary>Width of a letter's strokes in pixels.</summary>

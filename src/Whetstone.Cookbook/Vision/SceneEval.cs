@@ -15,7 +15,7 @@ public static class SceneEval
 {
     /// <summary>Chance of a uniform guess among the answers a kind can have: 4 colours, 3 shapes,
     /// 3 counts; "where" among the 9 cells for the one-shape scenes it is asked on; 4 textures;
-    /// 26 letters.</summary>
+    /// 26 letters; 10 digits.</summary>
     public static double Chance(string kind) => kind switch
     {
         "colour" => 1.0 / ShapeScenes.Colours.Length,
@@ -24,6 +24,7 @@ public static class SceneEval
         "where" => 1.0 / 9,
         "texture" => 1.0 / PatternScenes.Textures.Length,
         "letter" => 1.0 / StrokeLetters.Alphabet.Length,
+        "digit" => 1.0 / 10,
         _ => throw new ArgumentException($"no chance level for '{kind}'", nameof(kind)),
     };
 
@@ -48,7 +49,7 @@ public static class SceneEval
                 if (q.Kind == "describe" || (q.Kind == "where" && scene.Shapes.Count > 1)) continue;
                 pending.Add((q.Kind, q.Answer, Ask(scene.Png, q.Question)));
             }
-            // One texture and one letter picture per scene seed, so their counts match the others'.
+            // One texture, letter and digit picture per scene seed, so their counts match the others'.
             foreach (var kind in kinds.Where(SceneQuestions.IsPatternKind))
             {
                 var (picture, q) = SceneQuestions.Pattern(kind, seed, imageSize);

@@ -2,7 +2,7 @@ namespace Whetstone.Cookbook.Vision;
 
 /// <summary>A question about a picture and its one right answer; <see cref="Kind"/> groups
 /// answers for accuracy against chance ("colour", "shape", "count", "where", "describe" about a
-/// shape scene; "texture" and "letter" about a PatternScenes picture).</summary>
+/// shape scene; "texture", "letter" and "digit" about a PatternScenes picture).</summary>
 public sealed record SceneQuestion(string Kind, string Question, string Answer);
 
 /// <summary>What the zoo VLM learns to answer about a shape scene, and the text-only facts that
@@ -10,19 +10,22 @@ public sealed record SceneQuestion(string Kind, string Question, string Answer);
 public static class SceneQuestions
 {
     public const string Colour = "What colour are the shapes?", Shape = "What shape are they?", Count = "How many shapes are there?",
-        Where = "Where are they?", Describe = "Describe the picture.", Texture = "What pattern is it?", Letter = "What letter is it?";
+        Where = "Where are they?", Describe = "Describe the picture.", Texture = "What pattern is it?", Letter = "What letter is it?",
+        Digit = "What digit is it?";
 
-    public static readonly IReadOnlyList<string> Kinds = ["colour", "shape", "count", "where", "describe", "texture", "letter"];
+    public static readonly IReadOnlyList<string> Kinds = ["colour", "shape", "count", "where", "describe", "texture", "letter", "digit"];
 
     /// <summary>The kinds asked about a PatternScenes picture rather than a shape scene.</summary>
-    public static bool IsPatternKind(string kind) => kind is "texture" or "letter";
+    public static bool IsPatternKind(string kind) => kind is "texture" or "letter" or "digit";
 
     /// <summary>The one question of a pattern kind, with its picture: a texture square for
-    /// "texture" (answer "stripes"), a letter for "letter" (answer "K").</summary>
+    /// "texture" (answer "stripes"), a letter for "letter" (answer "K"), a digit for "digit"
+    /// (answer "7", the numeral its caption "the digit 7" uses).</summary>
     public static (PatternImage Picture, SceneQuestion Question) Pattern(string kind, int seed, int size) => kind switch
     {
         "texture" when PatternScenes.Texture(seed, size) is var t => (t, new SceneQuestion(kind, Texture, t.Texture)),
         "letter" when PatternScenes.Letter(seed, size) is var l => (l, new SceneQuestion(kind, Letter, l.Letter!.Value.ToString())),
+        "digit" when PatternScenes.Digit(seed, size) is var d => (d, new SceneQuestion(kind, Digit, d.Digit!.Value.ToString())),
         _ => throw new ArgumentException($"'{kind}' is not a pattern question kind", nameof(kind)),
     };
 
@@ -65,7 +68,7 @@ public static class SceneQuestions
         {
             var scene = ShapeScenes.Shapes(seed, size, [.. ShapeScenes.Kinds, .. ShapeScenes.HeldOutKinds]);
             foreach (var q in About(scene, new Random(seed))) { yield return q.Question; yield return q.Answer; }
-            foreach (var kind in (string[])["texture", "letter"])
+            foreach (var kind in SceneQuestions.Kinds.Where(IsPatternKind))
             {
                 var (_, question) = Pattern(kind, seed, size);
                 yield return question.Question; yield return question.Answer;

@@ -8,7 +8,7 @@ using Whetstone.Tokenization;
 namespace Whetstone.Cookbook.Vision;
 
 /// <summary>Pretraining the zoo VLM through the SDK: full-parameter steps (tower, merger and LM
-/// together) on chats about generated shape scenes, textures and letters — each a picture and one question (the kinds
+/// together) on chats about generated shape scenes, textures, letters and digits — each a picture and one question (the kinds
 /// in turn), its answer trained — plus one chat in FactEvery that is a text-only fact about
 /// a shape word. Checkpoints with automatic resume (as PretrainRecipe), a held-out
 /// evaluation per question kind at the end, and the final weights for the sampler.</summary>

@@ -77,15 +77,15 @@ public class ImageChatTests
         Assert.DoesNotContain(Enumerable.Range(0, 200).Select(s => ShapeScenes.Shapes(s, 84).Shapes[0].Kind), ShapeScenes.HeldOutKinds.Contains);
     }
     [Fact]
-    public void ThePretrainingStreamAsksTextureAndLetterQuestionsOnTheirOwnPictures()
+    public void ThePretrainingStreamAsksTextureLetterAndDigitQuestionsOnTheirOwnPictures()
     {
         var tokenizer = Tokenizer.Value;
         var chat = new ImageChat(tokenizer);
-        var options = new VlmPretrainOptions { BaseModel = "m", OutputDirectory = "o", QuestionKinds = ["texture", "letter"], FactEvery = 1000 };
-        for (int index = 0; index < 6; index++)
+        var options = new VlmPretrainOptions { BaseModel = "m", OutputDirectory = "o", QuestionKinds = ["texture", "letter", "digit"], FactEvery = 1000 };
+        for (int index = 0; index < 9; index++)
         {
             var datum = VlmPretrainRecipe.Example(chat, options, index);
-            string kind = index % 2 == 0 ? "texture" : "letter";
+            string kind = options.QuestionKinds[index % 3];
             var (picture, question) = SceneQuestions.Pattern(kind, index, 84);
             Assert.Equal(picture.Png, Convert.FromBase64String(Assert.IsType<ImageChunk>(datum.ModelInput.Chunks[1]).Data));
             Assert.Contains(question.Question, tokenizer.Decode(((EncodedTextChunk)datum.ModelInput.Chunks[2]).Tokens.ToArray(), skipSpecialTokens: false));
@@ -93,7 +93,7 @@ public class ImageChatTests
             var weights = datum.LossFnInputs["weights"].Data;
             var trained = targets.Where((_, i) => weights[i] > 0).Select(t => (int)t).ToArray();
             Assert.Equal(question.Answer + "<|im_end|>", tokenizer.Decode(trained, skipSpecialTokens: false));
-            Assert.Equal(kind == "texture" ? picture.Texture : picture.Letter.ToString(), question.Answer);
+            Assert.Equal(kind switch { "texture" => picture.Texture, "letter" => picture.Letter.ToString(), _ => picture.Digit.ToString() }, question.Answer);
         }
     }
 }

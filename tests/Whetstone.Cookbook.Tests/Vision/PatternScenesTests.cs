@@ -117,6 +117,41 @@ public class PatternScenesTests
         Assert.Throws<ArgumentException>(() => StrokeLetters.Strokes('a'));
     }
 
+    /// <summary>Seven-segment lit segments per digit, written here from the standard display
+    /// (a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle).</summary>
+    static readonly string[] LitSegments = ["abcdef", "bc", "abdeg", "abcdg", "bcfg", "acdfg", "acdefg", "abc", "abcdefg", "abcdfg"];
+
+    /// <summary>Midpoint of each segment as a fraction of the side: the digit spans 0.3–0.7 across
+    /// and 0.15–0.85 down, its middle bar at 0.5.</summary>
+    static readonly Dictionary<char, (double X, double Y)> SegmentMidpoints = new()
+    {
+        ['a'] = (0.5, 0.15), ['b'] = (0.7, 0.325), ['c'] = (0.7, 0.675), ['d'] = (0.5, 0.85),
+        ['e'] = (0.3, 0.675), ['f'] = (0.3, 0.325), ['g'] = (0.5, 0.5),
+    };
+
+    [Fact]
+    public void EachDigitCaptionNamesTheDigitWhoseSegmentsAreLit()
+    {
+        const int size = 84;
+        var seen = new HashSet<int>();
+        for (int seed = 0; seed < 60; seed++)
+        {
+            var picture = PatternScenes.Digit(seed, size);
+            int digit = picture.Digit!.Value;
+            Assert.Equal($"the digit {digit}", picture.Caption);
+            seen.Add(digit);
+            using var bitmap = SKBitmap.Decode(picture.Png);
+            string lit = string.Concat(SegmentMidpoints.Keys.Where(s =>
+                bitmap.GetPixel((int)(SegmentMidpoints[s].X * size), (int)(SegmentMidpoints[s].Y * size)).Red < 100).Order());
+            Assert.Equal(LitSegments[digit], lit);
+            // The segment sets tell the ten digits apart, so a caption naming any other digit fails.
+            Assert.Equal(1, LitSegments.Count(l => l == lit));
+        }
+        Assert.Equal(10, seen.Count);
+        Assert.Equal(PatternScenes.Digit(4).Png, PatternScenes.Digit(4).Png);   // deterministic per seed
+        Assert.Equal(PatternScenes.Digit(4).Digit, PatternScenes.Digit(4).Digit);
+    }
+
     [Fact]
     public void PatternQuestionsAnswerWithWhatThePictureShows()
     {
@@ -126,9 +161,18 @@ public class PatternScenesTests
             Assert.Equal(("texture", SceneQuestions.Texture, texture.Texture), (tq.Kind, tq.Question, tq.Answer));
             var (letter, lq) = SceneQuestions.Pattern("letter", seed, 84);
             Assert.Equal(("letter", SceneQuestions.Letter, letter.Letter.ToString()), (lq.Kind, lq.Question, lq.Answer));
+            var (digit, dq) = SceneQuestions.Pattern("digit", seed, 84);
+            Assert.Equal(("digit", SceneQuestions.Digit, digit.Digit.ToString()), (dq.Kind, dq.Question, dq.Answer));
+            Assert.Matches("^[0-9]$", dq.Answer);
         }
         Assert.Throws<ArgumentException>(() => SceneQuestions.Pattern("colour", 0, 84));
         Assert.Equal(0.25, SceneEval.Chance("texture"));
         Assert.Equal(1.0 / 26, SceneEval.Chance("letter"));
+        Assert.Equal(0.1, SceneEval.Chance("digit"));
+        Assert.Contains("digit", SceneQuestions.Kinds);
+        // The tokenizer's texts hold every digit answer, so its merges see the numerals.
+        var texts = SceneQuestions.TokenizerTexts(40, 84).ToHashSet();
+        Assert.Contains(SceneQuestions.Digit, texts);
+        Assert.All(Enumerable.Range(0, 10), d => Assert.Contains(d.ToString(), texts));
     }
 }
