@@ -77,7 +77,7 @@ internal static class LoopCommand
         var steps = new Option<int>("--steps") { Description = "RL steps per iteration", DefaultValueFactory = _ => defaults.Steps };
         var sftWeight = new Option<double>("--sft-weight") { Description = "Weight per token of the users' corrections as SFT (0: none)", DefaultValueFactory = _ => defaults.CorrectionSftWeight };
         var command = new Command("demo", "Deploy a fresh adapter with a reward model and a loop, let simulated users use it until a candidate is promoted, " +
-            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr, steps, sftWeight, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections };
+            "and print their hidden satisfaction before and after with the lineage.") { model, users, rounds, minutes, seed, lr, steps, sftWeight, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections, LoopTuning.Taste };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
@@ -90,7 +90,7 @@ internal static class LoopCommand
                 {
                     Rl = defaults with { LearningRate = result.GetValue(lr), Steps = result.GetValue(steps), CorrectionSftWeight = result.GetValue(sftWeight) },
                 },
-                StatePreferences = result.GetValue(LoopTuning.StatePreferences), EditCorrections = result.GetValue(LoopTuning.EditCorrections),
+                StatePreferences = result.GetValue(LoopTuning.StatePreferences), EditCorrections = result.GetValue(LoopTuning.EditCorrections), Taste = LoopTuning.ParseTaste(result),
             }, ct);
             return outcome.ExitCode;
         }));

@@ -21,7 +21,7 @@ internal static class LoopExperimentCommand
         var outDir = new Option<string>("--out") { Description = "Directory for rounds.jsonl, prequential.jsonl, iterations.jsonl, summary.json and the charts", Required = true };
         var command = new Command("experiment", "Hidden satisfaction of a simulated population over rounds with a drift, for no loop, a frozen reward model and the streaming loop.")
         {
-            model, arms, users, rounds, driftAt, every, seed, outDir, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections,
+            model, arms, users, rounds, driftAt, every, seed, outDir, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections, LoopTuning.Taste,
         };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
@@ -32,7 +32,7 @@ internal static class LoopExperimentCommand
                 Arms = result.GetValue(arms)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Users = result.GetValue(users), Rounds = result.GetValue(rounds), DriftAtRound = result.GetValue(driftAt),
                 EveryFeedback = result.GetValue(every), Seed = result.GetValue(seed),
-                StatePreferences = result.GetValue(LoopTuning.StatePreferences), EditCorrections = result.GetValue(LoopTuning.EditCorrections), Loop = LoopTuning.Load(result),
+                StatePreferences = result.GetValue(LoopTuning.StatePreferences), EditCorrections = result.GetValue(LoopTuning.EditCorrections), Taste = LoopTuning.ParseTaste(result), Loop = LoopTuning.Load(result),
             };
             var outcome = await new LoopExperiment(url, key, Console.Out).RunAsync(result.GetValue(model)!, options, ct);
             string dir = result.GetValue(outDir)!;

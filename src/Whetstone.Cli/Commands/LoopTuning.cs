@@ -23,6 +23,21 @@ internal static class LoopTuning
         Description = "Users correct by post-editing the answer they got (disliked word replaced, a wrong answer's steps redone) instead of rewriting it in their taste",
     };
 
+    public static readonly Option<string> Taste = new("--taste")
+    {
+        Description = "What concise and detailed users want: restated (default: detailed users want 'So the answer is N.' after the Answer line), " +
+            "no-preamble (concise users want no opening method sentence) or one-line (sessions 1-6: concise users want all work on one line)",
+        DefaultValueFactory = _ => "restated",
+    };
+
+    public static Whetstone.Cookbook.SimulatedUsers.LengthTaste ParseTaste(ParseResult result) => result.GetValue(Taste) switch
+    {
+        "restated" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.Restated,
+        "no-preamble" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.NoPreamble,
+        "one-line" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.OneLine,
+        var other => throw new ArgumentException($"--taste '{other}' is not restated, no-preamble or one-line"),
+    };
+
     public static CreateLoopRequest? Load(ParseResult result) => result.GetValue(Settings) is { } file
         ? JsonSerializer.Deserialize<CreateLoopRequest>(File.ReadAllText(file), ProtocolJson.Options)! with { Deployment = "" }
         : null;

@@ -23,7 +23,7 @@ internal static class SimulateUsersCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var outPath = new Option<string?>("--out") { Description = "JSONL of every answer with its hidden satisfaction" };
         var command = new Command("simulate-users", "Simulated users with hidden preferences use a served model and give feedback.")
-        { model, users, rounds, drift, noFeedback, seed, outPath, LoopTuning.StatePreferences };
+        { model, users, rounds, drift, noFeedback, seed, outPath, LoopTuning.StatePreferences, LoopTuning.Taste };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
@@ -31,7 +31,7 @@ internal static class SimulateUsersCommand
             using var whetstone = ServiceClient.Connect(url, key);
             var openAi = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(url, "v1") });
             var round = new SimulationRound(openAi, whetstone, statePreferences: result.GetValue(LoopTuning.StatePreferences));
-            var population = new SimulatedPopulation(result.GetValue(users), result.GetValue(seed));
+            var population = new SimulatedPopulation(result.GetValue(users), result.GetValue(seed), LoopTuning.ParseTaste(result));
             int total = result.GetValue(rounds), driftAt = result.GetValue(drift) ?? total / 2;
             using var writer = result.GetValue(outPath) is { } p ? new StreamWriter(p) : null;
             for (int r = 0; r < total; r++)

@@ -22,6 +22,8 @@ public sealed record LoopDemoOptions
     public bool StatePreferences { get; init; }
     /// <summary>Users correct by post-editing the answer they got (<see cref="SimulatedUser.EditedAnswer"/>).</summary>
     public bool EditCorrections { get; init; }
+    /// <summary>What concise and detailed mean to the population (<see cref="LengthTaste"/>).</summary>
+    public LengthTaste Taste { get; init; } = LengthTaste.Restated;
 }
 
 /// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:
@@ -56,7 +58,7 @@ public sealed class ExperientialLoopDemo(Uri server, string apiKey, TextWriter o
         var loop = await whetstone.Loops.CreateAsync((options.Loop ?? DefaultLoop(name)) with { Deployment = name }, cancellationToken);
         output.WriteLine($"deployment {name}@v1 = {v1}; loop {loop.Id}");
 
-        var population = new SimulatedPopulation(options.Users, options.Seed);
+        var population = new SimulatedPopulation(options.Users, options.Seed, options.Taste);
         double before = await EvaluateAsync(round, population, $"{name}@v1", options.EvalRounds, cancellationToken);
         output.WriteLine($"hidden satisfaction of v1 (before): {SimulationRound.Format(before)}");
 

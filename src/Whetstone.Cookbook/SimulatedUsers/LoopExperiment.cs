@@ -27,6 +27,8 @@ public sealed record LoopExperimentOptions
     /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
     public bool StatePreferences { get; init; }
     public bool EditCorrections { get; init; }
+    /// <summary>What concise and detailed mean to the population (<see cref="LengthTaste"/>).</summary>
+    public LengthTaste Taste { get; init; } = LengthTaste.Restated;
     /// <summary>The loop of arms b and c (null: <see cref="ExperientialLoopDemo.DefaultLoop"/>); its trigger is replaced by EveryFeedback.</summary>
     public CreateLoopRequest? Loop { get; init; }
 }
@@ -87,7 +89,7 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
         }
         output.WriteLine($"arm {arm}: deployment {name}@v1{(loopId is null ? ", no loop" : $", loop {loopId}")}");
 
-        var population = new SimulatedPopulation(options.Users, options.Seed);
+        var population = new SimulatedPopulation(options.Users, options.Seed, options.Taste);
         var round = new SimulationRound(openAi, whetstone, options.MaxTokens, statePreferences: options.StatePreferences, editCorrections: options.EditCorrections);
         var rounds = new List<ArmRound>();
         var rlLatencies = new List<double>();
