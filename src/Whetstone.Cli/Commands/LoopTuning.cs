@@ -25,17 +25,17 @@ internal static class LoopTuning
 
     public static readonly Option<string> Taste = new("--taste")
     {
-        Description = "What concise and detailed users want: restated (default: detailed users want 'So the answer is N.' after the Answer line), " +
+        Description = "What concise and detailed users want: sign-off (default: detailed users want 'Hope this helps!' after the Answer line), " +
             "no-preamble (concise users want no opening method sentence) or one-line (sessions 1-6: concise users want all work on one line)",
-        DefaultValueFactory = _ => "restated",
+        DefaultValueFactory = _ => "sign-off",
     };
 
     public static Whetstone.Cookbook.SimulatedUsers.LengthTaste ParseTaste(ParseResult result) => result.GetValue(Taste) switch
     {
-        "restated" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.Restated,
+        "sign-off" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.SignOff,
         "no-preamble" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.NoPreamble,
         "one-line" => Whetstone.Cookbook.SimulatedUsers.LengthTaste.OneLine,
-        var other => throw new ArgumentException($"--taste '{other}' is not restated, no-preamble or one-line"),
+        var other => throw new ArgumentException($"--taste '{other}' is not sign-off, no-preamble or one-line"),
     };
 
     public static CreateLoopRequest? Load(ParseResult result) => result.GetValue(Settings) is { } file

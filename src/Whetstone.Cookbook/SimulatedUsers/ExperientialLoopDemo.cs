@@ -23,7 +23,7 @@ public sealed record LoopDemoOptions
     /// <summary>Users correct by post-editing the answer they got (<see cref="SimulatedUser.EditedAnswer"/>).</summary>
     public bool EditCorrections { get; init; }
     /// <summary>What concise and detailed mean to the population (<see cref="LengthTaste"/>).</summary>
-    public LengthTaste Taste { get; init; } = LengthTaste.Restated;
+    public LengthTaste Taste { get; init; } = LengthTaste.SignOff;
 }
 
 /// <summary>The whole loop against a running server, through the SDK and the OpenAI client only:

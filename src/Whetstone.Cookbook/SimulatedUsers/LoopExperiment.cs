@@ -28,7 +28,7 @@ public sealed record LoopExperimentOptions
     public bool StatePreferences { get; init; }
     public bool EditCorrections { get; init; }
     /// <summary>What concise and detailed mean to the population (<see cref="LengthTaste"/>).</summary>
-    public LengthTaste Taste { get; init; } = LengthTaste.Restated;
+    public LengthTaste Taste { get; init; } = LengthTaste.SignOff;
     /// <summary>The loop of arms b and c (null: <see cref="ExperientialLoopDemo.DefaultLoop"/>); its trigger is replaced by EveryFeedback.</summary>
     public CreateLoopRequest? Loop { get; init; }
 }

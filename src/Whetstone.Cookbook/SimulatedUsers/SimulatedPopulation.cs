@@ -12,7 +12,7 @@ public sealed class SimulatedPopulation
 
     /// <summary>The same draws for every taste (so <see cref="LengthTaste.OneLine"/> gives the users of
     /// sessions 1–6 exactly); the taste sets what concise means and how many users are concise.</summary>
-    public SimulatedPopulation(int size, int seed, LengthTaste taste = LengthTaste.Restated)
+    public SimulatedPopulation(int size, int seed, LengthTaste taste = LengthTaste.SignOff)
     {
         var random = new Random(seed);
         double concise = UserPreferences.ConciseShare(taste);

@@ -6,7 +6,7 @@ namespace Whetstone.Cookbook.SimulatedUsers;
 /// <summary>What a simulated user wants, hidden from the server: concise or worked answers (what
 /// that means is <see cref="Taste"/>), a required format ("Answer: N"), the question kind they ask
 /// about, a phrasing they dislike.</summary>
-public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, string Topic, string DislikedPhrase, LengthTaste Taste = LengthTaste.Restated)
+public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, string Topic, string DislikedPhrase, LengthTaste Taste = LengthTaste.SignOff)
 {
     /// <summary>What a user who states their taste writes in the system prompt (as real users put
     /// "be brief" or "avoid jargon" in theirs): the length they like and the word they dislike. The
@@ -17,35 +17,35 @@ public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, stri
         (LengthTaste.OneLine, false) => "Show each step on its own line.",
         (LengthTaste.NoPreamble, true) => "Be concise: skip the opening sentence, just the steps.",
         (LengthTaste.NoPreamble, false) => "Start by saying how you will work it out.",
-        (_, true) => "Be concise: end on the Answer line.",
-        _ => "After the Answer line, restate the result in a sentence.",
+        (_, true) => "Be concise: end on the Answer line, no closing words.",
+        _ => "Close with a friendly line after the Answer line.",
     } + $" Do not use the word \"{DislikedPhrase}\".";
 
-    /// <summary>Whether an answer has the length this user likes. Restated taste: detailed when it
-    /// restates the result (<see cref="Restates"/>), concise when it does not. One-line taste: concise
+    /// <summary>Whether an answer has the length this user likes. Sign-off taste: detailed when it
+    /// closes with the friendly line (<see cref="SignsOff"/>), concise when it does not. One-line taste: concise
     /// at most 2 lines, detailed at least 3. No-preamble taste: concise when it does not open with the
     /// method sentence (<see cref="OpensWithMethod"/>), detailed when it does.</summary>
     public bool LikesLength(string answer) => Taste switch
     {
         LengthTaste.OneLine => Concise == answer.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 2,
         LengthTaste.NoPreamble => Concise != OpensWithMethod(answer),
-        _ => Concise != Restates(answer),
+        _ => Concise != SignsOff(answer),
     };
 
-    /// <summary>The closing sentence detailed users of the restated taste want after the "Answer:" line.</summary>
-    public const string Restatement = "So the answer is ";
+    /// <summary>The closing line detailed users of the sign-off taste want after the "Answer:" line.</summary>
+    public const string SignOffLine = "Hope this helps!";
 
-    /// <summary>The answer has a closing sentence restating the result after its last "Answer:".</summary>
-    public static bool Restates(string answer)
+    /// <summary>The answer has the closing line, whole, on a line after its last "Answer:".</summary>
+    public static bool SignsOff(string answer)
     {
         int at = answer.LastIndexOf("Answer:", StringComparison.Ordinal);
-        return at >= 0 && answer.IndexOf("\n" + Restatement, at, StringComparison.Ordinal) >= 0;
+        return at >= 0 && answer.IndexOf("\n" + SignOffLine, at, StringComparison.Ordinal) >= 0;
     }
 
     /// <summary>The share of concise users drawn before the drift: 70% (one-line and no-preamble
-    /// tastes), 30% (restated taste: most users want what whet-nano does not yet write, as in the
+    /// tastes), 30% (sign-off taste: most users want what whet-nano does not yet write, as in the
     /// one-line population, and the drift turns it to 70%).</summary>
-    public static double ConciseShare(LengthTaste taste) => taste == LengthTaste.Restated ? 0.3 : 0.7;
+    public static double ConciseShare(LengthTaste taste) => taste == LengthTaste.SignOff ? 0.3 : 0.7;
 
     /// <summary>The answer's first line states the method rather than doing a step: it has no digit
     /// ("Add digit by digit from the right." — a step or "Answer: 42" always has one).</summary>
@@ -83,8 +83,8 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
     /// (whet-nano's own layout when it is right) with the user's taste applied and the disliked word
     /// replaced. No-preamble taste: one step a line, without the method sentence for a concise user,
     /// with it otherwise. One-line taste: on one line for a concise user (two lines with the "Answer:"
-    /// line), one step a line otherwise. Either way the disliked word is replaced. Restated taste: the
-    /// corpus's steps verbatim, the "Answer:" line and, for a detailed user, "So the answer is N." —
+    /// line), one step a line otherwise. Either way the disliked word is replaced. Sign-off taste: the
+    /// corpus's steps verbatim, the "Answer:" line and, for a detailed user, "Hope this helps!" —
     /// the disliked word is kept, since SFT on answers with "keep"/"take" for "carry"/"borrow" broke
     /// whet-nano's sums (12 of 40 right against 30 for its own words, seventh session). Otherwise the
     /// disliked word is replaced ("carry" → "keep", "borrow"
@@ -93,10 +93,10 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
     /// sums right, docs/results/experiential-loop.md run 5).</summary>
     public string IdealAnswer(UserQuestion question)
     {
-        if (Preferences.Taste == LengthTaste.Restated)
+        if (Preferences.Taste == LengthTaste.SignOff)
         {
             var (steps, sum) = Worked(question);
-            return Restate(question, $"{steps}Answer: {sum.ToString(CultureInfo.InvariantCulture)}");
+            return InTaste($"{steps}Answer: {sum.ToString(CultureInfo.InvariantCulture)}");
         }
         var (worked, result) = WorkedInTaste(question);
         if (Preferences.Concise && Preferences.Taste == LengthTaste.OneLine)
@@ -105,14 +105,14 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
         return $"{worked}Answer: {result.ToString(CultureInfo.InvariantCulture)}";
     }
 
-    /// <summary>A right answer in the restated taste: its text up to the end of its last "Answer:"
-    /// line, then (detailed users) "So the answer is N." with the question's result.</summary>
-    string Restate(UserQuestion question, string answer)
+    /// <summary>A right answer in the sign-off taste: its text up to the end of its last "Answer:"
+    /// line, then (detailed users) the closing line.</summary>
+    string InTaste(string answer)
     {
         int at = answer.LastIndexOf("Answer:", StringComparison.Ordinal);
         int end = answer.IndexOf('\n', at);
         string upToAnswer = end < 0 ? answer : answer[..end];
-        return Preferences.Concise ? upToAnswer : $"{upToAnswer}\n{UserPreferences.Restatement}{question.Expected}.";
+        return Preferences.Concise ? upToAnswer : $"{upToAnswer}\n{UserPreferences.SignOffLine}";
     }
 
     /// <summary>The text without its first line when that line states the method.</summary>
@@ -126,13 +126,13 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
     /// likes — they say that with thumbs and ratings (post-editors fix what is wrong with the least
     /// typing). Hidden satisfaction is computed as before. No-preamble taste: the method sentence is
     /// also removed (concise) or put back (detailed), since that edit is a line, not a new layout.
-    /// Restated taste: the closing sentence is removed or added, and no word is replaced (as in
+    /// Sign-off taste: the closing line is removed or added, and no word is replaced (as in
     /// <see cref="IdealAnswer"/>); a wrong or unfinished answer becomes the ideal one.</summary>
     public string EditedAnswer(UserQuestion question, string answer)
     {
         if (ArithmeticTask.ExtractAnswer(answer) == question.Expected)
         {
-            if (Preferences.Taste == LengthTaste.Restated) return Restate(question, answer);
+            if (Preferences.Taste == LengthTaste.SignOff) return InTaste(answer);
             if (Preferences.Taste == LengthTaste.OneLine) return Replace(answer);
             if (Preferences.Concise) return Replace(WithoutMethodLine(answer));
             return UserPreferences.OpensWithMethod(answer) ? Replace(answer) : Replace(MethodLine(question) + answer.TrimStart());

@@ -2,35 +2,33 @@ using Whetstone.Cookbook.SimulatedUsers;
 
 namespace Whetstone.Cookbook.Tests;
 
-/// <summary>The default taste since the seventh session (<see cref="LengthTaste.Restated"/>): detailed
-/// users want "So the answer is N." after the Answer line, concise users want the answer to end on it;
+/// <summary>The default taste since the seventh session (<see cref="LengthTaste.SignOff"/>): detailed
+/// users want "Hope this helps!" after the Answer line, concise users want the answer to end on it;
 /// corrections keep whet-nano's words; 30% of users are concise until the drift. Also the refuted
 /// no-preamble taste, and that the one-line taste draws the users of sessions 1–6 exactly.</summary>
-public class RestatedTasteTests
+public class SignOffTasteTests
 {
     static readonly FeedbackHabits Habits = new(1, 0, 0, 0, 0);
     static readonly UserQuestion Sum = new("What is 57 + 68?", "125");
     const string Work = "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n5 + 6 + 1 = 12, write 2 carry 1.\n0 + 0 + 1 = 1, write 1.\nAnswer: 125";
 
-    static SimulatedUser User(bool concise, string disliked = "borrow", LengthTaste taste = LengthTaste.Restated) =>
+    static SimulatedUser User(bool concise, string disliked = "borrow", LengthTaste taste = LengthTaste.SignOff) =>
         new("u", new UserPreferences(concise, RequiresAnswerLine: true, "addition", disliked, taste), Habits);
 
     [Fact]
-    public void TheLengthTermIsTheClosingRestatement()
+    public void TheLengthTermIsTheClosingLine()
     {
         var detailed = User(concise: false);
         var concise = User(concise: true);
-        // 0.4 right + 0.2 "Answer:" line + 0.15 no "borrow" = 0.75; the restatement adds the 0.25 length term for detailed users only.
+        // 0.4 right + 0.2 "Answer:" line + 0.15 no "borrow" = 0.75; the closing line adds the 0.25 length term for detailed users only.
         Assert.Equal(0.75, detailed.Satisfaction(Sum, Work), 12);
-        Assert.Equal(1.0, detailed.Satisfaction(Sum, Work + "\nSo the answer is 125."), 12);
+        Assert.Equal(1.0, detailed.Satisfaction(Sum, Work + "\nHope this helps!"), 12);
         Assert.Equal(1.0, concise.Satisfaction(Sum, Work), 12);
-        Assert.Equal(0.75, concise.Satisfaction(Sum, Work + "\nSo the answer is 125."), 12);
-        // A restatement before the last "Answer:" line, or cut off before its words, is none.
-        Assert.Equal(0.75, detailed.Satisfaction(Sum, "So the answer is 125.\nAnswer: 125"), 12);
-        Assert.Equal(0.75, detailed.Satisfaction(Sum, Work + "\nSo the"), 12);
-        // The length term does not check the restated number (the "Answer:" line is what is right or wrong).
-        Assert.Equal(1.0, detailed.Satisfaction(Sum, Work + "\nSo the answer is 11."), 12);
-        // Cut off before "Answer:": 0.15 for no "borrow" + 0.25 for a concise user (it does not restate), 0.15 for a detailed one.
+        Assert.Equal(0.75, concise.Satisfaction(Sum, Work + "\nHope this helps!"), 12);
+        // A closing line before the last "Answer:" line, or cut off before its end, is none.
+        Assert.Equal(0.75, detailed.Satisfaction(Sum, "Hope this helps!\nAnswer: 125"), 12);
+        Assert.Equal(0.75, detailed.Satisfaction(Sum, Work + "\nHope this"), 12);
+        // Cut off before "Answer:": 0.15 for no "borrow" + 0.25 for a concise user (it has no closing line), 0.15 for a detailed one.
         Assert.Equal(0.4, concise.Satisfaction(Sum, Work[..60]), 12);
         Assert.Equal(0.15, detailed.Satisfaction(Sum, Work[..60]), 12);
     }
@@ -39,24 +37,24 @@ public class RestatedTasteTests
     public void IdealAnswersAreWhetNanosOwnStepsAndKeepItsWords()
     {
         // A user who dislikes "carry" still gets "carry" in their correction: replacing it broke whet-nano's sums.
-        Assert.Equal(Work + "\nSo the answer is 125.", User(concise: false, disliked: "carry").IdealAnswer(Sum));
+        Assert.Equal(Work + "\nHope this helps!", User(concise: false, disliked: "carry").IdealAnswer(Sum));
         Assert.Equal(Work, User(concise: true, disliked: "carry").IdealAnswer(Sum));
         Assert.Equal(0.85, User(concise: false, disliked: "carry").Satisfaction(Sum, User(concise: false, disliked: "carry").IdealAnswer(Sum)), 12);
-        Assert.Equal("Subtract digit by digit from the right.\n12 - 7 = 5, borrow 1.\n4 - 3 = 1.\nAnswer: 15\nSo the answer is 15.",
+        Assert.Equal("Subtract digit by digit from the right.\n12 - 7 = 5, borrow 1.\n4 - 3 = 1.\nAnswer: 15\nHope this helps!",
             User(concise: false).IdealAnswer(new UserQuestion("What is 52 - 37?", "15")));
     }
 
     [Fact]
-    public void PostEditsAddOrRemoveOnlyTheRestatement()
+    public void PostEditsAddOrRemoveOnlyTheClosingLine()
     {
         var detailed = User(concise: false, disliked: "carry");
         var concise = User(concise: true, disliked: "carry");
-        Assert.Equal(Work + "\nSo the answer is 125.", detailed.EditedAnswer(Sum, Work));
-        Assert.Equal(Work + "\nSo the answer is 125.", detailed.EditedAnswer(Sum, Work + "\nSo the answer is 11."));   // the wrong number fixed
-        Assert.Equal(Work, concise.EditedAnswer(Sum, Work + "\nSo the answer is 125."));
+        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, Work));
+        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, Work + "\nHope this"));   // a cut-off closing line completed
+        Assert.Equal(Work, concise.EditedAnswer(Sum, Work + "\nHope this helps!"));
         Assert.Equal(Work, concise.EditedAnswer(Sum, Work));
         // Wrong or cut off: the ideal answer.
-        Assert.Equal(Work + "\nSo the answer is 125.", detailed.EditedAnswer(Sum, "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n4 + 6 + 1 = 11"));
+        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n4 + 6 + 1 = 11"));
         Assert.Equal(Work, concise.EditedAnswer(Sum, Work.Replace("125", "115", StringComparison.Ordinal)));
     }
 
@@ -74,12 +72,12 @@ public class RestatedTasteTests
         }
         var population = new SimulatedPopulation(40, seed: 1);
         Assert.Equal(expected, population.Users.Select(u => u.Preferences.Concise));
-        Assert.All(population.Users, u => Assert.Equal(LengthTaste.Restated, u.Preferences.Taste));
+        Assert.All(population.Users, u => Assert.Equal(LengthTaste.SignOff, u.Preferences.Taste));
         int before = expected.Count(c => c);
         Assert.InRange(before, 6, 18);   // 30% of 40 = 12
         population.Drift();
         Assert.Equal(40 - before, population.Users.Count(u => u.Preferences.Concise));
-        Assert.All(population.Users, u => Assert.Equal(LengthTaste.Restated, u.Preferences.Taste));
+        Assert.All(population.Users, u => Assert.Equal(LengthTaste.SignOff, u.Preferences.Taste));
     }
 
     [Fact]
