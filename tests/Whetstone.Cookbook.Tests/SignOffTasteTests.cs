@@ -3,7 +3,7 @@ using Whetstone.Cookbook.SimulatedUsers;
 namespace Whetstone.Cookbook.Tests;
 
 /// <summary>The default taste since the seventh session (<see cref="LengthTaste.SignOff"/>): detailed
-/// users want "Hope this helps!" after the Answer line, concise users want the answer to end on it;
+/// users want "So this is right." after the Answer line, concise users want the answer to end on it;
 /// corrections keep whet-nano's words; 30% of users are concise until the drift. Also the refuted
 /// no-preamble taste, and that the one-line taste draws the users of sessions 1–6 exactly.</summary>
 public class SignOffTasteTests
@@ -22,12 +22,12 @@ public class SignOffTasteTests
         var concise = User(concise: true);
         // 0.4 right + 0.2 "Answer:" line + 0.15 no "borrow" = 0.75; the closing line adds the 0.25 length term for detailed users only.
         Assert.Equal(0.75, detailed.Satisfaction(Sum, Work), 12);
-        Assert.Equal(1.0, detailed.Satisfaction(Sum, Work + "\nHope this helps!"), 12);
+        Assert.Equal(1.0, detailed.Satisfaction(Sum, Work + "\nSo this is right."), 12);
         Assert.Equal(1.0, concise.Satisfaction(Sum, Work), 12);
-        Assert.Equal(0.75, concise.Satisfaction(Sum, Work + "\nHope this helps!"), 12);
+        Assert.Equal(0.75, concise.Satisfaction(Sum, Work + "\nSo this is right."), 12);
         // A closing line before the last "Answer:" line, or cut off before its end, is none.
-        Assert.Equal(0.75, detailed.Satisfaction(Sum, "Hope this helps!\nAnswer: 125"), 12);
-        Assert.Equal(0.75, detailed.Satisfaction(Sum, Work + "\nHope this"), 12);
+        Assert.Equal(0.75, detailed.Satisfaction(Sum, "So this is right.\nAnswer: 125"), 12);
+        Assert.Equal(0.75, detailed.Satisfaction(Sum, Work + "\nSo this"), 12);
         // Cut off before "Answer:": 0.15 for no "borrow" + 0.25 for a concise user (it has no closing line), 0.15 for a detailed one.
         Assert.Equal(0.4, concise.Satisfaction(Sum, Work[..60]), 12);
         Assert.Equal(0.15, detailed.Satisfaction(Sum, Work[..60]), 12);
@@ -37,10 +37,10 @@ public class SignOffTasteTests
     public void IdealAnswersAreWhetNanosOwnStepsAndKeepItsWords()
     {
         // A user who dislikes "carry" still gets "carry" in their correction: replacing it broke whet-nano's sums.
-        Assert.Equal(Work + "\nHope this helps!", User(concise: false, disliked: "carry").IdealAnswer(Sum));
+        Assert.Equal(Work + "\nSo this is right.", User(concise: false, disliked: "carry").IdealAnswer(Sum));
         Assert.Equal(Work, User(concise: true, disliked: "carry").IdealAnswer(Sum));
         Assert.Equal(0.85, User(concise: false, disliked: "carry").Satisfaction(Sum, User(concise: false, disliked: "carry").IdealAnswer(Sum)), 12);
-        Assert.Equal("Subtract digit by digit from the right.\n12 - 7 = 5, borrow 1.\n4 - 3 = 1.\nAnswer: 15\nHope this helps!",
+        Assert.Equal("Subtract digit by digit from the right.\n12 - 7 = 5, borrow 1.\n4 - 3 = 1.\nAnswer: 15\nSo this is right.",
             User(concise: false).IdealAnswer(new UserQuestion("What is 52 - 37?", "15")));
     }
 
@@ -49,12 +49,12 @@ public class SignOffTasteTests
     {
         var detailed = User(concise: false, disliked: "carry");
         var concise = User(concise: true, disliked: "carry");
-        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, Work));
-        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, Work + "\nHope this"));   // a cut-off closing line completed
-        Assert.Equal(Work, concise.EditedAnswer(Sum, Work + "\nHope this helps!"));
+        Assert.Equal(Work + "\nSo this is right.", detailed.EditedAnswer(Sum, Work));
+        Assert.Equal(Work + "\nSo this is right.", detailed.EditedAnswer(Sum, Work + "\nSo this"));   // a cut-off closing line completed
+        Assert.Equal(Work, concise.EditedAnswer(Sum, Work + "\nSo this is right."));
         Assert.Equal(Work, concise.EditedAnswer(Sum, Work));
         // Wrong or cut off: the ideal answer.
-        Assert.Equal(Work + "\nHope this helps!", detailed.EditedAnswer(Sum, "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n4 + 6 + 1 = 11"));
+        Assert.Equal(Work + "\nSo this is right.", detailed.EditedAnswer(Sum, "Add digit by digit from the right.\n7 + 8 = 15, write 5 carry 1.\n4 + 6 + 1 = 11"));
         Assert.Equal(Work, concise.EditedAnswer(Sum, Work.Replace("125", "115", StringComparison.Ordinal)));
     }
 

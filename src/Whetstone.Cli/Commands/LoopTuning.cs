@@ -25,7 +25,7 @@ internal static class LoopTuning
 
     public static readonly Option<string> Taste = new("--taste")
     {
-        Description = "What concise and detailed users want: sign-off (default: detailed users want 'Hope this helps!' after the Answer line), " +
+        Description = "What concise and detailed users want: sign-off (default: detailed users want 'So this is right.' after the Answer line), " +
             "no-preamble (concise users want no opening method sentence) or one-line (sessions 1-6: concise users want all work on one line)",
         DefaultValueFactory = _ => "sign-off",
     };

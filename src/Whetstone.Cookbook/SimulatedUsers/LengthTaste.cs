@@ -7,7 +7,8 @@ namespace Whetstone.Cookbook.SimulatedUsers;
 public enum LengthTaste
 {
     /// <summary>The default since the seventh session. Detailed users want the work (whet-nano's own
-    /// layout) and then a friendly closing line, "Hope this helps!"; concise users want no such fluff:
+    /// layout) and then a closing line, "So this is right." (words whet-nano knows: "Hope this helps!"
+    /// came out garbled after the same SFT); concise users want no such closing words:
     /// the answer ends on its "Answer:" line. 30% of users are concise until the drift, 70% after.
     /// Corrections keep whet-nano's words (a disliked word replaced in them broke its sums). A closing
     /// line that restates the result ("So the answer is 125.") was tried first: whet-nano learned the

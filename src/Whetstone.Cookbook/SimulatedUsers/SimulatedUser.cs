@@ -18,11 +18,11 @@ public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, stri
         (LengthTaste.NoPreamble, true) => "Be concise: skip the opening sentence, just the steps.",
         (LengthTaste.NoPreamble, false) => "Start by saying how you will work it out.",
         (_, true) => "Be concise: end on the Answer line, no closing words.",
-        _ => "Close with a friendly line after the Answer line.",
+        _ => "After the Answer line, close with: So this is right.",
     } + $" Do not use the word \"{DislikedPhrase}\".";
 
     /// <summary>Whether an answer has the length this user likes. Sign-off taste: detailed when it
-    /// closes with the friendly line (<see cref="SignsOff"/>), concise when it does not. One-line taste: concise
+    /// closes with the sign-off line (<see cref="SignsOff"/>), concise when it does not. One-line taste: concise
     /// at most 2 lines, detailed at least 3. No-preamble taste: concise when it does not open with the
     /// method sentence (<see cref="OpensWithMethod"/>), detailed when it does.</summary>
     public bool LikesLength(string answer) => Taste switch
@@ -33,7 +33,7 @@ public sealed record UserPreferences(bool Concise, bool RequiresAnswerLine, stri
     };
 
     /// <summary>The closing line detailed users of the sign-off taste want after the "Answer:" line.</summary>
-    public const string SignOffLine = "Hope this helps!";
+    public const string SignOffLine = "So this is right.";
 
     /// <summary>The answer has the closing line, whole, on a line after its last "Answer:".</summary>
     public static bool SignsOff(string answer)
@@ -84,7 +84,7 @@ public sealed record SimulatedUser(string Id, UserPreferences Preferences, Feedb
     /// replaced. No-preamble taste: one step a line, without the method sentence for a concise user,
     /// with it otherwise. One-line taste: on one line for a concise user (two lines with the "Answer:"
     /// line), one step a line otherwise. Either way the disliked word is replaced. Sign-off taste: the
-    /// corpus's steps verbatim, the "Answer:" line and, for a detailed user, "Hope this helps!" —
+    /// corpus's steps verbatim, the "Answer:" line and, for a detailed user, "So this is right." —
     /// the disliked word is kept, since SFT on answers with "keep"/"take" for "carry"/"borrow" broke
     /// whet-nano's sums (12 of 40 right against 30 for its own words, seventh session). Otherwise the
     /// disliked word is replaced ("carry" → "keep", "borrow"
