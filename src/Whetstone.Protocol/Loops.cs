@@ -150,7 +150,8 @@ public sealed record LoopCanarySettings
     public double Tolerance { get; init; } = 0.05;
     /// <summary>Width of the confidence bound on the arms' difference, in standard errors. 2 (about
     /// one chance in forty of a false "not worse" per decision): at 1 a main job promoted a candidate
-    /// whose hidden satisfaction was lower (0.592 → 0.548, bound [−0.072, 0.045] against −0.1).</summary>
+    /// whose hidden satisfaction was lower (0.592 → 0.548, bound [−0.072, 0.045] against −0.1).
+    /// Within users the bound is Student's t at the same tail on (users − 1) degrees of freedom.</summary>
     public double Z { get; init; } = 2.0;
     /// <summary>The canary decides by then: undecided (an arm short of MinEvents, or the bound
     /// straddling −Tolerance) means rolled back.</summary>
