@@ -124,19 +124,34 @@ public sealed record RegressionCheck(string Prompt)
 }
 
 /// <summary>Percent of name@latest's requests go to a gated candidate (0: promote right after the
-/// gate). Once both arms have MinEvents feedback events, their satisfaction rates (thumbs up 1,
-/// down 0, rating (r−1)/4, correction 0, preferred 1) are compared with a confidence bound of Z
-/// standard errors on the difference: promoted when the candidate is surely not worse than the
-/// stable arm by more than Tolerance, rolled back when it surely is; undecided at MaxMinutes after
-/// the canary began, rolled back.</summary>
+/// gate). Once both arms have MinEvents feedback events, their satisfaction (thumbs up 1, down 0,
+/// rating (r−1)/4, correction 0, preferred 1) is compared with a confidence bound of Z standard
+/// errors on the difference: promoted when the candidate is surely not worse than the stable arm by
+/// more than Tolerance, rolled back when it surely is; undecided at MaxMinutes after the canary
+/// began, rolled back. Split says what is routed (each request, or each user as a whole), Compare
+/// what is compared (each user's candidate mean against that same user's stable mean, or all events
+/// as independent).</summary>
 public sealed record LoopCanarySettings
 {
+    public const string SplitByRequest = "request", SplitByUser = "user", CompareWithinUser = "within_user", CompareEvents = "events";
+
     public double Percent { get; init; } = 20;
     public int MinEvents { get; init; } = 10;
+    /// <summary>"request" (default): each request is routed on its own (a hash of its user, seed and
+    /// prompt), so a user's requests reach both arms. "user": all of a user's requests go to one arm.</summary>
+    public string Split { get; init; } = SplitByRequest;
+    /// <summary>"within_user" (default; needs Split "request" and the requests' `user`): per user with
+    /// feedback on both arms, candidate mean − stable mean; the difference is their mean and its
+    /// standard error counts users, not events. "events": every event independent (a per-user split
+    /// compares different people, whose satisfaction differs more than the candidates do).</summary>
+    public string Compare { get; init; } = CompareWithinUser;
+    /// <summary>Within-user only: how many users need feedback on both arms before it decides.</summary>
+    public int MinUsers { get; init; } = 5;
     public double Tolerance { get; init; } = 0.05;
     /// <summary>Width of the confidence bound on the arms' difference, in standard errors. 2 (about
     /// one chance in forty of a false "not worse" per decision): at 1 a main job promoted a candidate
-    /// whose hidden satisfaction was lower (0.592 → 0.548, bound [−0.072, 0.045] against −0.1).</summary>
+    /// whose hidden satisfaction was lower (0.592 → 0.548, bound [−0.072, 0.045] against −0.1).
+    /// Within users the bound is Student's t at the same tail on (users − 1) degrees of freedom.</summary>
     public double Z { get; init; } = 2.0;
     /// <summary>The canary decides by then: undecided (an arm short of MinEvents, or the bound
     /// straddling −Tolerance) means rolled back.</summary>

@@ -28,6 +28,7 @@ public class LoopCommandTests
         var created = JsonNode.Parse(Whet.Succeed("loop", "create", "--url", url, "--api-key", key, "--deployment", "helper", "--every-feedback", "7",
             "--canary-percent", "25"))!;
         string id = (string)created["id"]!;
+        Assert.Equal(("request", "within_user"), ((string?)created["canary"]!["split"], (string?)created["canary"]!["compare"]));
         Assert.Equal(("helper", "active", "idle", 7, 25.0), ((string?)created["deployment"], (string?)created["status"], (string?)created["state"],
             (int)created["trigger"]!["every_feedback"]!, (double)created["canary"]!["percent"]!));
 
@@ -37,6 +38,11 @@ public class LoopCommandTests
         var all = JsonNode.Parse(Whet.Succeed("loop", "status", "--url", url, "--api-key", key))!.AsArray();
         Assert.Equal(id, (string?)all.Single()!["id"]);
         Assert.Empty(JsonNode.Parse(Whet.Succeed("loop", "lineage", id, "--url", url, "--api-key", key))!["iterations"]!.AsArray());
+
+        // A within-user comparison of a per-user split is refused by the server, by field.
+        var refused = Whet.Run("loop", "create", "--url", url, "--api-key", key, "--deployment", "helper", "--canary-split", "user");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("canary.compare", refused.Stderr);
 
         // No key at all is a bad argument, named.
         if (Environment.GetEnvironmentVariable("WHET_API_KEY") is null)

@@ -39,9 +39,11 @@ internal static class LoopCommand
         var kl = new Option<double>("--kl") { Description = "KL penalty to the deployed policy", DefaultValueFactory = _ => 0.05 };
         var canary = new Option<double>("--canary-percent") { Description = "Share of name@latest for the candidate (0: no canary)", DefaultValueFactory = _ => 20 };
         var minEvents = new Option<int>("--canary-events") { Description = "Feedback events per arm before the canary decides", DefaultValueFactory = _ => 10 };
+        var split = new Option<string>("--canary-split") { Description = "request: each request routed on its own (a user's reach both arms); user: each user on one arm", DefaultValueFactory = _ => LoopCanarySettings.SplitByRequest };
+        var compare = new Option<string>("--canary-compare") { Description = "within_user: each user's own candidate − stable difference, counted by user (needs --canary-split request and the requests' `user`); events: every event independent", DefaultValueFactory = _ => LoopCanarySettings.CompareWithinUser };
         var suite = new Option<string?>("--regression-suite") { Description = "JSON file: [{\"prompt\": …, \"expect_contains\": …}, …]" };
         var settings = new Option<string?>("--settings") { Description = "JSON file with the whole create request (overrides the options above)" };
-        var command = new Command("create", "Create a loop on one of your deployments.") { deployment, every, minutes, steps, lr, kl, canary, minEvents, suite, settings };
+        var command = new Command("create", "Create a loop on one of your deployments.") { deployment, every, minutes, steps, lr, kl, canary, minEvents, split, compare, suite, settings };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
@@ -56,7 +58,10 @@ internal static class LoopCommand
                     {
                         RegressionSuite = result.GetValue(suite) is { } s ? JsonSerializer.Deserialize<RegressionCheck[]>(File.ReadAllText(s), ProtocolJson.Options) : null,
                     },
-                    Canary = new LoopCanarySettings { Percent = result.GetValue(canary), MinEvents = result.GetValue(minEvents) },
+                    Canary = new LoopCanarySettings
+                    {
+                        Percent = result.GetValue(canary), MinEvents = result.GetValue(minEvents), Split = result.GetValue(split)!, Compare = result.GetValue(compare)!,
+                    },
                 };
             Print(await client.Loops.CreateAsync(request with { Deployment = result.GetValue(deployment)! }, ct));
             return 0;

@@ -68,7 +68,7 @@ internal sealed class ClusterCompletionCalls(IGrainFactory grains, ServiceCore c
         bool checkpoint = model.StartsWith(Scheme, StringComparison.Ordinal);
         if (!checkpoint && !model.Contains('@')) return model;
         if (!checkpoint)
-            path = (await core.Deployments.ResolveAsync(caller, model, "model", CanaryRouting.KeyOf(request.User, request.Seed))).Checkpoint;
+            path = (await core.Deployments.ResolveAsync(caller, model, "model", CanaryRouting.KeysOf(request))).Checkpoint;
         if (!path.StartsWith(Scheme, StringComparison.Ordinal)) throw DeploymentService.ModelNotFound(model);
         try { return (await Checkpoints.ReadableAsync(core.Context, caller, path, "model")).Run.BaseModel; }
         catch (ApiError e) when (e.Status == HttpStatusCode.NotFound) { throw DeploymentService.ModelNotFound(model); }

@@ -3,8 +3,13 @@ using Whetstone.Protocol;
 
 namespace Whetstone.Service.Loops;
 
+/// <summary>One feedback event of a canary: the arm that served the answer, the user who asked (the
+/// request's `user`, null when it had none) and its satisfaction score.</summary>
+internal sealed record CanaryEvent(string Arm, string? User, double Score);
+
 /// <summary>The canary's decision from the satisfaction of the feedback events on each arm since it
-/// began. d = mean(candidate) − mean(stable), se = √(var_c/n_c + var_s/n_s) (sample variances,
+/// began, by canary.compare: "within_user" in <see cref="WithinUserCanary"/>, "events" here:
+/// d = mean(candidate) − mean(stable), se = √(var_c/n_c + var_s/n_s) (sample variances,
 /// floored so that a run of identical events does not claim certainty), bound d ± Z·se:
 /// promote when the lower bound is at least −Tolerance, roll back when the upper bound is below it,
 /// otherwise wait — until MaxMinutes, when an undecided canary (including one whose arm got no
@@ -14,10 +19,23 @@ internal static class CanaryDecision
 {
     public enum Outcome { Wait, Promote, RollBack }
 
-    public sealed record Result(Outcome Decision, string Reason, double CandidateRate, double StableRate, double Lower, double Upper);
+    public sealed record Result(Outcome Decision, string Reason, double CandidateRate, double StableRate, double Lower, double Upper)
+    {
+        /// <summary>Within-user: the users with feedback on both arms (0 for the events comparison).</summary>
+        public int Users { get; init; }
+        /// <summary>The difference the bound is around (NaN while too few events or users).</summary>
+        public double Difference { get; init; } = double.NaN;
+    }
 
     /// <summary>Per-event variance floor: a rate in [0, 1] seen over few events is never taken as exact.</summary>
     public const double VarianceFloor = 0.05;
+
+    public static Result Decide(IReadOnlyList<CanaryEvent> events, LoopCanarySettings settings, TimeSpan elapsed) =>
+        settings.Compare == LoopCanarySettings.CompareEvents
+            ? Decide(Scores(events, Serving.CanaryRouting.Candidate), Scores(events, Serving.CanaryRouting.Stable), settings, elapsed)
+            : WithinUserCanary.Decide(events, settings, elapsed);
+
+    static double[] Scores(IReadOnlyList<CanaryEvent> events, string arm) => events.Where(e => e.Arm == arm).Select(e => e.Score).ToArray();
 
     public static Result Decide(IReadOnlyList<double> candidate, IReadOnlyList<double> stable, LoopCanarySettings settings, TimeSpan elapsed)
     {
@@ -31,11 +49,11 @@ internal static class CanaryDecision
         double d = c - s, se = Math.Sqrt(Variance(candidate) / candidate.Count + Variance(stable) / stable.Count);
         double lower = d - settings.Z * se, upper = d + settings.Z * se;
         string bound = $"{counts}; difference {F(d)}, bound [{F(lower)}, {F(upper)}] at z {settings.Z} against −{settings.Tolerance}";
-        if (lower >= -settings.Tolerance) return new Result(Outcome.Promote, bound, c, s, lower, upper);
-        if (upper < -settings.Tolerance) return new Result(Outcome.RollBack, bound + " (surely worse)", c, s, lower, upper);
+        if (lower >= -settings.Tolerance) return new Result(Outcome.Promote, bound, c, s, lower, upper) { Difference = d };
+        if (upper < -settings.Tolerance) return new Result(Outcome.RollBack, bound + " (surely worse)", c, s, lower, upper) { Difference = d };
         return deadline
-            ? new Result(Outcome.RollBack, $"deadline {settings.MaxMinutes} min undecided: {bound}", c, s, lower, upper)
-            : new Result(Outcome.Wait, bound, c, s, lower, upper);
+            ? new Result(Outcome.RollBack, $"deadline {settings.MaxMinutes} min undecided: {bound}", c, s, lower, upper) { Difference = d }
+            : new Result(Outcome.Wait, bound, c, s, lower, upper) { Difference = d };
     }
 
     static double Variance(IReadOnlyList<double> x)

@@ -158,8 +158,8 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         return iteration;
     }
 
-    /// <summary>The canary's decision (<see cref="CanaryDecision"/>) on the events since it began:
-    /// promote, roll back, or nothing yet.</summary>
+    /// <summary>The canary's decision (<see cref="CanaryDecision"/>) on the events since it began, each
+    /// with the user the completion log holds for its answer: promote, roll back, or nothing yet.</summary>
     async Task CanaryAsync(LoopRecord loop, LoopSpec spec, LoopIterationRecord iteration)
     {
         var metrics = Metrics(iteration);
@@ -167,14 +167,17 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         var events = (await context.Store.ListDeploymentFeedbackAsync(loop.Tenant, loop.Deployment, iteration.WindowEnd, DateTimeOffset.UtcNow, 1_000_000))
             .Where(e => e.Feedback.CreatedAt >= started && e.Arm is not null).ToArray();
         string candidateName = $"{loop.Deployment}@v{iteration.DeploymentVersion}";
-        var candidate = events.Where(e => e.Arm == CanaryRouting.Candidate && e.Deployment == candidateName).Select(e => Satisfaction(e.Feedback)).ToArray();
-        var stable = events.Where(e => e.Arm == CanaryRouting.Stable).Select(e => Satisfaction(e.Feedback)).ToArray();
-        var decision = CanaryDecision.Decide(candidate, stable, spec.Canary, DateTimeOffset.UtcNow - started);
+        var arms = events.Where(e => e.Arm == CanaryRouting.Stable || (e.Arm == CanaryRouting.Candidate && e.Deployment == candidateName))
+            .Select(e => new CanaryEvent(e.Arm!, e.User, Satisfaction(e.Feedback))).ToArray();
+        var decision = CanaryDecision.Decide(arms, spec.Canary, DateTimeOffset.UtcNow - started);
         if (decision.Decision == CanaryDecision.Outcome.Wait) return;
-        if (candidate.Length > 0) metrics["canary_candidate_rate"] = decision.CandidateRate;
-        if (stable.Length > 0) metrics["canary_stable_rate"] = decision.StableRate;
-        metrics["canary_candidate_events"] = candidate.Length;
-        metrics["canary_stable_events"] = stable.Length;
+        int candidate = arms.Count(e => e.Arm == CanaryRouting.Candidate), stable = arms.Length - candidate;
+        if (candidate > 0) metrics["canary_candidate_rate"] = decision.CandidateRate;
+        if (stable > 0) metrics["canary_stable_rate"] = decision.StableRate;
+        metrics["canary_candidate_events"] = candidate;
+        metrics["canary_stable_events"] = stable;
+        if (spec.Canary.Compare == LoopCanarySettings.CompareWithinUser) metrics["canary_users"] = decision.Users;
+        if (!double.IsNaN(decision.Difference)) metrics["canary_difference"] = decision.Difference;
         metrics["canary_seconds"] = (DateTimeOffset.UtcNow - started).TotalSeconds;
         iteration = iteration with { MetricsJson = JsonSerializer.Serialize(metrics) };
         await CheckActiveAsync(loop.Id);

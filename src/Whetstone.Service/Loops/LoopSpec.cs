@@ -60,6 +60,15 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (!(Canary.Tolerance >= 0 && Canary.Tolerance <= 1)) throw Range("canary.tolerance", Canary.Tolerance, "0 to 1");
         if (!(Canary.Z >= 0 && Canary.Z <= 10)) throw Range("canary.z", Canary.Z, "0 to 10");
         if (!(Canary.MaxMinutes > 0 && Canary.MaxMinutes <= 525_600)) throw Range("canary.max_minutes", Canary.MaxMinutes, "above 0, at most 525600");
+        if (Canary.Split is not (LoopCanarySettings.SplitByRequest or LoopCanarySettings.SplitByUser))
+            throw ApiError.BadRequest("canary.split", $"'{Canary.Split}' must be request or user");
+        if (Canary.Compare is not (LoopCanarySettings.CompareWithinUser or LoopCanarySettings.CompareEvents))
+            throw ApiError.BadRequest("canary.compare", $"'{Canary.Compare}' must be within_user or events");
+        // A per-user split puts each user on one arm: no user would ever have feedback on both.
+        if (Canary.Compare == LoopCanarySettings.CompareWithinUser && Canary.Split != LoopCanarySettings.SplitByRequest)
+            throw ApiError.BadRequest("canary.compare", $"'within_user' needs canary.split 'request', not '{Canary.Split}' (a per-user split puts each user on one arm)");
+        // At least 3 degrees of freedom for the user-level standard error (StudentT is exact enough from there).
+        if (Canary.MinUsers is < 4 or > 1_000_000) throw Range("canary.min_users", Canary.MinUsers, "4 to 1000000");
         return this;
     }
 

@@ -31,7 +31,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
     {
         var served = new ServedLog(request, caller);
         long arrived = Stopwatch.GetTimestamp();
-        using var target = await resolver.ResolveAsync(caller, request.Model, CanaryRouting.KeyOf(request.User, request.Seed));
+        using var target = await resolver.ResolveAsync(caller, request.Model, CanaryRouting.KeysOf(request));
         var host = context.Host(target.BaseModel);
         var latency = new Observability.TokenLatency(context.Meter, target.BaseModel, arrived);
         var tokenizer = host.Worker.Tokenizer;

@@ -34,4 +34,8 @@ public sealed record LoopIterationRecord(string LoopId, int Iteration, DateTimeO
 }
 
 /// <summary>A feedback event on a deployment's completion, with the completion's version and canary arm.</summary>
-public sealed record DeploymentFeedback(FeedbackRecord Feedback, string? Deployment, string? Arm);
+public sealed record DeploymentFeedback(FeedbackRecord Feedback, string? Deployment, string? Arm)
+{
+    /// <summary>The `user` of the request whose answer the feedback is about (the log's end_user).</summary>
+    public string? User { get; init; }
+}

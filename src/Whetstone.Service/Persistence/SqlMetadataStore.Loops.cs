@@ -89,13 +89,13 @@ public abstract partial class SqlMetadataStore
         QueryAsync(
             """
             SELECT f.id, f.tenant, f.completion_id, f.kind, f.choice_index, f.rating, f.correction, f.rejected_completion_id, f.comment,
-                   f.created_at, c.deployment, c.arm
+                   f.created_at, c.deployment, c.arm, c.end_user
             FROM feedback f JOIN served_completions c ON c.id = f.completion_id AND c.tenant = f.tenant
             WHERE f.tenant = @tenant AND substr(c.deployment, 1, @length) = @prefix AND f.created_at < @before
               AND (CAST(@after AS TEXT) IS NULL OR (f.created_at, f.id) > (SELECT a.created_at, a.id FROM feedback a WHERE a.id = @after))
             ORDER BY f.created_at, f.id LIMIT @limit
             """,
-            r => new DeploymentFeedback(ReadFeedback(r), ReadNullableString(r, 10), ReadNullableString(r, 11)),
+            r => new DeploymentFeedback(ReadFeedback(r), ReadNullableString(r, 10), ReadNullableString(r, 11)) { User = ReadNullableString(r, 12) },
             cancellationToken, ("@tenant", tenant), ("@length", deployment.Length + 1), ("@prefix", deployment + "@"),
             ("@before", Timestamp(before)), ("@after", afterId), ("@limit", limit));
 

@@ -64,8 +64,8 @@ internal sealed partial class DeploymentService(ServiceContext context)
     }
 
     /// <summary>The checkpoint path name@latest or name@vN stands for, for this tenant, and under a
-    /// canary split of name@latest the arm that <paramref name="routingKey"/> falls in.</summary>
-    public async Task<(string Checkpoint, int Version, string? Arm)> ResolveAsync(Caller caller, string alias, string field, string? routingKey = null)
+    /// canary split of name@latest the arm that the request with <paramref name="keys"/> falls in.</summary>
+    public async Task<(string Checkpoint, int Version, string? Arm)> ResolveAsync(Caller caller, string alias, string field, CanaryRouting.Keys? keys = null)
     {
         int at = alias.LastIndexOf('@');
         string name = alias[..at], version = alias[(at + 1)..];
@@ -73,7 +73,7 @@ internal sealed partial class DeploymentService(ServiceContext context)
         var versions = await context.Store.ListDeploymentVersionsAsync(caller.Tenant, name);
         string? arm = null;
         if (version == "latest" && deployment.CandidateVersion is { } candidate)
-            arm = CanaryRouting.ToCandidate(name, routingKey, deployment.CandidatePercent) ? CanaryRouting.Candidate : CanaryRouting.Stable;
+            arm = await ArmOfAsync(caller.Tenant, name, deployment.CandidatePercent, keys);
         int wanted = arm == CanaryRouting.Candidate ? deployment.CandidateVersion!.Value
             : version == "latest" ? deployment.CurrentVersion
             : version.Length > 1 && version[0] == 'v' && int.TryParse(version[1..], out int n) ? n

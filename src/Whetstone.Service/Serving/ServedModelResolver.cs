@@ -39,15 +39,15 @@ internal sealed class ServedModelResolver(ServiceContext context, DeploymentServ
 {
     const string Scheme = "whet://";
 
-    /// <param name="routingKey">What picks the arm of a canary split (the request's user or seed; null: random).</param>
-    public async Task<ServedTarget> ResolveAsync(Caller caller, string model, string? routingKey = null)
+    /// <param name="keys">What picks the arm of a canary split (<see cref="CanaryRouting.Keys"/>; null: random).</param>
+    public async Task<ServedTarget> ResolveAsync(Caller caller, string model, CanaryRouting.Keys? keys = null)
     {
         if (context.Models.Contains(model)) return new ServedTarget(model, null, null, null);
         string path = model;
         string? deployment = null, arm = null;
         if (!model.StartsWith(Scheme, StringComparison.Ordinal) && model.Contains('@'))
         {
-            (var checkpoint, int version, arm) = await deployments.ResolveAsync(caller, model, "model", routingKey);
+            (var checkpoint, int version, arm) = await deployments.ResolveAsync(caller, model, "model", keys);
             path = checkpoint;
             deployment = $"{model[..model.LastIndexOf('@')]}@v{version}";
         }

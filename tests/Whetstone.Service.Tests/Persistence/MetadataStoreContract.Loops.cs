@@ -39,7 +39,7 @@ public abstract partial class MetadataStoreContract
         // Feedback on acme's helper (v1 and v2), on acme's "help_r" ('_' must not match "helper"), and on globex's helper.
         var completions = new[]
         {
-            Completion("c1", "acme", "helper@v1", T0), Completion("c2", "acme", "helper@v2", T0.AddSeconds(1), "candidate"),
+            Completion("c1", "acme", "helper@v1", T0), Completion("c2", "acme", "helper@v2", T0.AddSeconds(1), "candidate") with { User = "ann" },
             Completion("c3", "acme", "help_r@v1", T0.AddSeconds(2)), Completion("c4", "globex", "helper@v1", T0.AddSeconds(3)),
             Completion("c5", "acme", null, T0.AddSeconds(4)),
         };
@@ -50,6 +50,7 @@ public abstract partial class MetadataStoreContract
         var window = await store.ListDeploymentFeedbackAsync("acme", "helper", null, T0.AddHours(1), 100);
         Assert.Equal(["f1", "f2"], window.Select(w => w.Feedback.Id));
         Assert.Equal([null, "candidate"], window.Select(w => w.Arm));
+        Assert.Equal([null, "ann"], window.Select(w => w.User));   // the canary compares each user with themself
         Assert.Equal(["c2", "c1"], (await store.ListDeploymentCompletionsAsync("acme", "helper", 10)).Select(c => c.Id));
         Assert.Empty(await store.ListDeploymentFeedbackAsync("acme", "helper", "f2", T0.AddHours(1), 100));
         Assert.Equal(["f1"], (await store.ListDeploymentFeedbackAsync("acme", "helper", null, T0.AddSeconds(12), 100)).Select(w => w.Feedback.Id));

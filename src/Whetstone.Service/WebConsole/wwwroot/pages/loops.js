@@ -48,12 +48,15 @@ function gateCell(it) {
   return h("span", { class: "gate" }, parts.join(" · ") || "—");
 }
 
-/** The canary's evidence: satisfaction and events on each arm. */
+/** The canary's evidence: satisfaction and events on each arm, and (compared within users) the
+ *  users' mean own difference and how many users it is over. */
 function canaryCell(it) {
   if (metric(it, "canary_candidate_events") === null) return h("span", { class: "canary" }, it.stage === "canary" ? "running" : "—");
   const rate = name => metric(it, name) ?? "n/a";
+  const within = metric(it, "canary_users") === null ? ""
+    : `; within ${metric(it, "canary_users")} users ${metric(it, "canary_difference") ?? "n/a"}`;
   return h("span", { class: "canary" }, `candidate ${rate("canary_candidate_rate")} over ${metric(it, "canary_candidate_events")}`
-    + ` vs stable ${rate("canary_stable_rate")} over ${metric(it, "canary_stable_events")}`);
+    + ` vs stable ${rate("canary_stable_rate")} over ${metric(it, "canary_stable_events")}` + within);
 }
 
 function accuracy(rm) {
