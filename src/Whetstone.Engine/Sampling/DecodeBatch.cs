@@ -42,15 +42,38 @@ public sealed class DecodeBatch(CausalLanguageModel network, HuggingFaceTokenize
         using var recorder = requests.Any(r => r.IncludeRouting) ? ExpertRouting.Recorder() : null;
         var (prompts, hidden, logits) = PromptPrefill.Run(network, requests, recorder);
         using var promptCache = prompts;
-        var samples = PromptPrefill.Sequences(network, tokenizer, requests);
         var promptLogprobs = requests.Select((r, p) => PromptLogprobsOf(r, hidden, p)).ToArray();
         var promptExperts = recorder is null ? null : RoutingTrace.Host(recorder, _routedLayers);   // [P, T, layers, k]
-        var rows = samples.Select(x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])
+        return Admit(requests, promptCache, logits, x => new DecodeRow(requests[x.Request], x.Sample, x.State, owners?[x.Request])
         {
             PromptLogprobs = promptLogprobs[x.Request].Logprobs,
             TopkPromptLogprobs = promptLogprobs[x.Request].Topk,
             Routing = requests[x.Request].IncludeRouting ? PromptTrace(promptExperts!, x.Request, requests[x.Request].Prompt.Count, hidden.shape[1]) : null,
-        }).ToList();
+        });
+    }
+
+    /// <summary>Joins one request whose prompt may start with a sequence kept under
+    /// <paramref name="key"/>: only what follows the shared prefix is prefilled
+    /// (<see cref="PrefixPrefill"/>); with <paramref name="keep"/> the prompt's KV is kept under the
+    /// key for the next call. The request must be <see cref="PrefixPrefill.Eligible"/>. Returns the
+    /// new rows and how many prompt tokens came from the store.</summary>
+    public (IReadOnlyList<DecodeRow> Rows, int ReusedTokens) JoinAfterPrefix(SampleRequest request, object? owner, PrefixKvStore store, string key, bool keep)
+    {
+        if (!PrefixPrefill.Eligible(request)) throw new ArgumentException("an adapter, images, prompt logprobs or routing need the plain prefill", nameof(request));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (prompt, logits, reused) = PrefixPrefill.Run(network, request, store, key);
+        using var promptCache = prompt;
+        if (keep) PrefixPrefill.Keep(store, key, request.Prompt, promptCache);
+        return (Admit([request], promptCache, logits, x => new DecodeRow(request, x.Sample, x.State, owner)), reused);
+    }
+
+    // After a prefill: every sample's first token, and the unfinished samples into the batch.
+    IReadOnlyList<DecodeRow> Admit(IReadOnlyList<SampleRequest> requests, KvCache promptCache, Tensor logits,
+        Func<(int Request, int Sample, SequenceState State), DecodeRow> rowOf)
+    {
+        var samples = PromptPrefill.Sequences(network, tokenizer, requests);
+        var rows = samples.Select(rowOf).ToList();
         var source = samples.Select(x => (long)x.Request).ToList();
         Advance(logits.index_select(0, tensor(source.ToArray(), device: logits.device)), rows);
 

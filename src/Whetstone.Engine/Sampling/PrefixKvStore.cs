@@ -10,9 +10,10 @@ namespace Whetstone.Engine.Sampling;
 /// used entry goes first. Used on the worker's thread only (no locking).</summary>
 public sealed class PrefixKvStore(long maxBytes) : IDisposable
 {
-    /// <summary>One kept sequence: its tokens, the logprob of each (first null) and its KV cache
-    /// (batch 1, at least <see cref="Tokens"/>' length).</summary>
-    public sealed record Entry(int[] Tokens, float?[] Logprobs, KvCache Cache)
+    /// <summary>One kept sequence: its tokens, the logprob of each (first null; the whole array null
+    /// for a decode prompt's entry, which computes none) and its KV cache (batch 1, at least
+    /// <see cref="Tokens"/>' length).</summary>
+    public sealed record Entry(int[] Tokens, float?[]? Logprobs, KvCache Cache)
     {
         public long Bytes => Cache.AllocatedBytesPerToken * Cache.Capacity;
     }

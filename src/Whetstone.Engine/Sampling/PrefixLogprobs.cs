@@ -20,7 +20,7 @@ public sealed record PrefixLogprobs(IReadOnlyList<float?> Logprobs, int ReusedTo
         PrefixKvStore.Entry? entry = null;
         int shared = 0;
         foreach (var candidate in (string[])[key, .. alsoFrom ?? []])
-            if (store.Get(candidate) is { } kept && SharedPrefix(kept.Tokens, tokens) is var n && n > shared)
+            if (store.Get(candidate) is { Logprobs: not null } kept && SharedPrefix(kept.Tokens, tokens) is var n && n > shared)
                 (entry, shared) = (kept, n);
         int reused = Math.Max(0, shared - 1);
 
@@ -36,7 +36,7 @@ public sealed record PrefixLogprobs(IReadOnlyList<float?> Logprobs, int ReusedTo
             var (suffixLogprobs, _) = PromptLogprobs.From(network.Logits(hidden)[0], suffix, 0);
 
             var logprobs = new float?[length];
-            for (int t = 1; t <= reused; t++) logprobs[t] = entry!.Logprobs[t];
+            for (int t = 1; t <= reused; t++) logprobs[t] = entry!.Logprobs![t];
             for (int j = 1; j < suffix.Length; j++) logprobs[reused + j] = suffixLogprobs[j];
 
             if (keep) store.Put(key, new PrefixKvStore.Entry([.. tokens], logprobs, cache));

@@ -29,6 +29,14 @@ public sealed class DecodeCall(string requestId, SampleRequest request) : Worker
     public DecodeStream? Stream { get; init; }
     /// <summary>The caller going away: the call's rows leave before the next step.</summary>
     public CancellationToken Cancellation { get; init; }
+    /// <summary>The caller's key for a prompt it extends again (a memory's answer prompt): the prefix
+    /// the prompt shares with the prompt kept under it takes its KV from the worker's
+    /// <see cref="Sampling.PrefixKvStore"/> and only the rest is prefilled (<see cref="CallUsage.ReusedPrefixTokens"/>).
+    /// Honoured only where it is exact and simple: the base model, no adapter, no images, no prompt
+    /// logprobs or routing, and the call prefilling alone; otherwise a plain prefill.</summary>
+    public string? PrefixKey { get; init; }
+    /// <summary>Keep this call's prompt KV (not the sampled tokens') under <see cref="PrefixKey"/>, replacing what was there.</summary>
+    public bool KeepPrefix { get; init; }
     /// <summary>Tokens this call may still cost: prefill once, then every sample's maximum.</summary>
     public long TokenCost => Request.Prompt.Count + (long)Request.NumSamples * Request.Params.MaxTokens;
 }

@@ -8,16 +8,19 @@ namespace Whetstone.Engine.Worker;
 /// <see cref="DecodeBatch"/> that calls join between steps (one batched prefill, each prompt
 /// once for all its samples) and leave when done or cancelled. Each row's tokens are published to
 /// its call's stream as they come; a call completes with its <see cref="SampleResult"/> when its
-/// last row finishes. Runs on the worker's thread only.</summary>
-internal sealed class DecodeLoop(CausalLanguageModel network, HuggingFaceTokenizer tokenizer, Action<WorkerCall, Func<object>> complete)
-    : IDisposable
+/// last row finishes. A call with a <see cref="DecodeCall.PrefixKey"/> that joins alone reuses the
+/// KV kept in <paramref name="prefixes"/> (the base model's loop only). Runs on the worker's thread only.</summary>
+internal sealed class DecodeLoop(CausalLanguageModel network, HuggingFaceTokenizer tokenizer, Action<WorkerCall, Func<object>> complete,
+    PrefixKvStore? prefixes = null) : IDisposable
 {
     readonly DecodeBatch _batch = new(network, tokenizer);
     readonly Dictionary<DecodeCall, CallRows> _calls = new(ReferenceEqualityComparer.Instance);
 
-    sealed class CallRows(IReadOnlyList<DecodeRow> rows)
+    sealed class CallRows(IReadOnlyList<DecodeRow> rows, int reusedTokens)
     {
         public IReadOnlyList<DecodeRow> Rows { get; } = rows;
+        /// <summary>Prompt tokens whose KV came from the prefix store instead of the prefill.</summary>
+        public int ReusedTokens { get; } = reusedTokens;
         public int Open { get; set; } = rows.Count;
     }
 
@@ -48,7 +51,14 @@ internal sealed class DecodeLoop(CausalLanguageModel network, HuggingFaceTokeniz
         }
         if (fresh.Count == 0) return;
         IReadOnlyList<DecodeRow> rows;
-        try { rows = _batch.Join(fresh.Select(x => x.Request).ToArray(), fresh.Select(x => (object?)x.Call).ToArray()); }
+        int reused = 0;
+        try
+        {
+            // Reuse only where it is exact and simple: one call prefilling alone on the base model.
+            if (fresh is [var only] && only.Call.PrefixKey is { } key && prefixes is not null && PrefixPrefill.Eligible(only.Request))
+                (rows, reused) = _batch.JoinAfterPrefix(only.Request, only.Call, prefixes, key, only.Call.KeepPrefix);
+            else rows = _batch.Join(fresh.Select(x => x.Request).ToArray(), fresh.Select(x => (object?)x.Call).ToArray());
+        }
         catch (Exception e)
         {
             foreach (var (call, _) in fresh) Fail(call, e);
@@ -56,7 +66,7 @@ internal sealed class DecodeLoop(CausalLanguageModel network, HuggingFaceTokeniz
         }
         foreach (var (call, _) in fresh)
         {
-            _calls[call] = new CallRows(rows.Where(r => ReferenceEquals(r.Owner, call)).ToArray());
+            _calls[call] = new CallRows(rows.Where(r => ReferenceEquals(r.Owner, call)).ToArray(), reused);
             call.Stream?.Joined();
         }
         foreach (var row in rows) Advanced(row);
@@ -91,7 +101,10 @@ internal sealed class DecodeLoop(CausalLanguageModel network, HuggingFaceTokeniz
         call.Stream?.Publish(row);
         if (!row.Finished || --rows.Open > 0) return;
         _calls.Remove(call);
-        call.Usage = call.Usage with { PrefillTokens = call.Request.Prompt.Count, SampledTokens = rows.Rows.Sum(r => (long)r.Tokens.Count) };
+        call.Usage = call.Usage with
+        {
+            PrefillTokens = call.Request.Prompt.Count - rows.ReusedTokens, ReusedPrefixTokens = rows.ReusedTokens, SampledTokens = rows.Rows.Sum(r => (long)r.Tokens.Count),
+        };
         call.Stream?.End(null);
         var result = DecodeRow.Result(rows.Rows);
         complete(call, () => result);

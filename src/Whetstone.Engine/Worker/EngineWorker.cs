@@ -36,7 +36,7 @@ public sealed partial class EngineWorker : IDisposable
     readonly ConcurrentDictionary<string, RunEntry> _runs = new();
     readonly Dictionary<string, LoraAdapter> _adapters = new();
     readonly Dictionary<string, FullModel> _fullModels = new();
-    // Kept prefixes of compute_logprobs calls that name a PrefixKey (a memory's scoring passes), LRU-bounded.
+    // Kept prefixes of calls that name a PrefixKey (a memory's scoring passes and answer prompt), LRU-bounded.
     readonly PrefixKvStore _prefixes = new(DefaultPrefixCacheBytes);
 
     /// <summary>Bytes of KV the worker keeps for <see cref="LogprobsCall.PrefixKey"/> calls (least recently used evicted first).</summary>
@@ -76,7 +76,7 @@ public sealed partial class EngineWorker : IDisposable
         _base = PretrainedModel.Load(directory, dtype, Device);
         _baseSampler = new Sampler(_base.Network, _base.Tokenizer);
         ParameterBytes = _base.Network.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
-        _decode = new DecodeLoop(_base.Network, _base.Tokenizer, Complete);
+        _decode = new DecodeLoop(_base.Network, _base.Tokenizer, Complete, _prefixes);
         _thread = new Thread(Loop) { IsBackground = true, Name = $"whetstone-{modelName}" };
         _thread.Start();
     }

@@ -14,7 +14,7 @@ public abstract class WorkerCall(string requestId)
 public sealed record CallUsage
 {
     public long PrefillTokens { get; init; }
-    /// <summary>Tokens whose KV came from a kept prefix instead of a prefill (<see cref="LogprobsCall.PrefixKey"/>).</summary>
+    /// <summary>Tokens whose KV came from a kept prefix instead of a prefill (<see cref="LogprobsCall.PrefixKey"/>, <see cref="DecodeCall.PrefixKey"/>).</summary>
     public long ReusedPrefixTokens { get; init; }
     public long SampledTokens { get; init; }
     public long TrainedTokens { get; init; }

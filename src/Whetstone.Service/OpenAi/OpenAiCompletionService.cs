@@ -42,7 +42,7 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
             (prompt, images) = Images.ChatImage.Expand(prompt, request.Images, Images.ImageInputRules.For(host.Worker.Config.Vision, context.DataDirectory));
         var engineRequest = Validate(request, prompt, renderer, host.Worker) with { Images = images };
         if (images.Count > 0) host.Worker.Validate(engineRequest);
-        var stream = Submit(host, engineRequest, target, caller, http.RequestAborted);
+        var stream = Submit(host, engineRequest, target, caller, http.RequestAborted, memory is null ? null : AnswerPrefixKey(memory));
 
         var chunks = new OpenAiChunks((request.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), request, served.Created, tokenizer);
         var hidden = new HashSet<int>([.. tokenizer.EosTokenIds, .. renderer?.StopTokenIds ?? []]);
@@ -141,13 +141,13 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
 
     /// <summary>Sends the request into its base model's running decode batch; the client going
     /// away (<paramref name="aborted"/>) takes its rows out.</summary>
-    static DecodeStream Submit(BaseModelHost host, SampleRequest engineRequest, ServedTarget target, Caller caller, CancellationToken aborted)
+    static DecodeStream Submit(BaseModelHost host, SampleRequest engineRequest, ServedTarget target, Caller caller, CancellationToken aborted, string? prefixKey)
     {
         var stream = new DecodeStream();
         var call = new DecodeCall(RequestFutures.NewRequestId(), engineRequest)
         {
             AdapterKey = target.AdapterKey, ModelKey = target.ModelKey, Priority = DecodePriority.Live, Owner = caller.Tenant,
-            Stream = stream, Cancellation = aborted,
+            Stream = stream, Cancellation = aborted, PrefixKey = prefixKey, KeepPrefix = prefixKey is not null,
         };
         // The whole model stays loaded until the call is done (it may outlive this handler when cancelled).
         var modelHold = target.HoldModel();
@@ -160,6 +160,13 @@ internal sealed class OpenAiCompletionService(ServiceContext context, ServedMode
         if (modelHold is not null) _ = call.Completion.Task.ContinueWith(_ => modelHold.Dispose(), TaskScheduler.Default);
         return stream;
     }
+
+    /// <summary>Where a memory's answer prompt keeps its KV: under the memory's key (so DELETE drops it
+    /// with the scoring passes' entries), in a sub-key of its own so it neither replaces nor is
+    /// replaced by them. The next turn's prompt starts with the same memory text while the memory's
+    /// front is unchanged, and prefills only from where it differs (the engine ignores the key for
+    /// an adapter, a whole model or images).</summary>
+    internal static string AnswerPrefixKey(Memory.MemoryLease memory) => Memory.MemoryService.PrefixKey(memory.State) + "/answer";
 
     /// <summary>Reads the tokens as they come, streaming each choice's chunks when
     /// <paramref name="events"/> is set. False when the client left before the end.</summary>
