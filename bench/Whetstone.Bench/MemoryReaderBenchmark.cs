@@ -17,7 +17,7 @@ internal static class MemoryReaderBenchmark
 {
     /// <param name="ModelDirectory">The model that serves, scores, rewrites and summarises (its tokenizer counts B); null: the random 4k model.</param>
     /// <param name="ReaderDirectory">The model reader (models/whet-reader-nano): each cell then shows its right answers, with the pattern reader's in brackets; null: the pattern reader alone.</param>
-    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null, string? ReaderDirectory = null);
+    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null, string? ReaderDirectory = null, int[]? MdBudgets = null);
 
     public static async Task RunAsync(Options options)
     {
@@ -60,7 +60,7 @@ internal static class MemoryReaderBenchmark
                         string context = rolling.Context;
                         return _ => context;
                     });
-                if (history <= options.MdHistory)
+                if (history <= options.MdHistory && (options.MdBudgets is null || options.MdBudgets.Contains(budget)))
                     await Row(history, budget, "Memory Diffusion (line spans, loss increase + history rarity, own answers ×0.1)", conversations, async c =>
                     {
                         var (context, diagnosis) = await MemoryDiffusionAsync(bench.Sdk, modelName, c, budget, bench.Count);
@@ -88,6 +88,7 @@ internal static class MemoryReaderBenchmark
             var modelRight = kinds.ToDictionary(k => k, _ => 0);
             var asked = kinds.ToDictionary(k => k, _ => 0);
             var contextTokens = new List<int>();
+            var reads = new List<(LongMemoryConversation C, MemoryQuestion Q, string Text)>();
             foreach (var c in conversations)
             {
                 var context = await build(c);
@@ -97,13 +98,25 @@ internal static class MemoryReaderBenchmark
                     contextTokens.Add(bench.Count(text));
                     asked[q.Kind]++;
                     if (PatternReader.Correct(q, PatternReader.Answer(q.Question, text, bench.LastTokens))) right[q.Kind]++;
-                    if (reader is not null)
-                    {
-                        string answer = await reader.AnswerAsync(q.Question, text);
-                        bool ok = PatternReader.Correct(q, answer);
-                        if (ok) modelRight[q.Kind]++;
-                        if (Verbose) Console.Error.WriteLine($"{history}\t{budget}\t{method}\t{c.Seed}\t{q.Kind}\t{q.Answer}\t{answer}\t{ok}");
-                    }
+                    reads.Add((c, q, text));
+                }
+            }
+            if (reader is not null)
+            {
+                // A row's questions at once: the server batches them into shared forward passes.
+                using var gate = new SemaphoreSlim(8);
+                var answers = await Task.WhenAll(reads.Select(async r =>
+                {
+                    await gate.WaitAsync();
+                    try { return await reader.AnswerAsync(r.Q.Question, r.Text); }
+                    finally { gate.Release(); }
+                }));
+                for (int i = 0; i < reads.Count; i++)
+                {
+                    var (c, q, _) = reads[i];
+                    bool ok = PatternReader.Correct(q, answers[i]);
+                    if (ok) modelRight[q.Kind]++;
+                    if (Verbose) Console.Error.WriteLine($"{history}\t{budget}\t{method}\t{c.Seed}\t{q.Kind}\t{q.Answer}\t{answers[i]}\t{ok}");
                 }
             }
             string Cell(int pattern, int model, int n) => reader is null ? $"{pattern}/{n}" : $"{model}/{n} ({pattern})";
