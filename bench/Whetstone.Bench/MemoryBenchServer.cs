@@ -35,7 +35,8 @@ internal sealed class MemoryBenchServer : IAsyncDisposable
 
     /// <param name="modelDirectory">The model that serves; null: the random 4k model.</param>
     /// <param name="benchmark">Names the data folder (whetstone-bench/BENCHMARK/GUID under the temp folder).</param>
-    public static async Task<MemoryBenchServer> StartAsync(string? modelDirectory, string benchmark)
+    /// <param name="alsoServe">More models the server serves (the model reader), by their folders' names.</param>
+    public static async Task<MemoryBenchServer> StartAsync(string? modelDirectory, string benchmark, params string[] alsoServe)
     {
         var directory = modelDirectory is { } given ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), "whetstone-bench", RandomModel);
         if (modelDirectory is null && !File.Exists(Path.Combine(directory, "config.json")))
@@ -43,7 +44,7 @@ internal sealed class MemoryBenchServer : IAsyncDisposable
         var tokenizer = HuggingFaceTokenizer.Load(directory);
         var server = await WhetstoneServer.StartAsync(new ServerOptions
         {
-            ModelDirectories = [directory],
+            ModelDirectories = [directory, .. alsoServe.Select(Path.GetFullPath)],
             DataDirectory = Path.Combine(Path.GetTempPath(), "whetstone-bench", benchmark, Guid.NewGuid().ToString("N")),
             Urls = ["http://127.0.0.1:0"],
             AdminKey = "bench",

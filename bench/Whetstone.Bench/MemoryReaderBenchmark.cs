@@ -16,19 +16,22 @@ namespace Whetstone.Bench;
 internal static class MemoryReaderBenchmark
 {
     /// <param name="ModelDirectory">The model that serves, scores, rewrites and summarises (its tokenizer counts B); null: the random 4k model.</param>
-    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null);
+    /// <param name="ReaderDirectory">The model reader (models/whet-reader-nano): each cell then shows its right answers, with the pattern reader's in brackets; null: the pattern reader alone.</param>
+    public sealed record Options(int[] Budgets, int[] Histories, int Seeds, int MdHistory, int SummaryHistory, int MiniLmHistory, string? ModelDirectory = null, string? ReaderDirectory = null, int[]? MdBudgets = null);
 
     public static async Task RunAsync(Options options)
     {
-        await using var bench = await MemoryBenchServer.StartAsync(options.ModelDirectory, "memory-reader");
+        await using var bench = await MemoryBenchServer.StartAsync(options.ModelDirectory, "memory-reader", options.ReaderDirectory is { } r && Path.GetFullPath(r) != Path.GetFullPath(options.ModelDirectory ?? "") ? [r] : []);
         string modelName = bench.ModelName;
         using var http = new HttpClient { BaseAddress = new Uri(bench.Server.Urls[0]), Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bench.Key);
         using var minilm = new MiniLmEmbedder();
+        var reader = options.ReaderDirectory is { } readerDirectory ? new ModelReader(http, Path.GetFileName(Path.GetFullPath(readerDirectory).TrimEnd('/')), bench.LastTokens) : null;
+        int oracleLimit = reader is null ? PatternReader.ContextTokens : ModelReader.ContextTokens;
 
         var kinds = Enum.GetValues<QuestionKind>();
         var diagnoses = new List<string>();
-        Console.WriteLine($"model: {modelName} ({bench.ModelDirectory}); reader: {nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
+        Console.WriteLine($"model: {modelName} ({bench.ModelDirectory}); reader: {(reader is null ? "" : $"model {reader.Model} ({ModelReader.ContextTokens}-token context, greedy; cells: model right/asked (pattern reader right)) and ")}{nameof(PatternReader)} ({PatternReader.ContextTokens}-token window); seeds 1..{options.Seeds}; load before {Load()}");
         Console.WriteLine();
         Console.WriteLine("| history tokens | B | method | " + string.Join(" | ", kinds) + " | all | context tokens (mean) | s |");
         Console.WriteLine("|---|---|---|" + string.Concat(kinds.Select(_ => "---|")) + "---|---|---|");
@@ -36,7 +39,7 @@ internal static class MemoryReaderBenchmark
         {
             var conversations = Enumerable.Range(1, options.Seeds).Select(s => LongMemoryGenerator.Generate(s, history, bench.Count)).ToArray();
             int historyTokens = conversations.Max(c => c.Turns.Sum(t => bench.Count(t.User)));
-            if (historyTokens <= PatternReader.ContextTokens)
+            if (historyTokens <= oracleLimit)
                 await Row(history, historyTokens, "full context (oracle)", conversations, c => Task.FromResult<Func<MemoryQuestion, string>>(_ => Join(c.Turns.Select(t => t.User))));
             var embedded = new Dictionary<int, EmbeddingRetrieval>();
             foreach (int budget in options.Budgets)
@@ -57,7 +60,7 @@ internal static class MemoryReaderBenchmark
                         string context = rolling.Context;
                         return _ => context;
                     });
-                if (history <= options.MdHistory)
+                if (history <= options.MdHistory && (options.MdBudgets is null || options.MdBudgets.Contains(budget)))
                     await Row(history, budget, "Memory Diffusion (line spans, loss increase + history rarity, own answers ×0.1)", conversations, async c =>
                     {
                         var (context, diagnosis) = await MemoryDiffusionAsync(bench.Sdk, modelName, c, budget, bench.Count);
@@ -82,8 +85,10 @@ internal static class MemoryReaderBenchmark
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
             var right = kinds.ToDictionary(k => k, _ => 0);
+            var modelRight = kinds.ToDictionary(k => k, _ => 0);
             var asked = kinds.ToDictionary(k => k, _ => 0);
             var contextTokens = new List<int>();
+            var reads = new List<(LongMemoryConversation C, MemoryQuestion Q, string Text)>();
             foreach (var c in conversations)
             {
                 var context = await build(c);
@@ -93,12 +98,35 @@ internal static class MemoryReaderBenchmark
                     contextTokens.Add(bench.Count(text));
                     asked[q.Kind]++;
                     if (PatternReader.Correct(q, PatternReader.Answer(q.Question, text, bench.LastTokens))) right[q.Kind]++;
+                    reads.Add((c, q, text));
                 }
             }
-            var cells = kinds.Select(k => $"{right[k]}/{asked[k]}");
-            Console.WriteLine($"| {history:N0} | {budget:N0} | {method} | {string.Join(" | ", cells)} | {right.Values.Sum()}/{asked.Values.Sum()} | {contextTokens.Average():F0} | {started.Elapsed.TotalSeconds:F0} |");
+            if (reader is not null)
+            {
+                // A row's questions at once: the server batches them into shared forward passes.
+                using var gate = new SemaphoreSlim(8);
+                var answers = await Task.WhenAll(reads.Select(async r =>
+                {
+                    await gate.WaitAsync();
+                    try { return await reader.AnswerAsync(r.Q.Question, r.Text); }
+                    finally { gate.Release(); }
+                }));
+                for (int i = 0; i < reads.Count; i++)
+                {
+                    var (c, q, _) = reads[i];
+                    bool ok = PatternReader.Correct(q, answers[i]);
+                    if (ok) modelRight[q.Kind]++;
+                    if (Verbose) Console.Error.WriteLine($"{history}\t{budget}\t{method}\t{c.Seed}\t{q.Kind}\t{q.Answer}\t{answers[i]}\t{ok}");
+                }
+            }
+            string Cell(int pattern, int model, int n) => reader is null ? $"{pattern}/{n}" : $"{model}/{n} ({pattern})";
+            var cells = kinds.Select(k => Cell(right[k], modelRight[k], asked[k]));
+            Console.WriteLine($"| {history:N0} | {budget:N0} | {method} | {string.Join(" | ", cells)} | {Cell(right.Values.Sum(), modelRight.Values.Sum(), asked.Values.Sum())} | {contextTokens.Average():F0} | {started.Elapsed.TotalSeconds:F0} |");
         }
     }
+
+    /// <summary>WHET_READER_VERBOSE=1: every model answer on stderr (history, B, method, seed, kind, expected, answer, right).</summary>
+    static readonly bool Verbose = Environment.GetEnvironmentVariable("WHET_READER_VERBOSE") == "1";
 
     static string Join(IEnumerable<string> turns) => string.Join("\n", turns);
 

@@ -94,14 +94,24 @@ if (args.Contains("--rope-probe"))
     Whetstone.Bench.ReaderRopeProbe.Run(dir, seeds);
     return;
 }
+if (args.Contains("--reader-data"))
+{
+    // --reader-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S]: SFT data for the model reader (issue #16).
+    string Arg(string flag, string fallback) => args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback;
+    ReaderDataWriter.Run(Arg("--model=", "../../models/whet-nano"), Arg("--out=", "reader.jsonl"), int.Parse(Arg("--count=", "100")),
+        int.Parse(Arg("--min=", "64")), int.Parse(Arg("--max=", "512")), int.Parse(Arg("--first-seed=", "1000")));
+    return;
+}
 if (args.Contains("--memory-reader"))
 {
-    // --memory-reader [--budgets=256,...] [--histories=1000,10000] [--seeds=2] [--md-history=1000] [--summary-history=1000] [--minilm-history=100000] [--model=DIR] (issue #16).
+    // --memory-reader [--budgets=256,...] [--histories=1000,10000] [--seeds=2] [--md-history=1000] [--summary-history=1000] [--minilm-history=100000] [--model=DIR] [--reader=DIR: the model reader too] [--md-budgets=256,512: Memory Diffusion at these B only] (issue #16).
     int[] Ints(string flag, string fallback) => (args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback).Split(',').Select(int.Parse).ToArray();
     Console.WriteLine($"# Long-memory reader accuracy at equal budget — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
     await MemoryReaderBenchmark.RunAsync(new(Ints("--budgets=", "256,512,1024,2048,3072"), Ints("--histories=", "1000,10000"), Ints("--seeds=", "2")[0],
         Ints("--md-history=", "1000")[0], Ints("--summary-history=", "1000")[0], Ints("--minilm-history=", "100000")[0],
-        args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null));
+        args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null,
+        args.FirstOrDefault(a => a.StartsWith("--reader=")) is { } rd ? rd["--reader=".Length..] : null,
+        args.Any(a => a.StartsWith("--md-budgets=")) ? Ints("--md-budgets=", "") : null));
     return;
 }
 if (args.Contains("--memory-scorer"))
