@@ -60,6 +60,38 @@ public static class SpanValueRlRecipe
         return ([.. kept], order.Count);
     }
 
+    /// <summary>The gradient in the logits of the group's surrogate loss
+    /// L = −(1/(G·conversations)) Σ_g A_g log π(order_g's first prefix_g picks), with A_g the reward
+    /// normalised within the group (mean 0, standard deviation 1); null when all rewards are equal.</summary>
+    public static double[]? PolicyGradient(IReadOnlyList<double> logits, IReadOnlyList<(int[] Order, int Prefix, double Reward)> samples, double temperature,
+        int conversations = 1)
+    {
+        double mean = samples.Average(s => s.Reward);
+        double std = Math.Sqrt(samples.Average(s => (s.Reward - mean) * (s.Reward - mean)));
+        if (std < 1e-9) return null;
+        var gradient = new double[logits.Count];
+        foreach (var s in samples)
+        {
+            double advantage = (s.Reward - mean) / std;
+            var dlogp = PlackettLuce.LogProbabilityGradient(logits, temperature, s.Order, s.Prefix);
+            for (int j = 0; j < gradient.Length; j++) gradient[j] -= advantage * dlogp[j] / (samples.Count * conversations);
+        }
+        return gradient;
+    }
+
+    /// <summary>The binary_logistic data whose loss has <paramref name="gradient"/> in the values <paramref name="logits"/> (lines with no gradient left out).</summary>
+    public static IReadOnlyList<(int Line, Datum Datum)> Data(IReadOnlyList<ModelInput> inputs, IReadOnlyList<double> logits, IReadOnlyList<double> gradient)
+    {
+        var data = new List<(int, Datum)>();
+        for (int j = 0; j < gradient.Count; j++)
+        {
+            if (Math.Abs(gradient[j]) < 1e-9) continue;
+            var (label, weight) = LogisticGradientTarget.For(gradient[j], logits[j]);
+            data.Add((j, new Datum(inputs[j], new Dictionary<string, TensorData> { ["label"] = TensorData.Float32([label]), ["weight"] = TensorData.Float32([weight]) })));
+        }
+        return data;
+    }
+
     /// <summary>One step on <paramref name="batch"/>: score, sample, reward, one forward_backward and optim_step.</summary>
     public static async Task<SpanRlStep> StepAsync(TrainingClient run, IReadOnlyList<SpanRlProblem> batch, SpanRlOptions options, int step,
         Func<string, int> countJoined, Random random, CancellationToken cancellationToken = default)
@@ -78,23 +110,14 @@ public static class SpanValueRlRecipe
                 return (Order: order, Prefix: prefix, Reward: problem.Reward(kept));
             }).ToArray();
             double mean = samples.Average(s => s.Reward);
-            double std = Math.Sqrt(samples.Average(s => (s.Reward - mean) * (s.Reward - mean)));
             rewardSum += mean;
-            spreadSum += std;
-            if (std < 1e-9) continue;   // every memory scored alike: no signal in this group
-            var gradient = new double[logits.Count];
-            foreach (var s in samples)
+            spreadSum += Math.Sqrt(samples.Average(s => (s.Reward - mean) * (s.Reward - mean)));
+            var gradient = PolicyGradient(logits, samples.Select(s => (s.Order, s.Prefix, s.Reward)).ToArray(), options.Temperature, batch.Count);
+            if (gradient is null) continue;   // every memory scored alike: no signal in this group
+            foreach (var (line, datum) in Data(inputs, logits, gradient))
             {
-                double advantage = (s.Reward - mean) / std;
-                var dlogp = PlackettLuce.LogProbabilityGradient(logits, options.Temperature, s.Order, s.Prefix);
-                for (int j = 0; j < gradient.Length; j++) gradient[j] -= advantage * dlogp[j] / (options.Group * batch.Count);
-            }
-            for (int j = 0; j < gradient.Length; j++)
-            {
-                if (Math.Abs(gradient[j]) < 1e-9) continue;
-                var (label, weight) = LogisticGradientTarget.For(gradient[j], logits[j]);
-                data.Add(new Datum(inputs[j], new Dictionary<string, TensorData> { ["label"] = TensorData.Float32([label]), ["weight"] = TensorData.Float32([weight]) }));
-                sentValues.Add(logits[j]);
+                data.Add(datum);
+                sentValues.Add(logits[line]);
             }
         }
         double drift = 0;

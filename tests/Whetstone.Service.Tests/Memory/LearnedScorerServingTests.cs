@@ -113,4 +113,76 @@ public class LearnedScorerServingTests
         Assert.True(old.Count(s => s.Text.Contains("My code", StringComparison.Ordinal)) > old.Count(s => !s.Text.Contains("My code", StringComparison.Ordinal)),
             "old user lines left: " + string.Join(" | ", old.Select(s => s.Text.Trim())));
     }
+
+    [Fact]
+    public async Task LearnedScorerIsStoredWithTheMemoryAndUsedAfterARestart()
+    {
+        string data = TestServers.NewDataDirectory();
+        string id, run;
+        await using (var server = await TestServers.StartAsync(data, Transport.InMemory))
+        {
+            using var sdk = await TestServers.ClientAsync(server, "alice");
+            var head = await sdk.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
+            await (await head.SaveStateAsync("scorer")).ResultAsync();   // what the run is restored from after the restart
+            run = head.RunId;
+            var chat = await MemoryChat.ForAsync(server, "alice");
+            id = await TurnAsync(server, chat, null, Fact(1), new { kind = "learned", run });
+            id = await TurnAsync(server, chat, id, MemoryChat.SmallTalk(2), null);
+        }
+        await using (var server = await TestServers.StartAsync(data, Transport.InMemory))
+        {
+            var chat = await MemoryChat.ForAsync(server, "alice");
+            Assert.Equal(new MemoryScorer(MemoryScorer.Learned, run), (await chat.GetAsync(id)).Scorer);
+            id = await TurnAsync(server, chat, id, Fact(3), null);
+            var after = await chat.GetAsync(id);
+            var scored = after.Operations.Where(o => o.Turn == 3 && o.Operation == "score").ToArray();
+            Assert.NotEmpty(scored);
+            Assert.All(scored, o => Assert.StartsWith("value-head ", o.Detail));
+            Assert.DoesNotContain(after.Operations, o => o.Operation == "scorer");   // no fallback to the heuristic
+
+            // Back to the heuristic on request; the choice is stored too.
+            id = await TurnAsync(server, chat, id, MemoryChat.SmallTalk(4), new { kind = "heuristic" });
+            after = await chat.GetAsync(id);
+            Assert.Equal(new MemoryScorer(MemoryScorer.Heuristic), after.Scorer);
+            Assert.All(after.Operations.Where(o => o.Turn == 4 && o.Operation == "score"), o => Assert.StartsWith("loss-increase ", o.Detail));
+        }
+    }
+
+    [Fact]
+    public async Task BadScorerChoicesAreRefusedByFieldAndAnotherTenantsRunCannotBeUsed()
+    {
+        await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
+        using var alice = await TestServers.ClientAsync(server, "alice");
+        using var bob = await TestServers.ClientAsync(server, "bob");
+        var head = await alice.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
+        var policy = await alice.CreateLoraTrainingClientAsync(TestServers.ModelName, rank: 4);
+        var bobsHead = await bob.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
+        var chat = await MemoryChat.ForAsync(server, "alice");
+
+        var cases = new (object Scorer, string Field, string Reason)[]
+        {
+            (new { kind = "oracle" }, "memory.scorer.kind", "= 'oracle' is not a scorer ('heuristic', 'learned')"),
+            (new { kind = "learned" }, "memory.scorer.run", "is required for kind 'learned'"),
+            (new { kind = "heuristic", run = head.RunId }, "memory.scorer.run", $"= '{head.RunId}' is only for kind 'learned'"),
+            (new { kind = "learned", run = "run_doesnotexist" }, "memory.scorer.run", "= 'run_doesnotexist' is not a training run of yours"),
+            (new { kind = "learned", run = policy.RunId }, "memory.scorer.run", $"= '{policy.RunId}' has no value head"),
+            // Another tenant's run reads exactly like an unknown one.
+            (new { kind = "learned", run = bobsHead.RunId }, "memory.scorer.run", $"= '{bobsHead.RunId}' is not a training run of yours"),
+        };
+        foreach (var (scorer, field, reason) in cases)
+        {
+            var (status, body) = await chat.PostAsync(Request(null, Fact(1), scorer));
+            Assert.True(status == 400, $"{scorer}: {status} {body}");
+            Assert.Equal(field, (string)body["error"]!["param"]!);
+            Assert.Contains(reason, (string)body["error"]!["message"]!);
+        }
+        Assert.Equal(0, (await server.Core.Store.ListMemoriesAsync("alice", 10, 0)).Total);   // nothing created by a refused request
+
+        // On an existing memory a refused choice leaves the stored one unchanged.
+        string id = await TurnAsync(server, chat, null, Fact(1), new { kind = "learned", run = head.RunId });
+        var (refused, _) = await chat.PostAsync(Request(id, Fact(2), new { kind = "learned", run = bobsHead.RunId }));
+        Assert.Equal(400, refused);
+        var memory = await chat.GetAsync(id);
+        Assert.Equal((1, new MemoryScorer(MemoryScorer.Learned, head.RunId)), (memory.Turn, memory.Scorer));
+    }
 }
