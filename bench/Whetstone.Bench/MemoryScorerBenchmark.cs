@@ -51,7 +51,20 @@ internal static class MemoryScorerBenchmark
         Console.WriteLine();
         Console.WriteLine($"| scorer | AUC (needed over not, {heldOut.Count(l => l.Needed)} needed of {heldOut.Count} held-out lines) | " + string.Join(" | ", budgets.Select(b => $"reader at B = {b}")) + " |");
         Console.WriteLine("|---|---|" + string.Concat(budgets.Select(_ => "---|")));
-        foreach (var (name, value) in new (string, Func<ScoredLine, double>)[] { ("learned (value head)", l => l.Value), ("heuristic (history rarity)", l => heuristic[(l.Seed, l.Index)]) })
+        var offline = new List<(string, Func<ScoredLine, double>)> { ("learned (value head)", l => l.Value), ("heuristic (history rarity)", l => heuristic[(l.Seed, l.Index)]) };
+        if (rlRun is not null)
+        {
+            // The RL head on the same held-out lines: the one-shot choice is what its reward measured.
+            var rlValues = new Dictionary<(int, int), double>();
+            foreach (var group in heldOut.GroupBy(l => l.Seed))
+            {
+                var lines = group.OrderBy(l => l.Index).ToArray();
+                var values = (await (await rlRun.ScoreAsync(lines.Select(l => Whetstone.Protocol.ModelInput.FromTokens(tokenizer.Encode(SpanValueRecipe.SpanText(l.Text)))).ToArray())).ResultAsync()).Values;
+                for (int i = 0; i < lines.Length; i++) rlValues[(lines[i].Seed, lines[i].Index)] = values[i];
+            }
+            offline.Add(("learned + RL (value head)", l => rlValues[(l.Seed, l.Index)]));
+        }
+        foreach (var (name, value) in offline)
         {
             double auc = SpanValueRecipe.Auc(heldOut.Select(l => (l.Needed, value(l))).ToArray());
             var cells = budgets.Select(budget =>
