@@ -125,8 +125,12 @@ public class LearnedScorerServingTests
             var head = await sdk.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3);
             await (await head.SaveStateAsync("scorer")).ResultAsync();   // what the run is restored from after the restart
             run = head.RunId;
+            // The SDK's memory chat names the scorer too.
+            var answer = await sdk.CreateMemoryChatClient().ChatAsync(TestServers.ModelName, Fact(1), null, Budget, maxTokens: 6, seed: 5,
+                scorer: new MemoryScorer(MemoryScorer.Learned, run));
+            id = answer.Memory!.Id;
+            await server.Core.Memories.FlushAsync(id);
             var chat = await MemoryChat.ForAsync(server, "alice");
-            id = await TurnAsync(server, chat, null, Fact(1), new { kind = "learned", run });
             id = await TurnAsync(server, chat, id, MemoryChat.SmallTalk(2), null);
         }
         await using (var server = await TestServers.StartAsync(data, Transport.InMemory))
