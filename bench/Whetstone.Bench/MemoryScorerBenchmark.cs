@@ -12,7 +12,7 @@ namespace Whetstone.Bench;
 /// Both see the whole held-out history at once, so this compares the scorers, not the online memory.</summary>
 internal static class MemoryScorerBenchmark
 {
-    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven, int rlSteps = 0, double rlTemperature = 1)
+    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven, int rlSteps = 0, double rlTemperature = 1, bool served = false)
     {
         await using var bench = await MemoryBenchServer.StartAsync(modelDirectoryGiven, "memory-scorer");
         string modelName = bench.ModelName;
@@ -135,6 +135,15 @@ internal static class MemoryScorerBenchmark
                     }
                     Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
                 }
+        if (served)
+        {
+            var choices = new List<(string, Whetstone.Protocol.MemoryScorer)>
+            {
+                ("heuristic", new(Whetstone.Protocol.MemoryScorer.Heuristic)), ("learned: hindsight value head", new(Whetstone.Protocol.MemoryScorer.Learned, run.RunId)),
+            };
+            if (rlRun is not null) choices.Add(("learned + RL", new(Whetstone.Protocol.MemoryScorer.Learned, rlRun.RunId)));
+            await MemoryScorerServed.RunAsync(bench, choices, histories, budgets, options.HeldOutSeeds);
+        }
         Console.WriteLine();
         Console.WriteLine($"load after {File.ReadAllText("/proc/loadavg").Trim()}");
     }
