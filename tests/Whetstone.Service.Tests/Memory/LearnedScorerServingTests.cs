@@ -153,6 +153,33 @@ public class LearnedScorerServingTests
     }
 
     [Fact]
+    public async Task ARunThatCannotScoreAfterARestartFallsBackToTheHeuristicAndSaysSo()
+    {
+        string data = TestServers.NewDataDirectory();
+        string id, run;
+        await using (var server = await TestServers.StartAsync(data, Transport.InMemory))
+        {
+            using var sdk = await TestServers.ClientAsync(server, "alice");
+            run = (await sdk.CreateRewardModelClientAsync(TestServers.ModelName, rank: 4, seed: 3)).RunId;   // never saved
+            var chat = await MemoryChat.ForAsync(server, "alice");
+            id = await TurnAsync(server, chat, null, Fact(1), new { kind = "learned", run });
+            id = await TurnAsync(server, chat, id, MemoryChat.SmallTalk(2), null);
+        }
+        await using (var server = await TestServers.StartAsync(data, Transport.InMemory))
+        {
+            var chat = await MemoryChat.ForAsync(server, "alice");
+            id = await TurnAsync(server, chat, id, Fact(3), null);
+            var after = await chat.GetAsync(id);
+            Assert.Equal(3, after.Turn);   // the turn was folded in, not lost
+            var fallback = Assert.Single(after.Operations, o => o.Operation == "scorer");
+            Assert.Equal(3, fallback.Turn);
+            Assert.Contains($"value head {run} unavailable", fallback.Detail);
+            Assert.All(after.Operations.Where(o => o.Turn == 3 && o.Operation == "score"), o => Assert.StartsWith("loss-increase ", o.Detail));
+            Assert.Equal(new MemoryScorer(MemoryScorer.Learned, run), after.Scorer);   // the choice stays
+        }
+    }
+
+    [Fact]
     public async Task BadScorerChoicesAreRefusedByFieldAndAnotherTenantsRunCannotBeUsed()
     {
         await using var server = await TestServers.StartAsync(transport: Transport.InMemory);
