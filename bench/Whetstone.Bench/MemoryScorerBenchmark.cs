@@ -1,3 +1,4 @@
+using Whetstone.Client;
 using Whetstone.Cookbook.LongMemory;
 using Whetstone.Service.Memory;
 
@@ -11,7 +12,7 @@ namespace Whetstone.Bench;
 /// Both see the whole held-out history at once, so this compares the scorers, not the online memory.</summary>
 internal static class MemoryScorerBenchmark
 {
-    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven)
+    public static async Task RunAsync(int steps, int[] budgets, int[] histories, string? modelDirectoryGiven, int rlSteps = 0, double rlTemperature = 1, bool served = false)
     {
         await using var bench = await MemoryBenchServer.StartAsync(modelDirectoryGiven, "memory-scorer");
         string modelName = bench.ModelName;
@@ -20,6 +21,19 @@ internal static class MemoryScorerBenchmark
         var options = new SpanValueOptions(modelName) { Steps = steps };
         var (heldOut, losses, run) = await SpanValueRecipe.RunAsync(bench.Sdk, tokenizer, options, Console.WriteLine);
         Console.WriteLine($"run {run.RunId}: loss first 5 steps {losses.Take(5).Average():F4}, last 5 steps {losses.TakeLast(5).Average():F4} per line");
+
+        // RL (SpanValueRlRecipe) on a copy of the hindsight-trained head, so both can be compared.
+        TrainingClient? rlRun = null;
+        if (rlSteps > 0)
+        {
+            var saved = await (await run.SaveStateAsync("hindsight")).ResultAsync();
+            rlRun = await bench.Sdk.CreateTrainingClientFromStateAsync(saved.Path, withOptimizer: false);
+            var rlOptions = new SpanRlOptions { Steps = rlSteps, Temperature = rlTemperature };
+            Console.WriteLine($"RL: {rlSteps} steps on the training conversations at B = {string.Join(", ", budgets)}, G = {rlOptions.Group}, T = {rlOptions.Temperature}, lr {rlOptions.LearningRate}; run {rlRun.RunId} from {saved.Path}");
+            var rl = await SpanValueRlRecipe.RunAsync(rlRun, tokenizer, options, budgets, rlOptions, Console.WriteLine);
+            int quarter = Math.Max(1, rl.Count / 4);
+            Console.WriteLine($"RL mean sampled reward: first quarter {rl.Take(quarter).Average(s => s.MeanReward):F3}, last quarter {rl.TakeLast(quarter).Average(s => s.MeanReward):F3}; max value drift score → forward {rl.Max(s => s.MaxValueDrift):E1}");
+        }
 
         // The heuristic: each line as a span, salience against the whole held-out history's word counts.
         string TokenText(int t) => tokenizer.Decode([t]);
@@ -37,7 +51,20 @@ internal static class MemoryScorerBenchmark
         Console.WriteLine();
         Console.WriteLine($"| scorer | AUC (needed over not, {heldOut.Count(l => l.Needed)} needed of {heldOut.Count} held-out lines) | " + string.Join(" | ", budgets.Select(b => $"reader at B = {b}")) + " |");
         Console.WriteLine("|---|---|" + string.Concat(budgets.Select(_ => "---|")));
-        foreach (var (name, value) in new (string, Func<ScoredLine, double>)[] { ("learned (value head)", l => l.Value), ("heuristic (history rarity)", l => heuristic[(l.Seed, l.Index)]) })
+        var offline = new List<(string, Func<ScoredLine, double>)> { ("learned (value head)", l => l.Value), ("heuristic (history rarity)", l => heuristic[(l.Seed, l.Index)]) };
+        if (rlRun is not null)
+        {
+            // The RL head on the same held-out lines: the one-shot choice is what its reward measured.
+            var rlValues = new Dictionary<(int, int), double>();
+            foreach (var group in heldOut.GroupBy(l => l.Seed))
+            {
+                var lines = group.OrderBy(l => l.Index).ToArray();
+                var values = (await (await rlRun.ScoreAsync(lines.Select(l => Whetstone.Protocol.ModelInput.FromTokens(tokenizer.Encode(SpanValueRecipe.SpanText(l.Text)))).ToArray())).ResultAsync()).Values;
+                for (int i = 0; i < lines.Length; i++) rlValues[(lines[i].Seed, lines[i].Index)] = values[i];
+            }
+            offline.Add(("learned + RL (value head)", l => rlValues[(l.Seed, l.Index)]));
+        }
+        foreach (var (name, value) in offline)
         {
             double auc = SpanValueRecipe.Auc(heldOut.Select(l => (l.Needed, value(l))).ToArray());
             var cells = budgets.Select(budget =>
@@ -69,8 +96,9 @@ internal static class MemoryScorerBenchmark
         var scorers = new (string Name, Func<MemoryEngine> Engine)[]
         {
             ("heuristic: loss increase + 0.5 × history rarity", () => new MemoryEngine(model, new LossIncreaseScorer(model, heuristicPolicy), heuristicPolicy)),
-            ("learned: value head (sigmoid)", () => new MemoryEngine(model, new LearnedSpanScorer(run), learnedPolicy)),
+            ("learned: value head (sigmoid)", () => new MemoryEngine(model, LearnedSpanScorer.Over(run), learnedPolicy)),
         };
+        if (rlRun is not null) scorers = [.. scorers, ("learned + RL: value head (sigmoid)", () => new MemoryEngine(model, LearnedSpanScorer.Over(rlRun), learnedPolicy))];
         Console.WriteLine();
         Console.WriteLine("Online: Memory Diffusion's engine over the held-out conversations (user lines only, extractive refill), each scorer as its mask.");
         Console.WriteLine();
@@ -107,6 +135,15 @@ internal static class MemoryScorerBenchmark
                     }
                     Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
                 }
+        if (served)
+        {
+            var choices = new List<(string, Whetstone.Protocol.MemoryScorer)>
+            {
+                ("heuristic", new(Whetstone.Protocol.MemoryScorer.Heuristic)), ("learned: hindsight value head", new(Whetstone.Protocol.MemoryScorer.Learned, run.RunId)),
+            };
+            if (rlRun is not null) choices.Add(("learned + RL", new(Whetstone.Protocol.MemoryScorer.Learned, rlRun.RunId)));
+            await MemoryScorerServed.RunAsync(bench, choices, histories, budgets, options.HeldOutSeeds);
+        }
         Console.WriteLine();
         Console.WriteLine($"load after {File.ReadAllText("/proc/loadavg").Trim()}");
     }

@@ -116,10 +116,11 @@ if (args.Contains("--memory-reader"))
 }
 if (args.Contains("--memory-scorer"))
 {
-    // --memory-scorer [--steps=60] [--budgets=128,256] [--histories=1000] [--model=DIR]: learned against heuristic span scorer (issue #16).
+    // --memory-scorer [--steps=60] [--budgets=128,256] [--histories=1000] [--rl-steps=0] [--rl-temperature=1] [--served] [--model=DIR]: learned against heuristic span scorer (issue #16).
     int[] Ints(string flag, string fallback) => (args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback).Split(',').Select(int.Parse).ToArray();
     Console.WriteLine($"# Memory span scorer: learned against heuristic — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
-    await MemoryScorerBenchmark.RunAsync(Ints("--steps=", "60")[0], Ints("--budgets=", "128,256"), Ints("--histories=", "1000"), args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null);
+    await MemoryScorerBenchmark.RunAsync(Ints("--steps=", "60")[0], Ints("--budgets=", "128,256"), Ints("--histories=", "1000"), args.FirstOrDefault(a => a.StartsWith("--model=")) is { } m ? m["--model=".Length..] : null, Ints("--rl-steps=", "0")[0],
+        double.Parse(args.FirstOrDefault(a => a.StartsWith("--rl-temperature=")) is { } t ? t["--rl-temperature=".Length..] : "1", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--served"));
     return;
 }
 if (args.Contains("--memory-recall"))

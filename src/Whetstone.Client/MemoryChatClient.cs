@@ -12,14 +12,15 @@ public sealed class MemoryChatClient
     internal MemoryChatClient(ITransport transport) => _transport = transport;
 
     /// <summary>One turn. <paramref name="memoryId"/> null creates a memory of <paramref name="budgetTokens"/>
-    /// (its id is in the answer's <c>Memory</c>). <paramref name="factKeys"/> marks the facts this turn states.</summary>
+    /// (its id is in the answer's <c>Memory</c>). <paramref name="factKeys"/> marks the facts this turn states.
+    /// <paramref name="scorer"/> chooses the mask's scorer, e.g. <c>new MemoryScorer(MemoryScorer.Learned, valueHeadRunId)</c> (null: unchanged).</summary>
     public Task<ChatCompletion> ChatAsync(string model, string userMessage, string? memoryId, int? budgetTokens, int maxTokens = 16,
-        int? seed = null, IReadOnlyList<string>? factKeys = null, double temperature = 0, CancellationToken cancellationToken = default) =>
+        int? seed = null, IReadOnlyList<string>? factKeys = null, double temperature = 0, MemoryScorer? scorer = null, CancellationToken cancellationToken = default) =>
         _transport.SendAsync<ChatCompletionRequest, ChatCompletion>(HttpMethod.Post, Routes.OpenAiChatCompletions, new ChatCompletionRequest
         {
             Model = model, MaxTokens = maxTokens, Temperature = temperature, Seed = seed,
             Messages = [new OpenAiMessage { Role = "user", Content = new MessageContent(userMessage, null) }],
-            Memory = new ChatMemoryOptions(memoryId, budgetTokens, factKeys),
+            Memory = new ChatMemoryOptions(memoryId, budgetTokens, factKeys) { Scorer = scorer },
         }, cancellationToken);
 
     /// <summary>The memory after every answered turn (the server waits for a pending update).</summary>

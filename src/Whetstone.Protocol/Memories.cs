@@ -5,7 +5,11 @@ namespace Whetstone.Protocol;
 /// the work of the last turn, and the most recent operations of its log.</summary>
 public sealed record MemoryInfo(
     string Id, string BaseModel, int BudgetTokens, int Turn, int MemoryTokens, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    IReadOnlyList<MemorySpanInfo> Spans, MemoryTurnWorkInfo? LastTurnWork, IReadOnlyList<MemoryOperationInfo> Operations);
+    IReadOnlyList<MemorySpanInfo> Spans, MemoryTurnWorkInfo? LastTurnWork, IReadOnlyList<MemoryOperationInfo> Operations)
+{
+    /// <summary>The scorer its mask uses (<see cref="MemoryScorer"/>).</summary>
+    public MemoryScorer Scorer { get; init; } = new(MemoryScorer.Heuristic);
+}
 
 /// <summary>One span: where it came from, what it holds now, how valuable the scorer found it,
 /// and how it was edited (verbatim, compressed by the model, compressed extractively).</summary>

@@ -63,7 +63,7 @@ public sealed class ServiceCore : IAsyncDisposable
         Adapters = new Serving.AdapterCache(context, adapterCacheBytes);
         Deployments = new Serving.DeploymentService(context);
         Feedback = new Serving.FeedbackService(context);
-        Memories = new Memory.MemoryService(context);
+        Memories = new Memory.MemoryService(context) { Runs = Runs };
         Completions = new OpenAi.OpenAiCompletionService(context, new Serving.ServedModelResolver(context, Deployments, Adapters, FullModels), Memories);
         CompletionCalls = Completions;
         Loops = new Loops.LoopService(context);

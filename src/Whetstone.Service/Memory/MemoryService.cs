@@ -25,6 +25,9 @@ internal sealed class MemoryService(ServiceContext context)
 
     public MemoryPolicy Policy { get; init; } = MemoryPolicy.Default;
 
+    /// <summary>The training runs a learned scorer reads (memory.scorer kind "learned"); null: only the heuristic.</summary>
+    public TrainingRunService? Runs { get; init; }
+
     /// <summary>Checks the memory field and takes the memory for this turn (waiting for the previous
     /// turn's update). Bad input: 400 naming the field; nothing created.</summary>
     public async Task<MemoryLease> OpenAsync(Caller caller, ChatMemoryOptions options, string baseModel, int contextLength,
@@ -42,8 +45,9 @@ internal sealed class MemoryService(ServiceContext context)
         {
             int budget = options.BudgetTokens ?? throw ApiError.BadRequest("memory.budget_tokens", "is required to create a memory (memory.id is not set)");
             CheckTurnFits(budget, newMessageTokens);
+            var scorer = await MemoryScorerSelection.CheckAsync(caller, options.Scorer, null, baseModel, Runs);
             var now = DateTimeOffset.UtcNow;
-            state = new MemoryState("mem_" + Guid.NewGuid().ToString("N"), caller.Tenant, baseModel, budget, requestSeed ?? Random.Shared.Next(), now) { UpdatedAt = now };
+            state = new MemoryState("mem_" + Guid.NewGuid().ToString("N"), caller.Tenant, baseModel, budget, requestSeed ?? Random.Shared.Next(), now) { UpdatedAt = now, Scorer = scorer };
             // Stored only when the turn is answered (CommitTurnAsync): a refused or abandoned request leaves nothing behind.
             var gate = _turns.GetOrAdd(state.Id, _ => new SemaphoreSlim(1, 1));
             await gate.WaitAsync(cancellationToken);
@@ -61,6 +65,7 @@ internal sealed class MemoryService(ServiceContext context)
                 throw ApiError.BadRequest("memory.id", $"'{options.Id}' belongs to base model '{state.BaseModel}', not '{baseModel}'");
             if (options.BudgetTokens is { } newBudget) state = state with { BudgetTokens = newBudget };
             CheckTurnFits(state.BudgetTokens, newMessageTokens);
+            state = state with { Scorer = await MemoryScorerSelection.CheckAsync(caller, options.Scorer, state.Scorer, baseModel, Runs) };
             return new MemoryLease(state, keys, () => turn.Release());
         }
         catch
@@ -103,11 +108,31 @@ internal sealed class MemoryService(ServiceContext context)
     async Task UpdateAsync(MemoryState state, IReadOnlyList<string> factKeys, string turnText, int answerPromptTokens)
     {
         var model = new EngineMemoryModel(context.Host(state.BaseModel), state.Tenant);
-        var engine = new MemoryEngine(model, new LossIncreaseScorer(model, Policy, PrefixKey(state)), Policy);
-        var work = new MemoryTurnWork { AnswerPromptTokens = answerPromptTokens };
+        var heuristic = new MemoryEngine(model, new LossIncreaseScorer(model, Policy, PrefixKey(state)), Policy);
+        var turnTokens = model.Tokenizer.Encode(turnText);
         var now = DateTimeOffset.UtcNow;
-        var (next, log) = await engine.FoldTurnAsync(state, model.Tokenizer.Encode(turnText), factKeys, now, work);
-        await context.Store.SaveMemoryTurnAsync(MemoryStateJson.ToRecord(next),
+        (MemoryState, IReadOnlyList<MemoryOperation>) folded;
+        if (state.Scorer is { } choice && Runs is not null)
+        {
+            // The value head is the whole value (its σ is already a probability); no rarity prior on top.
+            var learned = new MemoryEngine(model, MemoryScorerSelection.Learned(context, Runs, state.Tenant, choice), Policy with { SalienceWeight = 0 });
+            try { folded = await learned.FoldTurnAsync(state, turnTokens, factKeys, now, new MemoryTurnWork { AnswerPromptTokens = answerPromptTokens }); }
+            catch (ApiError e)
+            {
+                // The run cannot score now (deleted, or not restorable after a restart): this turn uses the heuristic, and the log says why.
+                context.Logger.LogWarning("memory {Memory}: value head {Run} unavailable ({Reason}); turn {Turn} scored with the heuristic", state.Id, choice.RunId, e.Message, state.Turn + 1);
+                var (next, log) = await heuristic.FoldTurnAsync(state, turnTokens, factKeys, now, new MemoryTurnWork { AnswerPromptTokens = answerPromptTokens });
+                folded = (next, [new MemoryOperation(next.Turn, "scorer", null, $"value head {choice.RunId} unavailable ({e.Message}); scored with the heuristic"), .. log]);
+            }
+        }
+        else folded = await heuristic.FoldTurnAsync(state, turnTokens, factKeys, now, new MemoryTurnWork { AnswerPromptTokens = answerPromptTokens });
+        var (nextState, operations) = folded;
+        await SaveAsync(nextState, operations, now);
+    }
+
+    Task SaveAsync(MemoryState next, IReadOnlyList<MemoryOperation> log, DateTimeOffset now)
+    {
+        return context.Store.SaveMemoryTurnAsync(MemoryStateJson.ToRecord(next),
             log.Select(o => new MemoryOperationRecord(next.Id, 0, o.Turn, o.Operation, o.SpanId, o.Detail, now)).ToArray());
     }
 
@@ -140,7 +165,10 @@ internal sealed class MemoryService(ServiceContext context)
             state.Spans.Select(s => new MemorySpanInfo(s.Id, s.OriginTurn, s.OriginTime, tokenizer.Decode(s.Tokens), s.Tokens, s.Retention,
                 s.Form.ToString().ToLowerInvariant(), s.FactKeys, s.Edits)).ToArray(),
             state.LastTurnWork?.ToProtocol(),
-            operations.Select(o => new MemoryOperationInfo(o.Sequence, o.Turn, o.Operation, o.SpanId, o.Detail, o.At)).ToArray());
+            operations.Select(o => new MemoryOperationInfo(o.Sequence, o.Turn, o.Operation, o.SpanId, o.Detail, o.At)).ToArray())
+        {
+            Scorer = MemoryScorerSelection.Shown(state.Scorer),
+        };
     }
 
     /// <summary>Deletes after any pending update of the memory, so none writes it back, and drops the

@@ -12,6 +12,8 @@ internal sealed record MemoryState(string Id, string Tenant, string BaseModel, i
     public MemoryTurnWork? LastTurnWork { get; init; }
     /// <summary>Turns of the whole history that said each word, in <see cref="HistoryWordCounts.Buckets"/> buckets (empty before the first turn).</summary>
     public IReadOnlyList<int> WordCounts { get; init; } = [];
+    /// <summary>The mask's scorer; null: the heuristic.</summary>
+    public MemoryScorerChoice? Scorer { get; init; }
 
     public int TokenCount => Spans.Sum(s => s.Tokens.Count);
 
@@ -20,3 +22,7 @@ internal sealed record MemoryState(string Id, string Tenant, string BaseModel, i
 
 /// <summary>One entry of the operation log an update writes.</summary>
 internal sealed record MemoryOperation(int Turn, string Operation, string? SpanId, string Detail);
+
+/// <summary>A memory's learned scorer: the value-head run it reads, and the API key that chose it
+/// (its score calls are accounted to that key, within the memory's tenant).</summary>
+internal sealed record MemoryScorerChoice(string RunId, string ApiKeyId);
