@@ -5,7 +5,8 @@ whet=src/Whetstone.Cli/bin/Release/net10.0/linux-x64/whet
 log=${1:-docs/results/experiential-loop/s7/main-job-eos.txt}; tag=${2:-eos}; port=8882
 out=docs/results/experiential-loop/s7
 v1=$(grep -o 'whet://[^ ]*/sampler_weights/v1' $log | head -1)
-cand=$(grep -E '^iteration [0-9]+: promoted' $log | grep -o 'whet://[^ ]*' | tail -1)
+cand=${3:-}
+[ -n "$cand" ] || cand=$(grep -E '^iteration [0-9]+: promoted' $log | grep -o 'whet://[^ ]*' | tail -1)
 [ -n "$cand" ] || cand=$(grep -E '^iteration [0-9]+:' $log | grep -o 'whet://[^ ]*/loop-it[0-9]*-step[0-9]*' | tail -1)
 echo "v1 $v1 candidate $cand"
 export WHET_ADMIN_KEY=whet_local_demo_key
@@ -25,7 +26,7 @@ for m in "$v1" "$cand"; do
 done
 wait "${sims[@]}"
 python3 .data/offline/evalq.py http://127.0.0.1:$port $WHET_ADMIN_KEY $v1 $cand
-cp .data/offline/answers-whet_*$(basename $cand).jsonl docs/results/experiential-loop/s7/offline/answers-mainjob-$tag-$(basename $cand).jsonl
+cp .data/offline/answers-$(echo $cand | sed "s/[/]/_/g; s/://g").jsonl docs/results/experiential-loop/s7/offline/answers-mainjob-$tag-$(basename $cand).jsonl
 python3 $out/offline/compare.py $out/main-job-$tag-offline-v1.jsonl $out/main-job-$tag-offline-$(basename $cand).jsonl
 python3 $out/offline/compare.py greedy .data/offline/answers-whet_*_sampler_weights_v1.jsonl $out/offline/answers-mainjob-$tag-$(basename $cand).jsonl
 uptime
