@@ -68,6 +68,7 @@ public class RewardModelFeedbackKindsTests
     {
         await using var s = await StartAsync();
         var encode = s.Server.Core.Context.Host(EndToEnd.TestServers.ModelName).Worker.Tokenizer;
+        int end = encode.TokenToId("<|im_end|>")!.Value;
         const string better = "Seven, and here is why.";
         var originals = new List<(int[], int[])>();
         var corrections = new List<(int[], int[])>();
@@ -76,8 +77,8 @@ public class RewardModelFeedbackKindsTests
             var (prompt, answer) = (Prompt(i), Answer(i, good: false));
             await s.FeedbackAsync(new FeedbackRequest { CompletionId = await s.ServedAsync(prompt, answer), Type = "correction", Correction = better });
             originals.Add((prompt, answer));
-            // The answer was cut by length, so the correction is the text's tokens alone.
-            corrections.Add((prompt, encode.Encode(better).ToArray()));
+            // The answer was cut by length; the correction still ends its turn (a correction is a whole answer).
+            corrections.Add((prompt, [.. encode.Encode(better), end]));
         }
         double Margin(IReadOnlyList<double> c, IReadOnlyList<double> r) => c.Zip(r, (x, y) => x - y).Average();
         double before = Margin(await s.ScoreAsync(corrections), await s.ScoreAsync(originals));

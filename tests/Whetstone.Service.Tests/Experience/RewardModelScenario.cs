@@ -68,11 +68,12 @@ internal sealed class RewardModelScenario : IAsyncDisposable
         return [.. Enumerable.Range(0, 3 + seed % 2).Select(_ => random.Next(20, 200)), good ? Good : Bad];
     }
 
-    /// <summary>A completion served by deployment@v1 to <paramref name="user"/>, logged as the serving path logs it.</summary>
-    public async Task<string> ServedAsync(int[] prompt, int[] answer, string? user = null, string deployment = Deployment)
+    /// <summary>A completion served by deployment@v1 to <paramref name="user"/>, logged as the serving path logs it
+    /// (cut off at max_tokens unless <paramref name="finishReason"/> says otherwise).</summary>
+    public async Task<string> ServedAsync(int[] prompt, int[] answer, string? user = null, string deployment = Deployment, string finishReason = "length")
     {
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
-        var choice = new ServedChoice(0, answer, answer.Select(_ => -1f).ToArray(), "", "length");
+        var choice = new ServedChoice(0, answer, answer.Select(_ => -1f).ToArray(), "", finishReason);
         await Store.InsertServedCompletionAsync(new ServedCompletionRecord(id, Tenant, "completions", $"{deployment}@latest", TestServers.ModelName, DateTimeOffset.UtcNow)
         {
             Deployment = $"{deployment}@v1",

@@ -12,7 +12,7 @@ internal static class Corrections
     const int Page = 500;
 
     public static async Task<IReadOnlyList<CorrectionExample>> ListAsync(IMetadataStore store, string tenant, string deployment,
-        Func<string, IReadOnlyList<int>> encode, CancellationToken ct)
+        CorrectionEncoder encode, CancellationToken ct)
     {
         var examples = new List<CorrectionExample>();
         string? after = null;
@@ -27,7 +27,7 @@ internal static class Corrections
                 var choices = JsonSerializer.Deserialize<ServedChoice[]>(completion.ChoicesJson, ProtocolJson.Options)!;
                 if (f.ChoiceIndex >= choices.Length) continue;
                 examples.Add(new CorrectionExample(f.Id, f.CompletionId, JsonSerializer.Deserialize<int[]>(completion.PromptTokensJson)!, f.Correction,
-                    FeedbackExample.CorrectionTokens(f.Correction, choices[f.ChoiceIndex], encode)) { Original = choices[f.ChoiceIndex].Text });
+                    encode.Tokens(f.Correction, choices[f.ChoiceIndex])) { Original = choices[f.ChoiceIndex].Text });
             }
             if (page.Count < Page) return examples;
             after = page[^1].Id;

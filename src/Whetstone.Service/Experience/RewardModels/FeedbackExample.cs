@@ -38,7 +38,7 @@ internal sealed record FeedbackExample(string FeedbackId, string Kind, string Us
     /// <summary>The example of a feedback record if its completion was served by
     /// <paramref name="deployment"/> (name@vN) for the same tenant; null otherwise.</summary>
     public static async Task<FeedbackExample?> FromAsync(IMetadataStore store, FeedbackRecord f, string deployment,
-        Func<string, IReadOnlyList<int>> encode, int maxTokens, CancellationToken ct)
+        CorrectionEncoder encode, int maxTokens, CancellationToken ct)
     {
         var completion = await store.GetServedCompletionAsync(f.CompletionId, ct);
         if (completion is null || completion.Tenant != f.Tenant || !ServedBy(completion, deployment)) return null;
@@ -55,7 +55,7 @@ internal sealed record FeedbackExample(string FeedbackId, string Kind, string Us
             case "rating" when f.Rating is double r:
                 return example with { Sequence = Joined(answer.Tokens), Label = (float)((r - Serving.FeedbackService.MinRating) / (Serving.FeedbackService.MaxRating - Serving.FeedbackService.MinRating)) };
             case "correction" when f.Correction is not null:
-                return example with { Chosen = Joined(CorrectionTokens(f.Correction, answer, encode)), Rejected = Joined(answer.Tokens) };
+                return example with { Chosen = Joined(encode.Tokens(f.Correction, answer)), Rejected = Joined(answer.Tokens) };
             case "preference" when f.RejectedCompletionId is not null:
                 var rejected = await store.GetServedCompletionAsync(f.RejectedCompletionId, ct);
                 if (rejected is null || rejected.Tenant != f.Tenant) return null;
@@ -64,15 +64,6 @@ internal sealed record FeedbackExample(string FeedbackId, string Kind, string Us
                 return example with { Chosen = Joined(answer.Tokens), Rejected = Fit([.. rejectedPrompt, .. rejectedAnswer.Tokens], maxTokens) };
             default: return null;
         }
-    }
-
-    /// <summary>The correction's tokens, ended like the served answer when that one ended its turn
-    /// (so the two sides of the pair differ by content, not by a missing end token).</summary>
-    public static IReadOnlyList<int> CorrectionTokens(string correction, ServedChoice answer, Func<string, IReadOnlyList<int>> encode)
-    {
-        var tokens = encode(correction).ToList();
-        if (answer.FinishReason == "stop" && answer.Tokens.Count > 0) tokens.Add(answer.Tokens[^1]);
-        return tokens;
     }
 
     public static bool ServedBy(ServedCompletionRecord completion, string deployment) =>

@@ -12,7 +12,7 @@ internal static class FeedbackStream
     /// <summary>Up to <paramref name="limit"/> events, and the cursor that consumes exactly them
     /// (and the other deployments' feedback before and among them).</summary>
     public static async Task<(List<FeedbackExample> Events, string? Cursor)> NextAsync(IMetadataStore store, RewardModelRecord model,
-        int limit, Func<string, IReadOnlyList<int>> encode, int maxTokens, CancellationToken ct)
+        int limit, CorrectionEncoder encode, int maxTokens, CancellationToken ct)
     {
         var events = new List<FeedbackExample>();
         string? cursor = model.Cursor;

@@ -217,11 +217,7 @@ internal sealed class RewardModelService(ServiceContext context, TrainingRunServ
         return sequences;
     }
 
-    Func<string, IReadOnlyList<int>> Encoder(RewardModelRecord model)
-    {
-        var tokenizer = context.Host(model.BaseModel).Worker.Tokenizer;
-        return text => tokenizer.Encode(text);
-    }
+    CorrectionEncoder Encoder(RewardModelRecord model) => CorrectionEncoder.For(context.Host(model.BaseModel).Worker.Tokenizer);
 
     int MaxTokens(RewardModelRecord model) => context.Host(model.BaseModel).Worker.Config.MaxPositionEmbeddings;
 

@@ -20,7 +20,7 @@ namespace Whetstone.Service.Experience.RewardModels;
 /// A crash before the commit leaves the previous version current and its events unconsumed: the
 /// next update (after the committed state is reloaded) trains on them once.
 /// </summary>
-internal sealed class RewardModelUpdater(IMetadataStore store, RunCalls calls, Func<string, IReadOnlyList<int>> encode, int maxTokens)
+internal sealed class RewardModelUpdater(IMetadataStore store, RunCalls calls, CorrectionEncoder encode, int maxTokens)
 {
     public async Task<RewardModelUpdate?> UpdateAsync(RewardModelRecord model, RewardModelSettings settings, CancellationToken ct)
     {
