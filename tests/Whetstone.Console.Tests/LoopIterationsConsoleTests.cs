@@ -98,8 +98,9 @@ public class LoopIterationsConsoleTests
             await Expect(row.Locator(".gate")).ToContainTextAsync("suite 1 vs 1");
             if (it.RmVersion is not null) await Expect(row.Locator(".rm-cell")).ToContainTextAsync(it.RmVersion);
         }
-        // The canary's numbers: no events on either arm before the deadline.
-        await Expect(rows.Nth(0).Locator(".canary")).ToHaveTextAsync("candidate n/a over 0 vs stable n/a over 0");
+        // The canary's numbers: no events on either arm before the deadline, and (the default
+        // within-user comparison) no user with feedback on both arms.
+        await Expect(rows.Nth(0).Locator(".canary")).ToHaveTextAsync("candidate n/a over 0 vs stable n/a over 0; within 0 users n/a");
         await Expect(rows.Nth(1).Locator(".canary")).ToHaveTextAsync("—");
         Assert.Contains("canary: deadline", lineage.Iterations[0].Reason);
         Assert.Contains("no canary", lineage.Iterations[1].Reason);
