@@ -104,15 +104,12 @@ internal static class MemoryScorerBenchmark
         Console.WriteLine();
         Console.WriteLine("| history tokens | B | scorer | SingleHop | MultiHop | Temporal | KnowledgeUpdate | Abstention | all | needed lines kept verbatim | s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        var kinds = Enum.GetValues<QuestionKind>();
         foreach (int history in histories)
             foreach (int budget in budgets)
                 foreach (var (name, engineFor) in scorers)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var right = kinds.ToDictionary(k => k, _ => 0);
-                    var asked = kinds.ToDictionary(k => k, _ => 0);
-                    int kept = 0, needed = 0;
+                    var tally = new MemoryReadTally(bench);
                     foreach (int seed in options.HeldOutSeeds)
                     {
                         var conversation = LongMemoryGenerator.Generate(seed, history, bench.Count);
@@ -123,17 +120,9 @@ internal static class MemoryScorerBenchmark
                                 DateTimeOffset.UnixEpoch.AddMinutes(memory.Turn), new MemoryTurnWork())).Memory;
                         var texts = memory.Spans.Select(s => tokenizer.Decode(s.Tokens).TrimEnd('\n')).ToArray();
                         var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
-                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, bench.Count));
-                        var neededLines = conversation.Turns.Where(t => SpanValueRecipe.Needed(conversation, t.User)).Select(t => t.User).ToArray();
-                        needed += neededLines.Length;
-                        kept += neededLines.Count(n => texts.Any(t => t.Contains(n, StringComparison.Ordinal)));
-                        foreach (var q in conversation.Questions)
-                        {
-                            asked[q.Kind]++;
-                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, bench.LastTokens))) right[q.Kind]++;
-                        }
+                        tally.Add(conversation, texts, priority, budget);
                     }
-                    Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
+                    Console.WriteLine(tally.Row(history, budget, name, clock.Elapsed));
                 }
         if (served)
         {

@@ -13,7 +13,6 @@ internal static class MemoryScorerServed
     public static async Task RunAsync(MemoryBenchServer bench, IReadOnlyList<(string Name, MemoryScorer Scorer)> scorers, int[] histories, int[] budgets, int[] seeds)
     {
         var chat = bench.Sdk.CreateMemoryChatClient();
-        var kinds = Enum.GetValues<QuestionKind>();
         Console.WriteLine();
         Console.WriteLine("Served: /v1/chat/completions with memory.scorer (model answers in the memory), the reader on the final memory.");
         Console.WriteLine();
@@ -24,9 +23,7 @@ internal static class MemoryScorerServed
                 foreach (var (name, scorer) in scorers)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var right = kinds.ToDictionary(k => k, _ => 0);
-                    var asked = kinds.ToDictionary(k => k, _ => 0);
-                    int kept = 0, needed = 0;
+                    var tally = new MemoryReadTally(bench);
                     foreach (int seed in seeds)
                     {
                         var conversation = LongMemoryGenerator.Generate(seed, history, bench.Count);
@@ -38,18 +35,10 @@ internal static class MemoryScorerServed
                         if (memory.Scorer != scorer) throw new InvalidOperationException($"memory {id} reports scorer {memory.Scorer}, not {scorer}");
                         var texts = memory.Spans.Select(s => s.Text.TrimEnd('\n')).ToArray();
                         var priority = Enumerable.Range(0, texts.Length).OrderByDescending(i => memory.Spans[i].OriginTurn == memory.Turn).ThenByDescending(i => memory.Spans[i].Retention);
-                        string context = ContextPacking.Join(texts, ContextPacking.Pack(texts, priority, budget, bench.Count));
-                        var neededLines = conversation.Turns.Where(t => SpanValueRecipe.Needed(conversation, t.User)).Select(t => t.User).ToArray();
-                        needed += neededLines.Length;
-                        kept += neededLines.Count(n => texts.Any(t => t.Contains(n, StringComparison.Ordinal)));
-                        foreach (var q in conversation.Questions)
-                        {
-                            asked[q.Kind]++;
-                            if (PatternReader.Correct(q, PatternReader.Answer(q.Question, context, bench.LastTokens))) right[q.Kind]++;
-                        }
+                        tally.Add(conversation, texts, priority, budget);
                         await chat.DeleteMemoryAsync(id!);
                     }
-                    Console.WriteLine($"| {history:N0} | {budget} | {name} | {string.Join(" | ", kinds.Select(k => $"{right[k]}/{asked[k]}"))} | {right.Values.Sum()}/{asked.Values.Sum()} | {kept}/{needed} | {clock.Elapsed.TotalSeconds:F0} |");
+                    Console.WriteLine(tally.Row(history, budget, name, clock.Elapsed));
                 }
     }
 }
