@@ -28,6 +28,10 @@ internal sealed class MemoryReadTally(MemoryBenchServer bench)
         }
     }
 
+    /// <summary>The markdown header (two lines) of the rows <see cref="Row"/> writes.</summary>
+    public static string Header =>
+        $"| history tokens | B | scorer | {string.Join(" | ", Kinds)} | all | needed lines kept verbatim | s |\n|---|---|---|{string.Concat(Kinds.Select(_ => "---|"))}---|---|---|";
+
     /// <summary>The row: per-kind right/asked, all, needed lines kept, seconds.</summary>
     public string Row(int history, int budget, string name, TimeSpan elapsed) =>
         $"| {history:N0} | {budget} | {name} | {string.Join(" | ", Kinds.Select(k => $"{_right[k]}/{_asked[k]}"))} | {_right.Values.Sum()}/{_asked.Values.Sum()} | {_kept}/{_needed} | {elapsed.TotalSeconds:F0} |";

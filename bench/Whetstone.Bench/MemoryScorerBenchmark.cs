@@ -102,8 +102,7 @@ internal static class MemoryScorerBenchmark
         Console.WriteLine();
         Console.WriteLine("Online: Memory Diffusion's engine over the held-out conversations (user lines only, extractive refill), each scorer as its mask.");
         Console.WriteLine();
-        Console.WriteLine("| history tokens | B | scorer | SingleHop | MultiHop | Temporal | KnowledgeUpdate | Abstention | all | needed lines kept verbatim | s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine(MemoryReadTally.Header);
         foreach (int history in histories)
             foreach (int budget in budgets)
                 foreach (var (name, engineFor) in scorers)

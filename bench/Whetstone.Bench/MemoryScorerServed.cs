@@ -16,8 +16,7 @@ internal static class MemoryScorerServed
         Console.WriteLine();
         Console.WriteLine("Served: /v1/chat/completions with memory.scorer (model answers in the memory), the reader on the final memory.");
         Console.WriteLine();
-        Console.WriteLine("| history tokens | B | scorer | SingleHop | MultiHop | Temporal | KnowledgeUpdate | Abstention | all | needed lines kept verbatim | s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine(MemoryReadTally.Header);
         foreach (int history in histories)
             foreach (int budget in budgets)
                 foreach (var (name, scorer) in scorers)
