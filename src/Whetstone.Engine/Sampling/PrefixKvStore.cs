@@ -16,6 +16,14 @@ public sealed class PrefixKvStore(long maxBytes) : IDisposable
     public sealed record Entry(int[] Tokens, float?[]? Logprobs, KvCache Cache)
     {
         public long Bytes => Cache.AllocatedBytesPerToken * Cache.Capacity;
+
+        /// <summary>How many leading tokens <paramref name="tokens"/> shares with the kept sequence.</summary>
+        public int SharedPrefix(IReadOnlyList<int> tokens)
+        {
+            int n = Math.Min(Tokens.Length, tokens.Count), i = 0;
+            while (i < n && Tokens[i] == tokens[i]) i++;
+            return i;
+        }
     }
 
     readonly Dictionary<string, LinkedListNode<(string Key, Entry Entry)>> _byKey = new(StringComparer.Ordinal);

@@ -20,7 +20,7 @@ public sealed record PrefixLogprobs(IReadOnlyList<float?> Logprobs, int ReusedTo
         PrefixKvStore.Entry? entry = null;
         int shared = 0;
         foreach (var candidate in (string[])[key, .. alsoFrom ?? []])
-            if (store.Get(candidate) is { Logprobs: not null } kept && SharedPrefix(kept.Tokens, tokens) is var n && n > shared)
+            if (store.Get(candidate) is { Logprobs: not null } kept && kept.SharedPrefix(tokens) is var n && n > shared)
                 (entry, shared) = (kept, n);
         int reused = Math.Max(0, shared - 1);
 
@@ -48,12 +48,5 @@ public sealed record PrefixLogprobs(IReadOnlyList<float?> Logprobs, int ReusedTo
             cache.Dispose();
             throw;
         }
-    }
-
-    static int SharedPrefix(int[] kept, IReadOnlyList<int> tokens)
-    {
-        int n = Math.Min(kept.Length, tokens.Count), i = 0;
-        while (i < n && kept[i] == tokens[i]) i++;
-        return i;
     }
 }

@@ -24,7 +24,7 @@ internal static class PrefixPrefill
         var prompt = request.Prompt;
         int length = prompt.Count, capacity = length + request.Params.MaxTokens;
         var entry = store.Get(key);
-        int reused = entry is null ? 0 : Math.Min(SharedPrefix(entry.Tokens, prompt), length - 1);
+        int reused = entry is null ? 0 : Math.Min(entry.SharedPrefix(prompt), length - 1);
         var cache = reused > 0 ? entry!.Cache.Prefix(reused, capacity) : network.CreateCache(1, capacity);
         try
         {
@@ -45,11 +45,4 @@ internal static class PrefixPrefill
     /// in a cache sized to the prompt.</summary>
     public static void Keep(PrefixKvStore store, string key, IReadOnlyList<int> prompt, KvCache promptCache) =>
         store.Put(key, new PrefixKvStore.Entry([.. prompt], null, promptCache.Prefix(prompt.Count, prompt.Count)));
-
-    static int SharedPrefix(int[] kept, IReadOnlyList<int> tokens)
-    {
-        int n = Math.Min(kept.Length, tokens.Count), i = 0;
-        while (i < n && kept[i] == tokens[i]) i++;
-        return i;
-    }
 }
