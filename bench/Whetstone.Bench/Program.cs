@@ -96,10 +96,11 @@ if (args.Contains("--rope-probe"))
 }
 if (args.Contains("--reader-data"))
 {
-    // --reader-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S]: SFT data for the model reader (issue #16).
+    // --reader-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S] [--unknown-share=0.125]: SFT data for the model reader (issue #16).
     string Arg(string flag, string fallback) => args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback;
     ReaderDataWriter.Run(Arg("--model=", "../../models/whet-nano"), Arg("--out=", "reader.jsonl"), int.Parse(Arg("--count=", "100")),
-        int.Parse(Arg("--min=", "64")), int.Parse(Arg("--max=", "512")), int.Parse(Arg("--first-seed=", "1000")));
+        int.Parse(Arg("--min=", "64")), int.Parse(Arg("--max=", "512")), int.Parse(Arg("--first-seed=", "1000")),
+        Arg("--unknown-share=", "") is { Length: > 0 } us ? double.Parse(us, System.Globalization.CultureInfo.InvariantCulture) : null);
     return;
 }
 if (args.Contains("--memory-reader"))

@@ -28,9 +28,12 @@ public static class ReaderTrainingData
     /// <summary>One example: its chat messages, shape and context length in tokens.</summary>
     public sealed record Example(IReadOnlyList<(string Role, string Content)> Messages, Shape Shape, int ContextTokens);
 
-    public static IEnumerable<Example> Generate(int count, int minTokens, int maxTokens, int firstSeed, Func<string, int> countTokens, Func<string, int, string> lastTokens)
+    /// <summary>The examples. With <paramref name="unknownShare"/> set, the labels are rebalanced by
+    /// <see cref="ReaderLabelBalance"/> (questions whose context lost the answer mostly dropped) and a
+    /// context with no answered question is skipped, so seeds run past firstSeed + count − 1.</summary>
+    public static IEnumerable<Example> Generate(int count, int minTokens, int maxTokens, int firstSeed, Func<string, int> countTokens, Func<string, int, string> lastTokens, double? unknownShare = null)
     {
-        for (int i = 0; i < count; i++)
+        for (int i = 0, made = 0; made < count; i++)
         {
             var random = new Random(firstSeed * 7_919 + i);
             int target = random.Next(minTokens, maxTokens + 1);
@@ -57,12 +60,19 @@ public static class ReaderTrainingData
             }
             // The reader's window: what it reads of an over-long context is its last maxTokens tokens.
             context = lastTokens(context, maxTokens);
-            var messages = new List<(string, string)>();
-            foreach (var q in questions)
+            var labelled = questions.Select(q => (q.Question, PatternReader.Answer(q.Question, context, lastTokens))).ToList();
+            if (unknownShare is { } share)
             {
-                messages.Add(("user", messages.Count == 0 ? ReaderPrompt.First(context, q.Question) : ReaderPrompt.Question(q.Question)));
-                messages.Add(("assistant", PatternReader.Answer(q.Question, context, lastTokens)));
+                labelled = ReaderLabelBalance.Keep(labelled, random, share);
+                if (labelled.Count == 0) continue;
             }
+            var messages = new List<(string, string)>();
+            foreach (var (question, answer) in labelled)
+            {
+                messages.Add(("user", messages.Count == 0 ? ReaderPrompt.First(context, question) : ReaderPrompt.Question(question)));
+                messages.Add(("assistant", answer));
+            }
+            made++;
             yield return new Example(messages, shape, countTokens(context));
         }
     }
