@@ -65,6 +65,13 @@ public sealed record LoopRlSettings
     /// alongside the corrections (0: off) — it keeps the deployed behaviour where users asked for no change.</summary>
     public double AnchorWeight { get; init; }
     public int AnchorPrompts { get; init; } = 16;
+    /// <summary>Which tokens of each anchored answer carry AnchorWeight: "answer" (all of them, the
+    /// end of turn included) or "steps" (up to and including the first "Answer: N", weight 0 after
+    /// it; an answer without one anchors nothing). The whole answer's end token right after
+    /// "Answer: N" pulled against corrections that add a closing line after it; the steps keep the
+    /// digits without that pull (eighth session).</summary>
+    public string AnchorScope { get; init; } = AnchorScopeAnswer;
+    public const string AnchorScopeAnswer = "answer", AnchorScopeSteps = "steps";
     /// <summary>The anchor's prompts are the served questions alone — the last user message,
     /// re-rendered without the system message (ChatML prompts; others are kept as served). Users who
     /// state their taste in a system message correct the answers to those prompts, while the anchor on

@@ -34,6 +34,9 @@ internal static partial class ArithmeticAnswer
             ? n : null;
     }
 
+    /// <summary>The character index just past the number of the answer's first "Answer: N" (null: none).</summary>
+    public static int? FirstAnswerEnd(string answer) => AnswerLine().Match(answer) is { Success: true } m ? m.Index + m.Length : null;
+
     /// <summary>The answer states the prompt's value; false when either is missing (an answer cut off
     /// before its "Answer:" line is not right).</summary>
     public static bool IsRight(string prompt, string answer) => Expected(prompt) is { } expected && Stated(answer) == expected;

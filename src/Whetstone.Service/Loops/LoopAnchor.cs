@@ -22,16 +22,29 @@ internal static class LoopAnchor
     }
 
     /// <summary>Prompt + the deployed version's answer as a cross_entropy datum: weight AnchorWeight on
-    /// the answer's tokens, 0 on the prompt's.</summary>
-    public static Datum Datum(IReadOnlyList<int> prompt, IReadOnlyList<int> answer, double weight)
+    /// the answer's first <paramref name="weighted"/> tokens (all when null), 0 on the prompt's and on the rest.</summary>
+    public static Datum Datum(IReadOnlyList<int> prompt, IReadOnlyList<int> answer, double weight, int? weighted = null)
     {
         var tokens = prompt.Concat(answer).ToArray();
-        var weights = tokens.Select((_, i) => i >= prompt.Count ? (float)weight : 0f).ToArray();
+        int end = prompt.Count + Math.Min(weighted ?? answer.Count, answer.Count);
+        var weights = tokens.Select((_, i) => i >= prompt.Count && i < end ? (float)weight : 0f).ToArray();
         return new Datum(ModelInput.FromTokens(tokens[..^1]), new Dictionary<string, TensorData>
         {
             ["target_tokens"] = TensorData.Int64(tokens.Skip(1)),
             ["weights"] = TensorData.Float32(weights.Skip(1)),
         });
+    }
+
+    /// <summary>How many of the answer's tokens the anchor weights under <paramref name="scope"/>: all
+    /// ("answer"), or ("steps") the fewest whose text reaches past the number of the first "Answer: N",
+    /// so the end of turn and anything after that line get weight 0 (0 when there is no such line).</summary>
+    public static int WeightedTokens(IReadOnlyList<int> answer, string scope, Func<IReadOnlyList<int>, string> decode)
+    {
+        if (scope != LoopRlSettings.AnchorScopeSteps) return answer.Count;
+        if (ArithmeticAnswer.FirstAnswerEnd(decode(answer)) is not { } end) return 0;
+        for (int k = 1; k <= answer.Count; k++)
+            if (decode(answer.Take(k).ToArray()).Length >= end) return k;
+        return answer.Count;
     }
 
     const string UserHeader = "<|im_start|>user\n", End = "<|im_end|>";

@@ -30,6 +30,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (Rl.CorrectionWindow is < 0 or > 10_000) throw Range("rl.correction_window", Rl.CorrectionWindow, "0 to 10000");
         if (!(Rl.AnchorWeight >= 0 && Rl.AnchorWeight <= 100)) throw Range("rl.anchor_weight", Rl.AnchorWeight, "0 to 100");
         if (Rl.AnchorPrompts is < 1 or > 256) throw Range("rl.anchor_prompts", Rl.AnchorPrompts, "1 to 256");
+        if (Rl.AnchorScope is not (LoopRlSettings.AnchorScopeAnswer or LoopRlSettings.AnchorScopeSteps))
+            throw ApiError.BadRequest("rl.anchor_scope", $"'{Rl.AnchorScope}' must be answer or steps");
         if (Rl.MinCorrections is < 0 or > 10_000) throw Range("rl.min_corrections", Rl.MinCorrections, "0 to 10000");
         if (!(Rl.MinRmAccuracy >= 0 && Rl.MinRmAccuracy <= 1)) throw Range("rl.min_rm_accuracy", Rl.MinRmAccuracy, "0 to 1");
         if (Rl.MinRmPredictions is < 0 or > 1_000_000) throw Range("rl.min_rm_predictions", Rl.MinRmPredictions, "0 to 1000000");

@@ -111,7 +111,8 @@ internal sealed class LoopTrainer(ServiceContext context, TrainingRunService run
         if (rl.AnchorBareQuestion) chosen = LoopAnchor.BareQuestions(chosen, p => sampling.Tokenizer.Decode(p), sampling.UserPrompt);
         var answers = await Task.WhenAll(chosen.Select(p => sampling.SampleAsync(reference, p, 1, rl.MaxTokens, 0, 0)));
         return chosen.Select((p, i) => (Prompt: p, Answer: answers[i][0].Tokens)).Where(x => x.Answer.Count > 0)
-            .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight)).ToList();
+            .Select(x => LoopAnchor.Datum(x.Prompt, x.Answer, rl.AnchorWeight, LoopAnchor.WeightedTokens(x.Answer, rl.AnchorScope, t => sampling.Tokenizer.Decode(t))))
+            .Where(d => d.LossFnInputs["weights"].Data.Any(w => w > 0)).ToList();
     }
 
     /// <summary>The newest CorrectionWindow corrections (with CorrectionsKeepingAnswer, of those that
