@@ -37,7 +37,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
     static TheoryData<string> Shipped(bool exportable)
     {
         var data = new TheoryData<string>();
-        foreach (var directory in Directory.GetDirectories(Path.Combine(RepositoryRoot(), "models")).Order())
+        foreach (var directory in Directory.GetDirectories(ShippedModels.Root).Order())
             if (File.Exists(Path.Combine(directory, "config.json"))
                 && Directory.EnumerateFiles(directory, "*.safetensors").Any()
                 && IsDenseText(ModelConfig.Load(directory)) == exportable)
@@ -52,7 +52,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
     [MemberData(nameof(NonExportableZooModels))]
     public void ExportOfAModelLlamaCppCouldNotLoadIsRefusedByModelType(string name)
     {
-        var directory = Path.Combine(RepositoryRoot(), "models", name);
+        var directory = ShippedModels.Directory(name);
         var gguf = Path.Combine(TestModels.TempDirectory(), $"{name}.gguf");
         var error = Assert.Throws<NotSupportedException>(() => GgufExporter.Export(directory, gguf, ScalarType.Float32));
         Assert.Contains("model_type", error.Message);
@@ -63,7 +63,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
     [MemberData(nameof(ZooModels))]
     public void ShippedModelMatchesLlamaCpp(string name)
     {
-        var directory = Path.Combine(RepositoryRoot(), "models", name);
+        var directory = ShippedModels.Directory(name);
         var gguf = Path.Combine(TestModels.TempDirectory(), $"{name}.gguf");
         GgufExporter.Export(directory, gguf, ScalarType.Float32);
         using var model = PretrainedModel.Load(directory);
@@ -74,7 +74,7 @@ public class ZooModelParityTests(ITestOutputHelper output)
     [MemberData(nameof(ZooModels))]
     public void FineTunedAdapterMergedIntoTheShippedModelMatchesLlamaCpp(string name)
     {
-        var directory = Path.Combine(RepositoryRoot(), "models", name);
+        var directory = ShippedModels.Directory(name);
         using var model = PretrainedModel.Load(directory);
         var renderer = RendererFactory.For(model.Tokenizer);
         using var run = TrainingRun.CreateLora(model.Network, new LoraConfig { Rank = 8, Alpha = 16, Seed = 3 });
@@ -171,12 +171,5 @@ public class ZooModelParityTests(ITestOutputHelper output)
         var adapters = AdapterBatch.For([adapter]);
         var logprobs = model.Network.Logits(model.Network.Forward(input, adapters: adapters), adapters).log_softmax(-1)[0];
         return Enumerable.Range(0, tokens.Length).Select(i => logprobs[i].data<float>().ToArray()).ToArray();
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Whetstone.slnx"))) return directory.FullName;
-        throw new DirectoryNotFoundException($"no Whetstone.slnx above {AppContext.BaseDirectory}");
     }
 }

@@ -21,7 +21,7 @@ public class ReaderModelReadingTests
     const int MinimumRight = 14;
 
     static readonly string Directory = Environment.GetEnvironmentVariable("WHET_READER_DIR")
-        ?? Path.Combine(RepositoryRoot(), "models", "whet-reader-nano");
+        ?? ShippedModels.Directory("whet-reader-nano");
 
     public static IEnumerable<object[]> Isas() => DecodeIsas.KernelsAndTorch.Select(isa => new object[] { isa });
 
@@ -57,12 +57,5 @@ public class ReaderModelReadingTests
         string summary = $"{isa}: {right}/{asked} right; " + string.Join(", ", tally.Select(k => $"{k.Key} {k.Value.Right}/{k.Value.Asked}"));
         TestContext.Current.TestOutputHelper?.WriteLine(summary + "\n" + string.Join("\n", wrong));
         Assert.True(right >= MinimumRight, $"{summary} (need {MinimumRight}); wrong:\n{string.Join("\n", wrong)}");
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Whetstone.slnx"))) return directory.FullName;
-        throw new DirectoryNotFoundException($"no Whetstone.slnx above {AppContext.BaseDirectory}");
     }
 }

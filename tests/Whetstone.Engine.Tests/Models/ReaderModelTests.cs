@@ -12,7 +12,7 @@ namespace Whetstone.Engine.Tests.Models;
 /// conversations (seeds never trained on) it prefers the name the context states.</summary>
 public class ReaderModelTests
 {
-    static readonly string Directory = Path.Combine(RepositoryRoot(), "models", "whet-reader-nano");
+    static readonly string Directory = ShippedModels.Directory("whet-reader-nano");
 
     [Fact]
     public void LoadsAsAQwen3CheckpointWith4096Positions()
@@ -101,11 +101,4 @@ public class ReaderModelTests
 
     /// <summary>The generator's pet names: the unstated one is the first the context does not hold.</summary>
     static readonly string[] PetNames = ["Rex", "Miso", "Pepper", "Juno", "Biscuit", "Nemo", "Olive", "Tango"];
-
-    static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Whetstone.slnx"))) return directory.FullName;
-        throw new DirectoryNotFoundException($"no Whetstone.slnx above {AppContext.BaseDirectory}");
-    }
 }
