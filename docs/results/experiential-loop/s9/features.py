@@ -53,7 +53,7 @@ events = []
 for fid, kind, rating, corr, rej, user, req, choices in rows:
     q, op, expected = question(req)
     ans = json.loads(choices)[0]["text"]
-    e = {"id": fid, "kind": kind, "user": user or "(anonymous)"}
+    e = {"id": fid, "kind": kind, "user": user or "(anonymous)", "stop": json.loads(choices)[0].get("finish_reason") == "stop"}
     if kind in ("thumbs_up", "thumbs_down", "rating"):
         label = 1.0 if kind == "thumbs_up" else 0.0 if kind == "thumbs_down" else (rating - 1) / 4
         e.update(x=features(op, expected, ans), label=label, pair=False, direction=label != 0.5)
@@ -71,6 +71,8 @@ print(f"labelled with a direction: {len(lab)}, positive {ups} ({ups/len(lab):.3f
 for kind in ("correction", "preference"):
     ps = [e for e in events if e["kind"] == kind]
     if ps: print(f"{kind}: {len(ps)}, chosen text == rejected text in {sum(e['tie'] for e in ps)}")
+stopped = sum((e["label"] > 0.5) == e["stop"] for e in lab)
+print(f"rule 'up exactly when the answer ended its turn (finish stop, not cut at max_tokens)': {stopped}/{len(lab)} = {stopped/len(lab):.3f}")
 # How the labels split by visible features (thumbs only)
 th = [e for e in events if e["kind"] in ("thumbs_up", "thumbs_down")]
 for f in ("right", "signoff", "carry", "borrow", "plus"):

@@ -5,7 +5,8 @@
 # `whet serve` (fp32, whet-nano); a fresh reward model with the given settings (auto_update off) is
 # created over POST /api/v1/deployments/{name}/reward_model and updated micro-batch by micro-batch
 # over POST …/reward_model/update until no feedback is left (or MAX_UPDATES), then each prequential
-# prediction (made before its update) is written out with its kind, for prequential.py.
+# prediction (made before its update) is written out with its kind, for prequential.py; with
+# PROBE=FILE (probe.py make) the final version also scores the probe answers.
 # Usage (repository root): replay.sh DB DEPLOYMENT 'SETTINGS_JSON' OUT_DIR [MAX_UPDATES]
 set -euo pipefail
 db=$1 deployment=$2 settings=$3 out=$4 max=${5:-100000}
@@ -33,4 +34,6 @@ echo "updates: $((i - 1)) in $(( $(date +%s) - start )) s; load after: $(cut -d'
 sqlite3 -separator ' ' "$data/whetstone.db" "select p.predicted_by, p.kind, p.margin, p.correct, f.completion_id, f.rejected_completion_id
   from reward_model_predictions p join feedback f on f.id = p.feedback_id order by p.predicted_by, p.created_at, p.feedback_id" > "$out/predictions.txt"
 curl -fsS -H "$auth" "$api/versions" > "$out/versions.json"
+# The final version on the probe answers (probe.py), when PROBE names a score request.
+if [[ -n ${PROBE:-} ]]; then curl -fsS -H "$auth" -H "Content-Type: application/json" -d @"$PROBE" "$api/score" > "$out/probe-scores.json"; fi
 rm -rf "$data"
