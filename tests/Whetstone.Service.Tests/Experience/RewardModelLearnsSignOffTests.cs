@@ -36,8 +36,9 @@ public class RewardModelLearnsSignOffTests
         int predicted = later.Sum(u => u.Predicted), correct = later.Sum(u => u.PredictedCorrect);
         Assert.Equal(Events - Warmup, predicted);
         double accuracy = (double)correct / predicted;
-        // 0.8 of 64 events: a coin has probability < 1e-6 of reaching it.
-        Assert.True(accuracy >= 0.8, $"prequential accuracy after {Warmup} events: {correct}/{predicted} = {accuracy:F3}; per update " +
+        // 0.75 of 64 events (48): a coin reaches it with probability 4e-5; measured 56/64 here, the
+        // margin left for other float kernels (AVX2-only CI).
+        Assert.True(accuracy >= 0.75, $"prequential accuracy after {Warmup} events: {correct}/{predicted} = {accuracy:F3}; per update " +
             string.Join(" ", updates.Select(u => $"{u.PredictedCorrect}/{u.Predicted}")));
     }
 }
