@@ -8,14 +8,14 @@ namespace Whetstone.Bench;
 /// two files can be mixed line by line.</summary>
 internal static class CopyDataWriter
 {
-    public static void Run(string modelDirectory, string output, int count, int minTokens, int maxTokens, int firstSeed)
+    public static void Run(string modelDirectory, string output, int count, int minTokens, int maxTokens, int firstSeed, int? factChains = null)
     {
         var tokenizer = HuggingFaceTokenizer.Load(modelDirectory);
         int Count(string text) => tokenizer.Encode(text).Count;
         using var writer = new StreamWriter(output);
         var lengths = new List<int>();
         int answers = 0, unknown = 0, updated = 0;
-        foreach (var example in ReaderCopyCurriculum.Generate(count, minTokens, maxTokens, firstSeed, Count))
+        foreach (var example in ReaderCopyCurriculum.Generate(count, minTokens, maxTokens, firstSeed, Count, factChains))
         {
             writer.WriteLine(ReaderCopyCurriculum.ToJsonl(example));
             lengths.Add(example.ContextTokens);
@@ -23,7 +23,7 @@ internal static class CopyDataWriter
             unknown += example.Questions.Count(q => q.Answer == MemoryQuestion.Unknown);
             updated += example.Questions.Count(q => q.StaleAnswer is not null);
         }
-        Console.WriteLine($"{output}: {count} examples, context tokens {lengths.Min()}–{lengths.Max()} (mean {lengths.Average():F0}), seeds from {firstSeed}; " +
+        Console.WriteLine($"{output}: {count} examples, context tokens {lengths.Min()}–{lengths.Max()} (mean {lengths.Average():F0}), seeds from {firstSeed}{(factChains is int k ? $", {k} fact chains" : "")}; " +
             $"labels: {answers}, {unknown} \"unknown\" ({unknown / (double)answers:P1}), {updated} facts updated at least once");
     }
 }

@@ -105,10 +105,11 @@ if (args.Contains("--reader-data"))
 }
 if (args.Contains("--copy-data"))
 {
-    // --copy-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S]: the model reader's copy curriculum (issue #16).
+    // --copy-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S] [--fact-chains=K: the easy level]: the model reader's copy curriculum (issue #16).
     string Arg(string flag, string fallback) => args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback;
     Whetstone.Bench.CopyDataWriter.Run(Arg("--model=", "../../models/whet-nano"), Arg("--out=", "copy.jsonl"), int.Parse(Arg("--count=", "100")),
-        int.Parse(Arg("--min=", "48")), int.Parse(Arg("--max=", "256")), int.Parse(Arg("--first-seed=", "2000000")));
+        int.Parse(Arg("--min=", "48")), int.Parse(Arg("--max=", "256")), int.Parse(Arg("--first-seed=", "2000000")),
+        Arg("--fact-chains=", "") is { Length: > 0 } fc ? int.Parse(fc) : null);
     return;
 }
 if (args.Contains("--memory-reader"))

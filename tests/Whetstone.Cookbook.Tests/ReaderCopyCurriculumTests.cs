@@ -62,6 +62,26 @@ public class ReaderCopyCurriculumTests
     }
 
     [Fact]
+    public void TheEasyLevelAsksOnlyWhatItsShortContextStates()
+    {
+        var easy = ReaderCopyCurriculum.Generate(200, 10, 20, 8_000, Words, factChains: 2).ToList();
+        var asked = easy.SelectMany(e => e.Questions).ToList();
+        foreach (var example in easy)
+        {
+            Assert.NotEmpty(example.Questions);
+            Assert.True(example.Context.Split('\n').Length <= 6, example.Context);   // two chains of at most three lines (a fact and two updates); no room for small talk
+            foreach (var q in example.Questions.Where(q => q.Kind != QuestionKind.Abstention))
+            {
+                Assert.NotEqual(MemoryQuestion.Unknown, q.Answer);
+                Assert.Contains(q.Answer, example.Context);
+            }
+        }
+        // Two of ~9 chains per context: about one copy question each; the never-said question one time in four.
+        Assert.InRange(asked.Count(q => q.Kind != QuestionKind.Abstention) / (double)easy.Count, 1.0, 3.0);
+        Assert.InRange(asked.Count(q => q.Kind == QuestionKind.Abstention), 30, 80);   // plus the contexts that kept only distractors
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameExample()
     {
         var again = ReaderCopyCurriculum.One(7_005, 40, 180, Words);

@@ -40,13 +40,16 @@ public static class ReaderCopyCurriculum
     /// turn, each answered), the conversation's questions with their true answers, and the context's length.</summary>
     public sealed record Example(IReadOnlyList<(string Role, string Content)> Messages, IReadOnlyList<MemoryQuestion> Questions, string Context, int ContextTokens);
 
-    public static IEnumerable<Example> Generate(int count, int minTokens, int maxTokens, int firstSeed, Func<string, int> countTokens)
+    /// <param name="factChains">The easy level: keep only this many of the fact chains (a fact, or a fact
+    /// and its updates; distractors count as chains) and ask only what that short context answers, plus
+    /// the never-said question one time in four. Null: every fact (each left out one time in fourteen).</param>
+    public static IEnumerable<Example> Generate(int count, int minTokens, int maxTokens, int firstSeed, Func<string, int> countTokens, int? factChains = null)
     {
-        for (int i = 0; i < count; i++) yield return One(firstSeed + i, minTokens, maxTokens, countTokens);
+        for (int i = 0; i < count; i++) yield return One(firstSeed + i, minTokens, maxTokens, countTokens, factChains);
     }
 
     /// <summary>The example of one seed.</summary>
-    public static Example One(int seed, int minTokens, int maxTokens, Func<string, int> countTokens)
+    public static Example One(int seed, int minTokens, int maxTokens, Func<string, int> countTokens, int? factChains = null)
     {
         var random = new Random(seed * 7_919 + 17);
         var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -76,6 +79,7 @@ public static class ReaderCopyCurriculum
         facts.Add(foodSaid ? [$"My favourite food is {foods[0]}.", .. foodUpdates] : [.. foodUpdates]);
         facts.Add([$"Today I {events[0]}.", $"Today I {events[1]}."]);
         foreach (var _ in Enumerable.Range(0, 1 + random.Next(3))) facts.Add([Distractor(random, used)]);
+        if (factChains is int k) facts = facts.Where(c => c.Count > 0).OrderBy(_ => random.Next()).Take(k).ToList();
 
         // Interleave the chains: each keeps its order, the chains are mixed at random.
         var chains = facts.Where(c => c.Count > 0).Select(c => new Queue<string>(c)).ToList();
@@ -125,11 +129,22 @@ public static class ReaderCopyCurriculum
             new(QuestionKind.SingleHop, "What is my job?", jobSaid ? job : Unknown, [job]),
             new(QuestionKind.MultiHop, "In which city does my sister live?", sisterSaid ? sisterCity : Unknown, [sister, sisterCity]),
             new(QuestionKind.Temporal, $"Which came first: I {events[0]}, or I {events[1]}?", events[0], [events[0], events[1]]),
-            new(QuestionKind.Temporal, $"On which date did I {events[1]}?", $"{eventDates[events[1]]:yyyy-MM-dd}", [events[1]]),
+            new(QuestionKind.Temporal, $"On which date did I {events[1]}?", eventDates.TryGetValue(events[1], out var when) ? $"{when:yyyy-MM-dd}" : Unknown, [events[1]]),
             new(QuestionKind.KnowledgeUpdate, "In which city do I live now?", statedCities.Count > 0 ? cities[^1] : Unknown, [cities[^1]]) { StaleAnswer = statedCities.Count > 1 ? statedCities[^2] : null },
             new(QuestionKind.KnowledgeUpdate, "What is my favourite food now?", statedFoods.Count > 0 ? foods[^1] : Unknown, [foods[^1]]) { StaleAnswer = statedFoods.Count > 1 ? statedFoods[^2] : null },
             new(QuestionKind.Abstention, NeverSaid[random.Next(NeverSaid.Length)], Unknown, []),
         };
+        if (factChains is not null)
+        {
+            // A short context states only some facts: the answers are what it states (the pattern
+            // reader's reading, which agrees with the truth on whole contexts), and what it does not
+            // state is not asked, so the easy level is all copying; the never-said question is asked
+            // one time in four, which keeps "unknown" near the benchmark's one label in eight.
+            const double abstainShare = 0.25;
+            questions = questions.Select(q => q with { Answer = PatternReader.Answer(q.Question, context, (t, _) => t) })
+                .Where(q => q.Answer != Unknown || (q.Kind == QuestionKind.Abstention && random.NextDouble() < abstainShare)).ToList();
+            if (questions.Count == 0) questions.Add(new(QuestionKind.Abstention, NeverSaid[random.Next(NeverSaid.Length)], Unknown, []));   // only distractors kept
+        }
         var asked = questions.OrderBy(_ => random.Next()).ToList();
         var messages = new List<(string, string)>();
         foreach (var q in asked)
