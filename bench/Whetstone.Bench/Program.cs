@@ -103,6 +103,15 @@ if (args.Contains("--reader-data"))
         Arg("--unknown-share=", "") is { Length: > 0 } us ? double.Parse(us, System.Globalization.CultureInfo.InvariantCulture) : null);
     return;
 }
+if (args.Contains("--copy-data"))
+{
+    // --copy-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S] [--fact-chains=K: the easy level]: the model reader's copy curriculum (issue #16).
+    string Arg(string flag, string fallback) => args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback;
+    Whetstone.Bench.CopyDataWriter.Run(Arg("--model=", "../../models/whet-nano"), Arg("--out=", "copy.jsonl"), int.Parse(Arg("--count=", "100")),
+        int.Parse(Arg("--min=", "48")), int.Parse(Arg("--max=", "256")), int.Parse(Arg("--first-seed=", "2000000")),
+        Arg("--fact-chains=", "") is { Length: > 0 } fc ? int.Parse(fc) : null);
+    return;
+}
 if (args.Contains("--memory-reader"))
 {
     // --memory-reader [--budgets=256,...] [--histories=1000,10000] [--seeds=2] [--md-history=1000] [--summary-history=1000] [--minilm-history=100000] [--model=DIR] [--reader=DIR: the model reader too] [--md-budgets=256,512: Memory Diffusion at these B only] (issue #16).
