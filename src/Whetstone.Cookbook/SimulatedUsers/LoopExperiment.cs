@@ -23,7 +23,8 @@ public sealed record LoopExperimentOptions
     public int EveryFeedback { get; init; } = 24;
     /// <summary>Longest wait for one iteration's training and gate before the next round goes on anyway.</summary>
     public TimeSpan MaxIterationWait { get; init; } = TimeSpan.FromMinutes(3);
-    /// <summary>Longest a round waits for a canary to decide (its users meanwhile answer extra, uncounted rounds).</summary>
+    /// <summary>Longest a round waits for a canary to decide (its users meanwhile answer extra, uncounted rounds);
+    /// zero: rounds go on during a canary (as before the ninth session).</summary>
     public TimeSpan MaxCanaryWait { get; init; } = TimeSpan.FromMinutes(4);
     public int LatencyProbes { get; init; } = 12;
     /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
@@ -108,7 +109,7 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
             {
                 await WaitForDueIterationAsync(whetstone, loopId, given, options.EveryFeedback, cancellationToken);
                 state = await WaitWhileBusyAsync(whetstone, openAi.GetChatClient($"{name}@latest"), loopId, options.MaxIterationWait, rlLatencies, cancellationToken);
-                if (state == "canary")
+                if (state == "canary" && options.MaxCanaryWait > TimeSpan.Zero)
                     (state, given) = await CanaryRoundsAsync(whetstone, round, population, name, loopId, r, options.MaxCanaryWait, given, cancellationToken);
                 if (arm == "b" && !frozen && FreezesArmB(await whetstone.Loops.LineageAsync(loopId, cancellationToken)))
                 {
