@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The three-arm experiment of docs/results/experiential-loop.md on embedded defaults (SQLite, the
-# shipped whet-nano, fp32): arms a (no loop), b (reward model frozen after the first window) and c
+# shipped whet-nano, fp32): arms a (no loop), b (reward model frozen after its first trained iteration) and c
 # (streaming reward model + online RL, gate, canary), the same seeded population drifting midway.
 # Usage: bash scripts/loop-experiment.sh OUT_DIR [extra `whet loop experiment` options]
 # Runs nice'd and records `uptime` before and after next to the results (OUT_DIR/uptime.txt).

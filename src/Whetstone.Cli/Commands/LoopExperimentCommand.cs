@@ -12,26 +12,28 @@ internal static class LoopExperimentCommand
     {
         var server = new ServerConnection();
         var model = new Option<string>("--base-model") { Description = "A base model the server serves", Required = true };
-        var arms = new Option<string>("--arms") { Description = "Arms to run, of a (no loop), b (reward model frozen after the first window), c (streaming)", DefaultValueFactory = _ => "a,b,c" };
+        var arms = new Option<string>("--arms") { Description = "Arms to run, of a (no loop), b (reward model frozen after its first trained iteration), c (streaming)", DefaultValueFactory = _ => "a,b,c" };
         var users = new Option<int>("--users") { DefaultValueFactory = _ => 12 };
         var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 12 };
         var driftAt = new Option<int>("--drift-at") { Description = "The round the population's preferences shift", DefaultValueFactory = _ => 6 };
         var every = new Option<int>("--every-feedback") { Description = "Feedback events per loop iteration", DefaultValueFactory = _ => 24 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var canaryWait = new Option<double>("--canary-wait-minutes") { Description = "Longest a round waits for a canary, feeding it extra uncounted rounds (0: rounds go on during a canary)", DefaultValueFactory = _ => 4 };
         var outDir = new Option<string>("--out") { Description = "Directory for rounds.jsonl, prequential.jsonl, iterations.jsonl, summary.json and the charts", Required = true };
         var command = new Command("experiment", "Hidden satisfaction of a simulated population over rounds with a drift, for no loop, a frozen reward model and the streaming loop.")
         {
-            model, arms, users, rounds, driftAt, every, seed, outDir, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections, LoopTuning.Taste,
+            model, arms, users, rounds, driftAt, every, seed, canaryWait, outDir, LoopTuning.StatePreferences, LoopTuning.Settings, LoopTuning.EditCorrections, LoopTuning.Taste,
         };
         server.AddTo(command);
         command.SetAction((result, ct) => CommandErrors.RunAsync(async () =>
         {
             var (url, key) = server.Resolve(result);
+            if (!(result.GetValue(canaryWait) is >= 0 and <= 60)) throw new ArgumentException($"--canary-wait-minutes {result.GetValue(canaryWait)} must be 0 to 60");
             var options = new LoopExperimentOptions
             {
                 Arms = result.GetValue(arms)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Users = result.GetValue(users), Rounds = result.GetValue(rounds), DriftAtRound = result.GetValue(driftAt),
-                EveryFeedback = result.GetValue(every), Seed = result.GetValue(seed),
+                EveryFeedback = result.GetValue(every), Seed = result.GetValue(seed), MaxCanaryWait = TimeSpan.FromMinutes(result.GetValue(canaryWait)),
                 StatePreferences = result.GetValue(LoopTuning.StatePreferences), EditCorrections = result.GetValue(LoopTuning.EditCorrections), Taste = LoopTuning.ParseTaste(result), Loop = LoopTuning.Load(result),
             };
             var outcome = await new LoopExperiment(url, key, Console.Out).RunAsync(result.GetValue(model)!, options, ct);

@@ -23,6 +23,9 @@ public sealed record LoopExperimentOptions
     public int EveryFeedback { get; init; } = 24;
     /// <summary>Longest wait for one iteration's training and gate before the next round goes on anyway.</summary>
     public TimeSpan MaxIterationWait { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>Longest a round waits for a canary to decide (its users meanwhile answer extra, uncounted rounds);
+    /// zero: rounds go on during a canary (as before the ninth session).</summary>
+    public TimeSpan MaxCanaryWait { get; init; } = TimeSpan.FromMinutes(4);
     public int LatencyProbes { get; init; } = 12;
     /// <summary>Users send their stated taste as a system message (<see cref="UserPreferences.Statement"/>).</summary>
     public bool StatePreferences { get; init; }
@@ -41,10 +44,11 @@ public sealed record ArmRound(string Arm, int Round, bool Drifted, double Satisf
 /// The three-arm experiment against a running server, through the SDK and the OpenAI client only.
 /// Each arm deploys a fresh LoRA adapter of the base model (v1 answers as the base model does) and
 /// lets the same seeded population use name@latest for the same rounds, drifting at the same round:
-/// (a) no loop; (b) a loop whose reward model trains once, on the first iteration's window, and is
-/// then frozen (with it, the corrections the loop learns from); (c) the streaming reward model and
+/// (a) no loop; (b) a loop whose reward model trains until its first iteration that trains a
+/// candidate, and is then frozen (with it, the corrections the loop learns from); (c) the streaming reward model and
 /// online RL with gate and canary. Rounds wait while an iteration trains or gates (users keep to
-/// rounds, so each arm sees the same rounds whatever the machine's speed); during those waits, and
+/// rounds, so each arm sees the same rounds whatever the machine's speed), and while a candidate is
+/// in its canary, which extra uncounted rounds feed (<see cref="CanaryRoundsAsync"/>); during those waits, and
 /// once on the idle server, probe requests time /v1. The arms run at the same time (so a probe during
 /// one arm's RL also shares the server with the other arms' users).
 /// </summary>
@@ -105,9 +109,12 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
             {
                 await WaitForDueIterationAsync(whetstone, loopId, given, options.EveryFeedback, cancellationToken);
                 state = await WaitWhileBusyAsync(whetstone, openAi.GetChatClient($"{name}@latest"), loopId, options.MaxIterationWait, rlLatencies, cancellationToken);
-                if (arm == "b" && !frozen && (await whetstone.Loops.LineageAsync(loopId, cancellationToken)).Iterations.Any(i => i.Outcome is not null))
+                if (state == "canary" && options.MaxCanaryWait > TimeSpan.Zero)
+                    (state, given) = await CanaryRoundsAsync(whetstone, round, population, name, loopId, r, options.MaxCanaryWait, given, cancellationToken);
+                if (arm == "b" && !frozen && FreezesArmB(await whetstone.Loops.LineageAsync(loopId, cancellationToken)))
                 {
-                    // The reward model has trained on the first window (the first iteration's catch-up): from now on it is scored as it is.
+                    // The reward model, and with it the corrections the loop trains on, is as the first trained candidate saw it
+                    // (that iteration's catch-up): from now on it is neither updated nor added to.
                     var info = await whetstone.Loops.GetAsync(loopId, cancellationToken);
                     await whetstone.Loops.UpdateAsync(loopId, new UpdateLoopRequest { Rl = info.Rl with { UpdateRewardModel = false } }, cancellationToken);
                     frozen = true;
@@ -133,6 +140,37 @@ public sealed class LoopExperiment(Uri server, string apiKey, TextWriter output)
         output.WriteLine($"arm {arm} done in {clock.Elapsed.TotalSeconds:F0} s");
         return new ArmResult(arm, name, loopId, rounds, lineage, rewardModel, rlLatencies);
     }
+
+    /// <summary>Arm b freezes its reward model once an iteration has trained a candidate (has a policy
+    /// checkpoint), not after the first iteration: under a loop that trains only on ≥ 32 corrections
+    /// the first window held 2, nothing ever trained, and b was a (eighth session).</summary>
+    public static bool FreezesArmB(LoopLineage lineage) => lineage.Iterations.Any(i => i.PolicyCheckpoint is not null);
+
+    /// <summary>While the loop's candidate is in its canary, the population goes on using name@latest
+    /// in extra rounds (their own questions and seeds, outside the counted rounds' range) with
+    /// feedback, until the canary decides or <paramref name="max"/> passes; then the counted rounds
+    /// resume. So every arm's round r still asks the same questions with the same seeds, and a loop
+    /// gets a whole train–gate–canary cycle per trigger however many rounds a canary would have
+    /// spanned (in exp8b one canary took ~75 of the 180 rounds after the drift). Returns the loop's
+    /// state and the feedback given so far.</summary>
+    async Task<(string State, long Given)> CanaryRoundsAsync(ServiceClient whetstone, SimulationRound round, SimulatedPopulation population, string name,
+        string loopId, int counted, TimeSpan max, long given, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        string state = "canary";
+        int k = 0;
+        for (; state == "canary" && clock.Elapsed < max; k++)
+        {
+            var answers = await round.RunAsync(population, $"{name}@latest", CanaryRoundBase + 1000 * counted + k, giveFeedback: true, cancellationToken);
+            given += answers.Sum(a => a.FeedbackEvents);
+            state = (await whetstone.Loops.GetAsync(loopId, cancellationToken)).State;
+        }
+        output.WriteLine($"{name}: {k} canary rounds after round {counted}, loop {state} after {clock.Elapsed.TotalSeconds:F0} s");
+        return (state, given);
+    }
+
+    /// <summary>Round r's k-th extra round is 1,000,000 + 1000·r + k: far from the counted rounds and the evaluation rounds (1000+).</summary>
+    const int CanaryRoundBase = 1_000_000;
 
     /// <summary>When the feedback given so far makes an iteration due and the loop is idle, waits (at
     /// most 15 s) for the loop's runner to start it — otherwise the next round would go on before the

@@ -8,7 +8,9 @@ namespace Whetstone.Service.Loops;
 internal sealed record CanaryEvent(string Arm, string? User, double Score);
 
 /// <summary>The canary's decision from the satisfaction of the feedback events on each arm since it
-/// began, by canary.compare: "within_user" in <see cref="WithinUserCanary"/>, "events" here:
+/// began. canary.design "sequential" (the default): <see cref="SequentialCanary"/>, a bound valid
+/// however often it is looked at. "fixed" (one planned look; kept to compare with), by canary.compare:
+/// "within_user" in <see cref="WithinUserCanary"/>, "events" here:
 /// d = mean(candidate) − mean(stable), se = √(var_c/n_c + var_s/n_s) (sample variances,
 /// floored so that a run of identical events does not claim certainty), bound d ± Z·se:
 /// promote when the lower bound is at least −Tolerance, roll back when the upper bound is below it,
@@ -31,7 +33,8 @@ internal static class CanaryDecision
     public const double VarianceFloor = 0.05;
 
     public static Result Decide(IReadOnlyList<CanaryEvent> events, LoopCanarySettings settings, TimeSpan elapsed) =>
-        settings.Compare == LoopCanarySettings.CompareEvents
+        settings.Design == LoopCanarySettings.DesignSequential ? SequentialCanary.Decide(events, settings, elapsed)
+        : settings.Compare == LoopCanarySettings.CompareEvents
             ? Decide(Scores(events, Serving.CanaryRouting.Candidate), Scores(events, Serving.CanaryRouting.Stable), settings, elapsed)
             : WithinUserCanary.Decide(events, settings, elapsed);
 

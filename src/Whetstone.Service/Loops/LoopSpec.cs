@@ -69,6 +69,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         // A per-user split puts each user on one arm: no user would ever have feedback on both.
         if (Canary.Compare == LoopCanarySettings.CompareWithinUser && Canary.Split != LoopCanarySettings.SplitByRequest)
             throw ApiError.BadRequest("canary.compare", $"'within_user' needs canary.split 'request', not '{Canary.Split}' (a per-user split puts each user on one arm)");
+        if (Canary.Design is not (LoopCanarySettings.DesignSequential or LoopCanarySettings.DesignFixed))
+            throw ApiError.BadRequest("canary.design", $"'{Canary.Design}' must be sequential or fixed");
         // At least 3 degrees of freedom for the user-level standard error (StudentT is exact enough from there).
         if (Canary.MinUsers is < 4 or > 1_000_000) throw Range("canary.min_users", Canary.MinUsers, "4 to 1000000");
         return this;

@@ -64,11 +64,13 @@ public class CanaryRequestSplitTests
             var loop = await client.PostAsync(Routes.Loops, new { deployment = "helper", trigger = new { every_feedback = 1_000_000 }, canary = new { percent = 30.0 } });
             id = (string)loop["id"]!;
             Assert.Equal(("request", "within_user", 5), ((string?)loop["canary"]!["split"], (string?)loop["canary"]!["compare"], (int)loop["canary"]!["min_users"]!));
+            Assert.Equal("sequential", (string?)loop["canary"]!["design"]);
 
             foreach (var (json, field) in new[]
             {
                 ("""{"split": "session"}""", "canary.split"), ("""{"compare": "median"}""", "canary.compare"),
                 ("""{"split": "user"}""", "canary.compare"), ("""{"min_users": 3}""", "canary.min_users"),
+                ("""{"design": "peek"}""", "canary.design"),
             })
             {
                 var response = await client.Http.PatchAsync(Routes.Loop(id), new StringContent($$"""{"canary": {{json}}}""", Encoding.UTF8, "application/json"));

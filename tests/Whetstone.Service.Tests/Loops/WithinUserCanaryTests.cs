@@ -8,7 +8,7 @@ namespace Whetstone.Service.Tests.Loops;
 /// counts users. Expected numbers are worked out here by hand; Student's t from printed tables.</summary>
 public class WithinUserCanaryTests
 {
-    static readonly LoopCanarySettings Settings = new() { Percent = 50, MinEvents = 4, MinUsers = 4, Tolerance = 0.05, Z = 2.0, MaxMinutes = 5 };
+    static readonly LoopCanarySettings Settings = new() { Percent = 50, MinEvents = 4, MinUsers = 4, Tolerance = 0.05, Z = 2.0, MaxMinutes = 5, Design = LoopCanarySettings.DesignFixed };
     static readonly TimeSpan Early = TimeSpan.FromMinutes(1), Late = TimeSpan.FromMinutes(5);
 
     static IEnumerable<CanaryEvent> On(string user, string arm, params double[] scores) => scores.Select(s => new CanaryEvent(arm, user, s));
