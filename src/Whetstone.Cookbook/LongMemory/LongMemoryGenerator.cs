@@ -12,8 +12,8 @@ public static class LongMemoryGenerator
     static readonly string[] Foods = ["ramen", "paella", "falafel", "pierogi", "tacos", "risotto", "dumplings", "curry"];
     static readonly string[] Names = ["Alma", "Bruno", "Chiara", "Dmitri", "Esra", "Farid", "Greta", "Hugo", "Ines", "Jonas"];
     static readonly string[] Jobs = ["nurse", "carpenter", "pilot", "chemist", "teacher", "baker", "architect", "librarian"];
-    static readonly string[] Activities = ["ran a half marathon", "visited the museum", "adopted a plant", "fixed the bike", "learned to knit", "went to a concert"];
-    static readonly string[] SmallTalk =
+    internal static readonly string[] Activities = ["ran a half marathon", "visited the museum", "adopted a plant", "fixed the bike", "learned to knit", "went to a concert"];
+    internal static readonly string[] SmallTalk =
     [
         "The weather was grey again, nothing special happened.",
         "I watched some videos and had a cup of tea.",
@@ -25,7 +25,7 @@ public static class LongMemoryGenerator
     /// <summary>Whether a line holds one of the distractor small-talk sentences (what a memory should let fade).</summary>
     public static bool IsSmallTalk(string text) => SmallTalk.Any(t => text.Contains(t, StringComparison.Ordinal));
 
-    static readonly string[] NeverSaid = ["What car do I drive?", "What is my blood type?", "What is my favourite band?"];
+    internal static readonly string[] NeverSaid = ["What car do I drive?", "What is my blood type?", "What is my favourite band?"];
 
     /// <param name="countTokens">Tokens of a text under the reader's tokenizer (the length target is in its tokens).</param>
     public static LongMemoryConversation Generate(int seed, int historyTokens, Func<string, int> countTokens)

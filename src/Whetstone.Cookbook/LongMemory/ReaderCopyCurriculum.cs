@@ -21,20 +21,11 @@ namespace Whetstone.Cookbook.LongMemory;
 /// context (the unit test checks it), so they mean what the reader data's labels mean. Deterministic by seed.</summary>
 public static class ReaderCopyCurriculum
 {
-    static readonly string[] Activities = ["ran a half marathon", "visited the museum", "adopted a plant", "fixed the bike", "learned to knit", "went to a concert",
-        "painted the fence", "baked bread", "climbed a hill", "sold the old car", "planted tomatoes", "repaired the roof"];
-    static readonly string[] Filler =
-    [
-        "The weather was grey again, nothing special happened.",
-        "I watched some videos and had a cup of tea.",
-        "Traffic was slow this morning, as usual.",
-        "We chatted about the news for a bit, nothing important.",
-        "I tidied the kitchen and listened to the radio.",
-        "It rained a little in the afternoon, then cleared up.",
-        "Work was busy, lots of emails.",
-        "I slept badly and drank too much coffee.",
-    ];
-    static readonly string[] NeverSaid = ["What car do I drive?", "What is my blood type?", "What is my favourite band?"];
+    // The benchmark generator's activities, small talk and never-said questions, then more of each, in
+    // that order, so the curriculum's lines are the benchmark's where they overlap.
+    static readonly string[] Activities = [.. LongMemoryGenerator.Activities, "painted the fence", "baked bread", "climbed a hill", "sold the old car", "planted tomatoes", "repaired the roof"];
+    static readonly string[] Filler = [.. LongMemoryGenerator.SmallTalk, "Work was busy, lots of emails.", "I slept badly and drank too much coffee."];
+    static readonly string[] NeverSaid = LongMemoryGenerator.NeverSaid;
 
     /// <summary>One example: chat messages (the context and first question, then one question per user
     /// turn, each answered), the conversation's questions with their true answers, and the context's length.</summary>
