@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Whetstone.Cookbook.LongMemory;
 
 /// <summary>SFT examples where the answer can only be copied from the context: histories in the
@@ -165,6 +163,5 @@ public static class ReaderCopyCurriculum
     static string A(string noun) => ("aeiou".Contains(noun[0]) ? "an " : "a ") + noun;
 
     /// <summary>One chat JSONL line ({"messages": [{"role", "content"}, …]}), the reader data's format.</summary>
-    public static string ToJsonl(Example example) =>
-        JsonSerializer.Serialize(new { messages = example.Messages.Select(m => new { role = m.Role, content = m.Content }) });
+    public static string ToJsonl(Example example) => ReaderTrainingData.ChatJsonl(example.Messages);
 }

@@ -98,6 +98,10 @@ public static class ReaderTrainingData
         string.Join(" ", line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !Filler.Contains(w.Trim(',', '.', ':'))));
 
     /// <summary>One chat JSONL line ({"messages": [{"role", "content"}, …]}).</summary>
-    public static string ToJsonl(Example example) =>
-        JsonSerializer.Serialize(new { messages = example.Messages.Select(m => new { role = m.Role, content = m.Content }) });
+    public static string ToJsonl(Example example) => ChatJsonl(example.Messages);
+
+    /// <summary>One line of `whet train sft`'s chat JSONL: the reader data and the copy curriculum
+    /// (<see cref="ReaderCopyCurriculum"/>) write the same format, so their files mix line by line.</summary>
+    internal static string ChatJsonl(IReadOnlyList<(string Role, string Content)> messages) =>
+        JsonSerializer.Serialize(new { messages = messages.Select(m => new { role = m.Role, content = m.Content }) });
 }
