@@ -57,6 +57,13 @@ public sealed record LoopRlSettings
     /// (so a frozen reward model freezes them too), the newest CorrectionWindow of them.</summary>
     public double CorrectionSftWeight { get; init; } = 1.0;
     public int CorrectionWindow { get; init; } = 32;
+    /// <summary>Which corrections the window holds: "newest" (default: the newest CorrectionWindow,
+    /// however old) or "adaptive": only those given after the newest change in the users' feedback
+    /// that a drift detector (ADWIN, on each deployed version's own stream of feedback scores, so a
+    /// promotion is not a change) finds, the newest CorrectionWindow of them. After a drift of the
+    /// users' taste the corrections from before it ask for what they no longer want.</summary>
+    public string CorrectionWindowPolicy { get; init; } = CorrectionWindowNewest;
+    public const string CorrectionWindowNewest = "newest", CorrectionWindowAdaptive = "adaptive";
     /// <summary>The corrections are trained on only once at least this many are available: a few
     /// corrections trained step after step are memorized at their first tokens.</summary>
     public int MinCorrections { get; init; }

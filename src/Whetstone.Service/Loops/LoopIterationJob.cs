@@ -87,6 +87,9 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         var reward = new LoopReward(rewardModel, spec.Rl, sampling.Text, caller, loop.Deployment);
         if ((spec.Rl.RmWeight > 0 || spec.Rl.CorrectionSftWeight > 0) && spec.Rl.UpdateRewardModel) await rewardModel.CatchUpAsync(caller, loop.Deployment, cancellationToken);
         var corrections = spec.Rl.CorrectionSftWeight > 0 ? await rewardModel.TrainedCorrectionsAsync(caller, loop.Deployment, cancellationToken) : [];
+        var windowMetrics = new Dictionary<string, double>();
+        if (spec.Rl.CorrectionWindowPolicy == LoopRlSettings.CorrectionWindowAdaptive)
+            corrections = await AfterDriftAsync(loop, iteration, corrections, windowMetrics);
         var run = await runs.CreateFromSamplerWeightsAsync(caller, deployedPath,
             new Dictionary<string, string> { ["loop"] = loop.Id, ["iteration"] = iteration.Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         iteration = iteration with { CandidateRun = run.RunId };
@@ -97,6 +100,7 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
             corrections);
         var metrics = Metrics(iteration);
         foreach (var (k, v) in result.Metrics) metrics[k] = v;
+        foreach (var (k, v) in windowMetrics) metrics[k] = v;
         RecordTrust(metrics, reward, "train");
         metrics["train_prompts"] = train.Length;
         metrics["train_cpu_seconds"] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
@@ -156,6 +160,31 @@ internal sealed class LoopIterationJob(ServiceContext context, TrainingRunServic
         await context.Store.SetDeploymentTrafficAsync(loop.Tenant, loop.Deployment, version, spec.Canary.Percent);
         await context.Store.UpdateLoopIterationAsync(iteration, "canary");
         return iteration;
+    }
+
+    /// <summary>The adaptive correction window (<see cref="AdaptiveCorrectionWindow"/>): the corrections
+    /// given after the newest drift cut in the deployment's feedback through this iteration's window
+    /// (the same events whenever the iteration is redone). Metrics: drift_cut (1 when a change was
+    /// found), drift_cut_version and drift_cut_events_after (the events from the cut through the
+    /// window), corrections_before_cut (left out).</summary>
+    async Task<IReadOnlyList<CorrectionExample>> AfterDriftAsync(LoopRecord loop, LoopIterationRecord iteration, IReadOnlyList<CorrectionExample> corrections,
+        Dictionary<string, double> metrics)
+    {
+        var events = (await context.Store.ListDeploymentFeedbackAsync(loop.Tenant, loop.Deployment, null, iteration.StartedAt, 10_000_000)).ToList();
+        int end = events.FindLastIndex(e => e.Feedback.Id == iteration.WindowEnd);
+        if (end >= 0) events.RemoveRange(end + 1, events.Count - end - 1);
+        var cut = AdaptiveCorrectionWindow.Find(events);
+        var kept = AdaptiveCorrectionWindow.After(corrections, events, cut);
+        metrics["drift_cut"] = cut is null ? 0 : 1;
+        if (cut is not null)
+        {
+            if (int.TryParse(cut.Version[(cut.Version.LastIndexOf("@v", StringComparison.Ordinal) + 2)..], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int version))
+                metrics["drift_cut_version"] = version;
+            metrics["drift_cut_events_after"] = events.Count - cut.Index;
+        }
+        metrics["corrections_before_cut"] = corrections.Count - kept.Count;
+        return kept;
     }
 
     /// <summary>The canary's decision (<see cref="CanaryDecision"/>) on the events since it began, each

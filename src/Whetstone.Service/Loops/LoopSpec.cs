@@ -28,6 +28,8 @@ internal sealed record LoopSpec(LoopTrigger Trigger, LoopRlSettings Rl, LoopGate
         if (Rl.PromptWindow is < 1 or > 100_000) throw Range("rl.prompt_window", Rl.PromptWindow, "1 to 100000");
         if (!(Rl.CorrectionSftWeight >= 0 && Rl.CorrectionSftWeight <= 100)) throw Range("rl.correction_sft_weight", Rl.CorrectionSftWeight, "0 to 100");
         if (Rl.CorrectionWindow is < 0 or > 10_000) throw Range("rl.correction_window", Rl.CorrectionWindow, "0 to 10000");
+        if (Rl.CorrectionWindowPolicy is not (LoopRlSettings.CorrectionWindowNewest or LoopRlSettings.CorrectionWindowAdaptive))
+            throw ApiError.BadRequest("rl.correction_window_policy", $"'{Rl.CorrectionWindowPolicy}' must be newest or adaptive");
         if (!(Rl.AnchorWeight >= 0 && Rl.AnchorWeight <= 100)) throw Range("rl.anchor_weight", Rl.AnchorWeight, "0 to 100");
         if (Rl.AnchorPrompts is < 1 or > 256) throw Range("rl.anchor_prompts", Rl.AnchorPrompts, "1 to 256");
         if (Rl.AnchorScope is not (LoopRlSettings.AnchorScopeAnswer or LoopRlSettings.AnchorScopeSteps))
