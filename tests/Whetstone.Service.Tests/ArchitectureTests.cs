@@ -21,13 +21,6 @@ public class ArchitectureTests
         ["Whetstone.Cli"] = ["Whetstone.Cookbook", "Whetstone.Client", "Whetstone.Service", "Whetstone.Engine"],
     };
 
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Whetstone.slnx"))) return dir.FullName;
-        throw new InvalidOperationException($"no Whetstone.slnx above {AppContext.BaseDirectory}");
-    }
-
     /// <summary>Each src/ project and the project names its ProjectReference items point at.</summary>
     internal static Dictionary<string, string[]> ReadGraph(string root) =>
         Directory.GetFiles(Path.Combine(root, "src"), "*.csproj", SearchOption.AllDirectories).ToDictionary(
@@ -48,7 +41,7 @@ public class ArchitectureTests
     [Fact]
     public void TheGraphIsReadFromEverySourceProject()
     {
-        var graph = ReadGraph(RepositoryRoot());
+        var graph = ReadGraph(RepositoryRoot.Path);
         Assert.Equal(Allowed.Keys.Order(), graph.Keys.Order());
         // The reader sees real edges (a parser that found none would let every rule pass).
         Assert.Equal(["Whetstone.Chat", "Whetstone.Engine", "Whetstone.Protocol"], graph["Whetstone.Service"]);
@@ -77,7 +70,7 @@ public class ArchitectureTests
     [Fact]
     public void TheSourceGraphBreaksNoRule()
     {
-        var violations = Violations(ReadGraph(RepositoryRoot()));
+        var violations = Violations(ReadGraph(RepositoryRoot.Path));
         Assert.True(violations.Count == 0, string.Join("; ", violations));
     }
 
@@ -89,7 +82,7 @@ public class ArchitectureTests
     [InlineData("Whetstone.Engine", "Whetstone.Protocol")]
     public void AWrongEdgeIsCaught(string from, string to)
     {
-        var graph = ReadGraph(RepositoryRoot());
+        var graph = ReadGraph(RepositoryRoot.Path);
         graph[from] = [.. graph[from], to];
         Assert.NotEmpty(Violations(graph));
     }

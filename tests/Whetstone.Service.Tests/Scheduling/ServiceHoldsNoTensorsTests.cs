@@ -11,8 +11,7 @@ public class ServiceHoldsNoTensorsTests
     [Fact]
     public void NoServiceSourceFileNamesATensorType()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Whetstone.slnx"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Whetstone.slnx above the tests");
+        string root = RepositoryRoot.Path;
         var files = Directory.GetFiles(Path.Combine(root, "src", "Whetstone.Service"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")).ToArray();
         Assert.True(files.Length > 50, $"read {files.Length} files");   // the scan saw the service
