@@ -103,6 +103,14 @@ if (args.Contains("--reader-data"))
         Arg("--unknown-share=", "") is { Length: > 0 } us ? double.Parse(us, System.Globalization.CultureInfo.InvariantCulture) : null);
     return;
 }
+if (args.Contains("--reader-probe"))
+{
+    // --reader-probe --reader=DIR [--histories=200,1000] [--conversations=6] [--first-seed=900300]: a reader candidate's greedy score on held-out whole histories of each length (issue #16).
+    string Arg(string flag, string fallback) => args.FirstOrDefault(a => a.StartsWith(flag)) is { } v ? v[flag.Length..] : fallback;
+    Whetstone.Bench.ReaderLengthProbe.Run(Arg("--reader=", "../../models/whet-reader-nano"), Arg("--histories=", "200,1000").Split(',').Select(int.Parse).ToArray(),
+        int.Parse(Arg("--conversations=", "6")), int.Parse(Arg("--first-seed=", "900300")));
+    return;
+}
 if (args.Contains("--copy-data"))
 {
     // --copy-data --out=FILE [--model=DIR] [--count=N] [--min=T] [--max=T] [--first-seed=S] [--fact-chains=K: the easy level]: the model reader's copy curriculum (issue #16).
