@@ -12,11 +12,15 @@ internal sealed class RmsNorm : nn.Module
 {
     [ComponentName(Name = "weight")] readonly Parameter _weight;
     readonly double _eps;
+    // Rooted for the module's life, as Runtime/Scalars explains: `+ _eps` made a Scalar (and an
+    // alpha of 1) that a GC could free mid-op; CI saw "toFloat" fail here under load (2026-12-07).
+    readonly Scalar _epsScalar;
 
     public RmsNorm(WeightLoader weights, string name, long size, double eps) : base(name)
     {
         _weight = weights.Parameter($"{name}.weight", size);
         _eps = eps;
+        _epsScalar = eps.ToScalar();
         RegisterComponents();
     }
 
@@ -27,7 +31,7 @@ internal sealed class RmsNorm : nn.Module
     {
         var inputType = x.dtype;
         var h = inputType == ScalarType.Float64 ? x : x.to(ScalarType.Float32);
-        h = h * rsqrt(h.pow(Scalars.Two).mean([-1L], keepdim: true) + _eps);
+        h = h * rsqrt(h.pow(Scalars.Two).mean([-1L], keepdim: true).add(_epsScalar, Scalars.One));
         return _weight * h.to(inputType);
     }
 }
